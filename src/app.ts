@@ -1,0 +1,157 @@
+import { randomUUID } from "node:crypto";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
+import fastifyWebsocket from "@fastify/websocket";
+import Fastify, { type FastifyInstance } from "fastify";
+import { makeHandler } from "graphql-ws/use/@fastify/websocket";
+import type { Config } from "./config.js";
+import { Database } from "./db/client.js";
+import type { RequestScope } from "./db/scope.js";
+import { getSchema } from "./graphql/build-schema.js";
+import { authError, httpContext, subscriptionContext } from "./graphql/context.js";
+import { formatError } from "./graphql/errors.js";
+import { migrationsApplied } from "./db/migrate.js";
+import type { AppDeps, RequestContext } from "./modules/context.js";
+import { AuthService } from "./modules/tenants/auth.service.js";
+import { TokenVerifier } from "./modules/tenants/jwt.js";
+import { TenantDirectory } from "./modules/tenants/tenant.service.js";
+import type { VideoProvider } from "./modules/video/video.provider.js";
+import { createVideoProvider } from "./modules/video/create-video-provider.js";
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  now?: () => Date;
+  /** Replaces the provider made from config.twilio (tests inject one that talks to a fake Twilio). */
+  video?: VideoProvider;
+}
+
+export interface App {
+  server: FastifyInstance;
+  deps: AppDeps;
+  auth: AuthService;
+  /** Listens on config.port/host (port 0: any free port); resolves to the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+type ScopedContext = RequestContext & { db: RequestScope };
+
+export async function createApp(options: AppOptions): Promise<App> {
+  const { config, database } = options;
+  const deps: AppDeps = { config, database, now: options.now ?? (() => new Date()), video: options.video ?? createVideoProvider(config) };
+  const auth = new AuthService(new TokenVerifier(config.jwt), new TenantDirectory(database));
+  const production = config.env === "production";
+
+  const server = Fastify({
+    logger: { level: config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie"] },
+    genReqId: () => randomUUID(),
+    bodyLimit: 1024 * 1024,
+  });
+  await server.register(fastifyWebsocket);
+
+  const schema = await getSchema();
+  const apollo = new ApolloServer<ScopedContext>({
+    schema,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: !production,
+    formatError: formatError(production, (err, correlationId) => server.log.error({ err, correlationId }, "unexpected GraphQL error")),
+    plugins: [fastifyApolloDrainPlugin(server), commitPlugin()],
+  });
+  await apollo.start();
+
+  const wsHandler = makeHandler({
+    schema,
+    // Authenticate once per socket, in connection_init; false closes it with 4403.
+    onConnect: async (ctx) => {
+      const authorization = (ctx.connectionParams as { authorization?: unknown } | undefined)?.authorization;
+      try {
+        const { tenant, subject } = await auth.authenticate(typeof authorization === "string" ? authorization : undefined);
+        const viewer = await auth.viewer({ run: (fn) => database.withTenant(tenant.id, fn), atomic: (fn) => database.withTenant(tenant.id, fn) }, subject);
+        (ctx.extra as { context?: RequestContext }).context = subscriptionContext(deps, tenant, viewer);
+        return true;
+      } catch (err) {
+        server.log.info({ reason: (err as Error).message }, "subscription connection refused");
+        return false;
+      }
+    },
+    context: (ctx) => (ctx.extra as { context?: RequestContext }).context!,
+  });
+
+  const graphqlHandler = fastifyApolloHandler(apollo, {
+    context: async (request) => {
+      try {
+        const tenantCode = request.headers["x-tenant-code"];
+        const ctx = await httpContext(deps, auth, { authorization: request.headers.authorization, tenantCode: typeof tenantCode === "string" ? tenantCode : undefined }, request.id);
+        (request as { scope?: RequestScope }).scope = ctx.db;
+        return ctx;
+      } catch (err) {
+        throw authError(err);
+      }
+    },
+  });
+  // One path for both: GET carries graphql-ws upgrades (and GET queries), POST the usual requests.
+  server.route({ method: "GET", url: "/graphql", handler: graphqlHandler, wsHandler });
+  server.route({ method: ["POST", "OPTIONS"], url: "/graphql", handler: graphqlHandler });
+
+  // Safety net: a request that ended without Apollo finishing its scope must not hold a transaction.
+  server.addHook("onResponse", async (request) => {
+    await (request as { scope?: RequestScope }).scope?.finish(false);
+  });
+
+  server.get("/healthz", async () => ({ status: "ok" }));
+  server.get("/readyz", async (_request, reply) => {
+    try {
+      const applied = await migrationsApplied(database);
+      if (!applied.ok) return reply.code(503).send({ status: "unavailable", reason: `migrations pending: ${applied.applied}/${applied.expected} applied` });
+      return { status: "ready", database: database.kind, migrations: applied.applied };
+    } catch (err) {
+      return reply.code(503).send({ status: "unavailable", reason: (err as Error).message });
+    }
+  });
+
+  return {
+    server,
+    deps,
+    auth,
+    async listen() {
+      await server.listen({ port: config.port, host: config.host });
+      const address = server.server.address();
+      const port = typeof address === "object" && address ? address.port : config.port;
+      return `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
+    },
+    async close() {
+      await server.close();
+      await apollo.stop().catch(() => {});
+    },
+  };
+}
+
+/**
+ * Ends the request's transaction before the response leaves, so a client never sees success
+ * for work that did not commit. An unexpected error (a bug, a failed statement) rolls it back.
+ */
+function commitPlugin(): ApolloServerPlugin<ScopedContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          const errors = response.body.kind === "single" ? (response.body.singleResult.errors ?? []) : [];
+          const unexpected = errors.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR");
+          try {
+            await contextValue.db?.finish(!unexpected);
+          } catch (err) {
+            if (response.body.kind === "single") {
+              response.body.singleResult.data = null;
+              response.body.singleResult.errors = [{ message: "The request could not be committed; nothing was saved", extensions: { code: "INTERNAL_SERVER_ERROR" } }];
+            }
+            response.http.status = 500;
+            throw err;
+          }
+        },
+      };
+    },
+  };
+}

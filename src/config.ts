@@ -1,0 +1,70 @@
+/** The environment, parsed once into a frozen object. Every setting is documented in README.md. */
+export interface Config {
+  readonly env: "development" | "production" | "test";
+  readonly port: number;
+  readonly host: string;
+  /** undefined: embedded PGlite under dataDir. */
+  readonly databaseUrl?: string;
+  readonly dataDir: string;
+  readonly databasePoolMax: number;
+  /** Seed the demo tenant when the database has no tenant at all. */
+  readonly seedDemo: boolean;
+  readonly jwt: {
+    readonly secret?: string;
+    readonly jwksUrl?: string;
+    readonly issuer?: string;
+    readonly audience?: string;
+    readonly clockToleranceSeconds: number;
+  };
+  readonly twilio?: { readonly accountSid: string; readonly apiKeySid: string; readonly apiKeySecret: string };
+  readonly publicBaseUrl: string;
+  readonly introspection: boolean;
+  readonly logLevel: string;
+}
+
+/** Used only outside production, so that `npm start` works with no set-up. */
+export const DEVELOPMENT_JWT_SECRET = "sessiongraph-development-secret-do-not-use-in-production";
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const nodeEnv = env.NODE_ENV === "production" ? "production" : env.NODE_ENV === "test" ? "test" : "development";
+  const production = nodeEnv === "production";
+  if (production && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
+    throw new ConfigError("JWT_SECRET or JWT_JWKS_URL must be set when NODE_ENV=production");
+  }
+  const databaseUrl = env.DATABASE_URL || undefined;
+  const embedded = !databaseUrl || databaseUrl === "memory://";
+  const twilio =
+    env.TWILIO_ACCOUNT_SID && env.TWILIO_API_KEY_SID && env.TWILIO_API_KEY_SECRET
+      ? { accountSid: env.TWILIO_ACCOUNT_SID, apiKeySid: env.TWILIO_API_KEY_SID, apiKeySecret: env.TWILIO_API_KEY_SECRET }
+      : undefined;
+  const port = integer(env.PORT, 4000, "PORT");
+  return Object.freeze({
+    env: nodeEnv,
+    port,
+    host: env.HOST || "0.0.0.0",
+    databaseUrl,
+    dataDir: env.DATA_DIR || "./.data",
+    databasePoolMax: integer(env.DATABASE_POOL_MAX, 10, "DATABASE_POOL_MAX"),
+    seedDemo: env.SEED_DEMO ? env.SEED_DEMO === "true" : embedded,
+    jwt: Object.freeze({
+      secret: env.JWT_SECRET || (env.JWT_JWKS_URL || production ? undefined : DEVELOPMENT_JWT_SECRET),
+      jwksUrl: env.JWT_JWKS_URL || undefined,
+      issuer: env.JWT_ISSUER || undefined,
+      audience: env.JWT_AUDIENCE || undefined,
+      clockToleranceSeconds: integer(env.JWT_CLOCK_TOLERANCE_SECONDS, 30, "JWT_CLOCK_TOLERANCE_SECONDS"),
+    }),
+    twilio: twilio && Object.freeze(twilio),
+    publicBaseUrl: (env.PUBLIC_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, ""),
+    introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !production,
+    logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
+  });
+}
+
+function integer(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}

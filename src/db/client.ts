@@ -1,0 +1,120 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
+import { sql, type ExtractTablesWithRelations } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema/index.js";
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Either the owner connection or a transaction: what repositories take. */
+export type Queryable = Db | Tx;
+
+/** The role requests run as: not the owner, no BYPASSRLS (see drizzle/0001_invariants.sql). */
+export const APP_ROLE = "sessiongraph_app";
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
+
+export interface DatabaseOptions {
+  /** undefined: embedded PGlite under dataDir; "memory://": in-memory PGlite; "postgres://...": a real server. */
+  url?: string;
+  dataDir?: string;
+  poolMax?: number;
+  /** A PGlite data-directory dump to start from (tests: a migrated template). */
+  loadDataDir?: Blob;
+}
+
+type Notify = (payload: string) => void;
+
+export class Database {
+  /** SQL statements sent, apart from BEGIN/COMMIT/ROLLBACK (tests and the bench read deltas of it). */
+  statements = 0;
+
+  private constructor(
+    readonly kind: "pglite" | "postgres",
+    /** The owner connection: migrations, the CLI, the outbox dispatcher. Requests use withTenant. */
+    readonly db: Db,
+    private readonly listenImpl: (channel: string, onNotify: Notify) => Promise<() => Promise<void>>,
+    private readonly closeImpl: () => Promise<void>,
+    readonly pglite?: PGlite,
+  ) {}
+
+  static async open(options: DatabaseOptions): Promise<Database> {
+    const logger = { logQuery: () => void (database.statements += 1) };
+    let database: Database;
+    if (options.url && /^postgres(ql)?:\/\//.test(options.url)) {
+      const client = postgres(options.url, { max: options.poolMax ?? 10, onnotice: () => {} });
+      const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
+      database = new Database(
+        "postgres",
+        db,
+        async (channel, onNotify) => {
+          const { unlisten } = await client.listen(channel, onNotify);
+          return unlisten;
+        },
+        () => client.end({ timeout: 5 }),
+      );
+      return database;
+    }
+    const dataDir = options.url === "memory://" ? undefined : options.dataDir;
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const pg = await PGlite.create(dataDir, { extensions: { btree_gist }, loadDataDir: options.loadDataDir });
+    const db = drizzlePglite(pg, { schema, logger }) as unknown as Db;
+    database = new Database(
+      "pglite",
+      db,
+      (channel, onNotify) => pg.listen(channel, onNotify),
+      () => pg.close(),
+      pg,
+    );
+    return database;
+  }
+
+  async migrate(): Promise<void> {
+    if (this.kind === "pglite") await migratePglite(this.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    else await migratePostgres(this.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+  }
+
+  /**
+   * Runs fn in a transaction as the application role with the tenant set transaction-locally,
+   * so row-level security applies to every statement in it.
+   */
+  withTenant<T>(tenantId: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await enterTenant(tx, tenantId);
+      return fn(tx);
+    });
+  }
+
+  listen(channel: string, onNotify: Notify): Promise<() => Promise<void>> {
+    return this.listenImpl(channel, onNotify);
+  }
+
+  close(): Promise<void> {
+    return this.closeImpl();
+  }
+}
+
+/** One statement: switch to the app role and set the tenant, both until the transaction ends. */
+export async function enterTenant(tx: Tx, tenantId: number): Promise<void> {
+  await tx.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${String(tenantId)}, true)`);
+}
+
+/** Rows of a raw `execute` result: postgres.js returns an array, PGlite an object with rows. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/** The SQLSTATE and constraint of a driver error, unwrapped from DrizzleQueryError. */
+export function pgErrorOf(err: unknown): { code?: string; constraint?: string } | undefined {
+  for (let e = err as { code?: unknown; constraint?: string; constraint_name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) return { code: e.code, constraint: e.constraint ?? e.constraint_name };
+  }
+  return undefined;
+}

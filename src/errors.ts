@@ -1,0 +1,34 @@
+/**
+ * The one error type services throw. Adapters map it: GraphQL to extensions.code, each
+ * REST shim to its legacy envelope. Anything else reaching an adapter is a bug (500, masked).
+ */
+export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT" | "UNAVAILABLE";
+
+export interface ErrorDetails {
+  /** BAD_USER_INPUT: field name -> message. */
+  fieldErrors?: Record<string, string>;
+  /** CONFLICT: the session the request collided with. */
+  conflictingSessionId?: number;
+}
+
+export class DomainError extends Error {
+  override name = "DomainError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+  }
+}
+
+export const unauthenticated = (message: string) => new DomainError("UNAUTHENTICATED", message);
+export const forbidden = (message = "You do not have permission to do this") => new DomainError("FORBIDDEN", message);
+export const notFound = (entity: string) => new DomainError("NOT_FOUND", `${entity} not found`);
+export const unavailable = (message: string) => new DomainError("UNAVAILABLE", message);
+/** A bad value in one field: the message names the field. */
+export const badInput = (field: string, message: string) =>
+  new DomainError("BAD_USER_INPUT", message, { fieldErrors: { [field]: message } });
+/** Several bad fields at once. */
+export const badFields = (fieldErrors: Record<string, string>, message = "Validation failed") =>
+  new DomainError("BAD_USER_INPUT", message, { fieldErrors });

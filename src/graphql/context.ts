@@ -1,0 +1,51 @@
+import { randomUUID } from "node:crypto";
+import { GraphQLError } from "graphql";
+import type { Database, Tx } from "../db/client.js";
+import { RequestScope } from "../db/scope.js";
+import { DomainError } from "../errors.js";
+import { Loaders, type AppDeps, type RequestContext, type Runner } from "../modules/context.js";
+import type { AuthService } from "../modules/tenants/auth.service.js";
+
+const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403 };
+
+/** The context of one HTTP request: its own transaction (RequestScope), committed by the caller. */
+export async function httpContext(
+  deps: AppDeps,
+  auth: AuthService,
+  headers: { authorization?: string; tenantCode?: string },
+  requestId: string = randomUUID(),
+): Promise<RequestContext & { db: RequestScope }> {
+  const { tenant, subject } = await auth.authenticate(headers.authorization, headers.tenantCode);
+  const scope = new RequestScope(deps.database, tenant.id);
+  try {
+    const viewer = await auth.viewer(scope, subject);
+    return contextOf(requestId, deps, tenant, viewer, scope, new Loaders());
+  } catch (err) {
+    await scope.finish(false);
+    throw err;
+  }
+}
+
+function contextOf<R extends Runner>(requestId: string, deps: AppDeps, tenant: RequestContext["tenant"], viewer: RequestContext["viewer"], db: R, loaders: Loaders) {
+  const ctx = { requestId, deps, tenant, viewer, db, loaders };
+  loaders.bind(ctx);
+  return ctx;
+}
+
+/** Subscriptions: one context serves many events, so each call gets its own short transaction. */
+export function autoCommitRunner(database: Database, tenantId: number): Runner {
+  return {
+    run: <T>(fn: (tx: Tx) => Promise<T>) => database.withTenant(tenantId, fn),
+    atomic: <T>(fn: (tx: Tx) => Promise<T>) => database.withTenant(tenantId, fn),
+  };
+}
+
+export function subscriptionContext(deps: AppDeps, tenant: RequestContext["tenant"], viewer: RequestContext["viewer"]): RequestContext {
+  return contextOf(randomUUID(), deps, tenant, viewer, autoCommitRunner(deps.database, tenant.id), new Loaders(false));
+}
+
+/** An authentication failure as the GraphQL error Apollo answers with (401/403, not 500). */
+export function authError(err: unknown): unknown {
+  if (!(err instanceof DomainError)) return err;
+  return new GraphQLError(err.message, { extensions: { code: err.code, http: { status: HTTP_STATUS[err.code] ?? 400 } } });
+}

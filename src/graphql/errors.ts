@@ -1,0 +1,48 @@
+import { unwrapResolverError } from "@apollo/server/errors";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { DomainError } from "../errors.js";
+
+/**
+ * Every error leaves with extensions.code. Bad variables name their field in fieldErrors;
+ * unexpected errors are masked in production and carry a correlation id (also logged).
+ */
+export function formatError(production: boolean, log: (err: unknown, correlationId: string) => void) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof DomainError) {
+      return { ...formatted, extensions: { code: original.code, ...original.details } };
+    }
+    let code = formatted.extensions?.code as string | undefined;
+    // An inline literal our scalars reject is bad input, like a bad variable.
+    if (code === "GRAPHQL_VALIDATION_FAILED" && formatted.message.startsWith("Expected value of type")) code = "BAD_USER_INPUT";
+    if (code === "BAD_USER_INPUT" || code === "GRAPHQL_VALIDATION_FAILED" || code === "GRAPHQL_PARSE_FAILED" || code === "BAD_REQUEST") {
+      const field = variableField(formatted.message) ?? literalField(error);
+      const extensions = { ...formatted.extensions, code, ...(field ? { fieldErrors: { [field]: formatted.message } } : {}) };
+      delete (extensions as Record<string, unknown>).stacktrace;
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+    }
+    if (code && code !== "INTERNAL_SERVER_ERROR") return production ? { ...formatted, extensions: { code } } : formatted;
+    const correlationId = crypto.randomUUID();
+    log(original, correlationId);
+    if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: "INTERNAL_SERVER_ERROR", correlationId } };
+    return { message: "Internal server error", path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR", correlationId } };
+  };
+}
+
+/** The argument or input field an inline literal was written for: `timeZone: "Mars/Base"` -> timeZone. */
+function literalField(error: unknown): string | undefined {
+  const node = error instanceof GraphQLError ? error.nodes?.[0] : undefined;
+  if (!node?.loc) return undefined;
+  return /(\w+)\s*:\s*$/.exec(node.loc.source.body.slice(0, node.loc.start))?.[1];
+}
+
+/** 'Variable "$input" got invalid value "x" at "input.timeZone"; ...' -> "input.timeZone". */
+function variableField(message: string): string | undefined {
+  if (message.startsWith("Expected value of type")) return undefined;
+  const at = /at "([^"]+)"/.exec(message);
+  if (at) return at[1];
+  const variable = /Variable "\$([^"]+)"/.exec(message);
+  if (variable) return variable[1];
+  const argument = /Argument "([^"]+)"|argument "([^"]+)"/.exec(message);
+  return argument?.[1] ?? argument?.[2];
+}

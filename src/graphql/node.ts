@@ -1,0 +1,35 @@
+import { Field, ID, InterfaceType } from "type-graphql";
+import { sql } from "drizzle-orm";
+import { rowsOf } from "../db/client.js";
+import type { RequestContext } from "../modules/context.js";
+
+/** Relay object identification. Ids are plain integers unique across all entities (entity_id_seq). */
+@InterfaceType("Node", { resolveType: (value: { __typename?: string }) => value.__typename })
+export abstract class Node {
+  @Field(() => ID)
+  id!: number;
+}
+
+type NodeFetcher = (ctx: RequestContext, id: number) => Promise<object | null | undefined>;
+
+/** The table behind each Node type, and how the module that owns it loads one (with its permissions). */
+const nodeTypes = new Map<string, { table: string; fetch: NodeFetcher }>();
+
+export function registerNodeType(typename: string, table: string, fetch: NodeFetcher): void {
+  nodeTypes.set(typename, { table, fetch });
+}
+
+export async function fetchNode(ctx: RequestContext, id: number): Promise<object | null> {
+  if (!nodeTypes.size) return null;
+  const union = sql.join(
+    [...nodeTypes].map(([typename, { table }]) => sql`select ${typename}::text as typename from ${sql.identifier(table)} where id = ${id}`),
+    sql` union all `,
+  );
+  const [row] = rowsOf<{ typename: string }>(await ctx.db.run((tx) => tx.execute(sql`${union} limit 1`)));
+  if (!row) return null;
+  const found = await nodeTypes.get(row.typename)!.fetch(ctx, id).catch((err: { code?: string }) => {
+    if (err?.code === "NOT_FOUND" || err?.code === "FORBIDDEN") return null;
+    throw err;
+  });
+  return found ? { ...found, __typename: row.typename } : null;
+}

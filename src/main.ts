@@ -1,0 +1,39 @@
+import "reflect-metadata";
+import { createApp } from "./app.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { DatabaseBusyError, openDatabase } from "./db/open.js";
+import { signToken } from "./modules/tenants/jwt.js";
+import { isEmpty, seedDemo } from "./seed.js";
+
+/** Reads config, opens the database, starts the server; nothing else. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { database, release } = await openDatabase(config, "the sessiongraph server");
+  const app = await createApp({ config, database });
+  const shutdown = async (signal: string) => {
+    app.server.log.info({ signal }, "shutting down");
+    await app.close();
+    await release();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+
+  const seeded = config.seedDemo && (await isEmpty(database)) ? await seedDemo(database) : undefined;
+  const url = await app.listen();
+  const where = database.kind === "pglite" ? (config.databaseUrl === "memory://" ? "in-memory PGlite" : `embedded PGlite in ${config.dataDir}`) : "PostgreSQL";
+  console.log(`sessiongraph listening on ${url} (GraphQL ${url}/graphql, ${where})`);
+  if (seeded && config.env !== "production" && config.jwt.secret) {
+    const token = (sub: number) => signToken(config.jwt, { sub: String(sub), tenant: seeded.tenant.code }, "7d");
+    console.log(`\nDemo tenant ${seeded.tenant.code} seeded. Bearer tokens (7 days):`);
+    console.log(`  admin    (${seeded.admin.username}):  ${await token(seeded.admin.id)}`);
+    console.log(`  provider (${seeded.provider.username}): ${await token(seeded.provider.id)}`);
+    console.log(`  client   (${seeded.client.username}): ${await token(seeded.client.id)}`);
+    console.log(`\nTry:\n  curl -s ${url}/graphql -H 'content-type: application/json' \\\n    -H "authorization: Bearer ${await token(seeded.provider.id)}" \\\n    -d '{"query":"{ me { id name role } sessions(first: 5) { totalCount nodes { id title startsAt client { name } } } }"}'\n`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError || err instanceof DatabaseBusyError ? err.message : err);
+  process.exit(1);
+});

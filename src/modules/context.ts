@@ -1,0 +1,70 @@
+import DataLoader from "dataloader";
+import type { Config } from "../config.js";
+import type { Database, Tx } from "../db/client.js";
+import type { TenantRow, UserRow } from "../db/schema/index.js";
+import type { VideoProvider } from "./video/video.provider.js";
+
+/** Process-wide dependencies, built once by createApp. */
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  /** The clock: tests freeze it. */
+  now: () => Date;
+  /** Absent when Twilio is not configured: video operations answer UNAVAILABLE. */
+  video?: VideoProvider;
+}
+
+/** Where a request's statements run: its own transaction (HTTP) or one per call (subscriptions). */
+export interface Runner {
+  run<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** All of fn or none of it (a savepoint inside the request transaction). */
+  atomic<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+/** What every service call gets: who asks, in which tenant, and where to run SQL. */
+export interface RequestContext {
+  requestId: string;
+  deps: AppDeps;
+  tenant: TenantRow;
+  viewer: UserRow;
+  db: Runner;
+  loaders: Loaders;
+}
+
+export type LoaderFactory<K, V> = (ctx: RequestContext, options: { cache: boolean }) => DataLoader<K, V>;
+
+/** Per-request DataLoaders, created on first use; each module defines its own factories. */
+export class Loaders {
+  private readonly byFactory = new Map<LoaderFactory<unknown, unknown>, DataLoader<unknown, unknown>>();
+  private ctx!: RequestContext;
+
+  /** cache=false for subscriptions: one context serves many events, so nothing may go stale. */
+  constructor(private readonly cache = true) {}
+
+  bind(ctx: RequestContext): this {
+    this.ctx = ctx;
+    return this;
+  }
+
+  get<K, V>(factory: LoaderFactory<K, V>): DataLoader<K, V> {
+    let loader = this.byFactory.get(factory as LoaderFactory<unknown, unknown>);
+    if (!loader) {
+      loader = (factory as LoaderFactory<unknown, unknown>)(this.ctx, { cache: this.cache });
+      this.byFactory.set(factory as LoaderFactory<unknown, unknown>, loader);
+    }
+    return loader as DataLoader<K, V>;
+  }
+}
+
+/** A batch function's answer in key order: one row (or undefined) per key. */
+export function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): (V | undefined)[] {
+  const map = new Map(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => map.get(key));
+}
+
+/** A batch function's answer in key order: all rows per key. */
+export function groupByKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[][] {
+  const map = new Map<K, V[]>(keys.map((key) => [key, []]));
+  for (const row of rows) map.get(keyOf(row))?.push(row);
+  return keys.map((key) => map.get(key) ?? []);
+}

@@ -1,0 +1,58 @@
+import { and, eq, isNull, or, sql } from "drizzle-orm";
+import type { TenantRow, UserRow } from "../../db/schema/index.js";
+import { users } from "../../db/schema/index.js";
+import { DomainError, unauthenticated } from "../../errors.js";
+import type { Runner } from "../context.js";
+import type { TokenVerifier } from "./jwt.js";
+import type { TenantDirectory } from "./tenant.service.js";
+
+export interface Authenticated {
+  tenant: TenantRow;
+  subject: string;
+}
+
+/**
+ * Who is calling: the token names a tenant and a subject; the user (and so the role) comes from
+ * the database, never from the token. Shared by GraphQL over HTTP, graphql-ws and the REST shims.
+ */
+export class AuthService {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly tenants: TenantDirectory,
+  ) {}
+
+  /** Verifies the token and resolves its tenant (no tenant-scoped SQL yet). */
+  async authenticate(authorization: string | undefined, tenantHeader?: string): Promise<Authenticated> {
+    const token = bearerToken(authorization);
+    if (!token) throw unauthenticated("Authentication required: send Authorization: Bearer <token>");
+    const claims = await this.verifier.verify(token);
+    if (tenantHeader !== undefined && tenantHeader !== claims.tenant) {
+      throw new DomainError("FORBIDDEN", "X-Tenant-Code does not match the token's tenant");
+    }
+    const tenant = await this.tenants.byCodeOrUndefined(claims.tenant);
+    if (!tenant) throw unauthenticated(`Unknown tenant "${claims.tenant}"`);
+    return { tenant, subject: claims.sub };
+  }
+
+  /** The active user the subject names, inside the tenant (RLS applies). */
+  async viewer(db: Runner, subject: string): Promise<UserRow> {
+    const numeric = /^\d{1,9}$/.test(subject) ? Number(subject) : -1;
+    const [user] = await db.run((tx) =>
+      tx
+        .select()
+        .from(users)
+        .where(and(or(eq(users.externalSubject, subject), eq(users.id, numeric)), isNull(users.deletedAt)))
+        // An identity-provider subject wins over a numeric id that happens to be equal.
+        .orderBy(sql`(${users.externalSubject} = ${subject}) desc nulls last`)
+        .limit(1),
+    );
+    if (!user) throw unauthenticated("Unknown user for this token");
+    if (user.status !== "active") throw unauthenticated("User is not active");
+    return user;
+  }
+}
+
+export function bearerToken(authorization: string | undefined): string | undefined {
+  const m = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
+  return m?.[1];
+}

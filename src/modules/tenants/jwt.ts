@@ -1,0 +1,64 @@
+import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from "jose";
+import type { Config } from "../../config.js";
+import { unauthenticated } from "../../errors.js";
+
+/** The only module that imports jose. */
+export interface TokenClaims {
+  sub: string;
+  tenant: string;
+}
+
+const HS_ALGORITHMS = ["HS256"];
+const ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"];
+
+export class TokenVerifier {
+  private readonly secret?: Uint8Array;
+  private readonly jwks?: JWTVerifyGetKey;
+
+  constructor(private readonly config: Config["jwt"]) {
+    if (config.secret) this.secret = new TextEncoder().encode(config.secret);
+    if (config.jwksUrl) this.jwks = createRemoteJWKSet(new URL(config.jwksUrl));
+  }
+
+  async verify(token: string): Promise<TokenClaims> {
+    let payload: Record<string, unknown>;
+    try {
+      const options = {
+        requiredClaims: ["exp", "sub"],
+        issuer: this.config.issuer,
+        audience: this.config.audience,
+        clockTolerance: this.config.clockToleranceSeconds,
+      };
+      // Algorithms are pinned per key kind: an HS256 token is never checked against a public key.
+      const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8") || "{}") as { alg?: string };
+      if (header.alg && HS_ALGORITHMS.includes(header.alg) && this.secret) {
+        ({ payload } = await jwtVerify(token, this.secret, { ...options, algorithms: HS_ALGORITHMS }));
+      } else if (this.jwks) {
+        ({ payload } = await jwtVerify(token, this.jwks, { ...options, algorithms: ASYMMETRIC_ALGORITHMS }));
+      } else {
+        throw unauthenticated(`Token algorithm ${JSON.stringify(header.alg ?? null)} is not accepted`);
+      }
+    } catch (err) {
+      throw err instanceof errors.JOSEError || err instanceof SyntaxError ? unauthenticated(describe(err)) : err;
+    }
+    if (typeof payload.tenant !== "string" || !payload.tenant) throw unauthenticated("Token has no tenant claim");
+    return { sub: String(payload.sub), tenant: payload.tenant };
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return "Token has expired";
+  if (err instanceof errors.JWTClaimValidationFailed) return `Token claim "${err.claim}" is invalid: ${err.reason}`;
+  if (err instanceof errors.JWSSignatureVerificationFailed) return "Token signature is invalid";
+  if (err instanceof errors.JOSEAlgNotAllowed) return "Token algorithm is not accepted";
+  return "Token is malformed or invalid";
+}
+
+/** Signs an HS256 token (CLI, development banner, tests). Needs JWT_SECRET. */
+export async function signToken(config: Config["jwt"], claims: TokenClaims, ttl: string | number = "8h"): Promise<string> {
+  if (!config.secret) throw new Error("Signing tokens needs JWT_SECRET (tokens from JWT_JWKS_URL keys are issued by your identity provider)");
+  let jwt = new SignJWT({ tenant: claims.tenant }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(claims.sub).setIssuedAt().setExpirationTime(ttl);
+  if (config.issuer) jwt = jwt.setIssuer(config.issuer);
+  if (config.audience) jwt = jwt.setAudience(config.audience);
+  return jwt.sign(new TextEncoder().encode(config.secret));
+}

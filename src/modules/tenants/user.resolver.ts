@@ -1,0 +1,52 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import type { UserRow } from "../../db/schema/index.js";
+import { fetchNode, Node, registerNodeType } from "../../graphql/node.js";
+import { parseId } from "../../graphql/ids.js";
+import type { RequestContext } from "../context.js";
+import { CreateUserInput } from "./user.input.js";
+import { assignClient, createUser, getUser, listUsers } from "./user.service.js";
+import { Role, Tenant, User } from "./user.type.js";
+
+registerNodeType("User", "users", (ctx, id) => getUser(ctx, id));
+
+@Resolver(() => User)
+export class UserResolver {
+  @Query(() => User, { description: "The caller" })
+  me(@Ctx() ctx: RequestContext): UserRow {
+    return ctx.viewer;
+  }
+
+  @Query(() => Tenant, { description: "The caller's tenant" })
+  tenant(@Ctx() ctx: RequestContext): Tenant {
+    return ctx.tenant;
+  }
+
+  @Query(() => Node, { nullable: true, description: "Any record by its id (ids are unique across types)" })
+  node(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<object | null> {
+    const n = Number(id);
+    return Number.isSafeInteger(n) && n > 0 ? fetchNode(ctx, n) : Promise.resolve(null);
+  }
+
+  @Query(() => [User])
+  users(
+    @Ctx() ctx: RequestContext,
+    @Arg("role", () => Role, { nullable: true }) role?: Role | null,
+    @Arg("search", () => String, { nullable: true }) search?: string | null,
+  ): Promise<UserRow[]> {
+    return listUsers(ctx, { role, search });
+  }
+
+  @Mutation(() => User, { description: "ADMIN only" })
+  createUser(@Arg("input", () => CreateUserInput) input: CreateUserInput, @Ctx() ctx: RequestContext): Promise<UserRow> {
+    return createUser(ctx, input);
+  }
+
+  @Mutation(() => Boolean, { description: "Creates the care relationship that lets the client book with the provider; ADMIN only" })
+  assignClient(
+    @Arg("providerId", () => ID) providerId: string,
+    @Arg("clientId", () => ID) clientId: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<boolean> {
+    return assignClient(ctx, parseId(providerId, "providerId"), parseId(clientId, "clientId"));
+  }
+}

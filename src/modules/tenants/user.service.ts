@@ -1,0 +1,109 @@
+import { and, asc, eq, ilike, or, sql, type SQL } from "drizzle-orm";
+import { careRelationships, users, type Role, type UserRow } from "../../db/schema/index.js";
+import { badFields, badInput, notFound } from "../../errors.js";
+import { isTimeZone } from "../../time.js";
+import type { RequestContext } from "../context.js";
+import { requireRole } from "./permissions.js";
+import { userById } from "./user.loaders.js";
+
+export interface CreateUserInput {
+  role: Role;
+  username: string;
+  name: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  staffId?: string | null;
+  timeZone?: string | null;
+  externalSubject?: string | null;
+}
+
+/** A user of the tenant, or NOT_FOUND (another tenant's user is invisible under RLS). */
+export async function getUser(ctx: RequestContext, id: number, entity = "User"): Promise<UserRow> {
+  const user = await ctx.loaders.get(userById).load(id);
+  if (!user) throw notFound(entity);
+  return user;
+}
+
+export async function getUserWithRole(ctx: RequestContext, id: number, role: Role, entity: string): Promise<UserRow> {
+  const user = await ctx.loaders.get(userById).load(id);
+  if (!user || user.role !== role) throw notFound(entity);
+  return user;
+}
+
+/**
+ * Who sees which users: ADMIN everyone; a PROVIDER themself, the providers and their own
+ * clients; a CLIENT themself and their providers.
+ */
+export async function listUsers(ctx: RequestContext, filter: { role?: Role | null; search?: string | null }): Promise<UserRow[]> {
+  const where: (SQL | undefined)[] = [];
+  if (filter.role) where.push(eq(users.role, filter.role));
+  if (filter.search) {
+    const pattern = `%${filter.search.replace(/[\\%_]/g, "\\$&")}%`;
+    where.push(or(ilike(users.name, pattern), ilike(users.username, pattern), ilike(users.email, pattern), ilike(users.staffId, pattern)));
+  }
+  const me = ctx.viewer;
+  if (me.role === "PROVIDER") {
+    const mine = sql`${users.id} in (select ${careRelationships.clientId} from ${careRelationships} where ${careRelationships.providerId} = ${me.id})`;
+    where.push(or(eq(users.id, me.id), eq(users.role, "PROVIDER"), mine));
+  } else if (me.role === "CLIENT") {
+    const mine = sql`${users.id} in (select ${careRelationships.providerId} from ${careRelationships} where ${careRelationships.clientId} = ${me.id})`;
+    where.push(or(eq(users.id, me.id), mine));
+  }
+  where.push(eq(users.status, "active"));
+  return ctx.db.run((tx) => tx.select().from(users).where(and(...where)).orderBy(asc(users.name), asc(users.id)));
+}
+
+export async function createUser(ctx: RequestContext, input: CreateUserInput): Promise<UserRow> {
+  requireRole(ctx, "ADMIN");
+  const errors: Record<string, string> = {};
+  const username = input.username.trim();
+  if (!/^[\w.@+-]{1,150}$/.test(username)) errors.username = "username must be 1-150 letters, digits or . @ + - _";
+  if (!input.name.trim()) errors.name = "name must not be empty";
+  if (input.timeZone != null && !isTimeZone(input.timeZone)) errors.timeZone = `timeZone must be an IANA time zone, got "${input.timeZone}"`;
+  if (input.email != null && !/^[^\s@]+@[^\s@]+$/.test(input.email)) errors.email = "email is not a valid address";
+  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  return ctx.db.atomic(async (tx) => {
+    const [taken] = await tx.select({ id: users.id }).from(users).where(eq(users.username, username));
+    if (taken) throw badInput("username", `username "${username}" is already taken`);
+    const [user] = await tx
+      .insert(users)
+      .values({
+        tenantId: ctx.tenant.id,
+        role: input.role,
+        username,
+        name: input.name.trim(),
+        firstName: input.firstName ?? null,
+        lastName: input.lastName ?? null,
+        email: input.email ?? null,
+        phone: input.phone ?? null,
+        staffId: input.staffId ?? null,
+        timeZone: input.timeZone ?? ctx.tenant.timeZone,
+        externalSubject: input.externalSubject ?? null,
+      })
+      .returning();
+    return user;
+  });
+}
+
+/** A care relationship: the client may book with the provider. Idempotent. */
+export async function assignClient(ctx: RequestContext, providerId: number, clientId: number): Promise<boolean> {
+  requireRole(ctx, "ADMIN");
+  await getUserWithRole(ctx, providerId, "PROVIDER", "Provider");
+  await getUserWithRole(ctx, clientId, "CLIENT", "Client");
+  await ctx.db.atomic((tx) =>
+    tx.insert(careRelationships).values({ tenantId: ctx.tenant.id, providerId, clientId }).onConflictDoNothing(),
+  );
+  return true;
+}
+
+export async function hasCareRelationship(ctx: RequestContext, providerId: number, clientId: number): Promise<boolean> {
+  const rows = await ctx.db.run((tx) =>
+    tx
+      .select({ id: careRelationships.id })
+      .from(careRelationships)
+      .where(and(eq(careRelationships.providerId, providerId), eq(careRelationships.clientId, clientId))),
+  );
+  return rows.length > 0;
+}

@@ -1,0 +1,38 @@
+import { DateTime, IANAZone } from "luxon";
+import { badInput } from "./errors.js";
+
+/** Strict formats shared by the GraphQL scalars and the REST shims. */
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const LOCAL_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
+
+export function isTimeZone(value: string): boolean {
+  return IANAZone.isValidZone(value);
+}
+
+export function assertTimeZone(value: string, field: string): string {
+  if (!isTimeZone(value)) throw badInput(field, `${field} must be an IANA time zone such as America/New_York, got "${value}"`);
+  return value;
+}
+
+/** A real calendar day written YYYY-MM-DD (2026-02-30 is not one). */
+export function isCalendarDate(value: string): boolean {
+  const m = DATE.exec(value);
+  return !!m && DateTime.fromObject({ year: +m[1], month: +m[2], day: +m[3] }, { zone: "UTC" }).isValid;
+}
+
+/** HH:MM on a 24-hour clock, 00:00 to 23:59. */
+export function isLocalTime(value: string): boolean {
+  return LOCAL_TIME.test(value);
+}
+
+/** An instant in ISO 8601 with a date, a time and an offset (Z or ±HH:MM). */
+export function parseInstant(value: string): Date | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(value)) return undefined;
+  const dt = DateTime.fromISO(value, { setZone: true });
+  return dt.isValid ? dt.toJSDate() : undefined;
+}
+
+/** The local calendar date of an instant in a zone. */
+export function localDate(instant: Date, zone: string): string {
+  return DateTime.fromJSDate(instant, { zone }).toISODate()!;
+}

@@ -1,0 +1,55 @@
+import { createApp, type App, type AppOptions } from "../../src/app.js";
+import { loadConfig, type Config } from "../../src/config.js";
+import type { Database } from "../../src/db/client.js";
+import type { TenantRow, UserRow } from "../../src/db/schema/index.js";
+import { signToken } from "../../src/modules/tenants/jwt.js";
+import { openTestDatabase } from "./db.js";
+
+export interface TestApp {
+  app: App;
+  url: string;
+  database: Database;
+  /** The database URL when on PostgreSQL (a second instance can share it). */
+  databaseUrl?: string;
+  config: Config;
+  token(user: Pick<UserRow, "id" | "externalSubject">, tenant: Pick<TenantRow, "code">, ttl?: string | number): Promise<string>;
+  /** POST /graphql; returns the parsed body and the HTTP status. */
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult<T>>;
+  close(): Promise<void>;
+}
+
+export interface GqlResult<T> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: string[]; extensions: Record<string, any> }[];
+}
+
+/** A real server on a free port, over a fresh test database (or the one given). */
+export async function startTestApp(
+  options: { env?: Record<string, string>; now?: () => Date; video?: AppOptions["video"]; database?: Database; databaseUrl?: string } = {},
+): Promise<TestApp> {
+  const opened = options.database ? { database: options.database, url: options.databaseUrl } : await openTestDatabase();
+  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", ...options.env });
+  const app = await createApp({ config, database: opened.database, now: options.now, video: options.video });
+  const url = await app.listen();
+  return {
+    app,
+    url,
+    database: opened.database,
+    databaseUrl: opened.url,
+    config,
+    token: (user, tenant, ttl = "1h") => signToken(config.jwt, { sub: user.externalSubject ?? String(user.id), tenant: tenant.code }, ttl),
+    async gql(query, variables, token) {
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, ...((await response.json()) as object) };
+    },
+    async close() {
+      await app.close();
+      if (!options.database) await opened.database.close();
+    },
+  };
+}

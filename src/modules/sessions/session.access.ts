@@ -1,0 +1,30 @@
+import type { SessionRow } from "../../db/schema/index.js";
+import { forbidden, notFound } from "../../errors.js";
+import type { RequestContext } from "../context.js";
+import { sessionById } from "./session.loaders.js";
+
+/**
+ * Who sees a session: ADMIN every session of the tenant; a PROVIDER or CLIENT their own.
+ * Another tenant's session does not exist for the caller (RLS): NOT_FOUND, never FORBIDDEN.
+ */
+export function canSeeSession(ctx: RequestContext, session: SessionRow): boolean {
+  const me = ctx.viewer;
+  return me.role === "ADMIN" || session.providerId === me.id || session.clientId === me.id;
+}
+
+/** A session the caller may see, or NOT_FOUND (unknown or another tenant's) / FORBIDDEN (someone else's). */
+export async function getVisibleSession(ctx: RequestContext, id: number): Promise<SessionRow> {
+  const session = await ctx.loaders.get(sessionById).load(id);
+  if (!session) throw notFound("Session");
+  if (!canSeeSession(ctx, session)) throw forbidden("You do not have permission to view this session");
+  return session;
+}
+
+/** providerNotes are private to the provider side: null for CLIENT viewers. */
+export function providerNotesFor(ctx: RequestContext, session: SessionRow): string | null {
+  return ctx.viewer.role === "CLIENT" ? null : session.providerNotes;
+}
+
+/** A session is active (holds its slot) while SCHEDULED or CONFIRMED. */
+export const ACTIVE_STATUSES = ["SCHEDULED", "CONFIRMED"] as const;
+export const isActive = (session: Pick<SessionRow, "status">) => (ACTIVE_STATUSES as readonly string[]).includes(session.status);

@@ -1,0 +1,10 @@
+import DataLoader from "dataloader";
+import { inArray } from "drizzle-orm";
+import { sessions, type SessionRow } from "../../db/schema/index.js";
+import { byKey, type LoaderFactory } from "../context.js";
+
+export const sessionById: LoaderFactory<number, SessionRow | undefined> = (ctx, { cache }) =>
+  new DataLoader(
+    async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(sessions).where(inArray(sessions.id, [...ids]))), (s) => s.id),
+    { cache },
+  );

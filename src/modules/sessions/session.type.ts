@@ -1,0 +1,77 @@
+import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Node } from "../../graphql/node.js";
+import { DateTimeScalar } from "../../graphql/scalars.js";
+
+export enum SessionStatus {
+  SCHEDULED = "SCHEDULED",
+  CONFIRMED = "CONFIRMED",
+  COMPLETED = "COMPLETED",
+  CANCELLED = "CANCELLED",
+  NO_SHOW = "NO_SHOW",
+}
+export enum SessionType {
+  PERSONAL = "PERSONAL",
+  GROUP = "GROUP",
+  ONLINE = "ONLINE",
+  ASSESSMENT = "ASSESSMENT",
+  CONSULTATION = "CONSULTATION",
+  THERAPY = "THERAPY",
+}
+export enum Modality {
+  VIDEO = "VIDEO",
+  AUDIO = "AUDIO",
+  IN_PERSON = "IN_PERSON",
+  CHAT = "CHAT",
+}
+export enum SessionPhase {
+  UPCOMING = "UPCOMING",
+  IN_PROGRESS = "IN_PROGRESS",
+  ENDED = "ENDED",
+}
+registerEnumType(SessionStatus, { name: "SessionStatus" });
+registerEnumType(SessionType, { name: "SessionType" });
+registerEnumType(Modality, { name: "Modality" });
+registerEnumType(SessionPhase, { name: "SessionPhase" });
+
+@ObjectType("SessionTiming")
+export class SessionTiming {
+  @Field(() => SessionPhase) phase!: SessionPhase;
+  @Field(() => Int, { nullable: true }) timeUntilStartSeconds!: number | null;
+  @Field(() => Int, { nullable: true }) timeRemainingSeconds!: number | null;
+  @Field(() => Boolean, { description: "From 10 minutes before start until the end, for active VIDEO sessions" }) canJoin!: boolean;
+}
+
+/**
+ * Every legacy session, meeting, appointment and treatment. Fields that need more than the row
+ * (provider, client, treatmentPlan, treatmentDetails, timing, cancellation) are field resolvers.
+ */
+@ObjectType("Session", { implements: Node })
+export class Session extends Node {
+  @Field(() => String, { nullable: true }) title!: string | null;
+  @Field(() => String, { nullable: true }) description!: string | null;
+  @Field(() => SessionType) type!: SessionType;
+  @Field(() => Modality) modality!: Modality;
+  @Field(() => String, { nullable: true }) location!: string | null;
+  @Field(() => DateTimeScalar) startsAt!: Date;
+  @Field(() => DateTimeScalar) endsAt!: Date;
+  @Field(() => DateTimeScalar, { nullable: true }) actualStart!: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true }) actualEnd!: Date | null;
+  @Field(() => SessionStatus) status!: SessionStatus;
+  @Field(() => String, { nullable: true }) notes!: string | null;
+  @Field(() => String, { nullable: true }) clientFeedback!: string | null;
+  @Field(() => String, { nullable: true }) exercisesPerformed!: string | null;
+  @Field(() => String, { nullable: true }) googleEventId!: string | null;
+  @Field(() => String, { nullable: true }) outlookEventId!: string | null;
+  @Field(() => DateTimeScalar) createdAt!: Date;
+  @Field(() => DateTimeScalar) updatedAt!: Date;
+}
+
+@ObjectType("Cancellation")
+export class Cancellation {
+  @Field(() => DateTimeScalar) cancelledAt!: Date;
+  @Field(() => String, { nullable: true }) reason!: string | null;
+  @Field(() => Float, { description: "Hours between the cancellation and the original start (negative when after it)" }) noticeHours!: number;
+  /** The cancelling user's id; resolved to a User by the field resolver. */
+  cancelledById!: number | null;
+}
+

@@ -1,3 +1,4 @@
+import { TransactionRollbackError } from "drizzle-orm";
 import type { Database, Tx } from "./client.js";
 
 /**
@@ -58,5 +59,5 @@ export class RequestScope {
 }
 
 function isRollback(err: unknown): boolean {
-  return err instanceof Error && err.name === "TransactionRollbackError";
+  return err instanceof TransactionRollbackError;
 }

@@ -14,7 +14,7 @@ export function formatError(production: boolean, log: (err: unknown, correlation
     }
     let code = formatted.extensions?.code as string | undefined;
     // An inline literal our scalars reject is bad input, like a bad variable.
-    if (code === "GRAPHQL_VALIDATION_FAILED" && formatted.message.startsWith("Expected value of type")) code = "BAD_USER_INPUT";
+    if (code === "GRAPHQL_VALIDATION_FAILED" && SCALAR_REJECTION.test(formatted.message)) code = "BAD_USER_INPUT";
     if (code === "BAD_USER_INPUT" || code === "GRAPHQL_VALIDATION_FAILED" || code === "GRAPHQL_PARSE_FAILED" || code === "BAD_REQUEST") {
       const field = variableField(formatted.message) ?? literalField(error);
       const extensions = { ...formatted.extensions, code, ...(field ? { fieldErrors: { [field]: formatted.message } } : {}) };
@@ -29,6 +29,9 @@ export function formatError(production: boolean, log: (err: unknown, correlation
   };
 }
 
+/** What graphql reports when a scalar's parseLiteral refuses a value (ours, or a built-in one). */
+const SCALAR_REJECTION = /^(Expected value of type|(DateTime|Date|LocalTime|TimeZone) must be|(Int|Float|ID|String|Boolean) cannot represent)/;
+
 /** The argument or input field an inline literal was written for: `timeZone: "Mars/Base"` -> timeZone. */
 function literalField(error: unknown): string | undefined {
   const node = error instanceof GraphQLError ? error.nodes?.[0] : undefined;
@@ -38,7 +41,7 @@ function literalField(error: unknown): string | undefined {
 
 /** 'Variable "$input" got invalid value "x" at "input.timeZone"; ...' -> "input.timeZone". */
 function variableField(message: string): string | undefined {
-  if (message.startsWith("Expected value of type")) return undefined;
+  if (SCALAR_REJECTION.test(message)) return undefined;
   const at = /at "([^"]+)"/.exec(message);
   if (at) return at[1];
   const variable = /Variable "\$([^"]+)"/.exec(message);

@@ -1,11 +1,12 @@
-import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from "graphql";
+import { GraphQLScalarType, Kind, type ValueNode } from "graphql";
 import { isCalendarDate, isLocalTime, isTimeZone, parseInstant } from "../time.js";
 
 /** A scalar over strings: one check for variables and inline literals alike. */
 function stringScalar<T>(name: string, description: string, parse: (value: string) => T | undefined, expected: string, serialize: (value: unknown) => string) {
   const parseValue = (value: unknown): T => {
     const parsed = typeof value === "string" ? parse(value) : undefined;
-    if (parsed === undefined) throw new GraphQLError(`${name} must be ${expected}, got ${JSON.stringify(value)}`, { extensions: { code: "BAD_USER_INPUT" } });
+    // A plain error: graphql wraps it with the value's location and the variable path, which name the field.
+    if (parsed === undefined) throw new TypeError(`${name} must be ${expected}, got ${JSON.stringify(value)}`);
     return parsed;
   };
   return new GraphQLScalarType<T, string>({

@@ -1,0 +1,43 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { TokenVerifier } from "../src/modules/tenants/jwt.js";
+import { loadConfig } from "../src/config.js";
+
+const run = promisify(execFile);
+const dataDir = mkdtempSync(join(tmpdir(), "sessiongraph-cli-"));
+const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: "", NODE_ENV: "development" };
+const cli = (...args: string[]) => run("npx", ["tsx", "src/cli.ts", ...args], { env, cwd: process.cwd() });
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe("CLI on the embedded database", () => {
+  it("tenant:create prints the tenant, its admin and a working token; token prints another", async () => {
+    const { stdout } = await cli("tenant:create", "--code", "ACME", "--name", "Acme Therapy", "--time-zone", "America/New_York");
+    const out = JSON.parse(stdout) as { tenant: { code: string; timeZone: string }; admin: { id: number; role: string }; token: string };
+    expect(out.tenant).toMatchObject({ code: "ACME", timeZone: "America/New_York" });
+    expect(out.admin.role).toBe("ADMIN");
+    const verifier = new TokenVerifier(loadConfig({ NODE_ENV: "development" }).jwt);
+    expect(await verifier.verify(out.token)).toEqual({ sub: String(out.admin.id), tenant: "ACME" });
+
+    const token = (await cli("token", "--tenant", "ACME", "--user", "admin", "--ttl", "2h")).stdout.trim();
+    expect(await verifier.verify(token)).toEqual({ sub: String(out.admin.id), tenant: "ACME" });
+  }, 60_000);
+
+  it("refuses bad input with a message on stderr and a non-zero exit", async () => {
+    await expect(cli("tenant:create", "--code", "ACME", "--name", "Again")).rejects.toMatchObject({ stderr: expect.stringContaining("already exists"), stdout: "" });
+    await expect(cli("tenant:create", "--code", "ZZ", "--name", "Z", "--time-zone", "Mars/Base")).rejects.toMatchObject({ stderr: expect.stringContaining("IANA time zone") });
+    await expect(cli("token", "--tenant", "NOPE", "--user", "admin")).rejects.toMatchObject({ stderr: expect.stringContaining("Unknown tenant") });
+  }, 60_000);
+
+  it("refuses to open the embedded database while another process holds it", async () => {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(dataDir, "sessiongraph.lock"), `${process.pid}\nthe sessiongraph server\n`);
+    await expect(cli("seed")).rejects.toMatchObject({ stderr: expect.stringContaining("is in use by the sessiongraph server") });
+    rmSync(join(dataDir, "sessiongraph.lock"));
+    const seeded = JSON.parse((await cli("seed")).stdout) as { tenant: { code: string } };
+    expect(seeded.tenant.code).toBe("DEMO");
+  }, 90_000);
+});

@@ -1,0 +1,45 @@
+import DataLoader from "dataloader";
+import { and, asc, eq, inArray, isNull, type SQL } from "drizzle-orm";
+import { items, treatmentDetails, units, type ItemRow, type TreatmentDetailRow, type UnitRow } from "../../db/schema/index.js";
+import { byKey, groupByKey, type LoaderFactory, type RequestContext } from "../context.js";
+
+export const itemById: LoaderFactory<number, ItemRow | undefined> = (ctx, { cache }) =>
+  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(items).where(inArray(items.id, [...ids]))), (r) => r.id), { cache });
+
+export const unitById: LoaderFactory<number, UnitRow | undefined> = (ctx, { cache }) =>
+  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(units).where(inArray(units.id, [...ids]))), (r) => r.id), { cache });
+
+/** Non-deleted details by id: a soft-deleted detail does not exist for any read. */
+export const treatmentDetailById: LoaderFactory<number, TreatmentDetailRow | undefined> = (ctx, { cache }) =>
+  new DataLoader(
+    async (ids) =>
+      byKey(ids, await ctx.db.run((tx) => tx.select().from(treatmentDetails).where(and(inArray(treatmentDetails.id, [...ids]), isNull(treatmentDetails.deletedAt)))), (r) => r.id),
+    { cache },
+  );
+
+/** The non-deleted details of many sessions, with their items and units, in one statement. */
+export const treatmentDetailsBySession: LoaderFactory<number, TreatmentDetailRow[]> = (ctx, { cache }) =>
+  new DataLoader(async (ids) => groupByKey(ids, await selectDetails(ctx, inArray(treatmentDetails.sessionId, [...ids])), (r) => r.sessionId!), { cache });
+
+/**
+ * Non-deleted details matching `where`, in creation order, in ONE statement that also joins their
+ * item and unit: those prime itemById/unitById, so TreatmentDetail.item/.unit cost nothing more.
+ */
+export async function selectDetails(ctx: RequestContext, where: SQL | undefined): Promise<TreatmentDetailRow[]> {
+  const rows = await ctx.db.run((tx) =>
+    tx
+      .select({ detail: treatmentDetails, item: items, unit: units })
+      .from(treatmentDetails)
+      .leftJoin(items, eq(items.id, treatmentDetails.itemId))
+      .leftJoin(units, eq(units.id, treatmentDetails.unitId))
+      .where(and(isNull(treatmentDetails.deletedAt), where))
+      .orderBy(asc(treatmentDetails.id)),
+  );
+  const itemLoader = ctx.loaders.get(itemById);
+  const unitLoader = ctx.loaders.get(unitById);
+  for (const { item, unit } of rows) {
+    if (item) itemLoader.prime(item.id, item);
+    if (unit) unitLoader.prime(unit.id, unit);
+  }
+  return rows.map((r) => r.detail);
+}

@@ -1,0 +1,190 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { ItemRow, SessionRow, TreatmentDetailRow, UnitRow, UserRow } from "../../db/schema/index.js";
+import { parseId, parseOptionalId } from "../../graphql/ids.js";
+import { registerNodeType } from "../../graphql/node.js";
+import { DateTimeScalar } from "../../graphql/scalars.js";
+import type { RequestContext } from "../context.js";
+import { sessionById } from "../sessions/session.loaders.js";
+import { Session } from "../sessions/session.type.js";
+import { userById } from "../tenants/user.loaders.js";
+import { User } from "../tenants/user.type.js";
+import { createItem, createUnit, getItem, getUnit, listItems, listUnits, updateItem, updateUnit } from "./catalog.service.js";
+import { TreatmentDetailInput, TreatmentDetailLine } from "./treatment-detail.input.js";
+import { itemById, treatmentDetailsBySession, unitById } from "./treatment-detail.loaders.js";
+import {
+  createTreatmentDetail,
+  createTreatmentDetails,
+  deleteTreatmentDetail,
+  getTreatmentDetail,
+  itemUsage,
+  listTreatmentDetails,
+  updateTreatmentDetail,
+  type ItemUsageRow,
+} from "./treatment-detail.service.js";
+import { Item, ItemUsage, TreatmentDetail, Unit } from "./treatment-detail.type.js";
+
+registerNodeType("Item", "items", (ctx, id) => getItem(ctx, id));
+registerNodeType("Unit", "units", (ctx, id) => getUnit(ctx, id));
+registerNodeType("TreatmentDetail", "treatment_details", (ctx, id) => getTreatmentDetail(ctx, id));
+
+/** GraphQL ids of a detail's input as integers; a bad one is BAD_USER_INPUT naming its field. */
+function parseInput(input: TreatmentDetailInput) {
+  return {
+    sessionId: parseOptionalId(input.sessionId, "sessionId"),
+    itemId: parseOptionalId(input.itemId, "itemId"),
+    unitId: parseOptionalId(input.unitId, "unitId"),
+    quantity: input.quantity,
+  };
+}
+
+const optionalRow = <T>(loaded: Promise<T | undefined>) => loaded.then((row) => row ?? null);
+
+@Resolver(() => Item)
+export class CatalogResolver {
+  @Query(() => [Item], { description: "The tenant's items, by name" })
+  items(@Ctx() ctx: RequestContext): Promise<ItemRow[]> {
+    return listItems(ctx);
+  }
+
+  @Query(() => [Unit], { description: "The tenant's units, by name" })
+  units(@Ctx() ctx: RequestContext): Promise<UnitRow[]> {
+    return listUnits(ctx);
+  }
+
+  @Mutation(() => Item, { description: "ADMIN only; sku is unique within the tenant" })
+  createItem(
+    @Arg("name", () => String) name: string,
+    @Arg("sku", () => String, { nullable: true }) sku: string | null | undefined,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ItemRow> {
+    return createItem(ctx, { name, sku });
+  }
+
+  @Mutation(() => Item, { description: "ADMIN only. An omitted argument keeps its value; sku: null clears it" })
+  updateItem(
+    @Arg("id", () => ID) id: string,
+    @Arg("name", () => String, { nullable: true }) name: string | null | undefined,
+    @Arg("sku", () => String, { nullable: true }) sku: string | null | undefined,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ItemRow> {
+    return updateItem(ctx, parseId(id, "id"), { name, sku });
+  }
+
+  @Mutation(() => Unit, { description: "ADMIN only" })
+  createUnit(@Arg("name", () => String) name: string, @Ctx() ctx: RequestContext): Promise<UnitRow> {
+    return createUnit(ctx, { name });
+  }
+
+  @Mutation(() => Unit, { description: "ADMIN only" })
+  updateUnit(@Arg("id", () => ID) id: string, @Arg("name", () => String) name: string, @Ctx() ctx: RequestContext): Promise<UnitRow> {
+    return updateUnit(ctx, parseId(id, "id"), { name });
+  }
+}
+
+@Resolver(() => TreatmentDetail)
+export class TreatmentDetailResolver {
+  @Query(() => [TreatmentDetail], { description: "Details the caller may see, optionally of one session and/or one item" })
+  treatmentDetails(
+    @Ctx() ctx: RequestContext,
+    @Arg("sessionId", () => ID, { nullable: true }) sessionId?: string | null,
+    @Arg("itemId", () => ID, { nullable: true }) itemId?: string | null,
+  ): Promise<TreatmentDetailRow[]> {
+    return listTreatmentDetails(ctx, { sessionId: parseOptionalId(sessionId, "sessionId"), itemId: parseOptionalId(itemId, "itemId") });
+  }
+
+  @Query(() => TreatmentDetail, { nullable: true })
+  treatmentDetail(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<TreatmentDetailRow> {
+    return getTreatmentDetail(ctx, parseId(id, "id"));
+  }
+
+  @Query(() => [ItemUsage], { description: "Total quantity per item and unit over the sessions starting in [from, to); ADMIN, or a PROVIDER for their own sessions" })
+  itemUsage(
+    @Arg("from", () => DateTimeScalar) from: Date,
+    @Arg("to", () => DateTimeScalar) to: Date,
+    @Ctx() ctx: RequestContext,
+    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+  ): Promise<ItemUsageRow[]> {
+    return itemUsage(ctx, { from, to, providerId: parseOptionalId(providerId, "providerId") });
+  }
+
+  @Mutation(() => TreatmentDetail, { description: "ADMIN or the session's provider" })
+  createTreatmentDetail(@Arg("input", () => TreatmentDetailInput) input: TreatmentDetailInput, @Ctx() ctx: RequestContext): Promise<TreatmentDetailRow> {
+    return createTreatmentDetail(ctx, parseInput(input));
+  }
+
+  @Mutation(() => [TreatmentDetail], { description: "Several lines for one session in one transaction: all or nothing" })
+  createTreatmentDetails(
+    @Arg("sessionId", () => ID) sessionId: string,
+    @Arg("lines", () => [TreatmentDetailLine]) lines: TreatmentDetailLine[],
+    @Ctx() ctx: RequestContext,
+  ): Promise<TreatmentDetailRow[]> {
+    const parsed = lines.map((line, i) => ({
+      itemId: parseOptionalId(line.itemId, `lines[${i}].itemId`),
+      unitId: parseOptionalId(line.unitId, `lines[${i}].unitId`),
+      quantity: line.quantity,
+    }));
+    return createTreatmentDetails(ctx, parseId(sessionId, "sessionId"), parsed);
+  }
+
+  @Mutation(() => TreatmentDetail, { description: "Full replace of session, item, unit and quantity (an omitted id becomes null)" })
+  updateTreatmentDetail(
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => TreatmentDetailInput) input: TreatmentDetailInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TreatmentDetailRow> {
+    return updateTreatmentDetail(ctx, parseId(id, "id"), parseInput(input));
+  }
+
+  @Mutation(() => Boolean, { description: "Soft delete; deleting again is NOT_FOUND" })
+  deleteTreatmentDetail(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return deleteTreatmentDetail(ctx, parseId(id, "id"));
+  }
+
+  // The detail is visible, hence so is its session.
+  @FieldResolver(() => Session, { nullable: true })
+  session(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): Promise<SessionRow | null> {
+    return detail.sessionId === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(sessionById).load(detail.sessionId));
+  }
+
+  @FieldResolver(() => Item, { nullable: true })
+  item(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): Promise<ItemRow | null> {
+    return detail.itemId === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(itemById).load(detail.itemId));
+  }
+
+  @FieldResolver(() => Unit, { nullable: true })
+  unit(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): Promise<UnitRow | null> {
+    return detail.unitId === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(unitById).load(detail.unitId));
+  }
+
+  @FieldResolver(() => User, { nullable: true })
+  createdBy(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
+    return detail.createdBy === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(userById).load(detail.createdBy));
+  }
+
+  @FieldResolver(() => User, { nullable: true })
+  updatedBy(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
+    return detail.updatedBy === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(userById).load(detail.updatedBy));
+  }
+}
+
+@Resolver(() => ItemUsage)
+export class ItemUsageResolver {
+  @FieldResolver(() => Item, { nullable: true })
+  item(@Root() usage: ItemUsageRow, @Ctx() ctx: RequestContext): Promise<ItemRow | null> {
+    return usage.itemId === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(itemById).load(usage.itemId));
+  }
+
+  @FieldResolver(() => Unit, { nullable: true })
+  unit(@Root() usage: ItemUsageRow, @Ctx() ctx: RequestContext): Promise<UnitRow | null> {
+    return usage.unitId === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(unitById).load(usage.unitId));
+  }
+}
+
+/** Session.treatmentDetails: the details of a page of sessions, with items and units, in one statement. */
+@Resolver(() => Session)
+export class SessionTreatmentDetailsResolver {
+  @FieldResolver(() => [TreatmentDetail])
+  treatmentDetails(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<TreatmentDetailRow[]> {
+    return ctx.loaders.get(treatmentDetailsBySession).load(session.id);
+  }
+}

@@ -1,0 +1,261 @@
+import { and, asc, eq, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { pgErrorOf } from "../../db/client.js";
+import { items, sessions, treatmentDetails, units, type SessionRow, type TreatmentDetailRow } from "../../db/schema/index.js";
+import { badFields, badInput, forbidden, notFound } from "../../errors.js";
+import type { RequestContext } from "../context.js";
+import { canSeeSession, getVisibleSession } from "../sessions/session.access.js";
+import { sessionById } from "../sessions/session.loaders.js";
+import { isAdmin, requireRole } from "../tenants/permissions.js";
+import { userById } from "../tenants/user.loaders.js";
+import { getItem } from "./catalog.service.js";
+import { itemById, selectDetails, treatmentDetailById, unitById } from "./treatment-detail.loaders.js";
+
+/**
+ * Treatment details: items used in a treatment (= a session). Transport-neutral: the GraphQL
+ * resolvers and the legacy REST shim (/so/api/treatment-details) call these same functions
+ * with plain integer ids and get table rows back.
+ */
+
+/** Create, or full replace (the legacy PUT): absent ids become null; quantity is required. */
+export interface TreatmentDetailInput {
+  sessionId?: number | null;
+  itemId?: number | null;
+  unitId?: number | null;
+  quantity?: number | null;
+}
+export type TreatmentDetailLine = Omit<TreatmentDetailInput, "sessionId">;
+
+export interface TreatmentDetailFilter {
+  sessionId?: number | null;
+  itemId?: number | null;
+}
+
+export interface ItemUsageFilter {
+  from: Date;
+  to: Date;
+  providerId?: number | null;
+}
+export interface ItemUsageRow {
+  itemId: number | null;
+  unitId: number | null;
+  totalQuantity: number;
+  detailCount: number;
+  sessionCount: number;
+}
+
+const MAX_LINES = 200;
+const MAX_INT = 2147483647;
+
+export async function getTreatmentDetail(ctx: RequestContext, id: number): Promise<TreatmentDetailRow> {
+  const detail = await ctx.loaders.get(treatmentDetailById).load(id);
+  if (!detail || !(await canSeeDetail(ctx, detail))) throw notFound("Treatment detail");
+  return detail;
+}
+
+/**
+ * Details the caller may see, optionally of one session and/or one item. A CLIENT or PROVIDER
+ * without a session filter sees the details of their own sessions; an ADMIN sees all.
+ */
+export async function listTreatmentDetails(ctx: RequestContext, filter: TreatmentDetailFilter = {}): Promise<TreatmentDetailRow[]> {
+  const where: (SQL | undefined)[] = [];
+  if (filter.sessionId != null) {
+    await getVisibleSession(ctx, filter.sessionId);
+    where.push(eq(treatmentDetails.sessionId, filter.sessionId));
+  } else {
+    where.push(visibleSessionsOnly(ctx));
+  }
+  if (filter.itemId != null) {
+    await getItem(ctx, filter.itemId);
+    where.push(eq(treatmentDetails.itemId, filter.itemId));
+  }
+  return selectDetails(ctx, and(...where));
+}
+
+export async function createTreatmentDetail(ctx: RequestContext, input: TreatmentDetailInput): Promise<TreatmentDetailRow> {
+  requireRole(ctx, "ADMIN", "PROVIDER");
+  const session = await checkInput(ctx, input.sessionId, [input], () => "");
+  requireWriteAccess(ctx, session);
+  const now = ctx.deps.now();
+  const [row] = await ctx.db
+    .atomic((tx) => tx.insert(treatmentDetails).values(newRow(ctx, session, input, now)).returning())
+    .catch(foreignKeyError);
+  return row;
+}
+
+/** Several lines for one session in one transaction: all of them or none. */
+export async function createTreatmentDetails(ctx: RequestContext, sessionId: number, lines: TreatmentDetailLine[]): Promise<TreatmentDetailRow[]> {
+  requireRole(ctx, "ADMIN", "PROVIDER");
+  if (!lines.length) throw badInput("lines", "lines must hold at least one line");
+  if (lines.length > MAX_LINES) throw badInput("lines", `lines may hold at most ${MAX_LINES} lines, got ${lines.length}`);
+  const session = await checkInput(ctx, sessionId, lines, (i) => `lines[${i}].`);
+  requireWriteAccess(ctx, session);
+  const now = ctx.deps.now();
+  const rows = await ctx.db
+    .atomic((tx) => tx.insert(treatmentDetails).values(lines.map((line) => newRow(ctx, session, line, now))).returning())
+    .catch(foreignKeyError);
+  return rows.sort((a, b) => a.id - b.id);
+}
+
+/** Full replace of session, item, unit and quantity, as the legacy PUT. */
+export async function updateTreatmentDetail(ctx: RequestContext, id: number, input: TreatmentDetailInput): Promise<TreatmentDetailRow> {
+  requireRole(ctx, "ADMIN", "PROVIDER");
+  const current = await getTreatmentDetail(ctx, id);
+  requireWriteAccess(ctx, await sessionOf(ctx, current.sessionId));
+  const session = await checkInput(ctx, input.sessionId, [input], () => "");
+  requireWriteAccess(ctx, session);
+  const [row] = await ctx.db
+    .atomic((tx) =>
+      tx
+        .update(treatmentDetails)
+        .set({ sessionId: session?.id ?? null, itemId: input.itemId ?? null, unitId: input.unitId ?? null, quantity: input.quantity!, updatedBy: ctx.viewer.id, updatedAt: ctx.deps.now() })
+        .where(and(eq(treatmentDetails.id, id), isNull(treatmentDetails.deletedAt)))
+        .returning(),
+    )
+    .catch(foreignKeyError);
+  if (!row) throw notFound("Treatment detail");
+  ctx.loaders.get(treatmentDetailById).clear(id).prime(id, row);
+  return row;
+}
+
+/** Soft delete: the row stays with deleted_at/deleted_by set and vanishes from every read. */
+export async function deleteTreatmentDetail(ctx: RequestContext, id: number): Promise<boolean> {
+  requireRole(ctx, "ADMIN", "PROVIDER");
+  const current = await getTreatmentDetail(ctx, id);
+  requireWriteAccess(ctx, await sessionOf(ctx, current.sessionId));
+  const [row] = await ctx.db.atomic((tx) =>
+    tx
+      .update(treatmentDetails)
+      .set({ deletedAt: ctx.deps.now(), deletedBy: ctx.viewer.id })
+      .where(and(eq(treatmentDetails.id, id), isNull(treatmentDetails.deletedAt)))
+      .returning({ id: treatmentDetails.id }),
+  );
+  if (!row) throw notFound("Treatment detail");
+  ctx.loaders.get(treatmentDetailById).clear(id);
+  return true;
+}
+
+/**
+ * Total quantity per item and unit over the non-deleted details of the sessions starting in
+ * [from, to). An ADMIN reports on everyone or one provider; a PROVIDER on their own sessions.
+ */
+export async function itemUsage(ctx: RequestContext, filter: ItemUsageFilter): Promise<ItemUsageRow[]> {
+  requireRole(ctx, "ADMIN", "PROVIDER");
+  if (!(filter.from < filter.to)) throw badInput("to", "to must be after from");
+  let providerId = filter.providerId ?? null;
+  if (!isAdmin(ctx)) {
+    if (providerId !== null && providerId !== ctx.viewer.id) throw forbidden("A provider may only report on their own sessions");
+    providerId = ctx.viewer.id;
+  } else if (providerId !== null) {
+    const provider = await ctx.loaders.get(userById).load(providerId);
+    if (provider?.role !== "PROVIDER") throw badInput("providerId", `Provider ${providerId} not found`);
+  }
+  const td = treatmentDetails;
+  return ctx.db.run((tx) =>
+    tx
+      .select({
+        itemId: td.itemId,
+        unitId: td.unitId,
+        totalQuantity: sql<number>`sum(${td.quantity})`.mapWith(Number),
+        detailCount: sql<number>`count(*)`.mapWith(Number),
+        sessionCount: sql<number>`count(distinct ${td.sessionId})`.mapWith(Number),
+      })
+      .from(td)
+      .innerJoin(sessions, eq(sessions.id, td.sessionId))
+      .leftJoin(items, eq(items.id, td.itemId))
+      .leftJoin(units, eq(units.id, td.unitId))
+      .where(
+        and(
+          isNull(td.deletedAt),
+          gte(sessions.startsAt, filter.from),
+          lt(sessions.startsAt, filter.to),
+          providerId !== null ? eq(sessions.providerId, providerId) : undefined,
+        ),
+      )
+      .groupBy(td.itemId, td.unitId, items.name, units.name)
+      .orderBy(asc(items.name), asc(td.itemId), asc(units.name), asc(td.unitId)),
+  );
+}
+
+/** A detail is seen through its session (canSeeSession); one without a session only by an ADMIN. */
+async function canSeeDetail(ctx: RequestContext, detail: TreatmentDetailRow): Promise<boolean> {
+  if (detail.sessionId === null) return isAdmin(ctx);
+  const session = await ctx.loaders.get(sessionById).load(detail.sessionId);
+  return !!session && canSeeSession(ctx, session);
+}
+
+/** canSeeSession as SQL, for lists: an ADMIN sees everything, anyone else details of their own sessions. */
+function visibleSessionsOnly(ctx: RequestContext): SQL | undefined {
+  if (isAdmin(ctx)) return undefined;
+  const me = ctx.viewer.id;
+  return sql`${treatmentDetails.sessionId} in (select ${sessions.id} from ${sessions} where ${sessions.providerId} = ${me} or ${sessions.clientId} = ${me})`;
+}
+
+/** Who writes a session's details: an ADMIN, or the session's provider; a detail without a session only an ADMIN. */
+function requireWriteAccess(ctx: RequestContext, session: SessionRow | null): void {
+  if (isAdmin(ctx) || (session && session.providerId === ctx.viewer.id)) return;
+  throw forbidden(session ? "Only an ADMIN or the session's provider may change its treatment details" : "Only an ADMIN may record a treatment detail without a session");
+}
+
+async function sessionOf(ctx: RequestContext, sessionId: number | null): Promise<SessionRow | null> {
+  return sessionId === null ? null : ((await ctx.loaders.get(sessionById).load(sessionId)) ?? null);
+}
+
+/**
+ * Every check of the input before anything is written, all field errors at once: the session,
+ * items and units must exist in the tenant (so no foreign-key error reaches the caller) and
+ * each quantity must be a positive integer. Returns the session (null when none is given).
+ */
+async function checkInput(
+  ctx: RequestContext,
+  sessionId: number | null | undefined,
+  lines: TreatmentDetailLine[],
+  prefix: (index: number) => string,
+): Promise<SessionRow | null> {
+  const errors: Record<string, string> = {};
+  const session = sessionId == null ? null : await ctx.loaders.get(sessionById).load(sessionId);
+  if (sessionId != null && !session) errors.sessionId = `Session ${sessionId} not found`;
+  const [foundItems, foundUnits] = await Promise.all([
+    ctx.loaders.get(itemById).loadMany(lines.flatMap((l) => (l.itemId == null ? [] : [l.itemId]))),
+    ctx.loaders.get(unitById).loadMany(lines.flatMap((l) => (l.unitId == null ? [] : [l.unitId]))),
+  ]);
+  const itemIds = new Set(foundItems.flatMap((r) => (r && !(r instanceof Error) ? [r.id] : [])));
+  const unitIds = new Set(foundUnits.flatMap((r) => (r && !(r instanceof Error) ? [r.id] : [])));
+  lines.forEach((line, i) => {
+    const q = line.quantity;
+    if (q === null || q === undefined) errors[`${prefix(i)}quantity`] = "quantity is required";
+    else if (typeof q !== "number" || !Number.isInteger(q) || q <= 0 || q > MAX_INT) errors[`${prefix(i)}quantity`] = `quantity must be a positive integer, got ${JSON.stringify(q)}`;
+    if (line.itemId != null && !itemIds.has(line.itemId)) errors[`${prefix(i)}itemId`] = `Item ${line.itemId} not found`;
+    if (line.unitId != null && !unitIds.has(line.unitId)) errors[`${prefix(i)}unitId`] = `Unit ${line.unitId} not found`;
+  });
+  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  return session ?? null;
+}
+
+function newRow(ctx: RequestContext, session: SessionRow | null, line: TreatmentDetailLine, now: Date) {
+  return {
+    tenantId: ctx.tenant.id,
+    sessionId: session?.id ?? null,
+    itemId: line.itemId ?? null,
+    unitId: line.unitId ?? null,
+    quantity: line.quantity!,
+    createdBy: ctx.viewer.id,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+const FOREIGN_KEYS: Record<string, [field: string, entity: string]> = {
+  treatment_details_session_fk: ["sessionId", "Session"],
+  treatment_details_item_fk: ["itemId", "Item"],
+  treatment_details_unit_fk: ["unitId", "Unit"],
+};
+
+/** Defensive: a reference removed between the check and the write is still bad input, not a 500. */
+function foreignKeyError(err: unknown): never {
+  const pg = pgErrorOf(err);
+  if (pg?.code === "23503") {
+    const [field, entity] = FOREIGN_KEYS[pg.constraint ?? ""] ?? ["input", "A referenced record"];
+    throw badInput(field, `${entity} not found`);
+  }
+  throw err;
+}

@@ -1,0 +1,31 @@
+import { Field, ID, InputType, Int } from "type-graphql";
+import { DateScalar, LocalTimeScalar } from "../../graphql/scalars.js";
+
+@InputType("AvailabilityRuleInput")
+export class AvailabilityRuleInput {
+  @Field(() => ID, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: string | null;
+  @Field(() => Int, { description: "0 = Sunday ... 6 = Saturday" }) dayOfWeek!: number;
+  @Field(() => LocalTimeScalar) startTime!: string;
+  @Field(() => LocalTimeScalar) endTime!: string;
+  @Field(() => String, { nullable: true }) notes?: string | null;
+  @Field(() => Boolean, { nullable: true, description: "Default true" }) isAvailable?: boolean | null;
+}
+
+@InputType("AvailabilityRulePatch")
+export class AvailabilityRulePatch {
+  @Field(() => Int, { nullable: true }) dayOfWeek?: number | null;
+  @Field(() => LocalTimeScalar, { nullable: true }) startTime?: string | null;
+  @Field(() => LocalTimeScalar, { nullable: true }) endTime?: string | null;
+  @Field(() => String, { nullable: true, description: "null clears the notes; omitted leaves them" }) notes?: string | null;
+  @Field(() => Boolean, { nullable: true }) isAvailable?: boolean | null;
+}
+
+@InputType("AvailabilityOverrideInput")
+export class AvailabilityOverrideInput {
+  @Field(() => ID, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: string | null;
+  @Field(() => DateScalar) date!: string;
+  @Field(() => LocalTimeScalar, { nullable: true, description: "With endTime; both omitted for a whole day off" }) startTime?: string | null;
+  @Field(() => LocalTimeScalar, { nullable: true }) endTime?: string | null;
+  @Field(() => Boolean, { description: "true: extra hours (times required); false: time off" }) isAvailable!: boolean;
+  @Field(() => String, { nullable: true }) reason?: string | null;
+}

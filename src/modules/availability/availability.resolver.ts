@@ -1,0 +1,141 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { AvailabilityOverrideRow, AvailabilityRuleRow, UserRow } from "../../db/schema/index.js";
+import { parseId, parseOptionalId } from "../../graphql/ids.js";
+import { registerNodeType } from "../../graphql/node.js";
+import { DateScalar, TimeZoneScalar } from "../../graphql/scalars.js";
+import type { RequestContext } from "../context.js";
+import { getUser } from "../tenants/user.service.js";
+import { User } from "../tenants/user.type.js";
+import { AvailabilityOverrideInput, AvailabilityRuleInput, AvailabilityRulePatch } from "./availability.input.js";
+import * as availability from "./availability.service.js";
+import { AvailabilityOverride, AvailabilityRule, DaySlots, FreeInterval, ProviderSchedulingSettings } from "./availability.type.js";
+
+registerNodeType("AvailabilityRule", "availability_rules", (ctx, id) => availability.getAvailabilityRule(ctx, id));
+registerNodeType("AvailabilityOverride", "availability_overrides", (ctx, id) => availability.getAvailabilityOverride(ctx, id));
+
+@Resolver(() => AvailabilityRule)
+export class AvailabilityRuleResolver {
+  @FieldResolver(() => User)
+  provider(@Root() rule: AvailabilityRuleRow, @Ctx() ctx: RequestContext): Promise<UserRow> {
+    return getUser(ctx, rule.providerId, "Provider");
+  }
+
+  @Query(() => [AvailabilityRule], { description: "Defaults to the caller's own rules (PROVIDER); an ADMIN without providerId gets every provider's" })
+  availabilityRules(
+    @Ctx() ctx: RequestContext,
+    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+  ): Promise<AvailabilityRuleRow[]> {
+    return availability.listAvailabilityRules(ctx, parseOptionalId(providerId, "providerId"));
+  }
+
+  @Mutation(() => AvailabilityRule, { description: "A PROVIDER their own, an ADMIN anyone's" })
+  createAvailabilityRule(@Arg("input", () => AvailabilityRuleInput) input: AvailabilityRuleInput, @Ctx() ctx: RequestContext): Promise<AvailabilityRuleRow> {
+    return availability.createAvailabilityRule(ctx, { ...input, providerId: parseOptionalId(input.providerId, "providerId") });
+  }
+
+  @Mutation(() => AvailabilityRule)
+  updateAvailabilityRule(
+    @Arg("id", () => ID) id: string,
+    @Arg("input", () => AvailabilityRulePatch) input: AvailabilityRulePatch,
+    @Ctx() ctx: RequestContext,
+  ): Promise<AvailabilityRuleRow> {
+    return availability.updateAvailabilityRule(ctx, parseId(id, "id"), input);
+  }
+
+  @Mutation(() => Boolean)
+  deleteAvailabilityRule(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return availability.deleteAvailabilityRule(ctx, parseId(id, "id"));
+  }
+}
+
+@Resolver(() => AvailabilityOverride)
+export class AvailabilityOverrideResolver {
+  @FieldResolver(() => User)
+  provider(@Root() override: AvailabilityOverrideRow, @Ctx() ctx: RequestContext): Promise<UserRow> {
+    return getUser(ctx, override.providerId, "Provider");
+  }
+
+  @Query(() => [AvailabilityOverride], { description: "Defaults to the caller's own (PROVIDER); from..to filters by date (inclusive)" })
+  availabilityOverrides(
+    @Ctx() ctx: RequestContext,
+    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+    @Arg("from", () => DateScalar, { nullable: true }) from?: string | null,
+    @Arg("to", () => DateScalar, { nullable: true }) to?: string | null,
+  ): Promise<AvailabilityOverrideRow[]> {
+    return availability.listAvailabilityOverrides(ctx, { providerId: parseOptionalId(providerId, "providerId"), from, to });
+  }
+
+  @Mutation(() => AvailabilityOverride, { description: "A PROVIDER their own, an ADMIN anyone's" })
+  createAvailabilityOverride(
+    @Arg("input", () => AvailabilityOverrideInput) input: AvailabilityOverrideInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<AvailabilityOverrideRow> {
+    return availability.createAvailabilityOverride(ctx, { ...input, providerId: parseOptionalId(input.providerId, "providerId") });
+  }
+
+  @Mutation(() => Boolean)
+  deleteAvailabilityOverride(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return availability.deleteAvailabilityOverride(ctx, parseId(id, "id"));
+  }
+}
+
+@Resolver()
+export class SlotResolver {
+  @Query(() => [DaySlots], {
+    description:
+      "Bookable starts per local day (provider's zone) on a 30-minute grid, with the durations that fit. " +
+      "from..to at most 62 days; durations default 30/60/90/120. A CLIENT caller's own sessions always count as busy.",
+  })
+  availableSlots(
+    @Ctx() ctx: RequestContext,
+    @Arg("providerId", () => ID) providerId: string,
+    @Arg("from", () => DateScalar) from: string,
+    @Arg("to", () => DateScalar, { nullable: true }) to?: string | null,
+    @Arg("durations", () => [Int], { nullable: true }) durations?: number[] | null,
+    @Arg("clientId", () => ID, { nullable: true }) clientId?: string | null,
+  ): Promise<availability.DaySlots[]> {
+    return availability.availableSlots(ctx, {
+      providerId: parseId(providerId, "providerId"),
+      from,
+      to,
+      durations,
+      clientId: parseOptionalId(clientId, "clientId"),
+    });
+  }
+
+  @Query(() => [FreeInterval], {
+    description: "The maximal free gaps of the provider's working hours on a local date (default hours 08:00–20:00 without a schedule), at least minDurationMinutes (default 30) long",
+  })
+  freeIntervals(
+    @Ctx() ctx: RequestContext,
+    @Arg("providerId", () => ID) providerId: string,
+    @Arg("date", () => DateScalar) date: string,
+    @Arg("minDurationMinutes", () => Int, { nullable: true }) minDurationMinutes?: number | null,
+  ): Promise<availability.FreeIntervalResult[]> {
+    return availability.freeIntervals(ctx, { providerId: parseId(providerId, "providerId"), date, minDurationMinutes });
+  }
+
+  @Query(() => ProviderSchedulingSettings, { description: "Defaults to the caller (PROVIDER)" })
+  providerSchedulingSettings(
+    @Ctx() ctx: RequestContext,
+    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+  ): Promise<availability.SchedulingSettings> {
+    return availability.getProviderSchedulingSettings(ctx, parseOptionalId(providerId, "providerId"));
+  }
+
+  @Mutation(() => ProviderSchedulingSettings, { description: "A PROVIDER their own, an ADMIN anyone's; omitted values stay" })
+  updateProviderSchedulingSettings(
+    @Ctx() ctx: RequestContext,
+    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+    @Arg("minNoticeMinutes", () => Int, { nullable: true }) minNoticeMinutes?: number | null,
+    @Arg("bufferMinutes", () => Int, { nullable: true }) bufferMinutes?: number | null,
+    @Arg("timeZone", () => TimeZoneScalar, { nullable: true }) timeZone?: string | null,
+  ): Promise<availability.SchedulingSettings> {
+    return availability.updateProviderSchedulingSettings(ctx, {
+      providerId: parseOptionalId(providerId, "providerId"),
+      minNoticeMinutes,
+      bufferMinutes,
+      timeZone,
+    });
+  }
+}

@@ -75,3 +75,45 @@ export class Cancellation {
   cancelledById!: number | null;
 }
 
+
+@ObjectType("PageInfo")
+export class PageInfo {
+  @Field(() => Boolean) hasNextPage!: boolean;
+  @Field(() => Boolean, { description: "True when the page was asked for with `after`" }) hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true }) startCursor!: string | null;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+@ObjectType("SessionEdge")
+export class SessionEdge {
+  @Field(() => String) cursor!: string;
+  @Field(() => Session) node!: Session;
+}
+
+@ObjectType("SessionConnection")
+export class SessionConnection {
+  @Field(() => [SessionEdge]) edges!: SessionEdge[];
+  @Field(() => [Session]) nodes!: Session[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int, { description: "All sessions matching the filter, on every page" }) totalCount!: number;
+}
+
+@ObjectType("StatusCount")
+export class StatusCount {
+  @Field(() => SessionStatus) status!: SessionStatus;
+  @Field(() => Int) count!: number;
+}
+
+@ObjectType("TypeCount")
+export class TypeCount {
+  @Field(() => SessionType) type!: SessionType;
+  @Field(() => Int) count!: number;
+}
+
+@ObjectType("SessionStats")
+export class SessionStats {
+  @Field(() => Int) total!: number;
+  @Field(() => [StatusCount], { description: "Every status, zero counts included" }) byStatus!: StatusCount[];
+  @Field(() => [TypeCount], { description: "Every type, zero counts included" }) byType!: TypeCount[];
+  @Field(() => Int, { description: "Scheduled or confirmed sessions that have not started yet" }) upcoming!: number;
+}

@@ -1,0 +1,70 @@
+import type { SessionRow } from "../../db/schema/index.js";
+import type { SessionEventInput } from "../events/outbox.js";
+
+/** The outbox payloads of session changes, with the fields booking.md documents for each event. */
+
+const minutes = (start: Date, end: Date) => Math.round((end.getTime() - start.getTime()) / 60_000);
+const meetingType = (session: SessionRow) => session.modality.toLowerCase();
+
+/** AppointmentBooked */
+export const bookedEvent = (session: SessionRow, isInitialConsultation: boolean): SessionEventInput => ({
+  type: "BOOKED",
+  session,
+  payload: {
+    startTime: session.startsAt.toISOString(),
+    meetingType: meetingType(session),
+    duration: minutes(session.startsAt, session.endsAt),
+    title: session.title,
+    description: session.description,
+    isInitialConsultation,
+  },
+});
+
+/** AppointmentRescheduled, with the interval that was freed. */
+export const rescheduledEvent = (session: SessionRow, previous: SessionRow, by: number, reason: string | null): SessionEventInput => ({
+  type: "RESCHEDULED",
+  session,
+  payload: {
+    rescheduledBy: by,
+    originalStartTime: previous.startsAt.toISOString(),
+    newStartTime: session.startsAt.toISOString(),
+    rescheduleReason: reason,
+    previousStartsAt: previous.startsAt.toISOString(),
+    previousEndsAt: previous.endsAt.toISOString(),
+  },
+});
+
+/** AppointmentCancelled; cancellationNotice is in hours (negative when cancelled after the start). */
+export const cancelledEvent = (session: SessionRow, noticeHours: number): SessionEventInput => ({
+  type: "CANCELLED",
+  session,
+  payload: {
+    cancelledBy: session.cancelledBy,
+    cancellationReason: session.cancellationReason,
+    originalStartTime: session.startsAt.toISOString(),
+    cancelledAt: session.cancelledAt?.toISOString() ?? null,
+    cancellationNotice: noticeHours,
+  },
+});
+
+/** AppointmentCompleted, for completions (ATTENDED) and no-shows (NO_SHOW). */
+export const completedEvent = (session: SessionRow, completedAt: Date): SessionEventInput => {
+  const attended = session.status === "COMPLETED";
+  return {
+    type: attended ? "COMPLETED" : "NO_SHOW",
+    session,
+    payload: {
+      completedAt: completedAt.toISOString(),
+      duration: attended && session.actualStart && session.actualEnd ? minutes(session.actualStart, session.actualEnd) : minutes(session.startsAt, session.endsAt),
+      sessionNotes: session.notes,
+      attendanceStatus: attended ? "ATTENDED" : "NO_SHOW",
+    },
+  };
+};
+
+/** Any other change (confirmation, details, deletion): which fields changed. */
+export const updatedEvent = (session: SessionRow, changed: string[], extra: Record<string, unknown> = {}): SessionEventInput => ({
+  type: "UPDATED",
+  session,
+  payload: { status: session.status, changed, ...extra },
+});

@@ -1,0 +1,86 @@
+import { Field, ID, InputType, Int, registerEnumType } from "type-graphql";
+import { DateTimeScalar } from "../../graphql/scalars.js";
+import { Modality, SessionStatus, SessionType } from "./session.type.js";
+
+export enum SessionOrderField {
+  STARTS_AT = "STARTS_AT",
+  ENDS_AT = "ENDS_AT",
+  CREATED_AT = "CREATED_AT",
+  UPDATED_AT = "UPDATED_AT",
+  STATUS = "STATUS",
+  TITLE = "TITLE",
+}
+export enum OrderDirection {
+  ASC = "ASC",
+  DESC = "DESC",
+}
+registerEnumType(SessionOrderField, { name: "SessionOrderField" });
+registerEnumType(OrderDirection, { name: "OrderDirection" });
+
+@InputType("SessionFilter")
+export class SessionFilterInput {
+  @Field(() => ID, { nullable: true }) providerId?: string | null;
+  @Field(() => ID, { nullable: true }) clientId?: string | null;
+  @Field(() => ID, { nullable: true }) treatmentPlanId?: string | null;
+  @Field(() => [SessionStatus], { nullable: true }) status?: SessionStatus[] | null;
+  @Field(() => [SessionType], { nullable: true }) type?: SessionType[] | null;
+  @Field(() => [Modality], { nullable: true }) modality?: Modality[] | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: "Sessions starting at or after this instant" }) from?: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: "Sessions starting at or before this instant" }) to?: Date | null;
+  @Field(() => String, { nullable: true, description: "Text in title, description or notes (case-insensitive)" }) search?: string | null;
+}
+
+@InputType("SessionOrder")
+export class SessionOrderInput {
+  @Field(() => SessionOrderField) field!: SessionOrderField;
+  @Field(() => OrderDirection) direction!: OrderDirection;
+}
+
+@InputType("BookSessionInput")
+export class BookSessionInput {
+  @Field(() => ID, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: string | null;
+  @Field(() => ID, { nullable: true, description: "Or treatmentPlanId, which resolves the client; a CLIENT books for themself" }) clientId?: string | null;
+  @Field(() => ID, { nullable: true }) treatmentPlanId?: string | null;
+  @Field(() => DateTimeScalar) startsAt!: Date;
+  @Field(() => DateTimeScalar, { nullable: true, description: "Or durationMinutes" }) endsAt?: Date | null;
+  @Field(() => Int, { nullable: true }) durationMinutes?: number | null;
+  @Field(() => String, { nullable: true }) title?: string | null;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => SessionType, { nullable: true, description: "Default THERAPY" }) type?: SessionType | null;
+  @Field(() => Modality, { nullable: true, description: "Default IN_PERSON" }) modality?: Modality | null;
+  @Field(() => String, { nullable: true }) location?: string | null;
+  @Field(() => String, { nullable: true }) notes?: string | null;
+  @Field(() => String, { nullable: true }) providerNotes?: string | null;
+}
+
+@InputType("UpdateSessionInput", { description: "Every field optional; new times follow the rescheduleSession rules, a new status the state machine" })
+export class UpdateSessionInput {
+  @Field(() => String, { nullable: true }) title?: string | null;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => SessionType, { nullable: true }) type?: SessionType | null;
+  @Field(() => Modality, { nullable: true }) modality?: Modality | null;
+  @Field(() => String, { nullable: true }) location?: string | null;
+  @Field(() => String, { nullable: true }) notes?: string | null;
+  @Field(() => String, { nullable: true }) providerNotes?: string | null;
+  @Field(() => String, { nullable: true }) clientFeedback?: string | null;
+  @Field(() => String, { nullable: true }) exercisesPerformed?: string | null;
+  @Field(() => DateTimeScalar, { nullable: true }) startsAt?: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true }) endsAt?: Date | null;
+  @Field(() => Int, { nullable: true, description: "Instead of endsAt" }) durationMinutes?: number | null;
+  @Field(() => SessionStatus, { nullable: true }) status?: SessionStatus | null;
+  @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
+  @Field(() => ID, { nullable: true }) treatmentPlanId?: string | null;
+  @Field(() => String, { nullable: true }) googleEventId?: string | null;
+  @Field(() => String, { nullable: true }) outlookEventId?: string | null;
+}
+
+@InputType("CompleteSessionInput")
+export class CompleteSessionInput {
+  @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
+  @Field(() => String, { nullable: true }) notes?: string | null;
+  @Field(() => String, { nullable: true }) providerNotes?: string | null;
+  @Field(() => String, { nullable: true }) clientFeedback?: string | null;
+  @Field(() => String, { nullable: true }) exercisesPerformed?: string | null;
+}

@@ -1,0 +1,219 @@
+import { and, asc, desc, eq, getTableColumns, gte, ilike, inArray, lte, or, sql, type SQL } from "drizzle-orm";
+import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
+import { sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
+import { badFields, badInput } from "../../errors.js";
+import type { RequestContext } from "../context.js";
+import { ACTIVE_STATUSES } from "./session.access.js";
+
+/** One filter for every reader of sessions: GraphQL connections, stats and the REST shims' pages. */
+export interface SessionFilter {
+  providerId?: number;
+  clientId?: number;
+  treatmentPlanId?: number;
+  status?: SessionStatus[];
+  type?: SessionType[];
+  modality?: Modality[];
+  /** Sessions starting at or after this instant. */
+  from?: Date;
+  /** Sessions starting at or before this instant (inclusive, like the legacy end_date). */
+  to?: Date;
+  /** Case-insensitive text in title, description or notes. */
+  search?: string;
+}
+
+export type SessionOrderField = "STARTS_AT" | "ENDS_AT" | "CREATED_AT" | "UPDATED_AT" | "STATUS" | "TITLE";
+export interface SessionOrder {
+  field: SessionOrderField;
+  direction: "ASC" | "DESC";
+}
+export const DEFAULT_ORDER: SessionOrder = { field: "STARTS_AT", direction: "ASC" };
+
+/** Pages hold at most this many sessions; larger `first` / per_page values are clamped to it. */
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** Who sees which sessions, as SQL: ADMIN all of the tenant (RLS), PROVIDER and CLIENT their own. */
+export function visibleSessions(ctx: RequestContext): SQL | undefined {
+  const me = ctx.viewer;
+  if (me.role === "PROVIDER") return eq(sessions.providerId, me.id);
+  if (me.role === "CLIENT") return eq(sessions.clientId, me.id);
+  return undefined;
+}
+
+/** The WHERE of a filter, visibility included. */
+export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): SQL | undefined {
+  const where: (SQL | undefined)[] = [visibleSessions(ctx)];
+  if (filter.providerId !== undefined) where.push(eq(sessions.providerId, filter.providerId));
+  if (filter.clientId !== undefined) where.push(eq(sessions.clientId, filter.clientId));
+  if (filter.treatmentPlanId !== undefined) where.push(eq(sessions.treatmentPlanId, filter.treatmentPlanId));
+  // An empty list filters on nothing (the legacy "status=" query parameter means "any").
+  if (filter.status?.length) where.push(inArray(sessions.status, filter.status));
+  if (filter.type?.length) where.push(inArray(sessions.type, filter.type));
+  if (filter.modality?.length) where.push(inArray(sessions.modality, filter.modality));
+  if (filter.from) where.push(gte(sessions.startsAt, filter.from));
+  if (filter.to) where.push(lte(sessions.startsAt, filter.to));
+  const search = filter.search?.trim();
+  if (search) {
+    const pattern = `%${search.replace(/[\\%_]/g, "\\$&")}%`;
+    where.push(or(ilike(sessions.title, pattern), ilike(sessions.description, pattern), ilike(sessions.notes, pattern)));
+  }
+  return and(...where);
+}
+
+/** A filter whose range is backwards is bad input (shared by every reader). */
+export function checkFilter(filter: SessionFilter): void {
+  if (filter.from && filter.to && filter.to < filter.from) throw badInput("to", "to must not be before from");
+}
+
+/** Each order field: its SQL expression and the type its cursor key is cast back to. */
+const ORDER_KEYS: Record<SessionOrderField, { expr: SQL; type: string }> = {
+  STARTS_AT: { expr: sql`${sessions.startsAt}`, type: "timestamptz" },
+  ENDS_AT: { expr: sql`${sessions.endsAt}`, type: "timestamptz" },
+  CREATED_AT: { expr: sql`${sessions.createdAt}`, type: "timestamptz" },
+  UPDATED_AT: { expr: sql`${sessions.updatedAt}`, type: "timestamptz" },
+  // Lifecycle order (the enum's): SCHEDULED, CONFIRMED, COMPLETED, CANCELLED, NO_SHOW.
+  STATUS: { expr: sql`${sessions.status}`, type: "session_status" },
+  // Case-insensitive, byte order: the same on every engine and locale; no title sorts first.
+  TITLE: { expr: sql`lower(coalesce(${sessions.title}, '')) collate "C"`, type: "text" },
+};
+
+interface Cursor {
+  field: SessionOrderField;
+  key: string;
+  id: number;
+}
+
+/** Opaque to clients: the order field, the row's order key (as the database prints it) and its id. */
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.field, cursor.key, cursor.id])).toString("base64url");
+}
+
+export function decodeCursor(value: string, order: SessionOrder): Cursor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3 || typeof parsed[1] !== "string" || !Number.isSafeInteger(parsed[2]) || !(parsed[0] in ORDER_KEYS)) {
+    throw badInput("after", "after is not a cursor returned by this connection");
+  }
+  if (parsed[0] !== order.field) throw badInput("after", `after is a cursor of a ${parsed[0]} ordering, not of ${order.field}`);
+  return { field: parsed[0], key: parsed[1], id: parsed[2] };
+}
+
+interface PageRequest {
+  limit: number;
+  offset?: number;
+  after?: Cursor;
+}
+
+/**
+ * ONE statement for a page and the filter's total: a one-row count left-joined to the page,
+ * so an empty page still brings its total.
+ */
+async function selectPage(ctx: RequestContext, filter: SessionFilter, order: SessionOrder, page: PageRequest) {
+  const where = sessionWhere(ctx, filter);
+  const { expr, type } = ORDER_KEYS[order.field];
+  const dir = order.direction === "ASC" ? asc : desc;
+  const keyset = page.after
+    ? order.direction === "ASC"
+      ? sql`(${expr}, ${sessions.id}) > (${page.after.key}::${sql.raw(type)}, ${page.after.id})`
+      : sql`(${expr}, ${sessions.id}) < (${page.after.key}::${sql.raw(type)}, ${page.after.id})`
+    : undefined;
+  return ctx.db.run(async (tx) => {
+    const counted = tx.$with("counted").as(tx.select({ total: sql<number>`count(*)::int`.as("total") }).from(sessions).where(where));
+    const rows = await tx
+      .with(counted)
+      .select({ total: counted.total, key: sql<string>`(${expr})::text`, session: getTableColumns(sessions) })
+      .from(counted)
+      .leftJoin(sessions, and(where, keyset) ?? sql`true`)
+      .orderBy(dir(expr), dir(sessions.id))
+      .limit(page.limit)
+      .offset(page.offset ?? 0);
+    const total = Number(rows[0]?.total ?? 0);
+    const found = rows.filter((r): r is typeof r & { session: SessionRow } => r.session !== null);
+    return { total, rows: found.map((r) => ({ session: r.session, key: r.key })) };
+  });
+}
+
+export interface SessionConnectionResult {
+  edges: { cursor: string; node: SessionRow }[];
+  nodes: SessionRow[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number;
+}
+
+/** A Relay page: `first` defaults to 20 and is clamped to 100; `after` is a cursor of the same ordering. */
+export async function listSessions(
+  ctx: RequestContext,
+  filter: SessionFilter = {},
+  order: SessionOrder = DEFAULT_ORDER,
+  args: { first?: number | null; after?: string | null } = {},
+): Promise<SessionConnectionResult> {
+  checkFilter(filter);
+  if (args.first != null && args.first < 0) throw badInput("first", "first must not be negative");
+  const first = Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  const after = args.after ? decodeCursor(args.after, order) : undefined;
+  const { total, rows } = await selectPage(ctx, filter, order, { limit: first + 1, after });
+  const page = rows.slice(0, first);
+  const edges = page.map((r) => ({ cursor: encodeCursor({ field: order.field, key: r.key, id: r.session.id }), node: r.session }));
+  return {
+    edges,
+    nodes: page.map((r) => r.session),
+    pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: after !== undefined, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount: total,
+  };
+}
+
+/** Offset paging for the REST shims: page from 1, perPage clamped to 1..100. */
+export async function listSessionsPage(
+  ctx: RequestContext,
+  filter: SessionFilter = {},
+  order: SessionOrder = DEFAULT_ORDER,
+  paging: { page?: number; perPage?: number } = {},
+): Promise<{ rows: SessionRow[]; total: number; page: number; perPage: number }> {
+  checkFilter(filter);
+  const errors: Record<string, string> = {};
+  const page = paging.page ?? 1;
+  const perPage = paging.perPage ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(page) || page < 1) errors.page = "page must be a positive integer";
+  if (!Number.isInteger(perPage) || perPage < 1) errors.per_page = "per_page must be a positive integer";
+  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  const size = Math.min(perPage, MAX_PAGE_SIZE);
+  const { total, rows } = await selectPage(ctx, filter, order, { limit: size, offset: (page - 1) * size });
+  return { rows: rows.map((r) => r.session), total, page, perPage: size };
+}
+
+export interface SessionStatsResult {
+  total: number;
+  byStatus: { status: SessionStatus; count: number }[];
+  byType: { type: SessionType; count: number }[];
+  upcoming: number;
+}
+
+/** Counts over the sessions the caller sees (same filter), in one statement. */
+export async function sessionStats(ctx: RequestContext, filter: SessionFilter = {}): Promise<SessionStatsResult> {
+  checkFilter(filter);
+  const now = ctx.deps.now();
+  const rows = await ctx.db.run((tx) =>
+    tx
+      .select({
+        status: sessions.status,
+        type: sessions.type,
+        count: sql<number>`count(*)`.mapWith(Number),
+        upcoming: sql<number>`count(*) filter (where ${inArray(sessions.status, [...ACTIVE_STATUSES])} and ${sessions.startsAt} > ${now.toISOString()}::timestamptz)`.mapWith(Number),
+      })
+      .from(sessions)
+      .where(sessionWhere(ctx, filter))
+      .groupBy(sessions.status, sessions.type),
+  );
+  const sum = (pick: (r: (typeof rows)[number]) => boolean, value: (r: (typeof rows)[number]) => number = (r) => r.count) =>
+    rows.filter(pick).reduce((n, r) => n + value(r), 0);
+  return {
+    total: sum(() => true),
+    byStatus: sessionStatusEnum.enumValues.map((status) => ({ status, count: sum((r) => r.status === status) })),
+    byType: sessionTypeEnum.enumValues.map((type) => ({ type, count: sum((r) => r.type === type) })),
+    upcoming: sum(() => true, (r) => r.upcoming),
+  };
+}

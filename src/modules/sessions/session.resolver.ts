@@ -1,0 +1,188 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { SessionRow, TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
+import { parseId, parseOptionalId } from "../../graphql/ids.js";
+import { registerNodeType } from "../../graphql/node.js";
+import { DateTimeScalar } from "../../graphql/scalars.js";
+import type { RequestContext } from "../context.js";
+import { userById } from "../tenants/user.loaders.js";
+import { User } from "../tenants/user.type.js";
+import { treatmentPlanById } from "../treatment-plans/treatment-plan.loaders.js";
+import { TreatmentPlan } from "../treatment-plans/treatment-plan.type.js";
+import { getVisibleSession, providerNotesFor } from "./session.access.js";
+import { BookSessionInput, CompleteSessionInput, SessionFilterInput, SessionOrderInput, UpdateSessionInput } from "./session.input.js";
+import { DEFAULT_ORDER, listSessions, sessionStats, type SessionConnectionResult, type SessionFilter } from "./session.query.js";
+import {
+  bookSession,
+  cancellationOf,
+  cancelSession,
+  completeSession,
+  confirmSession,
+  deleteSession,
+  markNoShow,
+  rescheduleSession,
+  updateSession,
+} from "./session.service.js";
+import { sessionTiming, type Timing } from "./session.timing.js";
+import { Cancellation, Session, SessionConnection, SessionStats, SessionTiming } from "./session.type.js";
+
+registerNodeType("Session", "sessions", getVisibleSession);
+
+/** GraphQL filter -> service filter (ids parsed, nulls dropped). */
+export function toSessionFilter(input: SessionFilterInput | null | undefined): SessionFilter {
+  if (!input) return {};
+  return {
+    providerId: parseOptionalId(input.providerId, "providerId"),
+    clientId: parseOptionalId(input.clientId, "clientId"),
+    treatmentPlanId: parseOptionalId(input.treatmentPlanId, "treatmentPlanId"),
+    status: input.status ?? undefined,
+    type: input.type ?? undefined,
+    modality: input.modality ?? undefined,
+    from: input.from ?? undefined,
+    to: input.to ?? undefined,
+    search: input.search ?? undefined,
+  };
+}
+
+@Resolver(() => Session)
+export class SessionResolver {
+  @Query(() => Session, { nullable: true, description: "NOT_FOUND when unknown or another tenant's; FORBIDDEN when someone else's" })
+  session(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+    return getVisibleSession(ctx, parseId(id, "id"));
+  }
+
+  @Query(() => SessionConnection, { description: "The sessions the caller sees; `first` defaults to 20 and is clamped to 100" })
+  sessions(
+    @Ctx() ctx: RequestContext,
+    @Arg("filter", () => SessionFilterInput, { nullable: true }) filter?: SessionFilterInput | null,
+    @Arg("orderBy", () => SessionOrderInput, { nullable: true }) orderBy?: SessionOrderInput | null,
+    @Arg("first", () => Int, { nullable: true }) first?: number | null,
+    @Arg("after", () => String, { nullable: true }) after?: string | null,
+  ): Promise<SessionConnectionResult> {
+    return listSessions(ctx, toSessionFilter(filter), orderBy ?? DEFAULT_ORDER, { first, after });
+  }
+
+  @Query(() => SessionStats)
+  sessionStats(
+    @Ctx() ctx: RequestContext,
+    @Arg("from", () => DateTimeScalar, { nullable: true }) from?: Date | null,
+    @Arg("to", () => DateTimeScalar, { nullable: true }) to?: Date | null,
+    @Arg("clientId", () => ID, { nullable: true }) clientId?: string | null,
+    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+  ) {
+    return sessionStats(ctx, {
+      from: from ?? undefined,
+      to: to ?? undefined,
+      clientId: parseOptionalId(clientId, "clientId"),
+      providerId: parseOptionalId(providerId, "providerId"),
+    });
+  }
+
+  @Mutation(() => Session)
+  bookSession(@Arg("input", () => BookSessionInput) input: BookSessionInput, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+    return bookSession(ctx, {
+      ...input,
+      providerId: parseOptionalId(input.providerId, "providerId"),
+      clientId: parseOptionalId(input.clientId, "clientId"),
+      treatmentPlanId: parseOptionalId(input.treatmentPlanId, "treatmentPlanId"),
+    });
+  }
+
+  @Mutation(() => Session)
+  updateSession(@Arg("id", () => ID) id: string, @Arg("input", () => UpdateSessionInput) input: UpdateSessionInput, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+    const { treatmentPlanId, ...rest } = input;
+    return updateSession(ctx, parseId(id, "id"), {
+      ...rest,
+      ...(treatmentPlanId !== undefined ? { treatmentPlanId: treatmentPlanId === null ? null : parseId(treatmentPlanId, "treatmentPlanId") } : {}),
+    });
+  }
+
+  @Mutation(() => Session, { description: "New times are checked like a booking (past, conflicts; availability for clients)" })
+  rescheduleSession(
+    @Arg("id", () => ID) id: string,
+    @Arg("startsAt", () => DateTimeScalar) startsAt: Date,
+    @Ctx() ctx: RequestContext,
+    @Arg("endsAt", () => DateTimeScalar, { nullable: true }) endsAt?: Date | null,
+    @Arg("durationMinutes", () => Int, { nullable: true }) durationMinutes?: number | null,
+    @Arg("reason", () => String, { nullable: true }) reason?: string | null,
+  ): Promise<SessionRow> {
+    return rescheduleSession(ctx, parseId(id, "id"), { startsAt, endsAt, durationMinutes }, reason);
+  }
+
+  @Mutation(() => Session)
+  confirmSession(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+    return confirmSession(ctx, parseId(id, "id"));
+  }
+
+  @Mutation(() => Session)
+  completeSession(
+    @Arg("id", () => ID) id: string,
+    @Ctx() ctx: RequestContext,
+    @Arg("input", () => CompleteSessionInput, { nullable: true }) input?: CompleteSessionInput | null,
+  ): Promise<SessionRow> {
+    return completeSession(ctx, parseId(id, "id"), input ?? {});
+  }
+
+  @Mutation(() => Session)
+  markNoShow(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+    return markNoShow(ctx, parseId(id, "id"));
+  }
+
+  @Mutation(() => Session, { description: "Frees the slot; records who cancelled, when, and the notice given" })
+  cancelSession(
+    @Arg("id", () => ID) id: string,
+    @Ctx() ctx: RequestContext,
+    @Arg("reason", () => String, { nullable: true }) reason?: string | null,
+  ): Promise<SessionRow> {
+    return cancelSession(ctx, parseId(id, "id"), reason);
+  }
+
+  @Mutation(() => Boolean, { description: "Permanent; the session's provider or an ADMIN" })
+  deleteSession(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return deleteSession(ctx, parseId(id, "id"));
+  }
+
+  @FieldResolver(() => Int)
+  durationMinutes(@Root() session: SessionRow): number {
+    return Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "Private to the provider side: null for CLIENT viewers" })
+  providerNotes(@Root() session: SessionRow, @Ctx() ctx: RequestContext): string | null {
+    return providerNotesFor(ctx, session);
+  }
+
+  // provider and client go through the same loader, so a page's users cost one statement.
+  @FieldResolver(() => User)
+  async provider(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<UserRow> {
+    return (await ctx.loaders.get(userById).load(session.providerId))!;
+  }
+
+  @FieldResolver(() => User)
+  async client(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<UserRow> {
+    return (await ctx.loaders.get(userById).load(session.clientId))!;
+  }
+
+  @FieldResolver(() => TreatmentPlan, { nullable: true })
+  async treatmentPlan(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow | null> {
+    if (session.treatmentPlanId === null) return null;
+    return (await ctx.loaders.get(treatmentPlanById).load(session.treatmentPlanId)) ?? null;
+  }
+
+  @FieldResolver(() => SessionTiming)
+  timing(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Timing {
+    return sessionTiming(session, ctx.deps.now());
+  }
+
+  @FieldResolver(() => Cancellation, { nullable: true, description: "Set when the session is cancelled" })
+  cancellation(@Root() session: SessionRow): ReturnType<typeof cancellationOf> {
+    return cancellationOf(session);
+  }
+}
+
+@Resolver(() => Cancellation)
+export class CancellationResolver {
+  @FieldResolver(() => User, { nullable: true })
+  async cancelledBy(@Root() cancellation: Cancellation, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
+    return cancellation.cancelledById === null ? null : ((await ctx.loaders.get(userById).load(cancellation.cancelledById)) ?? null);
+  }
+}

@@ -1,0 +1,394 @@
+import { and, asc, eq, gt, inArray, lt, ne, or } from "drizzle-orm";
+import { pgErrorOf, type Tx } from "../../db/client.js";
+import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
+import { badFields, DomainError, forbidden, notFound } from "../../errors.js";
+import { assertBookableForClient } from "../availability/availability.service.js";
+import type { RequestContext } from "../context.js";
+import { recordSessionEvent, type SessionEventInput } from "../events/outbox.js";
+import { getUserWithRole, hasCareRelationship } from "../tenants/user.service.js";
+import { getTreatmentPlan, planClient, unmatchedClientMessage } from "../treatment-plans/treatment-plan.service.js";
+import { ACTIVE_STATUSES, canSeeSession, getVisibleSession } from "./session.access.js";
+import { bookedEvent, cancelledEvent, completedEvent, rescheduledEvent, updatedEvent } from "./session.events.js";
+import { sessionById } from "./session.loaders.js";
+import { assertEditable, assertReschedulable, assertTransition } from "./session.state.js";
+
+export interface BookSessionInput {
+  /** Defaults to the caller when the caller is a PROVIDER. */
+  providerId?: number | null;
+  /** Or treatmentPlanId, whose client is matched; a CLIENT books for themself. */
+  clientId?: number | null;
+  treatmentPlanId?: number | null;
+  startsAt: Date;
+  /** Or durationMinutes. */
+  endsAt?: Date | null;
+  durationMinutes?: number | null;
+  title?: string | null;
+  description?: string | null;
+  type?: SessionType | null;
+  modality?: Modality | null;
+  location?: string | null;
+  notes?: string | null;
+  providerNotes?: string | null;
+}
+
+export interface NewTimes {
+  startsAt: Date;
+  /** Neither endsAt nor durationMinutes: the session keeps its length. */
+  endsAt?: Date | null;
+  durationMinutes?: number | null;
+}
+
+export interface UpdateSessionInput {
+  title?: string | null;
+  description?: string | null;
+  type?: SessionType | null;
+  modality?: Modality | null;
+  location?: string | null;
+  notes?: string | null;
+  providerNotes?: string | null;
+  clientFeedback?: string | null;
+  exercisesPerformed?: string | null;
+  startsAt?: Date | null;
+  endsAt?: Date | null;
+  durationMinutes?: number | null;
+  status?: SessionStatus | null;
+  actualStart?: Date | null;
+  actualEnd?: Date | null;
+  treatmentPlanId?: number | null;
+  googleEventId?: string | null;
+  outlookEventId?: string | null;
+}
+
+export interface CompleteSessionInput {
+  actualStart?: Date | null;
+  actualEnd?: Date | null;
+  notes?: string | null;
+  providerNotes?: string | null;
+  clientFeedback?: string | null;
+  exercisesPerformed?: string | null;
+}
+
+/** A session may last at most a day. */
+const MAX_MINUTES = 24 * 60;
+
+interface Slot {
+  providerId: number;
+  clientId: number;
+  startsAt: Date;
+  endsAt: Date;
+  excludeSessionId?: number;
+}
+
+// ---------------------------------------------------------------- rules shared by every write
+
+/** ADMIN and the session's provider may do everything to it; its client only cancel and reschedule. */
+const canManage = (ctx: RequestContext, session: SessionRow) => ctx.viewer.role === "ADMIN" || session.providerId === ctx.viewer.id;
+
+async function sessionToManage(ctx: RequestContext, id: number, action: string): Promise<SessionRow> {
+  const session = await getVisibleSession(ctx, id);
+  if (!canManage(ctx, session)) throw forbidden(`Only the session's provider or an administrator can ${action} it`);
+  return session;
+}
+
+/** The session's interval from start + end or start + duration; every problem reported at once. */
+function resolveTimes(ctx: RequestContext, times: NewTimes, keepMinutes?: number, notPast = true): { startsAt: Date; endsAt: Date } {
+  const errors: Record<string, string> = {};
+  const { startsAt, endsAt, durationMinutes } = times;
+  let end: Date | undefined;
+  if (endsAt != null && durationMinutes != null) errors.durationMinutes = "give either endsAt or durationMinutes, not both";
+  else if (durationMinutes != null) {
+    if (!Number.isInteger(durationMinutes) || durationMinutes < 1 || durationMinutes > MAX_MINUTES) errors.durationMinutes = `durationMinutes must be a whole number from 1 to ${MAX_MINUTES}`;
+    else end = new Date(startsAt.getTime() + durationMinutes * 60_000);
+  } else if (endsAt != null) {
+    if (endsAt.getTime() <= startsAt.getTime()) errors.endsAt = "endsAt must be after startsAt";
+    else if (endsAt.getTime() - startsAt.getTime() > MAX_MINUTES * 60_000) errors.endsAt = "a session cannot last more than 24 hours";
+    else end = endsAt;
+  } else if (keepMinutes !== undefined) end = new Date(startsAt.getTime() + keepMinutes * 60_000);
+  else errors.endsAt = "endsAt or durationMinutes is required";
+  if (notPast && startsAt.getTime() < ctx.deps.now().getTime()) errors.startsAt = "startsAt must not be in the past";
+  if (Object.keys(errors).length || !end) throw badFields(errors, Object.values(errors).join("; "));
+  return { startsAt, endsAt: end };
+}
+
+/** The first active session of the same provider or client overlapping the slot. */
+async function findConflict(tx: Tx, slot: Slot): Promise<SessionRow | undefined> {
+  const [found] = await tx
+    .select()
+    .from(sessions)
+    .where(
+      and(
+        inArray(sessions.status, [...ACTIVE_STATUSES]),
+        or(eq(sessions.providerId, slot.providerId), eq(sessions.clientId, slot.clientId)),
+        lt(sessions.startsAt, slot.endsAt),
+        gt(sessions.endsAt, slot.startsAt),
+        slot.excludeSessionId !== undefined ? ne(sessions.id, slot.excludeSessionId) : undefined,
+      ),
+    )
+    .orderBy(asc(sessions.startsAt), asc(sessions.id))
+    .limit(1);
+  return found;
+}
+
+/**
+ * The fitness API's wording. A session the caller may not see (the provider's time with another
+ * client) is not named: its title stays private.
+ */
+function conflictError(ctx: RequestContext, other: SessionRow | undefined): DomainError {
+  if (!other) return new DomainError("CONFLICT", "Scheduling conflict detected with another session");
+  const at = other.startsAt.toISOString();
+  const message = canSeeSession(ctx, other)
+    ? `Scheduling conflict detected with session "${other.title ?? "Untitled session"}" at ${at}`
+    : `Scheduling conflict detected with another session at ${at}`;
+  return new DomainError("CONFLICT", message, { conflictingSessionId: other.id });
+}
+
+/**
+ * Runs a write in a savepoint. The friendly conflict check inside `write` races with other
+ * requests; the exclusion constraints decide, and their violation (23P01) becomes the same
+ * CONFLICT. Two overlapping inserts can also deadlock on each other's index entries (40P01):
+ * the loser retries, and then meets the winner's committed row as a 23P01.
+ */
+async function guardedWrite<T>(ctx: RequestContext, slot: Slot | undefined, write: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.db.atomic(write);
+    } catch (err) {
+      const code = pgErrorOf(err)?.code;
+      if (code === "40P01" && attempt < 5) continue;
+      if (code === "23P01" && slot) throw conflictError(ctx, await ctx.db.run((tx) => findConflict(tx, slot)));
+      throw err;
+    }
+  }
+}
+
+/** The friendly check, before the write (and before availability: a conflict is the more precise answer). */
+async function checkSlotFree(ctx: RequestContext, slot: Slot): Promise<void> {
+  const other = await ctx.db.run((tx) => findConflict(tx, slot));
+  if (other) throw conflictError(ctx, other);
+}
+
+const remember = (ctx: RequestContext, session: SessionRow) => {
+  ctx.loaders.get(sessionById).clear(session.id).prime(session.id, session);
+  return session;
+};
+
+// ---------------------------------------------------------------- booking
+
+export async function bookSession(ctx: RequestContext, input: BookSessionInput): Promise<SessionRow> {
+  const me = ctx.viewer;
+  const providerId = input.providerId ?? (me.role === "PROVIDER" ? me.id : undefined);
+  const missing: Record<string, string> = {};
+  if (providerId === undefined) missing.providerId = "providerId is required";
+  if (input.clientId == null && input.treatmentPlanId == null && me.role !== "CLIENT") missing.clientId = "clientId or treatmentPlanId is required";
+  if (Object.keys(missing).length) throw badFields(missing, Object.values(missing).join("; "));
+  const times = resolveTimes(ctx, input);
+
+  if (me.role === "PROVIDER" && providerId !== me.id) throw forbidden("Providers can book sessions only for themselves");
+  if (me.role === "CLIENT" && input.providerNotes != null) throw forbidden("Clients cannot write provider notes");
+  const provider = await getUserWithRole(ctx, providerId!, "PROVIDER", "Provider");
+
+  const plan = input.treatmentPlanId != null ? await getTreatmentPlan(ctx, input.treatmentPlanId) : undefined;
+  let clientId: number;
+  if (input.clientId != null) clientId = (await getUserWithRole(ctx, input.clientId, "CLIENT", "Client")).id;
+  else if (plan) {
+    const client = await planClient(ctx, plan);
+    if (!client) throw badFields({ treatmentPlanId: unmatchedClientMessage(plan) }, unmatchedClientMessage(plan));
+    clientId = client.id;
+  } else clientId = me.id;
+
+  if (me.role === "CLIENT") {
+    if (clientId !== me.id) throw forbidden("Clients can book sessions only for themselves");
+    if (!(await hasCareRelationship(ctx, provider.id, me.id))) throw forbidden("You can only book sessions with a provider you are in care with");
+  }
+  const slot: Slot = { providerId: provider.id, clientId, ...times };
+  await checkSlotFree(ctx, slot);
+  if (me.role === "CLIENT") await assertBookableForClient(ctx, slot);
+
+  const now = ctx.deps.now();
+  const session = await guardedWrite(ctx, slot, async (tx) => {
+    const [earlier] = await tx
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.providerId, provider.id), eq(sessions.clientId, clientId), ne(sessions.status, "CANCELLED")))
+      .limit(1);
+    const [row] = await tx
+      .insert(sessions)
+      .values({
+        tenantId: ctx.tenant.id,
+        providerId: provider.id,
+        clientId,
+        treatmentPlanId: plan?.id ?? null,
+        title: input.title ?? null,
+        description: input.description ?? null,
+        type: input.type ?? undefined,
+        modality: input.modality ?? undefined,
+        location: input.location ?? null,
+        startsAt: times.startsAt,
+        endsAt: times.endsAt,
+        notes: input.notes ?? null,
+        providerNotes: input.providerNotes ?? null,
+        createdBy: me.id,
+        updatedBy: me.id,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    await recordSessionEvent(tx, ctx, bookedEvent(row, !earlier));
+    return row;
+  });
+  return remember(ctx, session);
+}
+
+// ---------------------------------------------------------------- changes
+
+/** Hours between the cancellation and the start, 2 decimals (negative when cancelled after the start). */
+export function noticeHours(session: Pick<SessionRow, "startsAt">, cancelledAt: Date): number {
+  return Math.round((session.startsAt.getTime() - cancelledAt.getTime()) / 36_000) / 100;
+}
+
+/** A session's cancellation, or null when it is not cancelled. */
+export function cancellationOf(session: SessionRow) {
+  if (session.status !== "CANCELLED" || !session.cancelledAt) return null;
+  return { cancelledAt: session.cancelledAt, cancelledById: session.cancelledBy, reason: session.cancellationReason, noticeHours: noticeHours(session, session.cancelledAt) };
+}
+
+type SessionValues = Partial<Omit<SessionRow, "id" | "tenantId" | "providerId" | "clientId">>;
+
+interface Change {
+  /** For messages: "update", "reschedule", "cancel", ... */
+  action: string;
+  /** A transition, checked against the state machine. */
+  to?: SessionStatus;
+  times?: NewTimes;
+  set?: SessionValues;
+  /** A reschedule's or cancellation's reason. */
+  reason?: string | null;
+}
+
+/** The state rules of a change (run on the loaded row for an early answer, and again on the locked row). */
+function checkState(session: SessionRow, change: Change, moves: boolean): void {
+  if (change.to) assertTransition(session, change.to, change.action);
+  else assertEditable(session, change.action);
+  if (moves) assertReschedulable(session);
+}
+
+const sameTime = (a: Date, b: Date) => a.getTime() === b.getTime();
+
+/**
+ * Every change of an existing session goes through here: the state machine, the new times
+ * (same rules and conflicts as booking), the write and its outbox events, in one savepoint
+ * with the row locked so concurrent changes see each other.
+ */
+async function applyChange(ctx: RequestContext, session: SessionRow, change: Change): Promise<SessionRow> {
+  const me = ctx.viewer;
+  const now = ctx.deps.now();
+  const minutes = (session.endsAt.getTime() - session.startsAt.getTime()) / 60_000;
+  // Times that stay as they are (a legacy PATCH echoing them) are no reschedule, even in the past.
+  const given = change.times ? resolveTimes(ctx, change.times, minutes, false) : undefined;
+  const moves = change.action === "reschedule" || (!!given && !(sameTime(given.startsAt, session.startsAt) && sameTime(given.endsAt, session.endsAt)));
+  const times = moves && change.times ? resolveTimes(ctx, change.times, minutes) : given;
+  checkState(session, change, moves);
+  const slot: Slot | undefined = moves && times ? { providerId: session.providerId, clientId: session.clientId, ...times, excludeSessionId: session.id } : undefined;
+  if (slot) await checkSlotFree(ctx, slot);
+  if (slot && me.role === "CLIENT") await assertBookableForClient(ctx, slot);
+
+  const updated = await guardedWrite(ctx, slot, async (tx) => {
+    const [locked] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
+    if (!locked) throw notFound("Session");
+    checkState(locked, change, moves);
+    const set: SessionValues = { ...change.set, updatedAt: now, updatedBy: me.id };
+    if (slot) Object.assign(set, { startsAt: slot.startsAt, endsAt: slot.endsAt });
+    const to = change.to;
+    if (to) set.status = to;
+    if (to === "CANCELLED") Object.assign(set, { cancelledAt: now, cancelledBy: me.id, cancellationReason: change.reason ?? null });
+    const actualStart = set.actualStart !== undefined ? set.actualStart : locked.actualStart;
+    const actualEnd = set.actualEnd !== undefined ? set.actualEnd : locked.actualEnd;
+    if (actualStart && actualEnd && actualEnd.getTime() <= actualStart.getTime()) throw badFields({ actualEnd: "actualEnd must be after actualStart" }, "actualEnd must be after actualStart");
+
+    const [row] = await tx.update(sessions).set(set).where(eq(sessions.id, locked.id)).returning();
+    const events: SessionEventInput[] = [];
+    if (slot) events.push(rescheduledEvent(row, locked, me.id, change.reason ?? null));
+    if (to === "CANCELLED") events.push(cancelledEvent(row, noticeHours(row, now)));
+    else if (to === "COMPLETED" || to === "NO_SHOW") events.push(completedEvent(row, now));
+    const changed = Object.keys(change.set ?? {}).filter((k) => (change.set as Record<string, unknown>)[k] !== undefined);
+    if (to === "CONFIRMED" || (!events.length && changed.length)) events.push(updatedEvent(row, to ? ["status", ...changed] : changed));
+    for (const event of events) await recordSessionEvent(tx, ctx, event);
+    return row;
+  });
+  return remember(ctx, updated);
+}
+
+/** Moves a session (SCHEDULED or CONFIRMED) to a new time: its provider, an ADMIN, or its client (within availability). */
+export async function rescheduleSession(ctx: RequestContext, id: number, times: NewTimes, reason?: string | null): Promise<SessionRow> {
+  const session = await getVisibleSession(ctx, id);
+  return applyChange(ctx, session, { action: "reschedule", times, reason });
+}
+
+/** Cancels a session and frees its slot: its provider, an ADMIN, or its client. */
+export async function cancelSession(ctx: RequestContext, id: number, reason?: string | null): Promise<SessionRow> {
+  const session = await getVisibleSession(ctx, id);
+  return applyChange(ctx, session, { action: "cancel", to: "CANCELLED", reason: reason?.trim() || null });
+}
+
+export async function confirmSession(ctx: RequestContext, id: number): Promise<SessionRow> {
+  return applyChange(ctx, await sessionToManage(ctx, id, "confirm"), { action: "confirm", to: "CONFIRMED" });
+}
+
+export async function completeSession(ctx: RequestContext, id: number, input: CompleteSessionInput = {}): Promise<SessionRow> {
+  const session = await sessionToManage(ctx, id, "complete");
+  return applyChange(ctx, session, { action: "complete", to: "COMPLETED", set: definedOnly(input) });
+}
+
+export async function markNoShow(ctx: RequestContext, id: number): Promise<SessionRow> {
+  return applyChange(ctx, await sessionToManage(ctx, id, "mark as a no-show"), { action: "mark as a no-show", to: "NO_SHOW" });
+}
+
+/** Fields a CLIENT may change through updateSession: the time, and cancelling. */
+const CLIENT_FIELDS = new Set(["startsAt", "endsAt", "durationMinutes", "status"]);
+
+/**
+ * A partial update: only the fields given change. New times follow the reschedule rules, a new
+ * status the state machine (CANCELLED records the cancellation); final sessions refuse all.
+ */
+export async function updateSession(ctx: RequestContext, id: number, input: UpdateSessionInput): Promise<SessionRow> {
+  const session = await getVisibleSession(ctx, id);
+  const given = definedOnly(input);
+  if (!canManage(ctx, session)) {
+    const other = Object.keys(given).filter((k) => !CLIENT_FIELDS.has(k));
+    if (other.length || (given.status && given.status !== "CANCELLED" && given.status !== session.status)) {
+      throw forbidden("Clients can only reschedule or cancel their sessions");
+    }
+  }
+  const { startsAt, endsAt, durationMinutes, status, treatmentPlanId, ...set } = given;
+  if (status === null) throw badFields({ status: "status cannot be null" }, "status cannot be null");
+  for (const key of ["type", "modality"] as const) if (set[key] === null) throw badFields({ [key]: `${key} cannot be null` }, `${key} cannot be null`);
+  const values: SessionValues = set as SessionValues;
+  if (treatmentPlanId !== undefined) values.treatmentPlanId = treatmentPlanId === null ? null : (await getTreatmentPlan(ctx, treatmentPlanId)).id;
+  const newTimes = startsAt != null || endsAt != null || durationMinutes != null;
+  return applyChange(ctx, session, {
+    action: status === "CANCELLED" ? "cancel" : "update",
+    // Echoing the current status is no transition.
+    to: status && status !== session.status ? status : undefined,
+    times: newTimes ? { startsAt: startsAt ?? session.startsAt, endsAt, durationMinutes } : undefined,
+    set: values,
+  });
+}
+
+/** Permanent: its provider or an ADMIN. The outbox still hears of it (UPDATED, deleted: true) so calendars free the slot. */
+export async function deleteSession(ctx: RequestContext, id: number): Promise<boolean> {
+  const session = await sessionToManage(ctx, id, "delete");
+  await ctx.db.atomic(async (tx) => {
+    const [row] = await tx.delete(sessions).where(eq(sessions.id, session.id)).returning();
+    if (!row) throw notFound("Session");
+    await recordSessionEvent(tx, ctx, updatedEvent(row, [], { deleted: true }));
+  });
+  ctx.loaders.get(sessionById).clear(id);
+  return true;
+}
+
+function definedOnly<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export { getVisibleSession } from "./session.access.js";
+export { listSessions, listSessionsPage, sessionStats, type SessionFilter, type SessionOrder } from "./session.query.js";

@@ -1,0 +1,71 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
+import { parseId, parseOptionalId } from "../../graphql/ids.js";
+import { registerNodeType } from "../../graphql/node.js";
+import type { RequestContext } from "../context.js";
+import { listSessions, type SessionConnectionResult } from "../sessions/session.query.js";
+import { SessionConnection } from "../sessions/session.type.js";
+import { User } from "../tenants/user.type.js";
+import { TreatmentPlanInput, TreatmentPlanPatch } from "./treatment-plan.input.js";
+import {
+  createTreatmentPlan,
+  getTreatmentPlan,
+  listTreatmentPlans,
+  matchClient,
+  planClient,
+  planProgress,
+  updateTreatmentPlan,
+  type ClientMatch as ClientMatchResult,
+  type PlanProgress,
+} from "./treatment-plan.service.js";
+import { ClientMatch, TreatmentPlan, TreatmentPlanProgress } from "./treatment-plan.type.js";
+
+registerNodeType("TreatmentPlan", "treatment_plans", getTreatmentPlan);
+
+@Resolver(() => TreatmentPlan)
+export class TreatmentPlanResolver {
+  @Query(() => [TreatmentPlan], { description: "The tenant's plans, or one client's (assigned or matched); a CLIENT gets their own" })
+  treatmentPlans(@Ctx() ctx: RequestContext, @Arg("clientId", () => ID, { nullable: true }) clientId?: string | null): Promise<TreatmentPlanRow[]> {
+    return listTreatmentPlans(ctx, parseOptionalId(clientId, "clientId"));
+  }
+
+  @Query(() => TreatmentPlan, { nullable: true })
+  treatmentPlan(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow> {
+    return getTreatmentPlan(ctx, parseId(id, "id"));
+  }
+
+  @Mutation(() => TreatmentPlan, { description: "ADMIN or PROVIDER" })
+  createTreatmentPlan(@Arg("input", () => TreatmentPlanInput) input: TreatmentPlanInput, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow> {
+    return createTreatmentPlan(ctx, { ...input, clientId: parseOptionalId(input.clientId, "clientId") });
+  }
+
+  @Mutation(() => TreatmentPlan, { description: "ADMIN or PROVIDER" })
+  updateTreatmentPlan(@Arg("id", () => ID) id: string, @Arg("input", () => TreatmentPlanPatch) input: TreatmentPlanPatch, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow> {
+    return updateTreatmentPlan(ctx, parseId(id, "id"), input);
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: "The assigned client, else the matched one" })
+  client(@Root() plan: TreatmentPlanRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
+    return planClient(ctx, plan);
+  }
+
+  @FieldResolver(() => ClientMatch, { nullable: true, description: "How clientRef / clientName match a client user; null when none does" })
+  clientMatch(@Root() plan: TreatmentPlanRow, @Ctx() ctx: RequestContext): Promise<ClientMatchResult | null> {
+    return matchClient(ctx, plan);
+  }
+
+  @FieldResolver(() => SessionConnection, { description: "The plan's sessions the caller sees, by start" })
+  sessions(
+    @Root() plan: TreatmentPlanRow,
+    @Ctx() ctx: RequestContext,
+    @Arg("first", () => Int, { nullable: true }) first?: number | null,
+    @Arg("after", () => String, { nullable: true }) after?: string | null,
+  ): Promise<SessionConnectionResult> {
+    return listSessions(ctx, { treatmentPlanId: plan.id }, undefined, { first, after });
+  }
+
+  @FieldResolver(() => TreatmentPlanProgress, { description: "Counts over all the plan's sessions" })
+  progress(@Root() plan: TreatmentPlanRow, @Ctx() ctx: RequestContext): Promise<PlanProgress> {
+    return planProgress(ctx, plan);
+  }
+}

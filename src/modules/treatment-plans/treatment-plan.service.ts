@@ -1,0 +1,153 @@
+import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
+import { treatmentPlans, type TreatmentPlanRow, type UserRow } from "../../db/schema/index.js";
+import { badFields, badInput, forbidden, notFound } from "../../errors.js";
+import { isCalendarDate } from "../../time.js";
+import type { RequestContext } from "../context.js";
+import { requireRole } from "../tenants/permissions.js";
+import { getUser, getUserWithRole } from "../tenants/user.service.js";
+import { clientMatchByKey, progressByPlan, treatmentPlanById, type ClientMatch, type PlanProgress } from "./treatment-plan.loaders.js";
+
+export type { ClientMatch, ClientMatchMethod, PlanProgress } from "./treatment-plan.loaders.js";
+
+export interface TreatmentPlanInput {
+  clientId?: number | null;
+  clientRef?: string | null;
+  clientName?: string | null;
+  planType?: string | null;
+  title?: string | null;
+  startDate?: string | null;
+  endDate?: string | null;
+}
+
+export interface TreatmentPlanPatch {
+  clientRef?: string | null;
+  clientName?: string | null;
+  planType?: string | null;
+  title?: string | null;
+  status?: string | null;
+  startDate?: string | null;
+  endDate?: string | null;
+}
+
+/**
+ * The legacy client matching of a plan (clientRef / clientName; see treatment-plan.loaders.ts),
+ * or null when no CLIENT user matches. The plan's explicit clientId is not part of it: see planClient.
+ */
+export function matchClient(ctx: RequestContext, plan: Pick<TreatmentPlanRow, "clientRef" | "clientName">): Promise<ClientMatch | null> {
+  return ctx.loaders.get(clientMatchByKey).load({ clientRef: plan.clientRef, clientName: plan.clientName });
+}
+
+/** The plan's client: its explicit clientId first, else the matched client; null when neither. */
+export async function planClient(ctx: RequestContext, plan: TreatmentPlanRow): Promise<UserRow | null> {
+  if (plan.clientId !== null) return getUser(ctx, plan.clientId, "Client");
+  return (await matchClient(ctx, plan))?.client ?? null;
+}
+
+/** The documented error when a plan names no client user (sapphire-scheduler-sessions.md). */
+export function unmatchedClientMessage(plan: Pick<TreatmentPlanRow, "clientRef" | "clientName">): string {
+  return `Could not find a client user matching treatment plan client_id "${plan.clientRef ?? ""}" or client_name "${plan.clientName ?? ""}". Please specify client manually.`;
+}
+
+/**
+ * Who sees a plan: ADMIN and PROVIDER every plan of the tenant (plans belong to the practice and
+ * providers book from them); a CLIENT only plans whose client is them.
+ */
+export async function getTreatmentPlan(ctx: RequestContext, id: number): Promise<TreatmentPlanRow> {
+  const plan = await ctx.loaders.get(treatmentPlanById).load(id);
+  if (!plan) throw notFound("Treatment plan");
+  if (ctx.viewer.role === "CLIENT" && (await planClient(ctx, plan))?.id !== ctx.viewer.id) {
+    throw forbidden("You do not have permission to view this treatment plan");
+  }
+  return plan;
+}
+
+/** Plans of the tenant, or of one client (explicitly assigned or matched to them); a CLIENT gets their own. */
+export async function listTreatmentPlans(ctx: RequestContext, clientId?: number): Promise<TreatmentPlanRow[]> {
+  if (ctx.viewer.role === "CLIENT") {
+    if (clientId !== undefined && clientId !== ctx.viewer.id) throw forbidden("Clients can only list their own treatment plans");
+    clientId = ctx.viewer.id;
+  }
+  if (clientId === undefined) return ctx.db.run((tx) => tx.select().from(treatmentPlans).orderBy(asc(treatmentPlans.id)));
+  const client = await getUserWithRole(ctx, clientId, "CLIENT", "Client");
+  // Plans that could match this client (a superset), then the exact matching decides.
+  const mayMatch = or(
+    eq(treatmentPlans.clientId, client.id),
+    and(
+      isNull(treatmentPlans.clientId),
+      or(
+        sql`${treatmentPlans.clientRef} in (${client.username}, ${client.staffId ?? ""}, ${String(client.id)})`,
+        sql`btrim(${treatmentPlans.clientName}) <> '' and strpos(lower(${client.name}), lower(${treatmentPlans.clientName})) > 0`,
+      ),
+    ),
+  );
+  const candidates = await ctx.db.run((tx) => tx.select().from(treatmentPlans).where(mayMatch).orderBy(asc(treatmentPlans.id)));
+  const owners = await Promise.all(candidates.map((plan) => planClient(ctx, plan)));
+  return candidates.filter((_, i) => owners[i]?.id === client.id);
+}
+
+export function planProgress(ctx: RequestContext, plan: TreatmentPlanRow): Promise<PlanProgress> {
+  return ctx.loaders.get(progressByPlan).load(plan.id);
+}
+
+const text = (value: string | null | undefined) => (value == null || value.trim() === "" ? null : value.trim());
+
+function checkDates(startDate: string | null, endDate: string | null): Record<string, string> {
+  const errors: Record<string, string> = {};
+  if (startDate !== null && !isCalendarDate(startDate)) errors.startDate = `startDate must be a date YYYY-MM-DD, got "${startDate}"`;
+  if (endDate !== null && !isCalendarDate(endDate)) errors.endDate = `endDate must be a date YYYY-MM-DD, got "${endDate}"`;
+  if (!Object.keys(errors).length && startDate !== null && endDate !== null && endDate < startDate) errors.endDate = "endDate must not be before startDate";
+  return errors;
+}
+
+/** ADMIN or PROVIDER. A plan names its client by clientId, or by clientRef / clientName for matching. */
+export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentPlanInput): Promise<TreatmentPlanRow> {
+  requireRole(ctx, "ADMIN", "PROVIDER");
+  const values = {
+    clientRef: text(input.clientRef),
+    clientName: text(input.clientName),
+    planType: text(input.planType),
+    title: text(input.title),
+    startDate: input.startDate ?? null,
+    endDate: input.endDate ?? null,
+  };
+  const errors = checkDates(values.startDate, values.endDate);
+  if (input.clientId == null && values.clientRef === null && values.clientName === null) {
+    errors.clientRef = "a treatment plan needs clientId, clientRef or clientName";
+  }
+  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  if (input.clientId != null) await getUserWithRole(ctx, input.clientId, "CLIENT", "Client");
+  const now = ctx.deps.now();
+  const [plan] = await ctx.db.atomic((tx) =>
+    tx
+      .insert(treatmentPlans)
+      .values({ tenantId: ctx.tenant.id, clientId: input.clientId ?? null, ...values, createdBy: ctx.viewer.id, createdAt: now, updatedAt: now })
+      .returning(),
+  );
+  return plan;
+}
+
+/** ADMIN or PROVIDER; only the fields given change (null clears, except status). */
+export async function updateTreatmentPlan(ctx: RequestContext, id: number, patch: TreatmentPlanPatch): Promise<TreatmentPlanRow> {
+  requireRole(ctx, "ADMIN", "PROVIDER");
+  const plan = await getTreatmentPlan(ctx, id);
+  const set: Partial<TreatmentPlanRow> = {};
+  for (const key of ["clientRef", "clientName", "planType", "title"] as const) if (patch[key] !== undefined) set[key] = text(patch[key]);
+  if (patch.startDate !== undefined) set.startDate = patch.startDate;
+  if (patch.endDate !== undefined) set.endDate = patch.endDate;
+  const errors = checkDates(set.startDate !== undefined ? set.startDate : plan.startDate, set.endDate !== undefined ? set.endDate : plan.endDate);
+  if (patch.status !== undefined) {
+    if (text(patch.status) === null) errors.status = "status must not be empty";
+    else set.status = text(patch.status)!;
+  }
+  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  const clientRef = set.clientRef !== undefined ? set.clientRef : plan.clientRef;
+  const clientName = set.clientName !== undefined ? set.clientName : plan.clientName;
+  if (plan.clientId === null && clientRef === null && clientName === null) {
+    throw badInput("clientRef", "a treatment plan needs clientId, clientRef or clientName");
+  }
+  const [updated] = await ctx.db.atomic((tx) =>
+    tx.update(treatmentPlans).set({ ...set, updatedAt: ctx.deps.now() }).where(eq(treatmentPlans.id, plan.id)).returning(),
+  );
+  ctx.loaders.get(treatmentPlanById).clear(plan.id).prime(plan.id, updated);
+  return updated;
+}

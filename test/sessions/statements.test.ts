@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { items, sessions, treatmentDetails, treatmentPlans, units, type UserRow } from "../../src/db/schema/index.js";
+import { startTestApp, type TestApp } from "../helpers/app.js";
+import { engine } from "../helpers/db.js";
+import { asTenant, makePractice, makeUser } from "../helpers/factories.js";
+import { dataOf, NOW } from "./fixture.js";
+
+let t: TestApp;
+let p: Awaited<ReturnType<typeof makePractice>>;
+let admin: string;
+
+/** 60 sessions over 5 providers, 10 clients and 5 plans, each with 2 treatment details (item + unit). */
+beforeAll(async () => {
+  t = await startTestApp({ now: () => NOW });
+  p = await makePractice(t.database);
+  admin = await t.token(p.admin, p.tenant);
+  const providers: UserRow[] = [];
+  const clients: UserRow[] = [];
+  for (let i = 0; i < 5; i++) providers.push(await makeUser(t.database, p.tenant, "PROVIDER"));
+  for (let i = 0; i < 10; i++) clients.push(await makeUser(t.database, p.tenant, "CLIENT"));
+  await asTenant(t.database, p.tenant.id, async (tx) => {
+    const tenantId = p.tenant.id;
+    const plans = await tx.insert(treatmentPlans).values(clients.slice(0, 5).map((c) => ({ tenantId, clientId: c.id, title: `Plan ${c.id}` }))).returning();
+    const [item1, item2] = await tx.insert(items).values([{ tenantId, name: "Gloves" }, { tenantId, name: "Tape" }]).returning();
+    const [unit] = await tx.insert(units).values({ tenantId, name: "box" }).returning();
+    const rows = await tx
+      .insert(sessions)
+      .values(
+        Array.from({ length: 60 }, (_, i) => ({
+          tenantId,
+          providerId: providers[i % 5].id,
+          clientId: clients[i % 10].id,
+          treatmentPlanId: i % 2 ? plans[i % 5].id : null,
+          title: `S${i}`,
+          startsAt: new Date(Date.UTC(2030, 0, 7, i)),
+          endsAt: new Date(Date.UTC(2030, 0, 7, i, 50)),
+        })),
+      )
+      .returning();
+    await tx.insert(treatmentDetails).values(rows.flatMap((s) => [item1, item2].map((item) => ({ tenantId, sessionId: s.id, itemId: item.id, unitId: unit.id, quantity: 2 }))));
+  });
+});
+afterAll(() => t.close());
+
+const PAGE = `query($first: Int) { sessions(first: $first) { totalCount edges { cursor node {
+  id title provider { id name } client { id name } treatmentPlan { id title }
+  treatmentDetails { quantity item { name } unit { name } } } } } }`;
+
+async function statementsFor(first: number) {
+  const before = t.database.statements;
+  const result = dataOf(await t.gql(PAGE, { first }, admin));
+  const used = t.database.statements - before;
+  const edges = result.sessions.edges as { node: Record<string, any> }[];
+  expect(edges).toHaveLength(first);
+  expect(result.sessions.totalCount).toBe(60);
+  for (const { node } of edges) {
+    expect(node.provider.name).toBeTruthy();
+    expect(node.client.name).toBeTruthy();
+    expect(node.treatmentDetails.map((d: { item: { name: string } }) => d.item.name)).toEqual(["Gloves", "Tape"]);
+    expect(node.treatmentDetails[0].unit.name).toBe("box");
+  }
+  expect(edges.some(({ node }) => node.treatmentPlan?.title)).toBe(true);
+  return used;
+}
+
+describe(`statements per page (${engine})`, () => {
+  it("a page of 5 and a page of 50, with provider, client, plan and treatment details (items, units), cost the same few statements", async () => {
+    dataOf(await t.gql(`{ me { id } }`, {}, admin)); // warms the tenant directory's cache
+    const five = await statementsFor(5);
+    const fifty = await statementsFor(50);
+    expect(await statementsFor(5)).toBe(five);
+    // auth (2) + the page with its totalCount (1) + users (1) + plans (1) + details with items and units (1)
+    expect(fifty).toBe(five);
+    expect(fifty).toBeLessThanOrEqual(6);
+  });
+});

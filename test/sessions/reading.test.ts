@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { treatmentPlans, type SessionRow } from "../../src/db/schema/index.js";
+import { RequestScope } from "../../src/db/scope.js";
+import { treatmentPlans, type SessionRow, type UserRow } from "../../src/db/schema/index.js";
+import { Loaders } from "../../src/modules/context.js";
+import { listSessionsPage } from "../../src/modules/sessions/session.query.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession, makeUser } from "../helpers/factories.js";
@@ -160,5 +163,31 @@ describe(`sessionStats (${engine})`, () => {
     expect(mine).toMatchObject({ total: 3, upcoming: 1 });
     expect(dataOf(await t.gql(STATS, { clientId: p.otherClient.id, providerId: provider2.id }, admin)).sessionStats).toMatchObject({ total: 1, upcoming: 1 });
     expect(errorOf(await t.gql(STATS, { from: iso(12), to: iso(11) }, admin))).toMatchObject({ code: "BAD_USER_INPUT" });
+  });
+});
+
+describe(`offset paging for the REST shims (${engine})`, () => {
+  /** Calls the service as a request of `viewer` would (its own transaction, rolled back after). */
+  async function asRequest<T>(viewer: UserRow, fn: (ctx: Parameters<typeof listSessionsPage>[0]) => Promise<T>): Promise<T> {
+    const ctx = { requestId: "paging", deps: t.app.deps, tenant: p.tenant, viewer, db: new RequestScope(t.database, p.tenant.id), loaders: new Loaders() };
+    ctx.loaders.bind(ctx);
+    try {
+      return await fn(ctx);
+    } finally {
+      await ctx.db.finish(false);
+    }
+  }
+
+  it("listSessionsPage: the same filter and order, page + perPage (clamped to 100), total of the filter", async () => {
+    const page2 = await asRequest(p.provider, (ctx) => listSessionsPage(ctx, { status: ["SCHEDULED", "CONFIRMED", "COMPLETED"] }, { field: "STARTS_AT", direction: "DESC" }, { page: 2, perPage: 2 }));
+    expect(page2).toMatchObject({ total: 5, page: 2, perPage: 2 });
+    expect(page2.rows.map((r) => String(r.id))).toEqual(ids(1, 0));
+    expect(page2.rows[1]).toEqual(rows[0]); // whole rows, decoded like the table's (Dates, enums)
+    const beyond = await asRequest(p.client, (ctx) => listSessionsPage(ctx, {}, undefined, { page: 9, perPage: 500 }));
+    expect(beyond).toEqual({ rows: [], total: 5, page: 9, perPage: 100 });
+    await expect(asRequest(p.admin, (ctx) => listSessionsPage(ctx, {}, undefined, { page: 0, perPage: 0 }))).rejects.toMatchObject({
+      code: "BAD_USER_INPUT",
+      details: { fieldErrors: { page: "page must be a positive integer", perPage: "perPage must be a positive integer" } },
+    });
   });
 });

@@ -109,8 +109,8 @@ interface PageRequest {
 }
 
 /**
- * ONE statement for a page and the filter's total: a one-row count left-joined to the page,
- * so an empty page still brings its total.
+ * ONE statement for a page and the filter's total: the one-row count left-joined to the page
+ * (a subquery with its own order, limit and offset), so an empty page still brings its total.
  */
 async function selectPage(ctx: RequestContext, filter: SessionFilter, order: SessionOrder, page: PageRequest) {
   const where = sessionWhere(ctx, filter);
@@ -123,16 +123,25 @@ async function selectPage(ctx: RequestContext, filter: SessionFilter, order: Ses
     : undefined;
   return ctx.db.run(async (tx) => {
     const counted = tx.$with("counted").as(tx.select({ total: sql<number>`count(*)::int`.as("total") }).from(sessions).where(where));
-    const rows = await tx
-      .with(counted)
-      .select({ total: counted.total, key: sql<string>`(${expr})::text`, session: getTableColumns(sessions) })
-      .from(counted)
-      .leftJoin(sessions, and(where, keyset) ?? sql`true`)
+    const columns = getTableColumns(sessions);
+    const rows = tx
+      .select({ ...columns, sortValue: sql`${expr}`.as("sort_value"), sortKey: sql<string>`(${expr})::text`.as("sort_key") })
+      .from(sessions)
+      .where(and(where, keyset))
       .orderBy(dir(expr), dir(sessions.id))
       .limit(page.limit)
-      .offset(page.offset ?? 0);
-    const total = Number(rows[0]?.total ?? 0);
-    const found = rows.filter((r): r is typeof r & { session: SessionRow } => r.session !== null);
+      .offset(page.offset ?? 0)
+      .as("page");
+    // The page's columns under the subquery's name (drizzle decodes them like the table's).
+    const session = Object.fromEntries(Object.keys(columns).map((k) => [k, rows[k as keyof typeof columns]])) as unknown as typeof columns;
+    const result = await tx
+      .with(counted)
+      .select({ total: counted.total, key: rows.sortKey, session })
+      .from(counted)
+      .leftJoin(rows, sql`true`)
+      .orderBy(dir(rows.sortValue), dir(rows.id));
+    const total = Number(result[0]?.total ?? 0);
+    const found = result.filter((r): r is typeof r & { session: SessionRow; key: string } => r.session !== null);
     return { total, rows: found.map((r) => ({ session: r.session, key: r.key })) };
   });
 }
@@ -178,7 +187,7 @@ export async function listSessionsPage(
   const page = paging.page ?? 1;
   const perPage = paging.perPage ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(page) || page < 1) errors.page = "page must be a positive integer";
-  if (!Number.isInteger(perPage) || perPage < 1) errors.per_page = "per_page must be a positive integer";
+  if (!Number.isInteger(perPage) || perPage < 1) errors.perPage = "perPage must be a positive integer";
   if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
   const size = Math.min(perPage, MAX_PAGE_SIZE);
   const { total, rows } = await selectPage(ctx, filter, order, { limit: size, offset: (page - 1) * size });

@@ -1,0 +1,60 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RequestScope } from "../../src/db/scope.js";
+import { domainEvents, sessions } from "../../src/db/schema/index.js";
+import { Loaders, type RequestContext } from "../../src/modules/context.js";
+import { EVENTS_CHANNEL } from "../../src/modules/events/outbox.js";
+import { bookSession } from "../../src/modules/sessions/session.service.js";
+import { startTestApp, type TestApp } from "../helpers/app.js";
+import { engine } from "../helpers/db.js";
+import { asTenant, makePractice } from "../helpers/factories.js";
+import { at, NOW } from "./fixture.js";
+
+let t: TestApp;
+let p: Awaited<ReturnType<typeof makePractice>>;
+
+beforeAll(async () => {
+  t = await startTestApp({ now: () => NOW });
+  p = await makePractice(t.database);
+});
+afterAll(() => t.close());
+
+/** A request's context as the server builds it: its own transaction, ended by finish(commit). */
+function requestContext(): RequestContext & { db: RequestScope } {
+  const ctx = { requestId: "outbox-test", deps: t.app.deps, tenant: p.tenant, viewer: p.provider, db: new RequestScope(t.database, p.tenant.id), loaders: new Loaders() };
+  ctx.loaders.bind(ctx);
+  return ctx;
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+describe(`the outbox (${engine})`, () => {
+  it("the event is written in the booking's transaction: rolled back together, announced only on commit", async () => {
+    const heard: string[] = [];
+    const unlisten = await t.database.listen(EVENTS_CHANNEL, (payload) => heard.push(payload));
+    try {
+      const rolledBack = requestContext();
+      const lost = await bookSession(rolledBack, { clientId: p.client.id, startsAt: at(9), durationMinutes: 60 });
+      const inside = await rolledBack.db.run((tx) => tx.select().from(domainEvents).where(eq(domainEvents.sessionId, lost.id)));
+      expect(inside.map((e) => e.type)).toEqual(["BOOKED"]);
+      await rolledBack.db.finish(false);
+      await settle();
+      const after = await asTenant(t.database, p.tenant.id, async (tx) => ({
+        sessions: await tx.select().from(sessions).where(eq(sessions.id, lost.id)),
+        events: await tx.select().from(domainEvents),
+      }));
+      expect(after).toEqual({ sessions: [], events: [] });
+      expect(heard).toEqual([]);
+
+      const committed = requestContext();
+      const kept = await bookSession(committed, { clientId: p.client.id, startsAt: at(9), durationMinutes: 60 });
+      await committed.db.finish(true);
+      const [event] = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(domainEvents).where(eq(domainEvents.sessionId, kept.id)));
+      expect(event).toMatchObject({ type: "BOOKED", providerId: p.provider.id, clientId: p.client.id });
+      for (let i = 0; i < 20 && !heard.length; i++) await settle();
+      expect(heard).toEqual([String(event.id)]);
+    } finally {
+      await unlisten();
+    }
+  });
+});

@@ -17,6 +17,7 @@ import { TokenVerifier } from "./modules/tenants/jwt.js";
 import { TenantDirectory } from "./modules/tenants/tenant.service.js";
 import type { VideoProvider } from "./modules/video/video.provider.js";
 import { createVideoProvider } from "./modules/video/create-video-provider.js";
+import { registerRestShims } from "./rest/router.js";
 
 export interface AppOptions {
   config: Config;
@@ -47,6 +48,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger: { level: config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie"] },
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
+    // Report every bad field at once: the legacy APIs list them all.
+    ajv: { customOptions: { allErrors: true } },
   });
   await server.register(fastifyWebsocket);
 
@@ -100,6 +103,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   server.addHook("onResponse", async (request) => {
     await (request as { scope?: RequestScope }).scope?.finish(false);
   });
+
+  await registerRestShims(server, { deps, auth });
 
   server.get("/healthz", async () => ({ status: "ok" }));
   server.get("/readyz", async (_request, reply) => {

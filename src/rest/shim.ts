@@ -1,0 +1,150 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { DateTime } from "luxon";
+import type { RequestScope } from "../db/scope.js";
+import { DomainError, type ErrorCode } from "../errors.js";
+import { httpContext } from "../graphql/context.js";
+import type { AppDeps, RequestContext } from "../modules/context.js";
+import type { AuthService } from "../modules/tenants/auth.service.js";
+
+/** What every legacy API plugin is registered with. */
+export interface ShimOptions {
+  deps: AppDeps;
+  auth: AuthService;
+}
+
+export type ShimContext = RequestContext & { db: RequestScope };
+
+/**
+ * One failure, before an API gives it its legacy shape. `status` is the conventional HTTP
+ * status; a format may choose another where its document says so.
+ */
+export interface Problem {
+  status: number;
+  code: ErrorCode | "RATE_LIMITED" | "ROUTE_NOT_FOUND" | "INVALID_BODY" | "INTERNAL";
+  message: string;
+  /** BAD_USER_INPUT from a service: field -> message. */
+  fieldErrors?: Record<string, string>;
+  /** Request validation (JSON schema) failures, one per field, in document order. */
+  validation?: FieldProblem[];
+  conflictingSessionId?: number;
+  /** INTERNAL only: also in the log line. */
+  correlationId?: string;
+}
+
+export interface FieldProblem {
+  /** The property that failed: "session_date", "page", or "" for the whole body. */
+  field: string;
+  /** The JSON-schema keyword that failed: required, type, format, enum, minimum, maximum, pattern, additionalProperties, ... */
+  keyword: string;
+  /** Where it was: body, querystring, params, headers. */
+  location: string;
+  message: string;
+}
+
+/** An API's error envelope: it turns a Problem into its status and body. */
+export type ErrorFormat = (problem: Problem, request: FastifyRequest) => { status: number; body: unknown };
+
+const STATUS: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNAVAILABLE: 503,
+};
+
+/**
+ * Installs an API's error envelope on its (encapsulated) plugin: schema validation failures,
+ * malformed or empty JSON, service DomainErrors, unknown routes under its prefix and bugs all
+ * leave in that API's own format. A bug answers 500 with a correlation id that is also logged.
+ */
+export function useErrorFormat(app: FastifyInstance, format: ErrorFormat): void {
+  app.setErrorHandler((error, request, reply) => {
+    const problem = problemOf(error);
+    if (problem.code === "INTERNAL") request.log.error({ err: error, correlationId: problem.correlationId }, "unexpected REST error");
+    const { status, body } = format(problem, request);
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = format({ status: 404, code: "ROUTE_NOT_FOUND", message: `Route ${request.method} ${request.url} not found` }, request);
+    return reply.code(status).send(body);
+  });
+}
+
+export function problemOf(error: unknown): Problem {
+  if (error instanceof DomainError) {
+    return { status: STATUS[error.code], code: error.code, message: error.message, fieldErrors: error.details.fieldErrors, conflictingSessionId: error.details.conflictingSessionId };
+  }
+  const fastifyError = error as Partial<FastifyError> & { validationContext?: string };
+  if (fastifyError.validation) {
+    return { status: 400, code: "BAD_USER_INPUT", message: fastifyError.message ?? "Invalid request", validation: fastifyError.validation.map((v) => fieldProblem(v, fastifyError.validationContext ?? "body")) };
+  }
+  if (fastifyError.statusCode === 429) return { status: 429, code: "RATE_LIMITED", message: fastifyError.message ?? "Too many requests" };
+  // Malformed JSON, an empty JSON body, a wrong content type, a body over the limit: the client's fault.
+  if (fastifyError.code?.startsWith("FST_ERR_CTP_") || (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500)) {
+    return { status: fastifyError.statusCode ?? 400, code: "INVALID_BODY", message: fastifyError.message ?? "Invalid request body" };
+  }
+  return { status: 500, code: "INTERNAL", message: "Internal server error", correlationId: crypto.randomUUID() };
+}
+
+function fieldProblem(v: NonNullable<FastifyError["validation"]>[number], location: string): FieldProblem {
+  const params = v.params as Record<string, unknown>;
+  const path = v.instancePath.split("/").filter(Boolean);
+  const field = (params.missingProperty as string | undefined) ?? (params.additionalProperty as string | undefined) ?? path[0] ?? "";
+  return { field, keyword: v.keyword, location, message: v.message ?? "is invalid" };
+}
+
+/** How a request presents its token. The fitness API also accepts the cookie `session=<jwt>`. */
+export interface Credentials {
+  authorization?: string;
+  tenantCode?: string;
+}
+
+export function bearerCredentials(request: FastifyRequest): Credentials {
+  const tenantCode = request.headers["x-tenant-code"];
+  return { authorization: request.headers.authorization, tenantCode: typeof tenantCode === "string" ? tenantCode : undefined };
+}
+
+/**
+ * Wraps a route handler: authenticates, gives it the request's transaction (the same
+ * RequestScope GraphQL uses), commits before the response leaves, rolls back on any error.
+ */
+export function scoped<R>(
+  { deps, auth }: ShimOptions,
+  handler: (ctx: ShimContext, request: FastifyRequest, reply: FastifyReply) => Promise<R>,
+  credentials: (request: FastifyRequest) => Credentials = bearerCredentials,
+) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<R> => {
+    const ctx = await httpContext(deps, auth, credentials(request), request.id);
+    (request as { scope?: RequestScope }).scope = ctx.db;
+    try {
+      const result = await handler(ctx, request, reply);
+      await ctx.db.finish(true);
+      return result;
+    } catch (err) {
+      await ctx.db.finish(false);
+      throw err;
+    }
+  };
+}
+
+/** A naive local date-time (YYYY-MM-DD + HH:MM[:SS]) in a zone, as an instant; undefined when it does not exist or is malformed. */
+export function localToInstant(date: string, time: string, zone: string): Date | undefined {
+  const dt = DateTime.fromISO(`${date}T${time}`, { zone });
+  if (!dt.isValid) return undefined;
+  // A wall-clock time skipped by a DST change does not exist: luxon would silently shift it.
+  const [h, m] = time.split(":").map(Number);
+  if (dt.hour !== h || dt.minute !== m) return undefined;
+  return dt.toJSDate();
+}
+
+/** An instant as the local date and time of a zone: { date: "2026-03-09", time: "09:00:00" }. */
+export function instantToLocal(instant: Date, zone: string): { date: string; time: string } {
+  const dt = DateTime.fromJSDate(instant, { zone });
+  return { date: dt.toFormat("yyyy-MM-dd"), time: dt.toFormat("HH:mm:ss") };
+}
+
+/** Plain integer ids in paths: "12" -> 12; anything else -> undefined (the API answers 400 or 404 as it documents). */
+export function integerId(value: string): number | undefined {
+  return /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}

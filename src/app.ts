@@ -3,14 +3,16 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
+import type { GraphQLError } from "graphql";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import type { Config } from "./config.js";
 import { Database } from "./db/client.js";
 import type { RequestScope } from "./db/scope.js";
 import { getSchema } from "./graphql/build-schema.js";
-import { authError, httpContext, subscriptionContext } from "./graphql/context.js";
+import { authError, autoCommitRunner, httpContext, subscriptionContext } from "./graphql/context.js";
 import { formatError } from "./graphql/errors.js";
 import { migrationsApplied } from "./db/migrate.js";
+import { EventDispatcher } from "./modules/events/dispatcher.js";
 import type { AppDeps, RequestContext } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/auth.service.js";
 import { TokenVerifier } from "./modules/tenants/jwt.js";
@@ -40,18 +42,22 @@ type ScopedContext = RequestContext & { db: RequestScope };
 
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, database } = options;
-  const deps: AppDeps = { config, database, now: options.now ?? (() => new Date()), video: options.video ?? createVideoProvider(config) };
-  const auth = new AuthService(new TokenVerifier(config.jwt), new TenantDirectory(database));
   const production = config.env === "production";
-
   const server = Fastify({
     logger: { level: config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie"] },
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
     // Report every bad field at once: the legacy APIs list them all.
-    ajv: { customOptions: { allErrors: true } },
+    // `example` documents a field in /openapi.json (and the Postman sample bodies); it validates nothing.
+    ajv: { customOptions: { allErrors: true, keywords: ["example"] } },
   });
   await server.register(fastifyWebsocket);
+
+  const events = new EventDispatcher(database, (err) => server.log.error({ err }, "event dispatch failed"));
+  await events.start();
+  const deps: AppDeps = { config, database, events, now: options.now ?? (() => new Date()), video: options.video ?? createVideoProvider(config) };
+  const auth = new AuthService(new TokenVerifier(config.jwt), new TenantDirectory(database));
+  const formatGraphQLError = formatError(production, (err, correlationId) => server.log.error({ err, correlationId }, "unexpected GraphQL error"));
 
   const schema = await getSchema();
   const apollo = new ApolloServer<ScopedContext>({
@@ -60,27 +66,43 @@ export async function createApp(options: AppOptions): Promise<App> {
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: !production,
-    formatError: formatError(production, (err, correlationId) => server.log.error({ err, correlationId }, "unexpected GraphQL error")),
+    formatError: formatGraphQLError,
     plugins: [fastifyApolloDrainPlugin(server), commitPlugin()],
   });
   await apollo.start();
 
+  type SocketExtra = { socket: { close(code: number, reason: string): void }; context?: RequestContext; expiry?: NodeJS.Timeout };
+  // graphql-ws leaves codes to us: errors without a path are the request's own (bad variables before
+  // execution: BAD_USER_INPUT; a query that does not validate: GRAPHQL_VALIDATION_FAILED), as Apollo does.
+  const formatWsErrors = (errors: readonly GraphQLError[], requestCode: string) =>
+    errors.map((error) => {
+      const json = error.toJSON();
+      const coded = error.path || json.extensions?.code ? json : { ...json, extensions: { ...json.extensions, code: requestCode } };
+      return formatGraphQLError(coded, error);
+    });
   const wsHandler = makeHandler({
     schema,
     // Authenticate once per socket, in connection_init; false closes it with 4403.
     onConnect: async (ctx) => {
+      const extra = ctx.extra as unknown as SocketExtra;
       const authorization = (ctx.connectionParams as { authorization?: unknown } | undefined)?.authorization;
       try {
-        const { tenant, subject } = await auth.authenticate(typeof authorization === "string" ? authorization : undefined);
-        const viewer = await auth.viewer({ run: (fn) => database.withTenant(tenant.id, fn), atomic: (fn) => database.withTenant(tenant.id, fn) }, subject);
-        (ctx.extra as { context?: RequestContext }).context = subscriptionContext(deps, tenant, viewer);
+        const { tenant, subject, expiresAt } = await auth.authenticate(typeof authorization === "string" ? authorization : undefined);
+        const viewer = await auth.viewer(autoCommitRunner(database, tenant.id), subject);
+        extra.context = subscriptionContext(deps, tenant, viewer);
+        // The token's lifetime is the socket's: it ends the moment the token expires.
+        const remaining = expiresAt.getTime() + config.jwt.clockToleranceSeconds * 1000 - Date.now();
+        extra.expiry = setTimeout(() => extra.socket.close(4403, "Forbidden: token expired"), Math.min(remaining, 2 ** 31 - 1));
         return true;
       } catch (err) {
         server.log.info({ reason: (err as Error).message }, "subscription connection refused");
         return false;
       }
     },
-    context: (ctx) => (ctx.extra as { context?: RequestContext }).context!,
+    onClose: (ctx) => clearTimeout((ctx.extra as unknown as SocketExtra).expiry),
+    context: (ctx) => (ctx.extra as unknown as SocketExtra).context!,
+    onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatWsErrors(result.errors, "BAD_USER_INPUT") } : result),
+    onError: (_ctx, _id, _payload, errors) => formatWsErrors(errors, "GRAPHQL_VALIDATION_FAILED"),
   });
 
   const graphqlHandler = fastifyApolloHandler(apollo, {
@@ -130,6 +152,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     async close() {
       await server.close();
       await apollo.stop().catch(() => {});
+      await events.stop();
     },
   };
 }

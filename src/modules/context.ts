@@ -2,6 +2,7 @@ import DataLoader from "dataloader";
 import type { Config } from "../config.js";
 import type { Database, Tx } from "../db/client.js";
 import type { TenantRow, UserRow } from "../db/schema/index.js";
+import type { EventDispatcher } from "./events/dispatcher.js";
 import type { VideoProvider } from "./video/video.provider.js";
 
 /** Process-wide dependencies, built once by createApp. */
@@ -10,6 +11,8 @@ export interface AppDeps {
   database: Database;
   /** The clock: tests freeze it. */
   now: () => Date;
+  /** Committed outbox events of this database, for subscriptions. */
+  events: EventDispatcher;
   /** Absent when Twilio is not configured: video operations answer UNAVAILABLE. */
   video?: VideoProvider;
 }

@@ -52,7 +52,7 @@ describe(`the outbox (${engine})`, () => {
       const [event] = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(domainEvents).where(eq(domainEvents.sessionId, kept.id)));
       expect(event).toMatchObject({ type: "BOOKED", providerId: p.provider.id, clientId: p.client.id });
       for (let i = 0; i < 20 && !heard.length; i++) await settle();
-      expect(heard).toEqual([String(event.id)]);
+      expect(heard).toEqual([`${p.tenant.id}:${event.id}`]);
     } finally {
       await unlisten();
     }

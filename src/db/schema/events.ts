@@ -16,6 +16,8 @@ export const domainEvents = pgTable(
     providerId: integer("provider_id"),
     clientId: integer("client_id"),
     payload: jsonb("payload").notNull().$type<Record<string, unknown>>(),
+    /** The session row as it was after the change (a deleted session can still be shown). */
+    snapshot: jsonb("snapshot").$type<Record<string, unknown>>(),
     occurredAt: instant("occurred_at").notNull().defaultNow(),
   },
   (t) => [index("domain_events_tenant_idx").on(t.tenantId, t.id), index("domain_events_provider_idx").on(t.tenantId, t.providerId, t.id)],

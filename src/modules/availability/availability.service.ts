@@ -26,6 +26,7 @@ import { requireRole } from "../tenants/permissions.js";
 import { userById } from "../tenants/user.loaders.js";
 import { overrideById, ruleById } from "./availability.loaders.js";
 import * as repo from "./availability.repository.js";
+import { recordAvailabilityEvent } from "../events/outbox.js";
 import {
   computeSlots,
   DEFAULT_DURATIONS,
@@ -200,6 +201,7 @@ export async function createAvailabilityRule(ctx: RequestContext, input: RuleInp
         notes: input.notes ?? null,
       })
       .returning();
+    await recordAvailabilityEvent(tx, ctx, provider.id, "all");
     return row;
   });
 }
@@ -225,6 +227,7 @@ export async function updateAvailabilityRule(ctx: RequestContext, id: number, pa
       .set({ ...next, updatedAt: ctx.deps.now() })
       .where(eq(availabilityRules.id, rule.id))
       .returning();
+    await recordAvailabilityEvent(tx, ctx, rule.providerId, "all");
     return row;
   });
   ctx.loaders.get(ruleById).clear(id).prime(id, updated);
@@ -235,7 +238,10 @@ export async function deleteAvailabilityRule(ctx: RequestContext, id: number): P
   requireRole(ctx, "PROVIDER", "ADMIN");
   const rule = await getAvailabilityRule(ctx, id);
   await manageableProvider(ctx, rule.providerId);
-  await ctx.db.atomic((tx) => tx.delete(availabilityRules).where(eq(availabilityRules.id, rule.id)));
+  await ctx.db.atomic(async (tx) => {
+    await tx.delete(availabilityRules).where(eq(availabilityRules.id, rule.id));
+    await recordAvailabilityEvent(tx, ctx, rule.providerId, "all");
+  });
   ctx.loaders.get(ruleById).clear(id);
   return true;
 }
@@ -304,6 +310,7 @@ export async function createAvailabilityOverride(ctx: RequestContext, input: Ove
         reason: input.reason ?? null,
       })
       .returning();
+    await recordAvailabilityEvent(tx, ctx, provider.id, [input.date]);
     return row;
   });
 }
@@ -312,7 +319,10 @@ export async function deleteAvailabilityOverride(ctx: RequestContext, id: number
   requireRole(ctx, "PROVIDER", "ADMIN");
   const override = await getAvailabilityOverride(ctx, id);
   await manageableProvider(ctx, override.providerId);
-  await ctx.db.atomic((tx) => tx.delete(availabilityOverrides).where(eq(availabilityOverrides.id, override.id)));
+  await ctx.db.atomic(async (tx) => {
+    await tx.delete(availabilityOverrides).where(eq(availabilityOverrides.id, override.id));
+    await recordAvailabilityEvent(tx, ctx, override.providerId, [override.date]);
+  });
   ctx.loaders.get(overrideById).clear(id);
   return true;
 }
@@ -349,13 +359,15 @@ export async function updateProviderSchedulingSettings(
   if (input.bufferMinutes != null) set.bufferMinutes = checkIntRange("bufferMinutes", input.bufferMinutes, 0, MAX_BUFFER_MINUTES);
   if (input.timeZone != null) set.timeZone = assertTimeZone(input.timeZone, "timeZone");
   if (Object.keys(set).length === 0) return settingsOf(provider);
-  const [row] = await ctx.db.atomic((tx) =>
-    tx
+  const row = await ctx.db.atomic(async (tx) => {
+    const [updated] = await tx
       .update(users)
       .set({ ...set, updatedAt: ctx.deps.now() })
       .where(and(eq(users.id, provider.id), eq(users.role, "PROVIDER")))
-      .returning(),
-  );
+      .returning();
+    await recordAvailabilityEvent(tx, ctx, provider.id, "all");
+    return updated;
+  });
   ctx.loaders.get(userById).clear(row.id).prime(row.id, row);
   return settingsOf(row);
 }
@@ -388,7 +400,7 @@ function validateDurations(durations: readonly number[] | null | undefined): rea
 }
 
 /** from..to (to defaults to from), valid dates, from <= to, at most maxDays local days. */
-function validateRange(from: unknown, to: unknown, maxDays = MAX_SLOT_RANGE_DAYS): { from: string; to: string } {
+export function validateRange(from: unknown, to: unknown, maxDays = MAX_SLOT_RANGE_DAYS): { from: string; to: string } {
   const f = checkDate("from", from);
   const t = to == null ? f : checkDate("to", to);
   if (t < f) throw badInput("to", `to (${t}) must not be before from (${f})`);

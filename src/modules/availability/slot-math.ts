@@ -501,3 +501,16 @@ export function isBookable(input: {
   if (!mergeIntervals(input.working).some((w) => w.start <= start && end <= w.end)) return false;
   return !expandIntervals(input.busy, nonNegative(bufferMinutes, "bufferMinutes")).some((b) => b.start < end && start < b.end);
 }
+
+/**
+ * The local dates whose slots a busy interval can change: a slot may start up to `beforeMs`
+ * earlier (the longest duration plus the buffer) and the buffer reaches `afterMs` past its end.
+ */
+export function datesTouchedBy(intervals: readonly Interval[], zone: string, beforeMs: number, afterMs: number): string[] {
+  const dates = new Set<string>();
+  for (const { start, end } of intervals) {
+    const last = localDateOf(end + afterMs - 1, zone);
+    for (let d = localDateOf(start - beforeMs, zone); d <= last; d = calendarDay(d).next) dates.add(d);
+  }
+  return [...dates].sort();
+}

@@ -4,8 +4,11 @@ import type { SessionRow } from "../../db/schema/index.js";
 import type { RequestContext } from "../context.js";
 
 export type SessionEventType = "BOOKED" | "RESCHEDULED" | "CANCELLED" | "COMPLETED" | "NO_SHOW" | "UPDATED";
+/** A provider's weekly rules, date overrides or scheduling settings changed. */
+export type AvailabilityEventType = "AVAILABILITY_CHANGED";
+export type DomainEventType = SessionEventType | AvailabilityEventType;
 
-/** The channel every committed event id is announced on (the payload is the event id as text). */
+/** The channel every committed event is announced on; the payload is "<tenantId>:<eventId>". */
 export const EVENTS_CHANNEL = "sessiongraph_events";
 
 export interface SessionEventInput {
@@ -16,29 +19,57 @@ export interface SessionEventInput {
   payload: Record<string, unknown>;
 }
 
+interface EventInput {
+  type: DomainEventType;
+  providerId: number;
+  sessionId?: number;
+  clientId?: number;
+  payload: Record<string, unknown>;
+  snapshot?: SessionRow;
+}
+
 /**
  * Writes one outbox row and announces it, in ONE statement, inside the caller's transaction
  * (call it in the same ctx.db.atomic as the write): a rolled-back change leaves no event, and
- * NOTIFY is only delivered on commit. Every payload names the session, its people and the
- * interval it now occupies (startsAt/endsAt); reschedules add previousStartsAt/previousEndsAt.
+ * NOTIFY is only delivered on commit.
  */
-export async function recordSessionEvent(tx: Tx, ctx: RequestContext, { type, session, payload }: SessionEventInput): Promise<number> {
-  const body = {
-    appointmentId: session.id,
-    clientId: session.clientId,
-    therapistId: session.providerId,
-    ...payload,
-    startsAt: session.startsAt.toISOString(),
-    endsAt: session.endsAt.toISOString(),
-  };
+async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Promise<number> {
   const [row] = rowsOf<{ id: number | string }>(
     await tx.execute(sql`
       with event as (
-        insert into domain_events (tenant_id, type, session_id, provider_id, client_id, payload)
-        values (${ctx.tenant.id}, ${type}, ${session.id}, ${session.providerId}, ${session.clientId}, ${JSON.stringify(body)}::jsonb)
-        returning id
+        insert into domain_events (tenant_id, type, session_id, provider_id, client_id, payload, snapshot)
+        values (${ctx.tenant.id}, ${event.type}, ${event.sessionId ?? null}, ${event.providerId}, ${event.clientId ?? null},
+                ${JSON.stringify(event.payload)}::jsonb, ${event.snapshot ? JSON.stringify(event.snapshot) : null}::jsonb)
+        returning id, tenant_id
       )
-      select id, pg_notify(${EVENTS_CHANNEL}, id::text) from event`),
+      select id, pg_notify(${EVENTS_CHANNEL}, tenant_id || ':' || id) from event`),
   );
   return Number(row.id);
+}
+
+/**
+ * A session change. Every payload names the session, its people and the interval it now
+ * occupies (startsAt/endsAt); reschedules add previousStartsAt/previousEndsAt.
+ */
+export function recordSessionEvent(tx: Tx, ctx: RequestContext, { type, session, payload }: SessionEventInput): Promise<number> {
+  return recordEvent(tx, ctx, {
+    type,
+    providerId: session.providerId,
+    sessionId: session.id,
+    clientId: session.clientId,
+    snapshot: session,
+    payload: {
+      appointmentId: session.id,
+      clientId: session.clientId,
+      therapistId: session.providerId,
+      ...payload,
+      startsAt: session.startsAt.toISOString(),
+      endsAt: session.endsAt.toISOString(),
+    },
+  });
+}
+
+/** An availability change: `dates` are the provider's local dates it touches, or "all" (weekly rules, settings). */
+export function recordAvailabilityEvent(tx: Tx, ctx: RequestContext, providerId: number, dates: string[] | "all"): Promise<number> {
+  return recordEvent(tx, ctx, { type: "AVAILABILITY_CHANGED", providerId, payload: dates === "all" ? { allDates: true } : { dates } });
 }

@@ -9,6 +9,8 @@ import type { TenantDirectory } from "./tenant.service.js";
 export interface Authenticated {
   tenant: TenantRow;
   subject: string;
+  /** When the token stops being valid (long-lived connections end then). */
+  expiresAt: Date;
 }
 
 /**
@@ -31,7 +33,7 @@ export class AuthService {
     }
     const tenant = await this.tenants.byCodeOrUndefined(claims.tenant);
     if (!tenant) throw unauthenticated(`Unknown tenant "${claims.tenant}"`);
-    return { tenant, subject: claims.sub };
+    return { tenant, subject: claims.sub, expiresAt: new Date(claims.exp * 1000) };
   }
 
   /** The active user the subject names, inside the tenant (RLS applies). */

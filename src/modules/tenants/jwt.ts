@@ -8,6 +8,11 @@ export interface TokenClaims {
   tenant: string;
 }
 
+export interface VerifiedClaims extends TokenClaims {
+  /** Seconds since the epoch (required: a token without exp is refused). */
+  exp: number;
+}
+
 const HS_ALGORITHMS = ["HS256"];
 const ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"];
 
@@ -20,7 +25,7 @@ export class TokenVerifier {
     if (config.jwksUrl) this.jwks = createRemoteJWKSet(new URL(config.jwksUrl));
   }
 
-  async verify(token: string): Promise<TokenClaims> {
+  async verify(token: string): Promise<VerifiedClaims> {
     let payload: Record<string, unknown>;
     try {
       const options = {
@@ -42,7 +47,7 @@ export class TokenVerifier {
       throw err instanceof errors.JOSEError || err instanceof SyntaxError ? unauthenticated(describe(err)) : err;
     }
     if (typeof payload.tenant !== "string" || !payload.tenant) throw unauthenticated("Token has no tenant claim");
-    return { sub: String(payload.sub), tenant: payload.tenant };
+    return { sub: String(payload.sub), tenant: payload.tenant, exp: Number(payload.exp) };
   }
 }
 

@@ -1,0 +1,114 @@
+import { Repeater } from "@repeaterjs/repeater";
+import { badInput, forbidden } from "../../errors.js";
+import type { RequestContext } from "../context.js";
+import { getProvider, MAX_SLOT_RANGE_DAYS, slotsForProviders, validateRange, type DaySlots } from "../availability/availability.service.js";
+import { datesTouchedBy, DEFAULT_DURATIONS, localDaysInRange, type Interval } from "../availability/slot-math.js";
+import { canSeeSession } from "../sessions/session.access.js";
+import type { SessionRow } from "../../db/schema/index.js";
+import type { DomainEvent } from "./dispatcher.js";
+import type { SessionEventType } from "./outbox.js";
+
+/** What a slotsChanged subscriber receives. */
+export interface SlotsChangeResult {
+  providerId: number;
+  /** The local dates (in the subscribed range) whose slots the change touched. */
+  dates: string[];
+  /** The session event behind it; null for an availability change. */
+  reason: SessionEventType | null;
+  /** The recomputed slots of exactly those dates. */
+  days: DaySlots[];
+  cursor: string;
+}
+
+export interface SessionEventResult {
+  id: number;
+  type: SessionEventType;
+  occurredAt: Date;
+  session: SessionRow;
+  cursor: string;
+}
+
+const MINUTE = 60_000;
+const LONGEST_DEFAULT_DURATION = Math.max(...DEFAULT_DURATIONS) * MINUTE;
+
+/** A cursor as the event id it names. */
+function parseCursor(after: string | null | undefined): number | undefined {
+  if (after == null) return undefined;
+  if (!/^\d{1,15}$/.test(after)) throw badInput("after", `after must be a cursor from an earlier event, got ${JSON.stringify(after)}`);
+  return Number(after);
+}
+
+/**
+ * A provider's slots as they change. Every committed booking, reschedule, cancellation,
+ * completion, no-show or availability change of the provider that touches a date in
+ * from..to yields those dates and their recomputed slots (as availableSlots without a
+ * client). The slots of one event are computed once for all subscribers of this instance.
+ */
+export async function watchSlots(
+  ctx: RequestContext,
+  input: { providerId: number; from: string; to?: string | null; after?: string | null },
+): Promise<AsyncIterableIterator<SlotsChangeResult>> {
+  const range = validateRange(input.from, input.to);
+  const after = parseCursor(input.after);
+  await getProvider(ctx, input.providerId);
+  const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId }, after);
+  return mapEvents(events, (event) =>
+    ctx.deps.events.shared(`slots:${event.id}:${input.providerId}:${range.from}:${range.to}`, () => slotsChange(ctx, event, input.providerId, range)),
+  );
+}
+
+async function slotsChange(ctx: RequestContext, event: DomainEvent, providerId: number, range: { from: string; to: string }): Promise<SlotsChangeResult | undefined> {
+  const provider = await getProvider(ctx, providerId);
+  const touched = touchedDates(event, provider.timeZone, provider.bufferMinutes * MINUTE);
+  const dates = touched === "all" ? localDaysInRange(range.from, range.to, MAX_SLOT_RANGE_DAYS) : touched.filter((d) => d >= range.from && d <= range.to);
+  if (dates.length === 0) return undefined;
+  const [slots] = await slotsForProviders(ctx, [providerId], dates[0], dates[dates.length - 1]);
+  const wanted = new Set(dates);
+  return {
+    providerId,
+    dates,
+    reason: event.type === "AVAILABILITY_CHANGED" ? null : event.type,
+    days: slots.days.filter((day) => wanted.has(day.date)),
+    cursor: String(event.id),
+  };
+}
+
+/** The provider's local dates an event can change, all dates of the range for rule and settings changes. */
+function touchedDates(event: DomainEvent, zone: string, buffer: number): string[] | "all" {
+  const payload = event.payload as { allDates?: boolean; dates?: string[]; startsAt?: string; endsAt?: string; previousStartsAt?: string; previousEndsAt?: string };
+  if (event.type === "AVAILABILITY_CHANGED") return payload.allDates ? "all" : (payload.dates ?? []);
+  const intervals: Interval[] = [];
+  if (payload.startsAt && payload.endsAt) intervals.push({ start: Date.parse(payload.startsAt), end: Date.parse(payload.endsAt) });
+  if (payload.previousStartsAt && payload.previousEndsAt) intervals.push({ start: Date.parse(payload.previousStartsAt), end: Date.parse(payload.previousEndsAt) });
+  return datesTouchedBy(intervals, zone, LONGEST_DEFAULT_DURATION + buffer, buffer);
+}
+
+/**
+ * Session events as they commit, filtered like the sessions query: a CLIENT sees only their
+ * own sessions, a PROVIDER the sessions they give or take, an ADMIN all of the tenant's.
+ */
+export async function watchSessions(
+  ctx: RequestContext,
+  input: { providerId?: number; clientId?: number; after?: string | null },
+): Promise<AsyncIterableIterator<SessionEventResult>> {
+  const me = ctx.viewer;
+  if (me.role === "CLIENT" && input.clientId !== undefined && input.clientId !== me.id) throw forbidden("A client can only follow their own sessions");
+  const after = parseCursor(input.after);
+  const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId, clientId: input.clientId }, after);
+  return mapEvents(events, async (event) => {
+    if (!event.session || event.type === "AVAILABILITY_CHANGED" || !canSeeSession(ctx, event.session)) return undefined;
+    return { id: event.id, type: event.type, occurredAt: event.occurredAt, session: event.session, cursor: String(event.id) };
+  });
+}
+
+/** Maps events to results (undefined: skipped); ending the result ends the source at once. */
+function mapEvents<T>(source: AsyncIterableIterator<DomainEvent>, map: (event: DomainEvent) => Promise<T | undefined>): AsyncIterableIterator<T> {
+  return new Repeater<T>(async (push, stop) => {
+    void stop.then(() => source.return?.());
+    for await (const event of source) {
+      const result = await map(event);
+      if (result !== undefined) await push(result);
+    }
+    stop();
+  });
+}

@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "../helpers/app.js";
+import { engine } from "../helpers/db.js";
+import { makePractice } from "../helpers/factories.js";
+import { eventually, subscribe } from "../helpers/ws.js";
+import { NOW, SESSION_CHANGED } from "./fixture.js";
+
+let t: TestApp;
+let p: Awaited<ReturnType<typeof makePractice>>;
+
+beforeAll(async () => {
+  // No clock tolerance: a token that expires ends its socket at once.
+  t = await startTestApp({ now: () => NOW, env: { JWT_CLOCK_TOLERANCE_SECONDS: "0" } });
+  p = await makePractice(t.database);
+});
+afterAll(() => t.close());
+
+describe(`graphql-ws authentication (${engine})`, () => {
+  it("connection_init without a token, or with a bad one, closes the socket with 4403", async () => {
+    for (const token of [undefined, "not-a-jwt"]) {
+      const s = subscribe(t.url, token, SESSION_CHANGED);
+      expect((await s.closed).code).toBe(4403);
+      await s.dispose();
+    }
+    expect(t.app.deps.events.subscriberCount).toBe(0);
+  });
+
+  it("a token that expires during a subscription ends it (4403) and releases its listener", async () => {
+    const s = subscribe(t.url, await t.token(p.client, p.tenant, "2s"), SESSION_CHANGED);
+    await s.connected;
+    await eventually(() => t.app.deps.events.subscriberCount === 1, "the subscription never registered");
+    const closed = await s.closed;
+    expect(closed).toMatchObject({ code: 4403, reason: "Forbidden: token expired" });
+    await eventually(() => t.app.deps.events.subscriberCount === 0, "the expired socket's listener should be released");
+    await s.dispose();
+  });
+});

@@ -29,6 +29,8 @@ export interface BookSessionInput {
   location?: string | null;
   notes?: string | null;
   providerNotes?: string | null;
+  /** The fitness API's rule ("the client belongs to the trainer"): the client must be in care with the provider. */
+  requireCareRelationship?: boolean | null;
 }
 
 export interface NewTimes {
@@ -199,6 +201,9 @@ export async function bookSession(ctx: RequestContext, input: BookSessionInput):
   if (me.role === "CLIENT") {
     if (clientId !== me.id) throw forbidden("Clients can book sessions only for themselves");
     if (!(await hasCareRelationship(ctx, provider.id, me.id))) throw forbidden("You can only book sessions with a provider you are in care with");
+  } else if (input.requireCareRelationship && !(await hasCareRelationship(ctx, provider.id, clientId))) {
+    const message = "You don't have permission to schedule sessions for this client";
+    throw badFields({ clientId: message }, message);
   }
   const slot: Slot = { providerId: provider.id, clientId, ...times };
   await checkSlotFree(ctx, slot);

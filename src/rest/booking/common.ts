@@ -1,0 +1,23 @@
+import { notFound } from "../../errors.js";
+import { integerId } from "../shim.js";
+
+/**
+ * The routes are registered under two prefixes (/booking and /api/booking): each registration
+ * names its operations so the OpenAPI operationIds and summaries stay unique.
+ */
+export interface RouteNaming {
+  describe(operation: string, summary: string): { tags: string[]; operationId: string; summary: string };
+}
+
+export function routeNaming(operationPrefix: string, summarySuffix: string): RouteNaming {
+  return { describe: (operation, summary) => ({ tags: ["booking"], operationId: `${operationPrefix}${operation[0].toUpperCase()}${operation.slice(1)}`, summary: `${summary}${summarySuffix}` }) };
+}
+
+const MAX_ID = 2_147_483_647;
+
+/** A path or body id: ids are opaque strings to legacy clients, so one that is not ours is simply not found. */
+export function bookingId(value: string, entity: string): number {
+  const id = integerId(value);
+  if (id === undefined || id < 1 || id > MAX_ID) throw notFound(entity);
+  return id;
+}

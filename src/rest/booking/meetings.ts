@@ -1,0 +1,158 @@
+import type { FastifyInstance } from "fastify";
+import type { Modality, SessionRow, UserRow } from "../../db/schema/index.js";
+import { forbidden } from "../../errors.js";
+import { getProvider } from "../../modules/availability/availability.service.js";
+import { MAX_PAGE_SIZE } from "../../modules/sessions/session.query.js";
+import { bookSession, cancelSession, getVisibleSession, listSessionsPage, updateSession } from "../../modules/sessions/session.service.js";
+import { getUser } from "../../modules/tenants/user.service.js";
+import { parseInstant } from "../../time.js";
+import { localToInstant, scoped, type ShimContext, type ShimOptions } from "../shim.js";
+import { InvalidField } from "./errors.js";
+import { bookingId, type RouteNaming } from "./common.js";
+import * as schema from "./schemas.js";
+import type { MeetingStatus, MeetingType } from "./schemas.js";
+
+interface MeetingBody {
+  title?: string | null;
+  description?: string | null;
+  startTime?: string;
+  duration?: number;
+  status?: MeetingStatus;
+  meetingType?: MeetingType;
+  therapistId?: string;
+}
+
+const MODALITY_OF: Record<MeetingType, Modality> = { video: "VIDEO", audio: "AUDIO", in_person: "IN_PERSON", chat: "CHAT" };
+const MEETING_TYPE_OF: Record<Modality, MeetingType> = { VIDEO: "video", AUDIO: "audio", IN_PERSON: "in_person", CHAT: "chat" };
+
+/** Newest first, as the legacy service listed them. */
+const NEWEST_FIRST = { field: "STARTS_AT", direction: "DESC" } as const;
+
+export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming: RouteNaming): void {
+  const doc = naming.describe;
+
+  api.post(
+    "/meetings",
+    { schema: { ...doc("createMeeting", "Book a meeting (clients, with a therapist they are in care with)"), body: schema.meetingCreateBody, response: { 201: schema.meeting, ...schema.errorResponses } } },
+    scoped(options, async (ctx, request, reply) => {
+      const body = request.body as MeetingBody & Required<Pick<MeetingBody, "startTime" | "duration" | "therapistId">>;
+      // The legacy controller's gate: booking is a client's action (therapists manage their sessions).
+      if (ctx.viewer.role !== "CLIENT") throw forbidden("Only clients can book meetings");
+      const providerId = bookingId(body.therapistId, "Therapist");
+      const startsAt = await instantOf(ctx, body.startTime, providerId);
+      let session = await bookSession(ctx, {
+        providerId,
+        startsAt,
+        durationMinutes: body.duration,
+        title: body.title,
+        description: body.description,
+        modality: MODALITY_OF[body.meetingType ?? "video"],
+      });
+      // An initial status other than SCHEDULED is a transition, with the state machine's and the role's rules.
+      if (body.status && body.status !== session.status) session = await updateSession(ctx, session.id, { status: body.status });
+      reply.code(201);
+      return (await toMeetings(ctx, [session]))[0];
+    }),
+  );
+
+  api.get(
+    "/meetings",
+    { schema: { ...doc("listMeetings", "All meetings of the current user (newest first)"), response: { 200: { type: "array", items: schema.meeting }, ...schema.errorResponses } } },
+    scoped(options, async (ctx) => toMeetings(ctx, await allVisibleSessions(ctx))),
+  );
+
+  api.get(
+    "/meetings/:id",
+    { schema: { ...doc("getMeeting", "One meeting"), params: schema.idParams, response: { 200: schema.meeting, ...schema.errorResponses } } },
+    scoped(options, async (ctx, request) => {
+      const session = await getVisibleSession(ctx, meetingIdOf(request.params));
+      return (await toMeetings(ctx, [session]))[0];
+    }),
+  );
+
+  api.put(
+    "/meetings/:id",
+    {
+      schema: {
+        ...doc("updateMeeting", "Update, reschedule or change the status of a meeting"),
+        params: schema.idParams,
+        body: schema.meetingUpdateBody,
+        response: { 200: schema.meeting, ...schema.errorResponses },
+      },
+    },
+    scoped(options, async (ctx, request) => {
+      const body = request.body as MeetingBody;
+      const session = await getVisibleSession(ctx, meetingIdOf(request.params));
+      if (body.therapistId !== undefined && body.therapistId !== String(session.providerId)) {
+        throw new InvalidField("therapistId", "cannot be changed: cancel the meeting and book with the other therapist");
+      }
+      const updated = await updateSession(ctx, session.id, {
+        title: body.title,
+        description: body.description,
+        startsAt: body.startTime === undefined ? undefined : await instantOf(ctx, body.startTime, session.providerId),
+        durationMinutes: body.duration,
+        status: body.status,
+        modality: body.meetingType && MODALITY_OF[body.meetingType],
+      });
+      return (await toMeetings(ctx, [updated]))[0];
+    }),
+  );
+
+  api.delete(
+    "/meetings/:id/cancel",
+    { schema: { ...doc("cancelMeeting", "Cancel a meeting"), params: schema.idParams, response: { 200: schema.meeting, ...schema.errorResponses } } },
+    scoped(options, async (ctx, request) => {
+      const cancelled = await cancelSession(ctx, meetingIdOf(request.params));
+      return (await toMeetings(ctx, [cancelled]))[0];
+    }),
+  );
+}
+
+const meetingIdOf = (params: unknown) => bookingId((params as { id: string }).id, "Meeting");
+
+/** startTime as an instant: with an offset as written, without one in the therapist's zone. */
+async function instantOf(ctx: ShimContext, value: string, providerId: number): Promise<Date> {
+  const [date, time] = value.split("T");
+  const instant = /(Z|[+-]\d{2}:?\d{2})$/.test(value) ? parseInstant(value) : localToInstant(date, time, (await getProvider(ctx, providerId)).timeZone);
+  if (!instant) throw new InvalidField("startTime", "must be a valid ISO 8601 date string");
+  return instant;
+}
+
+/** Every session the caller sees: the legacy list had no paging. */
+async function allVisibleSessions(ctx: ShimContext): Promise<SessionRow[]> {
+  const rows: SessionRow[] = [];
+  for (let page = 1; ; page++) {
+    const result = await listSessionsPage(ctx, {}, NEWEST_FIRST, { page, perPage: MAX_PAGE_SIZE });
+    rows.push(...result.rows);
+    if (result.rows.length < result.perPage || rows.length >= result.total) return rows;
+  }
+}
+
+/** Sessions in the document's Meeting shape; their users come in one batched lookup. */
+async function toMeetings(ctx: ShimContext, rows: SessionRow[]) {
+  const ids = [...new Set(rows.flatMap((s) => [s.clientId, s.providerId]))];
+  const users = new Map((await Promise.all(ids.map((id) => getUser(ctx, id)))).map((u) => [u.id, u]));
+  return rows.map((s) => ({
+    id: String(s.id),
+    title: s.title,
+    description: s.description,
+    startTime: s.startsAt.toISOString(),
+    duration: Math.round((s.endsAt.getTime() - s.startsAt.getTime()) / 60_000),
+    status: s.status,
+    meetingType: MEETING_TYPE_OF[s.modality],
+    // Video rooms are issued by the video API when a participant joins; a meeting carries no URL.
+    meetingUrl: null,
+    clientId: String(s.clientId),
+    therapistId: String(s.providerId),
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+    client: { user: personOf(users.get(s.clientId)!) },
+    therapist: { user: personOf(users.get(s.providerId)!) },
+  }));
+}
+
+/** First and last name; a user with only a display name gives its first word and the rest. */
+function personOf(user: UserRow) {
+  const [first = "", ...rest] = user.name.trim().split(/\s+/);
+  return { firstName: user.firstName ?? first, lastName: user.lastName ?? rest.join(" "), email: user.email };
+}

@@ -1,0 +1,163 @@
+/**
+ * The fitness API's vocabulary: its session JSON, its lowercase statuses and types, and its
+ * date-times (naive ones are wall-clock time in the trainer's zone, as the document writes them).
+ */
+import type { SessionRow, SessionStatus, SessionType, UserRow } from "../../db/schema/index.js";
+import { DomainError } from "../../errors.js";
+import type { RequestContext } from "../../modules/context.js";
+import { providerNotesFor } from "../../modules/sessions/session.access.js";
+import type { SessionOrderField } from "../../modules/sessions/session.query.js";
+import { userById } from "../../modules/tenants/user.loaders.js";
+import { parseInstant } from "../../time.js";
+import { instantToLocal, localToInstant } from "../shim.js";
+
+export const STATUSES = ["scheduled", "completed", "cancelled", "no-show"] as const;
+export const TYPES = ["personal", "group", "online", "assessment", "consultation"] as const;
+export type FitnessStatus = (typeof STATUSES)[number];
+export type FitnessType = (typeof TYPES)[number];
+
+/** sort_by: the document's fields and the service's order keys. */
+export const SORT_FIELDS = {
+  scheduled_start: "STARTS_AT",
+  scheduled_end: "ENDS_AT",
+  created_at: "CREATED_AT",
+  updated_at: "UPDATED_AT",
+  status: "STATUS",
+  title: "TITLE",
+} as const satisfies Record<string, SessionOrderField>;
+export type SortField = keyof typeof SORT_FIELDS;
+
+/** The API has no confirmation step: a confirmed session is still "scheduled" to it. */
+const STATUS_NAME: Record<SessionStatus, FitnessStatus> = {
+  SCHEDULED: "scheduled",
+  CONFIRMED: "scheduled",
+  COMPLETED: "completed",
+  CANCELLED: "cancelled",
+  NO_SHOW: "no-show",
+};
+
+export const statusName = (status: SessionStatus): FitnessStatus => STATUS_NAME[status];
+
+/** The stored statuses an API status stands for ("scheduled": scheduled and confirmed). */
+export const statusesOf = (status: FitnessStatus): SessionStatus[] => (Object.keys(STATUS_NAME) as SessionStatus[]).filter((s) => STATUS_NAME[s] === status);
+
+/** Sessions booked through other APIs may carry a type this API does not list ("therapy"): shown as it is. */
+export const typeName = (type: SessionType): string => type.toLowerCase();
+export const typeOf = (type: FitnessType): SessionType => type.toUpperCase() as SessionType;
+
+/** ISO 8601 as Python's datetime.fromisoformat reads it: a date, optionally a time, optionally an offset. */
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/;
+export const DATE_TIME_PATTERN = DATE_TIME.source;
+
+/** With Z or an offset: that instant. Naive: wall-clock time in `zone`. undefined when no such time exists. */
+export function parseDateTime(value: string, zone: string): Date | undefined {
+  const m = DATE_TIME.exec(value);
+  if (!m) return undefined;
+  const [, date, time = "00:00", offset] = m;
+  return offset ? parseInstant(`${date}T${time}${offset}`) : localToInstant(date, time, zone);
+}
+
+/** An instant as the naive local date-time the document shows: "2025-12-10T14:00:00". */
+export function formatDateTime(instant: Date, zone: string): string {
+  const { date, time } = instantToLocal(instant, zone);
+  return `${date}T${time}`;
+}
+
+const UTC_INSTANT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g;
+
+/** The service names the conflicting session's start in UTC; this API speaks the trainer's local time. */
+export async function localizingConflicts<T>(zone: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!(err instanceof DomainError) || err.code !== "CONFLICT") throw err;
+    throw new DomainError("CONFLICT", err.message.replace(UTC_INSTANT, (iso) => formatDateTime(new Date(iso), zone)), err.details);
+  }
+}
+
+export interface SessionJson {
+  id: number;
+  title: string | null;
+  description: string | null;
+  session_type: string;
+  location: string | null;
+  scheduled_start: string;
+  scheduled_end: string;
+  actual_start: string | null;
+  actual_end: string | null;
+  status: FitnessStatus;
+  exercises_performed: string | null;
+  notes: string | null;
+  client_feedback: string | null;
+  trainer_notes: string | null;
+  google_event_id: string | null;
+  outlook_event_id: string | null;
+  created_at: string;
+  updated_at: string;
+  trainer_id: number;
+  client_id: number;
+  client?: { id: number; name: string; email: string | null; phone: string | null; status: string };
+  trainer?: { id: number; username: string; email: string | null; full_name: string };
+}
+
+export function sessionJson(ctx: RequestContext, s: SessionRow, zone: string): SessionJson {
+  const local = (instant: Date | null) => (instant ? formatDateTime(instant, zone) : null);
+  return {
+    id: s.id,
+    title: s.title,
+    description: s.description,
+    session_type: typeName(s.type),
+    location: s.location,
+    scheduled_start: formatDateTime(s.startsAt, zone),
+    scheduled_end: formatDateTime(s.endsAt, zone),
+    actual_start: local(s.actualStart),
+    actual_end: local(s.actualEnd),
+    status: statusName(s.status),
+    exercises_performed: s.exercisesPerformed,
+    notes: s.notes,
+    client_feedback: s.clientFeedback,
+    trainer_notes: providerNotesFor(ctx, s),
+    google_event_id: s.googleEventId,
+    outlook_event_id: s.outlookEventId,
+    created_at: formatDateTime(s.createdAt, zone),
+    updated_at: formatDateTime(s.updatedAt, zone),
+    trainer_id: s.providerId,
+    client_id: s.clientId,
+  };
+}
+
+const clientJson = (u: UserRow) => ({ id: u.id, name: u.name, email: u.email, phone: u.phone, status: u.status });
+const trainerJson = (u: UserRow) => ({ id: u.id, username: u.username, email: u.email, full_name: u.name });
+
+export interface Include {
+  client: boolean;
+  trainer: boolean;
+}
+
+/** Users by id through the request's DataLoader: one batched statement for the whole page. */
+export async function usersById(ctx: RequestContext, ids: number[]): Promise<Map<number, UserRow>> {
+  const loader = ctx.loaders.get(userById);
+  // The caller is usually the trainer of every session: no need to read them again.
+  loader.prime(ctx.viewer.id, ctx.viewer);
+  const users = await loader.loadMany([...new Set(ids)]);
+  return new Map(users.filter((u): u is UserRow => !!u && !(u instanceof Error)).map((u) => [u.id, u]));
+}
+
+/** A trainer's zone (the tenant's when there is no such user); without a trainer, the caller's. */
+export async function trainerZone(ctx: RequestContext, trainerId: number | undefined): Promise<string> {
+  if (trainerId === undefined) return ctx.viewer.timeZone;
+  return (await usersById(ctx, [trainerId])).get(trainerId)?.timeZone ?? ctx.tenant.timeZone;
+}
+
+/** Sessions as JSON, each in its trainer's zone, with the client and trainer objects asked for. */
+export async function sessionsJson(ctx: RequestContext, rows: SessionRow[], include: Include): Promise<SessionJson[]> {
+  const users = await usersById(ctx, rows.flatMap((s) => (include.client ? [s.providerId, s.clientId] : [s.providerId])));
+  return rows.map((s) => {
+    const trainer = users.get(s.providerId);
+    const client = users.get(s.clientId);
+    const json = sessionJson(ctx, s, trainer?.timeZone ?? ctx.tenant.timeZone);
+    if (include.client && client) json.client = clientJson(client);
+    if (include.trainer && trainer) json.trainer = trainerJson(trainer);
+    return json;
+  });
+}

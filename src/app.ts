@@ -3,7 +3,12 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
-import type { GraphQLError } from "graphql";
+import { GraphQLError } from "graphql";
+import fastifyCookie from "@fastify/cookie";
+import fastifyCors from "@fastify/cors";
+import { graphqlLimits } from "./graphql/limits.js";
+import { installMetrics, type Metrics } from "./http/metrics.js";
+import { installWriteLimit, type WriteLimit } from "./http/write-limit.js";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import type { Config } from "./config.js";
 import { Database } from "./db/client.js";
@@ -38,7 +43,7 @@ export interface App {
   close(): Promise<void>;
 }
 
-type ScopedContext = RequestContext & { db: RequestScope };
+type ScopedContext = RequestContext & { db: RequestScope; checkWriteLimit?: () => Promise<WriteLimit> };
 
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, database } = options;
@@ -52,12 +57,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     ajv: { customOptions: { allErrors: true, keywords: ["example"] } },
   });
   await server.register(fastifyWebsocket);
+  await server.register(fastifyCookie);
+  // Browser frontends: only the configured origins, credentials allowed (the fitness cookie).
+  if (config.corsOrigins.length) await server.register(fastifyCors, { origin: [...config.corsOrigins], credentials: true, maxAge: 600 });
 
   const events = new EventDispatcher(database, (err) => server.log.error({ err }, "event dispatch failed"));
   await events.start();
+  const metrics = installMetrics(server, { database, events, poolMax: config.databasePoolMax });
+  const checkWriteLimit = await installWriteLimit(server, config.writesPerMinute);
   const deps: AppDeps = { config, database, events, now: options.now ?? (() => new Date()), video: options.video ?? createVideoProvider(config) };
   const auth = new AuthService(new TokenVerifier(config.jwt), new TenantDirectory(database));
   const formatGraphQLError = formatError(production, (err, correlationId) => server.log.error({ err, correlationId }, "unexpected GraphQL error"));
+  const limits = graphqlLimits({ hideSuggestions: !config.introspection });
 
   const schema = await getSchema();
   const apollo = new ApolloServer<ScopedContext>({
@@ -67,7 +78,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: !production,
     formatError: formatGraphQLError,
-    plugins: [fastifyApolloDrainPlugin(server), commitPlugin()],
+    validationRules: limits.validationRules,
+    plugins: [fastifyApolloDrainPlugin(server), ...(limits.plugins as ApolloServerPlugin<ScopedContext>[]), writeLimitPlugin(), metricsPlugin(metrics), commitPlugin()],
   });
   await apollo.start();
 
@@ -82,6 +94,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     });
   const wsHandler = makeHandler({
     schema,
+    validate: limits.validateSubscription,
     // Authenticate once per socket, in connection_init; false closes it with 4403.
     onConnect: async (ctx) => {
       const extra = ctx.extra as unknown as SocketExtra;
@@ -111,7 +124,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         const tenantCode = request.headers["x-tenant-code"];
         const ctx = await httpContext(deps, auth, { authorization: request.headers.authorization, tenantCode: typeof tenantCode === "string" ? tenantCode : undefined }, request.id);
         (request as { scope?: RequestScope }).scope = ctx.db;
-        return ctx;
+        return { ...ctx, checkWriteLimit: () => checkWriteLimit(request) };
       } catch (err) {
         throw authError(err);
       }
@@ -153,6 +166,40 @@ export async function createApp(options: AppOptions): Promise<App> {
       await server.close();
       await apollo.stop().catch(() => {});
       await events.stop();
+    },
+  };
+}
+
+/** Mutations count against the caller's write limit (429, extensions.code RATE_LIMITED). */
+function writeLimitPlugin(): ApolloServerPlugin<ScopedContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation !== "mutation" || !contextValue.checkWriteLimit) return;
+          const limit = await contextValue.checkWriteLimit();
+          if (!limit.limited) return;
+          throw new GraphQLError(`Too many requests: retry in ${limit.retryAfterSeconds} seconds`, {
+            extensions: { code: "RATE_LIMITED", retryAfterSeconds: limit.retryAfterSeconds, http: { status: 429, headers: new Map([["retry-after", String(limit.retryAfterSeconds)]]) } },
+          });
+        },
+      };
+    },
+  };
+}
+
+/** Each operation's type, first root field, duration and outcome, for /metrics. */
+function metricsPlugin(metrics: Metrics): ApolloServerPlugin<ScopedContext> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operation, response }) {
+          const field = operation?.selectionSet.selections.find((s) => s.kind === "Field");
+          const failed = response.body.kind === "single" && !!response.body.singleResult.errors?.length;
+          metrics.graphqlOperation(operation?.operation ?? "invalid", field?.kind === "Field" ? field.name.value : "", (performance.now() - started) / 1000, failed);
+        },
+      };
     },
   };
 }

@@ -20,6 +20,14 @@ export interface Config {
   readonly publicBaseUrl: string;
   readonly introspection: boolean;
   readonly logLevel: string;
+  /** Browser origins allowed by CORS (empty: no CORS headers at all). */
+  readonly corsOrigins: readonly string[];
+  /** PostgreSQL statement_timeout for request transactions. */
+  readonly statementTimeoutMs: number;
+  /** A request's transaction is rolled back after this long, whatever it is doing. */
+  readonly requestTimeoutMs: number;
+  /** Mutations and REST writes per minute, per user (token) and per IP. */
+  readonly writesPerMinute: number;
 }
 
 /** Used only outside production, so that `npm start` works with no set-up. */
@@ -59,6 +67,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: (env.PUBLIC_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, ""),
     introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !production,
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
+    corsOrigins: Object.freeze((env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean)),
+    statementTimeoutMs: integer(env.STATEMENT_TIMEOUT_MS, 5_000, "STATEMENT_TIMEOUT_MS"),
+    requestTimeoutMs: integer(env.REQUEST_TIMEOUT_MS, 15_000, "REQUEST_TIMEOUT_MS"),
+    writesPerMinute: integer(env.RATE_LIMIT_WRITES_PER_MINUTE, 300, "RATE_LIMIT_WRITES_PER_MINUTE"),
   });
 }
 

@@ -28,7 +28,11 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** A PGlite data-directory dump to start from (tests: a migrated template). */
   loadDataDir?: Blob;
+  /** statement_timeout of every tenant transaction (default 5 s). */
+  statementTimeoutMs?: number;
 }
+
+const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
 
 type Notify = (payload: string) => void;
 
@@ -43,6 +47,7 @@ export class Database {
     private readonly listenImpl: (channel: string, onNotify: Notify) => Promise<() => Promise<void>>,
     private readonly closeImpl: () => Promise<void>,
     readonly pglite?: PGlite,
+    private readonly statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS,
   ) {}
 
   static async open(options: DatabaseOptions): Promise<Database> {
@@ -59,6 +64,8 @@ export class Database {
           return unlisten;
         },
         () => client.end({ timeout: 5 }),
+        undefined,
+        options.statementTimeoutMs,
       );
       return database;
     }
@@ -72,6 +79,7 @@ export class Database {
       (channel, onNotify) => pg.listen(channel, onNotify),
       () => pg.close(),
       pg,
+      options.statementTimeoutMs,
     );
     return database;
   }
@@ -87,7 +95,7 @@ export class Database {
    */
   withTenant<T>(tenantId: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
-      await enterTenant(tx, tenantId);
+      await enterTenant(tx, tenantId, this.statementTimeoutMs);
       return fn(tx);
     });
   }
@@ -102,8 +110,15 @@ export class Database {
 }
 
 /** One statement: switch to the app role and set the tenant, both until the transaction ends. */
-export async function enterTenant(tx: Tx, tenantId: number): Promise<void> {
-  await tx.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${String(tenantId)}, true)`);
+export async function enterTenant(tx: Tx, tenantId: number, statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS): Promise<void> {
+  await tx.execute(
+    sql`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${String(tenantId)}, true), set_config('statement_timeout', ${String(statementTimeoutMs)}, true)`,
+  );
+}
+
+/** A statement cancelled by statement_timeout is the server being slow, not the client's fault nor a bug. */
+export function isStatementTimeout(err: unknown): boolean {
+  return pgErrorOf(err)?.code === "57014";
 }
 
 /** Rows of a raw `execute` result: postgres.js returns an array, PGlite an object with rows. */

@@ -15,7 +15,7 @@ export async function openDatabase(config: Config, holder: string): Promise<{ da
   const lockFile = join(resolve(config.dataDir), "sessiongraph.lock");
   if (embeddedOnDisk) claimLock(lockFile, holder);
   try {
-    const database = await Database.open({ url: config.databaseUrl, dataDir: resolve(config.dataDir), poolMax: config.databasePoolMax });
+    const database = await Database.open({ url: config.databaseUrl, dataDir: resolve(config.dataDir), poolMax: config.databasePoolMax, statementTimeoutMs: config.statementTimeoutMs });
     await database.migrate();
     return {
       database,

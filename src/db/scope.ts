@@ -1,4 +1,5 @@
 import { TransactionRollbackError } from "drizzle-orm";
+import { DomainError } from "../errors.js";
 import type { Database, Tx } from "./client.js";
 
 /**
@@ -12,16 +13,25 @@ export class RequestScope {
   private done?: Promise<void>;
   private end?: (commit: boolean) => void;
   private finished = false;
+  private deadline?: NodeJS.Timeout;
+  private expired = false;
 
   constructor(
     private readonly database: Database,
     readonly tenantId: number,
+    /** After this long the transaction is rolled back, so a stuck request cannot hold a connection. */
+    private readonly timeoutMs = 15_000,
   ) {}
 
   /** Runs fn inside the request's transaction. */
   async run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.expired) throw this.deadlineError();
     if (this.finished) throw new Error("request scope already finished");
     return fn(await this.tx());
+  }
+
+  private deadlineError(): DomainError {
+    return new DomainError("UNAVAILABLE", `The request took longer than ${this.timeoutMs} ms; nothing was saved`);
   }
 
   /** Runs fn in a savepoint: all of it, or none of it. */
@@ -38,6 +48,11 @@ export class RequestScope {
         ready(tx);
         if (!(await ended)) tx.rollback();
       });
+      this.deadline = setTimeout(() => {
+        this.expired = true;
+        this.end!(false);
+      }, this.timeoutMs);
+      this.deadline.unref();
       // A failure to begin must reach the waiting caller, not hang it.
       this.txPromise = Promise.race([this.txPromise, this.done.then(() => Promise.reject(new Error("transaction ended")))]);
     }
@@ -49,10 +64,15 @@ export class RequestScope {
     if (this.finished) return;
     this.finished = true;
     if (!this.done) return;
+    clearTimeout(this.deadline);
     this.end!(commit);
     try {
       await this.done;
     } catch (err) {
+      if (this.expired && isRollback(err)) {
+        if (commit) throw this.deadlineError();
+        return;
+      }
       if (commit || !isRollback(err)) throw err;
     }
   }

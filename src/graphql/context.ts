@@ -16,7 +16,7 @@ export async function httpContext(
   requestId: string = randomUUID(),
 ): Promise<RequestContext & { db: RequestScope }> {
   const { tenant, subject } = await auth.authenticate(headers.authorization, headers.tenantCode);
-  const scope = new RequestScope(deps.database, tenant.id);
+  const scope = new RequestScope(deps.database, tenant.id, deps.config.requestTimeoutMs);
   try {
     const viewer = await auth.viewer(scope, subject);
     return contextOf(requestId, deps, tenant, viewer, scope, new Loaders());

@@ -1,5 +1,6 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { isStatementTimeout } from "../db/client.js";
 import { DomainError } from "../errors.js";
 
 /**
@@ -8,7 +9,8 @@ import { DomainError } from "../errors.js";
  */
 export function formatError(production: boolean, log: (err: unknown, correlationId: string) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    let original = unwrapResolverError(error);
+    if (isStatementTimeout(original)) original = new DomainError("UNAVAILABLE", "The database took too long to answer; try again");
     if (original instanceof DomainError) {
       return { ...formatted, extensions: { code: original.code, ...original.details } };
     }

@@ -1,4 +1,3 @@
-import fastifyCookie from "@fastify/cookie";
 import fastifySwagger from "@fastify/swagger";
 import type { FastifyInstance } from "fastify";
 import { bookingApi } from "./booking/index.js";
@@ -17,7 +16,6 @@ const LEGACY_APIS: Array<(app: FastifyInstance, options: ShimOptions) => Promise
  * health checks stay out of it).
  */
 export async function registerRestShims(server: FastifyInstance, options: ShimOptions): Promise<void> {
-  await server.register(fastifyCookie);
   await server.register(fastifySwagger, {
     hideUntagged: true,
     openapi: {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DateTime } from "luxon";
+import { isStatementTimeout } from "../db/client.js";
 import type { RequestScope } from "../db/scope.js";
 import { DomainError, type ErrorCode } from "../errors.js";
 import { httpContext } from "../graphql/context.js";
@@ -72,6 +73,7 @@ export function useErrorFormat(app: FastifyInstance, format: ErrorFormat): void 
 }
 
 export function problemOf(error: unknown): Problem {
+  if (isStatementTimeout(error)) error = new DomainError("UNAVAILABLE", "The database took too long to answer; try again");
   if (error instanceof DomainError) {
     return { status: STATUS[error.code], code: error.code, message: error.message, fieldErrors: error.details.fieldErrors, conflictingSessionId: error.details.conflictingSessionId };
   }

@@ -29,7 +29,8 @@ export async function startTestApp(
   options: { env?: Record<string, string>; now?: () => Date; video?: AppOptions["video"]; database?: Database; databaseUrl?: string } = {},
 ): Promise<TestApp> {
   const opened = options.database ? { database: options.database, url: options.databaseUrl } : await openTestDatabase();
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", ...options.env });
+  // Tests write far faster than people: the write limit has its own test (test/http/limits.test.ts).
+  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", RATE_LIMIT_WRITES_PER_MINUTE: "1000000", ...options.env });
   const app = await createApp({ config, database: opened.database, now: options.now, video: options.video });
   const url = await app.listen();
   return {

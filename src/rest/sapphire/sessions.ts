@@ -1,0 +1,204 @@
+import type { FastifyInstance } from "fastify";
+import { DateTime } from "luxon";
+import { sessionStatusEnum, type SessionRow } from "../../db/schema/index.js";
+import { badFields, DomainError } from "../../errors.js";
+import { MAX_PAGE_SIZE, type SessionFilter } from "../../modules/sessions/session.query.js";
+import { bookSession, deleteSession, getVisibleSession, listSessionsPage, updateSession } from "../../modules/sessions/session.service.js";
+import { userById } from "../../modules/tenants/user.loaders.js";
+import { getUserWithRole } from "../../modules/tenants/user.service.js";
+import { getTreatmentPlan } from "../../modules/treatment-plans/treatment-plan.service.js";
+import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, ID_PARAMS, TIME_SCHEMA } from "../drf.js";
+import { instantToLocal, localToInstant, scoped, type ShimContext, type ShimOptions } from "../shim.js";
+import { SESSION_SCHEMA, sessionJson } from "./serializers.js";
+
+const tags = ["sapphire scheduler"];
+const MAX_ID = 2147483647;
+/** A related object's primary key (DRF's PrimaryKeyRelatedField); null is the same as leaving it out. */
+const pk = (description: string) => ({ type: ["integer", "null"], minimum: 1, maximum: MAX_ID, description }) as const;
+const ERRORS = { 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } as const;
+
+const SESSION_FIELDS = {
+  client: pk("The client user (role Clients/Parent)"),
+  staff: pk("The staff user (a provider); defaults to the caller"),
+  session_date: DATE_SCHEMA,
+  start_time: TIME_SCHEMA,
+  end_time: TIME_SCHEMA,
+  session_notes: { type: ["string", "null"], maxLength: 10000 },
+} as const;
+
+const CREATE_BODY = {
+  type: "object",
+  required: ["session_date", "start_time", "end_time"],
+  properties: {
+    ...SESSION_FIELDS,
+    // An id, but not a related field: an unknown plan has its own documented message.
+    treatment_plan_id: { type: ["integer", "null"], maximum: MAX_ID, description: "The client is the plan's client (found by client_id / client_name) unless `client` is given" },
+  },
+} as const;
+
+const UPDATE_FIELDS = { ...SESSION_FIELDS, treatment_plan: pk("The treatment plan; null unlinks it") } as const;
+
+interface SessionBody {
+  client?: number | null;
+  staff?: number | null;
+  session_date?: string;
+  start_time?: string;
+  end_time?: string;
+  session_notes?: string | null;
+  treatment_plan_id?: number | null;
+  treatment_plan?: number | null;
+}
+
+/** The scheduler has no cancelled sessions (it deletes them): every other status is listed. */
+const LISTED_STATUSES = sessionStatusEnum.enumValues.filter((status) => status !== "CANCELLED");
+
+const invalidPk = (id: number) => `Invalid pk "${id}" - object does not exist.`;
+
+/**
+ * A related object by primary key, as DRF resolves it before validating the whole: an unknown
+ * one becomes its field's error, collected so that every bad field is reported at once.
+ */
+async function related<T>(errors: Record<string, string>, field: string, message: string, load: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await load();
+  } catch (err) {
+    if (!(err instanceof DomainError && err.code === "NOT_FOUND")) throw err;
+    errors[field] = message;
+    return undefined;
+  }
+}
+
+/** A naive local date and time in the staff member's zone, as an instant; a time the clocks skip is the field's error. */
+function localInstant(errors: Record<string, string>, field: string, date: string, time: string, zone: string): Date | undefined {
+  const instant = localToInstant(date, time, zone);
+  if (!instant) errors[field] = `${time} does not exist on ${date} in ${zone} (the clocks skip it).`;
+  return instant;
+}
+
+function throwIfAny(errors: Record<string, string>): void {
+  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join(" "));
+}
+
+/** Every page of a filter (the scheduler's list is not paginated). */
+async function allSessions(ctx: ShimContext, filter: SessionFilter): Promise<SessionRow[]> {
+  const rows: SessionRow[] = [];
+  for (let page = 1; ; page++) {
+    const result = await listSessionsPage(ctx, filter, undefined, { page, perPage: MAX_PAGE_SIZE });
+    rows.push(...result.rows);
+    if (rows.length >= result.total || result.rows.length < result.perPage) return rows;
+  }
+}
+
+export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void {
+  api.get(
+    "/scheduler/sessions/",
+    {
+      schema: {
+        tags,
+        summary: "The caller's sessions as staff from today on (in the caller's zone), by date and start time",
+        querystring: { type: "object", properties: { treatment_plan_id: { type: "integer", description: "Only this treatment plan's sessions" } } },
+        response: { 200: { type: "array", items: SESSION_SCHEMA }, 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA },
+      },
+    },
+    scoped(options, async (ctx, request) => {
+      const { treatment_plan_id } = request.query as { treatment_plan_id?: number };
+      const today = DateTime.fromJSDate(ctx.deps.now(), { zone: ctx.viewer.timeZone }).startOf("day").toJSDate();
+      const rows = await allSessions(ctx, { providerId: ctx.viewer.id, treatmentPlanId: treatment_plan_id, from: today, status: LISTED_STATUSES });
+      return Promise.all(rows.map((session) => sessionJson(ctx, session)));
+    }),
+  );
+
+  api.post(
+    "/scheduler/sessions/",
+    {
+      schema: {
+        tags,
+        summary: "Books a session; with treatment_plan_id the client is the plan's client",
+        body: CREATE_BODY,
+        response: { 201: SESSION_SCHEMA, ...ERRORS },
+      },
+    },
+    scoped(options, async (ctx, request, reply) => {
+      const body = request.body as SessionBody & Required<Pick<SessionBody, "session_date" | "start_time" | "end_time">>;
+      const errors: Record<string, string> = {};
+      const [staff] = await Promise.all([
+        body.staff != null ? related(errors, "staff", invalidPk(body.staff), () => getUserWithRole(ctx, body.staff!, "PROVIDER", "Provider")) : undefined,
+        body.client != null ? related(errors, "client", invalidPk(body.client), () => getUserWithRole(ctx, body.client!, "CLIENT", "Client")) : undefined,
+        body.treatment_plan_id != null ? related(errors, "treatment_plan_id", "Treatment plan not found.", () => getTreatmentPlan(ctx, body.treatment_plan_id!)) : undefined,
+      ]);
+      const zone = (staff ?? ctx.viewer).timeZone;
+      const startsAt = localInstant(errors, "start_time", body.session_date, body.start_time, zone);
+      const endsAt = localInstant(errors, "end_time", body.session_date, body.end_time, zone);
+      throwIfAny(errors);
+      const session = await bookSession(ctx, {
+        providerId: body.staff,
+        clientId: body.client,
+        treatmentPlanId: body.treatment_plan_id,
+        startsAt: startsAt!,
+        endsAt,
+        notes: body.session_notes,
+      });
+      reply.code(201);
+      return sessionJson(ctx, session);
+    }),
+  );
+
+  api.get(
+    "/scheduler/sessions/:id/",
+    { schema: { tags, summary: "One session", params: ID_PARAMS, response: { 200: SESSION_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } } },
+    scoped(options, async (ctx, request) => sessionJson(ctx, await getVisibleSession(ctx, (request.params as { id: number }).id))),
+  );
+
+  const update = scoped(options, async (ctx, request) => {
+    const { id } = request.params as { id: number };
+    const body = request.body as SessionBody;
+    const session = await getVisibleSession(ctx, id);
+    const errors: Record<string, string> = {};
+    // The services keep a session's people: a different one is a new booking.
+    if (body.client != null && body.client !== session.clientId) errors.client = "The client of a session cannot be changed; book a new session instead.";
+    if (body.staff != null && body.staff !== session.providerId) errors.staff = "The staff of a session cannot be changed; book a new session instead.";
+    if (body.treatment_plan != null) await related(errors, "treatment_plan", invalidPk(body.treatment_plan), () => getTreatmentPlan(ctx, body.treatment_plan!));
+    let startsAt: Date | undefined;
+    let endsAt: Date | undefined;
+    if (body.session_date !== undefined || body.start_time !== undefined || body.end_time !== undefined) {
+      // The date and the times are separate fields: the ones not given keep their value.
+      const zone = (await ctx.loaders.get(userById).load(session.providerId))!.timeZone;
+      const start = instantToLocal(session.startsAt, zone);
+      const date = body.session_date ?? start.date;
+      startsAt = localInstant(errors, "start_time", date, body.start_time ?? start.time, zone);
+      endsAt = localInstant(errors, "end_time", date, body.end_time ?? instantToLocal(session.endsAt, zone).time, zone);
+    }
+    throwIfAny(errors);
+    const updated = await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId: body.treatment_plan });
+    return sessionJson(ctx, updated);
+  });
+  const updateResponses = { 200: SESSION_SCHEMA, ...ERRORS };
+  api.patch(
+    "/scheduler/sessions/:id/",
+    { schema: { tags, summary: "Changes the fields given", params: ID_PARAMS, body: { type: "object", properties: UPDATE_FIELDS }, response: updateResponses } },
+    update,
+  );
+  api.put(
+    "/scheduler/sessions/:id/",
+    {
+      schema: {
+        tags,
+        summary: "Changes the session: date and times required, other fields as given",
+        params: ID_PARAMS,
+        body: { type: "object", required: ["session_date", "start_time", "end_time"], properties: UPDATE_FIELDS },
+        response: updateResponses,
+      },
+    },
+    update,
+  );
+
+  api.delete(
+    "/scheduler/sessions/:id/",
+    { schema: { tags, summary: "Deletes the session (its staff member or an administrator)", params: ID_PARAMS, response: { 204: { type: "null", description: "No Content" }, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } } },
+    scoped(options, async (ctx, request, reply) => {
+      await deleteSession(ctx, (request.params as { id: number }).id);
+      reply.code(204);
+      return null;
+    }),
+  );
+}

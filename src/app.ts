@@ -56,7 +56,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     // `example` documents a field in /openapi.json (and the Postman sample bodies); it validates nothing.
     ajv: { customOptions: { allErrors: true, keywords: ["example"] } },
   });
-  await server.register(fastifyWebsocket);
+  await server.register(fastifyWebsocket, {
+    // On shutdown every subscriber is told to reconnect elsewhere: 1001 Going Away.
+    preClose(done) {
+      for (const client of this.websocketServer.clients) client.close(1001, "Server shutting down");
+      this.websocketServer.close(() => done());
+    },
+  });
   await server.register(fastifyCookie);
   // Browser frontends: only the configured origins, credentials allowed (the fitness cookie).
   if (config.corsOrigins.length) await server.register(fastifyCors, { origin: [...config.corsOrigins], credentials: true, maxAge: 600 });

@@ -10,8 +10,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const { database, release } = await openDatabase(config, "the sessiongraph server");
   const app = await createApp({ config, database });
+  // Drain: stop accepting, let in-flight requests finish (and commit), close sockets with 1001,
+  // then the database. A drain that hangs is cut short rather than blocking a deploy.
   const shutdown = async (signal: string) => {
     app.server.log.info({ signal }, "shutting down");
+    setTimeout(() => process.exit(1), 15_000).unref();
     await app.close();
     await release();
     process.exit(0);

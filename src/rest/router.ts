@@ -1,3 +1,4 @@
+import fastifyHelmet from "@fastify/helmet";
 import fastifySwagger from "@fastify/swagger";
 import type { FastifyInstance } from "fastify";
 import { bookingApi } from "./booking/index.js";
@@ -34,6 +35,10 @@ export async function registerRestShims(server: FastifyInstance, options: ShimOp
       security: [{ bearerAuth: [] }],
     },
   });
-  for (const api of LEGACY_APIS) await server.register(api, options);
+  await server.register(async (rest) => {
+    // Security headers (nosniff, frame denial, HSTS, a locked-down CSP) on every shim response.
+    await rest.register(fastifyHelmet);
+    for (const api of LEGACY_APIS) await rest.register(api, options);
+  });
   server.get("/openapi.json", async () => server.swagger());
 }

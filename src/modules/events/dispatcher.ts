@@ -81,11 +81,7 @@ export class EventDispatcher {
    */
   stream(tenantId: number, filter: EventFilter, after?: number): AsyncIterableIterator<DomainEvent> {
     return new Repeater<DomainEvent>(async (push, stop) => {
-      let delivered = after ?? 0;
-      let buffered: DomainEvent[] | undefined = after !== undefined ? [] : undefined;
       const deliver = (event: DomainEvent) => {
-        if (event.id <= delivered) return;
-        delivered = event.id;
         try {
           push(event).catch(() => {});
         } catch (overflow) {
@@ -93,18 +89,23 @@ export class EventDispatcher {
           stop(overflow);
         }
       };
+      // Live events arrive in commit order, which need not be id order: deliver each as it comes.
+      let buffered: DomainEvent[] | undefined = after !== undefined ? [] : undefined;
+      let replayed = new Set<number>();
       const unsubscribe = this.subscribe(tenantId, (event) => {
-        if (!matches(event, filter)) return;
+        if (!matches(event, filter) || replayed.has(event.id)) return;
         if (buffered) buffered.push(event);
         else deliver(event);
       });
       try {
         if (buffered) {
-          // Listening started before the replay read, so nothing falls between the two.
+          // Listening started before the replay read, so nothing falls between the two; an event
+          // both read and announced late is delivered once.
           const missed = await this.replay(tenantId, filter, after!);
-          const all = [...missed, ...buffered].sort((a, b) => a.id - b.id);
+          replayed = new Set(missed.map((event) => event.id));
+          const late = buffered.filter((event) => !replayed.has(event.id));
           buffered = undefined;
-          for (const event of all) deliver(event);
+          for (const event of [...missed, ...late]) deliver(event);
         }
         await stop;
       } catch (err) {

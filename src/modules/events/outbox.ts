@@ -8,6 +8,9 @@ export type SessionEventType = "BOOKED" | "RESCHEDULED" | "CANCELLED" | "COMPLET
 export type AvailabilityEventType = "AVAILABILITY_CHANGED";
 export type DomainEventType = SessionEventType | AvailabilityEventType;
 
+/** First key of the per-tenant advisory lock that orders a tenant's events (second key: the tenant id). */
+const EVENT_LOCK = 0x5e55;
+
 /** The channel every committed event is announced on; the payload is "<tenantId>:<eventId>". */
 export const EVENTS_CHANNEL = "sessiongraph_events";
 
@@ -31,15 +34,18 @@ interface EventInput {
 /**
  * Writes one outbox row and announces it, in ONE statement, inside the caller's transaction
  * (call it in the same ctx.db.atomic as the write): a rolled-back change leaves no event, and
- * NOTIFY is only delivered on commit.
+ * NOTIFY is only delivered on commit. The tenant's event lock (held to commit) makes a tenant's
+ * events commit in id order, so a cursor (the last id seen) never skips a later-committing event.
  */
 async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Promise<number> {
   const [row] = rowsOf<{ id: number | string }>(
     await tx.execute(sql`
-      with event as (
+      with locked as (select pg_advisory_xact_lock(${EVENT_LOCK}::int, ${ctx.tenant.id}::int)),
+      event as (
         insert into domain_events (tenant_id, type, session_id, provider_id, client_id, payload, snapshot)
-        values (${ctx.tenant.id}, ${event.type}, ${event.sessionId ?? null}, ${event.providerId}, ${event.clientId ?? null},
-                ${JSON.stringify(event.payload)}::jsonb, ${event.snapshot ? JSON.stringify(event.snapshot) : null}::jsonb)
+        select ${ctx.tenant.id}, ${event.type}, ${event.sessionId ?? null}::int, ${event.providerId}::int, ${event.clientId ?? null}::int,
+               ${JSON.stringify(event.payload)}::jsonb, ${event.snapshot ? JSON.stringify(event.snapshot) : null}::jsonb
+        from locked
         returning id, tenant_id
       )
       select id, pg_notify(${EVENTS_CHANNEL}, tenant_id || ':' || id) from event`),

@@ -57,4 +57,32 @@ describe(`the outbox (${engine})`, () => {
       await unlisten();
     }
   });
+
+  // PGlite runs one transaction at a time, so only a real server can show the ordering.
+  it.skipIf(engine === "pglite")("a tenant's events commit in id order: a second writer waits for the first one's commit", async () => {
+    const heard: string[] = [];
+    const unlisten = await t.database.listen(EVENTS_CHANNEL, (payload) => heard.push(payload));
+    try {
+      const first = requestContext();
+      const second = requestContext();
+      const a = await bookSession(first, { clientId: p.client.id, startsAt: at(14), durationMinutes: 30 });
+      let secondDone = false;
+      const b = bookSession(second, { clientId: p.otherClient.id, startsAt: at(15), durationMinutes: 30 }).then((row) => {
+        secondDone = true;
+        return row;
+      });
+      await settle();
+      expect(secondDone).toBe(false);
+      await first.db.finish(true);
+      const booked = await b;
+      await second.db.finish(true);
+      for (let i = 0; i < 20 && heard.length < 2; i++) await settle();
+      const ids = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(domainEvents).where(eq(domainEvents.type, "BOOKED")));
+      const idOf = (sessionId: number) => ids.find((e) => e.sessionId === sessionId)!.id;
+      expect(idOf(booked.id)).toBeGreaterThan(idOf(a.id));
+      expect(heard).toEqual([`${p.tenant.id}:${idOf(a.id)}`, `${p.tenant.id}:${idOf(booked.id)}`]);
+    } finally {
+      await unlisten();
+    }
+  });
 });

@@ -1,23 +1,28 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyWebsocket from "@fastify/websocket";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { GraphQLError } from "graphql";
 import fastifyCookie from "@fastify/cookie";
 import fastifyCors from "@fastify/cors";
+import { auditEntries, auditPlugin, type AuditedContext } from "./graphql/audit-plugin.js";
 import { graphqlLimits } from "./graphql/limits.js";
+import { loggerOptions, type LogStream } from "./http/log.js";
 import { installMetrics, type Metrics } from "./http/metrics.js";
 import { installWriteLimit, type WriteLimit } from "./http/write-limit.js";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import type { Config } from "./config.js";
 import { Database } from "./db/client.js";
+import { DomainError } from "./errors.js";
 import type { RequestScope } from "./db/scope.js";
 import { getSchema } from "./graphql/build-schema.js";
 import { authError, autoCommitRunner, httpContext, subscriptionContext } from "./graphql/context.js";
 import { formatError } from "./graphql/errors.js";
 import { migrationsApplied } from "./db/migrate.js";
 import { EventDispatcher } from "./modules/events/dispatcher.js";
+import { finishAudited } from "./modules/audit/audit.service.js";
 import type { AppDeps, RequestContext } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/auth.service.js";
 import { TokenVerifier } from "./modules/tenants/jwt.js";
@@ -32,6 +37,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Replaces the provider made from config.twilio (tests inject one that talks to a fake Twilio). */
   video?: VideoProvider;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: LogStream;
 }
 
 export interface App {
@@ -43,20 +50,24 @@ export interface App {
   close(): Promise<void>;
 }
 
-type ScopedContext = RequestContext & { db: RequestScope; checkWriteLimit?: () => Promise<WriteLimit> };
+const BODY_LIMIT = 1024 * 1024;
+
+type ScopedContext = RequestContext & AuditedContext & { db: RequestScope; checkWriteLimit?: () => Promise<WriteLimit> };
 
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, database } = options;
   const production = config.env === "production";
   const server = Fastify({
-    logger: { level: config.logLevel, redact: ["req.headers.authorization", "req.headers.cookie"] },
+    logger: loggerOptions(config.logLevel, options.logStream),
     genReqId: () => randomUUID(),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT,
     // Report every bad field at once: the legacy APIs list them all.
     // `example` documents a field in /openapi.json (and the Postman sample bodies); it validates nothing.
     ajv: { customOptions: { allErrors: true, keywords: ["example"] } },
   });
   await server.register(fastifyWebsocket, {
+    // A WebSocket message is bounded like a request body (ws allows 100 MB by default).
+    options: { maxPayload: BODY_LIMIT },
     // On shutdown every subscriber is told to reconnect elsewhere: 1001 Going Away.
     preClose(done) {
       for (const client of this.websocketServer.clients) client.close(1001, "Server shutting down");
@@ -65,7 +76,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   await server.register(fastifyCookie);
   // Browser frontends: only the configured origins, credentials allowed (the fitness cookie).
-  if (config.corsOrigins.length) await server.register(fastifyCors, { origin: [...config.corsOrigins], credentials: true, maxAge: 600 });
+  // Another origin gets no CORS header at all (a list would still send allow-credentials).
+  const corsOrigin = (origin: string | undefined, done: (err: Error | null, allow: boolean) => void) => done(null, origin !== undefined && config.corsOrigins.includes(origin));
+  if (config.corsOrigins.length) await server.register(fastifyCors, { origin: corsOrigin, credentials: true, maxAge: 600 });
 
   const events = new EventDispatcher(database, (err) => server.log.error({ err }, "event dispatch failed"));
   await events.start();
@@ -73,7 +86,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   const checkWriteLimit = await installWriteLimit(server, config.writesPerMinute);
   const deps: AppDeps = { config, database, events, now: options.now ?? (() => new Date()), video: options.video ?? createVideoProvider(config) };
   const auth = new AuthService(new TokenVerifier(config.jwt), new TenantDirectory(database));
-  const formatGraphQLError = formatError(production, (err, correlationId) => server.log.error({ err, correlationId }, "unexpected GraphQL error"));
+  // The request's own logger (with its request id) for what is logged deep inside Apollo.
+  const requestLog = new AsyncLocalStorage<FastifyBaseLogger>();
+  server.addHook("preHandler", (request, _reply, done) => requestLog.run(request.log, done));
+  const formatGraphQLError = formatError(production, (err, correlationId) => (requestLog.getStore() ?? server.log).error({ err, correlationId }, "unexpected GraphQL error"));
   const limits = graphqlLimits({ hideSuggestions: !config.introspection });
 
   const schema = await getSchema();
@@ -81,11 +97,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     schema,
     introspection: config.introspection,
     csrfPrevention: true,
+    // main.ts drains on SIGTERM; Apollo's own handler would stop it early and re-kill the process.
+    stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: !production,
     formatError: formatGraphQLError,
     validationRules: limits.validationRules,
-    plugins: [fastifyApolloDrainPlugin(server), ...(limits.plugins as ApolloServerPlugin<ScopedContext>[]), writeLimitPlugin(), metricsPlugin(metrics), commitPlugin()],
+    parseOptions: limits.parseOptions,
+    plugins: [fastifyApolloDrainPlugin(server), ...(limits.plugins as ApolloServerPlugin<ScopedContext>[]), writeLimitPlugin(), metricsPlugin(metrics), auditPlugin(), commitPlugin()],
   });
   await apollo.start();
 
@@ -100,7 +119,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     });
   const wsHandler = makeHandler({
     schema,
-    validate: limits.validateSubscription,
+    onSubscribe: (_ctx, _id, payload) => limits.prepareSubscription(schema, payload),
     // Authenticate once per socket, in connection_init; false closes it with 4403.
     onConnect: async (ctx) => {
       const extra = ctx.extra as unknown as SocketExtra;
@@ -137,8 +156,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
   });
   // One path for both: GET carries graphql-ws upgrades (and GET queries), POST the usual requests.
-  server.route({ method: "GET", url: "/graphql", handler: graphqlHandler, wsHandler });
-  server.route({ method: ["POST", "OPTIONS"], url: "/graphql", handler: graphqlHandler });
+  server.route({ method: "GET", url: "/graphql", handler: graphqlHandler, wsHandler, errorHandler: graphqlTransportError });
+  server.route({ method: ["POST", "OPTIONS"], url: "/graphql", handler: graphqlHandler, errorHandler: graphqlTransportError });
 
   // Safety net: a request that ended without Apollo finishing its scope must not hold a transaction.
   server.addHook("onResponse", async (request) => {
@@ -169,11 +188,26 @@ export async function createApp(options: AppOptions): Promise<App> {
       return `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
     },
     async close() {
-      await server.close();
+      // Fastify closes idle keep-alive connections once; one kept alive by a request that was
+      // still running goes idle later and would hold the close until its keep-alive timeout.
+      const closeIdle = setInterval(() => server.server.closeIdleConnections(), 100);
+      await server.close().finally(() => clearInterval(closeIdle));
       await apollo.stop().catch(() => {});
       await events.stop();
     },
   };
+}
+
+/**
+ * What fails before Apollo sees the request (a body over the limit, malformed JSON, an unknown
+ * content type) still answers in GraphQL's shape, with the HTTP status Fastify chose.
+ */
+function graphqlTransportError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode ?? 500;
+  if (status < 500) return reply.code(status).send({ errors: [{ message: error.message, extensions: { code: "BAD_REQUEST" } }] });
+  const correlationId = randomUUID();
+  request.log.error({ err: error, correlationId }, "unexpected GraphQL transport error");
+  return reply.code(500).send({ errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR", correlationId } }] });
 }
 
 /** Mutations count against the caller's write limit (429, extensions.code RATE_LIMITED). */
@@ -213,6 +247,7 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<ScopedContext> {
 /**
  * Ends the request's transaction before the response leaves, so a client never sees success
  * for work that did not commit. An unexpected error (a bug, a failed statement) rolls it back.
+ * The request's audit entries (auditPlugin) are written with it.
  */
 function commitPlugin(): ApolloServerPlugin<ScopedContext> {
   return {
@@ -222,14 +257,18 @@ function commitPlugin(): ApolloServerPlugin<ScopedContext> {
           const errors = response.body.kind === "single" ? (response.body.singleResult.errors ?? []) : [];
           const unexpected = errors.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR");
           try {
-            await contextValue.db?.finish(!unexpected);
+            await finishAudited(contextValue, auditEntries(contextValue, errors), !unexpected);
           } catch (err) {
+            // Past its deadline the request was rolled back: the server is busy (UNAVAILABLE), not a bug.
+            const pastDeadline = err instanceof DomainError;
             if (response.body.kind === "single") {
               response.body.singleResult.data = null;
-              response.body.singleResult.errors = [{ message: "The request could not be committed; nothing was saved", extensions: { code: "INTERNAL_SERVER_ERROR" } }];
+              response.body.singleResult.errors = [
+                pastDeadline ? { message: err.message, extensions: { code: err.code } } : { message: "The request could not be committed; nothing was saved", extensions: { code: "INTERNAL_SERVER_ERROR" } },
+              ];
             }
-            response.http.status = 500;
-            throw err;
+            response.http.status = pastDeadline ? 503 : 500;
+            if (!pastDeadline) throw err;
           }
         },
       };

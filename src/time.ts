@@ -5,6 +5,21 @@ import { badInput } from "./errors.js";
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const LOCAL_TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
+/**
+ * The years a date or an instant may fall in. No schedule needs others, and near the ends of
+ * 0001..9999 a zone offset, a session's length or a range of days reaches year 0 or 10000,
+ * which neither PostgreSQL nor a 4-digit ISO date can hold.
+ */
+const FIRST_YEAR = 1900;
+const LAST_YEAR = 2999;
+export const SUPPORTED_DATES = `between ${FIRST_YEAR}-01-01 and ${LAST_YEAR}-12-31`;
+/** The same years in a JSON-schema pattern (the REST shims' date, month and year parameters). */
+export const SUPPORTED_YEAR_PATTERN = "(19\\d{2}|2\\d{3})";
+
+export function isSupportedYear(year: number): boolean {
+  return year >= FIRST_YEAR && year <= LAST_YEAR;
+}
+
 export function isTimeZone(value: string): boolean {
   return IANAZone.isValidZone(value);
 }
@@ -14,10 +29,10 @@ export function assertTimeZone(value: string, field: string): string {
   return value;
 }
 
-/** A real calendar day written YYYY-MM-DD (2026-02-30 is not one). */
+/** A real calendar day written YYYY-MM-DD (2026-02-30 is not one), in the supported years. */
 export function isCalendarDate(value: string): boolean {
   const m = DATE.exec(value);
-  return !!m && DateTime.fromObject({ year: +m[1], month: +m[2], day: +m[3] }, { zone: "UTC" }).isValid;
+  return !!m && isSupportedYear(+m[1]) && DateTime.fromObject({ year: +m[1], month: +m[2], day: +m[3] }, { zone: "UTC" }).isValid;
 }
 
 /** HH:MM on a 24-hour clock, 00:00 to 23:59. */
@@ -25,11 +40,11 @@ export function isLocalTime(value: string): boolean {
   return LOCAL_TIME.test(value);
 }
 
-/** An instant in ISO 8601 with a date, a time and an offset (Z or ±HH:MM). */
+/** An instant in ISO 8601 with a date, a time and an offset (Z or ±HH:MM), in the supported years. */
 export function parseInstant(value: string): Date | undefined {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(value)) return undefined;
   const dt = DateTime.fromISO(value, { setZone: true });
-  return dt.isValid ? dt.toJSDate() : undefined;
+  return dt.isValid && isSupportedYear(dt.year) ? dt.toJSDate() : undefined;
 }
 
 /** The local calendar date of an instant in a zone. */

@@ -20,10 +20,10 @@ describe("CLI on the embedded database", () => {
     expect(out.tenant).toMatchObject({ code: "ACME", timeZone: "America/New_York" });
     expect(out.admin.role).toBe("ADMIN");
     const verifier = new TokenVerifier(loadConfig({ NODE_ENV: "development" }).jwt);
-    expect(await verifier.verify(out.token)).toEqual({ sub: String(out.admin.id), tenant: "ACME" });
+    expect(await verifier.verify(out.token)).toEqual({ sub: String(out.admin.id), tenant: "ACME", exp: expect.any(Number) });
 
     const token = (await cli("token", "--tenant", "ACME", "--user", "admin", "--ttl", "2h")).stdout.trim();
-    expect(await verifier.verify(token)).toEqual({ sub: String(out.admin.id), tenant: "ACME" });
+    expect(await verifier.verify(token)).toEqual({ sub: String(out.admin.id), tenant: "ACME", exp: expect.any(Number) });
   }, 60_000);
 
   it("refuses bad input with a message on stderr and a non-zero exit", async () => {

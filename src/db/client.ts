@@ -121,6 +121,15 @@ export function isStatementTimeout(err: unknown): boolean {
   return pgErrorOf(err)?.code === "57014";
 }
 
+/** What a client is told when its text holds a character PostgreSQL cannot store. */
+export const UNSTORABLE_TEXT = "Text may not contain the NUL character (\\u0000)";
+
+/** Text PostgreSQL cannot store (a NUL character, 22021; in JSON, 22P05): the client's input, not a bug. */
+export function isUnstorableText(err: unknown): boolean {
+  const code = pgErrorOf(err)?.code;
+  return code === "22021" || code === "22P05";
+}
+
 /** Rows of a raw `execute` result: postgres.js returns an array, PGlite an object with rows. */
 export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];

@@ -15,6 +15,8 @@ export class RequestScope {
   private finished = false;
   private deadline?: NodeJS.Timeout;
   private expired = false;
+  /** run() calls under way: the transaction cannot end under a statement that is still being sent. */
+  private active = 0;
 
   constructor(
     private readonly database: Database,
@@ -23,11 +25,26 @@ export class RequestScope {
     private readonly timeoutMs = 15_000,
   ) {}
 
-  /** Runs fn inside the request's transaction. */
+  /**
+   * Runs fn inside the request's transaction. Past the deadline nothing more runs and nothing
+   * that was running succeeds; the transaction is rolled back once the last run has returned.
+   */
   async run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.expired) throw this.deadlineError();
     if (this.finished) throw new Error("request scope already finished");
-    return fn(await this.tx());
+    this.active += 1;
+    try {
+      const tx = await this.tx();
+      if (this.expired) throw this.deadlineError();
+      const result = await fn(tx);
+      if (this.expired) throw this.deadlineError();
+      return result;
+    } catch (err) {
+      throw this.expired ? this.deadlineError() : err;
+    } finally {
+      this.active -= 1;
+      if (this.expired && this.active === 0) this.end!(false);
+    }
   }
 
   private deadlineError(): DomainError {
@@ -50,7 +67,7 @@ export class RequestScope {
       });
       this.deadline = setTimeout(() => {
         this.expired = true;
-        this.end!(false);
+        if (this.active === 0) this.end!(false);
       }, this.timeoutMs);
       this.deadline.unref();
       // A failure to begin must reach the waiting caller, not hang it.
@@ -65,7 +82,7 @@ export class RequestScope {
     this.finished = true;
     if (!this.done) return;
     clearTimeout(this.deadline);
-    this.end!(commit);
+    this.end!(commit && !this.expired);
     try {
       await this.done;
     } catch (err) {

@@ -1,6 +1,6 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import { isStatementTimeout } from "../db/client.js";
+import { isStatementTimeout, isUnstorableText, UNSTORABLE_TEXT } from "../db/client.js";
 import { DomainError } from "../errors.js";
 
 /**
@@ -11,8 +11,10 @@ export function formatError(production: boolean, log: (err: unknown, correlation
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     let original = unwrapResolverError(error);
     if (isStatementTimeout(original)) original = new DomainError("UNAVAILABLE", "The database took too long to answer; try again");
+    if (isUnstorableText(original)) original = new DomainError("BAD_USER_INPUT", UNSTORABLE_TEXT);
     if (original instanceof DomainError) {
-      return { ...formatted, extensions: { code: original.code, ...original.details } };
+      // Its own message: a cancelled statement's would carry the SQL.
+      return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
     }
     let code = formatted.extensions?.code as string | undefined;
     // An inline literal our scalars reject is bad input, like a bad variable.

@@ -1,5 +1,5 @@
 import { GraphQLScalarType, Kind, type ValueNode } from "graphql";
-import { isCalendarDate, isLocalTime, isTimeZone, parseInstant } from "../time.js";
+import { isCalendarDate, isLocalTime, isTimeZone, parseInstant, SUPPORTED_DATES } from "../time.js";
 
 /** A scalar over strings: one check for variables and inline literals alike. */
 function stringScalar<T>(name: string, description: string, parse: (value: string) => T | undefined, expected: string, serialize: (value: unknown) => string) {
@@ -22,7 +22,7 @@ export const DateTimeScalar = stringScalar<Date>(
   "DateTime",
   "ISO 8601 instant with offset, e.g. 2026-03-09T13:00:00.000Z; always returned in UTC.",
   parseInstant,
-  "an ISO 8601 date-time with an offset, e.g. 2026-03-09T13:00:00Z",
+  `an ISO 8601 date-time with an offset, e.g. 2026-03-09T13:00:00Z, ${SUPPORTED_DATES}`,
   (value) => (value instanceof Date ? value : new Date(value as string)).toISOString(),
 );
 
@@ -30,7 +30,7 @@ export const DateScalar = stringScalar<string>(
   "Date",
   "A calendar day, YYYY-MM-DD, in the time zone the field states.",
   (v) => (isCalendarDate(v) ? v : undefined),
-  "a calendar date YYYY-MM-DD",
+  `a calendar date YYYY-MM-DD ${SUPPORTED_DATES}`,
   (value) => String(value).slice(0, 10),
 );
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { bearerToken } from "../modules/tenants/auth.service.js";
 
 export interface WriteLimit {
   limited: boolean;
@@ -8,6 +9,18 @@ export interface WriteLimit {
 }
 
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** A request that changes something: a write method, or a legacy GET that writes (config.countsAsWrite). */
+export function isWriteRequest(request: FastifyRequest): boolean {
+  return WRITE_METHODS.has(request.method) || request.routeOptions.config.countsAsWrite === true;
+}
+
+/** A REST route that writes through a GET (a legacy API's design) declares `config: { countsAsWrite: true }`. */
+declare module "fastify" {
+  interface FastifyContextConfig {
+    countsAsWrite?: boolean;
+  }
+}
 
 /**
  * Limits writes (GraphQL mutations, REST POST/PUT/PATCH/DELETE) per minute, per caller token
@@ -29,7 +42,7 @@ export async function installWriteLimit(server: FastifyInstance, perMinute: numb
   };
 
   server.addHook("onRequest", async (request, reply) => {
-    if (!WRITE_METHODS.has(request.method) || request.url.startsWith("/graphql")) return;
+    if (!isWriteRequest(request) || request.url.startsWith("/graphql")) return;
     const limit = await check(request);
     if (!limit.limited) return;
     reply.header("retry-after", String(limit.retryAfterSeconds));
@@ -38,9 +51,12 @@ export async function installWriteLimit(server: FastifyInstance, perMinute: numb
   return check;
 }
 
-/** The caller's token (header or the fitness API's cookie), hashed: the key never holds a credential. */
+/**
+ * The caller's token, hashed: the key never holds a credential. A Bearer header and the fitness
+ * API's cookie carrying the same token are one caller.
+ */
 function credentialOf(request: FastifyRequest): string | undefined {
   const cookie = (request as { cookies?: Record<string, string | undefined> }).cookies?.session;
-  const token = request.headers.authorization ?? cookie;
+  const token = bearerToken(request.headers.authorization) ?? request.headers.authorization ?? cookie;
   return token ? createHash("sha256").update(token).digest("base64url") : undefined;
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { bearerToken } from "../modules/tenants/auth.service.js";
+import { SUPPORTED_DATES, SUPPORTED_YEAR_PATTERN } from "../time.js";
 import { useErrorFormat, type ErrorFormat, type FieldProblem, type Problem } from "./shim.js";
 
 export interface DrfOptions {
@@ -36,11 +37,11 @@ function formatted(label: string, hint: string, pattern: string, description: st
 }
 
 /** A calendar date YYYY-MM-DD (2025-02-30 is none). */
-export const DATE_SCHEMA = { type: "string", format: "date", description: "YYYY-MM-DD" } as const;
+export const DATE_SCHEMA = { type: "string", format: "date", pattern: `^${SUPPORTED_YEAR_PATTERN}-`, description: `YYYY-MM-DD, ${SUPPORTED_DATES}` } as const;
 /** DRF's TimeField input: hh:mm[:ss[.uuuuuu]]. */
 export const TIME_SCHEMA = formatted("Time", "hh:mm[:ss[.uuuuuu]]", "^([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d(\\.\\d{1,6})?)?$", "hh:mm[:ss[.uuuuuu]], a local time");
-export const MONTH_SCHEMA = formatted("Month", "YYYY-MM", "^\\d{4}-(0[1-9]|1[0-2])$", "YYYY-MM");
-export const YEAR_SCHEMA = formatted("Year", "YYYY", "^\\d{4}$", "YYYY");
+export const MONTH_SCHEMA = formatted("Month", "YYYY-MM", `^${SUPPORTED_YEAR_PATTERN}-(0[1-9]|1[0-2])$`, `YYYY-MM, ${SUPPORTED_DATES}`);
+export const YEAR_SCHEMA = formatted("Year", "YYYY", `^${SUPPORTED_YEAR_PATTERN}$`, `YYYY, ${SUPPORTED_DATES}`);
 /** A path id: anything else is a 404, as with Django's URL patterns. */
 export const ID_PARAMS = {
   type: "object",

@@ -1,11 +1,21 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DateTime } from "luxon";
-import { isStatementTimeout } from "../db/client.js";
+import { isStatementTimeout, isUnstorableText, UNSTORABLE_TEXT } from "../db/client.js";
 import type { RequestScope } from "../db/scope.js";
 import { DomainError, type ErrorCode } from "../errors.js";
 import { httpContext } from "../graphql/context.js";
+import { isSupportedYear } from "../time.js";
+import { finishAudited, outcomeOf, type AuditEntry } from "../modules/audit/audit.service.js";
 import type { AppDeps, RequestContext } from "../modules/context.js";
 import type { AuthService } from "../modules/tenants/auth.service.js";
+import { isWriteRequest } from "../http/write-limit.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** A GET whose answer includes a record's notes: each call is recorded as a read of that entity (audit log). */
+    auditRead?: string;
+  }
+}
 
 /** What every legacy API plugin is registered with. */
 export interface ShimOptions {
@@ -74,6 +84,7 @@ export function useErrorFormat(app: FastifyInstance, format: ErrorFormat): void 
 
 export function problemOf(error: unknown): Problem {
   if (isStatementTimeout(error)) error = new DomainError("UNAVAILABLE", "The database took too long to answer; try again");
+  if (isUnstorableText(error)) error = new DomainError("BAD_USER_INPUT", UNSTORABLE_TEXT);
   if (error instanceof DomainError) {
     return { status: STATUS[error.code], code: error.code, message: error.message, fieldErrors: error.details.fieldErrors, conflictingSessionId: error.details.conflictingSessionId };
   }
@@ -110,6 +121,7 @@ export function bearerCredentials(request: FastifyRequest): Credentials {
 /**
  * Wraps a route handler: authenticates, gives it the request's transaction (the same
  * RequestScope GraphQL uses), commits before the response leaves, rolls back on any error.
+ * Writes (and reads of notes) leave their audit entry: with the commit, or after the rollback.
  */
 export function scoped<R>(
   { deps, auth }: ShimOptions,
@@ -119,21 +131,53 @@ export function scoped<R>(
   return async (request: FastifyRequest, reply: FastifyReply): Promise<R> => {
     const ctx = await httpContext(deps, auth, credentials(request), request.id);
     (request as { scope?: RequestScope }).scope = ctx.db;
+    const audit = auditOf(request);
+    let result: R;
     try {
-      const result = await handler(ctx, request, reply);
-      await ctx.db.finish(true);
-      return result;
+      result = await handler(ctx, request, reply);
     } catch (err) {
-      await ctx.db.finish(false);
+      const entries = audit ? [audit(outcomeOf(problemOf(err).code))] : [];
+      // The client gets the error it caused, even if the rollback or its audit entry failed.
+      await finishAudited(ctx, entries, false).catch((finishErr: unknown) => request.log.error({ err: finishErr }, "ending a failed request (rollback, audit entry) failed"));
       throw err;
     }
+    await finishAudited(ctx, audit ? [audit("success", result)] : [], true);
+    return result;
   };
 }
 
-/** A naive local date-time (YYYY-MM-DD + HH:MM[:SS]) in a zone, as an instant; undefined when it does not exist or is malformed. */
+/** The legacy resources by the GraphQL type of their records, so auditLog(entity, id) shows both adapters' writes. */
+const ENTITY_OF_RESOURCE: Record<string, string> = { sessions: "Session", meetings: "Session", "treatment-details": "TreatmentDetail", availability: "AvailabilityRule", "video-token": "VideoAccess", "video-token-refresh": "VideoAccess" };
+
+/**
+ * How a route is audited: a write as `PUT /api/v1/sessions/:id` of its resource (the last static
+ * segment before the first parameter) and record (the :id, else the id in the answer); a
+ * route with config.auditRead as a read of that entity. Other reads are not audited.
+ */
+function auditOf(request: FastifyRequest): ((outcome: AuditEntry["outcome"], result?: unknown) => AuditEntry) | undefined {
+  const { config } = request.routeOptions;
+  // "/api/v1/sessions/:id(^\d+$)" -> "/api/v1/sessions/:id"
+  const url = (request.routeOptions.url ?? "").replace(/(:\w+)\([^/]*\)/g, "$1");
+  const paramId = (request.params as { id?: unknown } | undefined)?.id;
+  if (config.auditRead) return (outcome) => ({ action: "read", entity: config.auditRead!, entityId: paramId, outcome });
+  if (!isWriteRequest(request)) return undefined;
+  const segments = url.split("/").filter(Boolean);
+  const firstParam = segments.findIndex((s) => s.startsWith(":"));
+  const resource = (firstParam === -1 ? segments : segments.slice(0, firstParam)).at(-1) ?? "";
+  const entity = ENTITY_OF_RESOURCE[resource] ?? resource;
+  return (outcome, result) => ({ action: `${request.method} ${url}`, entity, entityId: paramId ?? idIn(result), outcome });
+}
+
+/** The id of the record a write answered with: { id } or an envelope's { data: { id } }. */
+function idIn(result: unknown): unknown {
+  const body = result as { id?: unknown; data?: { id?: unknown } } | null | undefined;
+  return body?.id ?? body?.data?.id;
+}
+
+/** A naive local date-time (YYYY-MM-DD + HH:MM[:SS]) in a zone, as an instant; undefined when it does not exist, is malformed or is outside the supported years. */
 export function localToInstant(date: string, time: string, zone: string): Date | undefined {
   const dt = DateTime.fromISO(`${date}T${time}`, { zone });
-  if (!dt.isValid) return undefined;
+  if (!dt.isValid || !isSupportedYear(dt.year)) return undefined;
   // A wall-clock time skipped by a DST change does not exist: luxon would silently shift it.
   const [h, m] = time.split(":").map(Number);
   if (dt.hour !== h || dt.minute !== m) return undefined;

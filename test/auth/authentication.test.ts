@@ -1,12 +1,14 @@
-import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from "jose";
+import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { users } from "../../src/db/schema/index.js";
+import { sessions, users } from "../../src/db/schema/index.js";
 import { engine } from "../helpers/db.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
-import { asTenant, makePractice, makeUser } from "../helpers/factories.js";
+import { asTenant, makePractice, makeSession, makeUser } from "../helpers/factories.js";
+import { rest } from "../helpers/rest.js";
 
 let t: TestApp;
-let p: Awaited<ReturnType<typeof makePractice>>;
+type Practice = Awaited<ReturnType<typeof makePractice>>;
+let p: Practice;
 const secret = new TextEncoder().encode("sessiongraph-development-secret-do-not-use-in-production");
 const ME = "{ me { id role username } }";
 
@@ -49,6 +51,9 @@ describe(`authentication (${engine})`, () => {
     ["an unknown tenant", () => sign({ tenant: "NOPE" }), /Unknown tenant "NOPE"/],
     ["an unknown user", () => sign({ tenant: p.tenant.code }, (j) => j.setSubject("999999").setExpirationTime("1h")), /Unknown user/],
     ["an expired token", () => sign({ tenant: p.tenant.code }, (j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 3600)), /expired/],
+    // The clock tolerance is 30 s: a minute late is too late.
+    ["a token expired beyond the clock tolerance", () => sign({ tenant: p.tenant.code }, (j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 60)), /expired/],
+    ["a token not valid yet (nbf in the future)", () => sign({ tenant: p.tenant.code }, (j) => j.setNotBefore(Math.floor(Date.now() / 1000) + 3600).setExpirationTime("2h")), /"nbf"/],
     ["no exp claim", () => sign({ tenant: p.tenant.code }, (j) => j), /"exp"/],
     ["no tenant claim", () => sign({}), /no tenant claim/],
     ["a tampered payload", async () => {
@@ -71,6 +76,21 @@ describe(`authentication (${engine})`, () => {
     });
   }
 
+  it("accepts a token expired within the clock tolerance (30 s)", async () => {
+    const late = await sign({ tenant: p.tenant.code }, (j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 10));
+    expect((await t.gql(ME, {}, late)).data?.me.id).toBe(String(p.provider.id));
+  });
+
+  it("no rejected token writes anything", async () => {
+    const before = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(users));
+    for (const [name, token] of cases) {
+      const result = await t.gql(`mutation { createUser(input: { role: CLIENT, username: "sneaky", name: "S" }) { id } }`, {}, await token());
+      expect(result.status, name).toBe(401);
+      expect(result.errors?.[0].extensions.code, name).toBe("UNAUTHENTICATED");
+    }
+    expect(await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(users))).toHaveLength(before.length);
+  });
+
   it("rejects an inactive or deleted user", async () => {
     const user = await makeUser(t.database, p.tenant, "PROVIDER", { status: "inactive" });
     const gone = await makeUser(t.database, p.tenant, "PROVIDER", { deletedAt: new Date() });
@@ -79,9 +99,12 @@ describe(`authentication (${engine})`, () => {
     }
   });
 
-  it("rejects an X-Tenant-Code that is not the token's tenant with 403", async () => {
+  it("rejects an X-Tenant-Code that is not the token's tenant with 401", async () => {
     const token = await t.token(p.provider, p.tenant);
-    expect(await rejected(token, /X-Tenant-Code/, { "x-tenant-code": "OTHER" })).toEqual({ status: 403, code: "FORBIDDEN" });
+    expect(await rejected(token, /X-Tenant-Code/, { "x-tenant-code": "OTHER" })).toEqual({ status: 401, code: "UNAUTHENTICATED" });
+    // A tenant that exists, but is not the token's.
+    const other = await makePractice(t.database);
+    expect(await rejected(token, /X-Tenant-Code/, { "x-tenant-code": other.tenant.code })).toEqual({ status: 401, code: "UNAUTHENTICATED" });
     expect((await t.gql(ME, {}, token)).data).toBeTruthy();
   });
 
@@ -105,9 +128,15 @@ describe(`authentication (${engine})`, () => {
         new SignJWT({ tenant: p.tenant.code }).setProtectedHeader({ alg: "RS256", kid: "k1" }).setSubject(String(p.provider.id)).setIssuer(iss).setAudience(aud).setExpirationTime("1h").sign(privateKey);
       expect((await other.gql(ME, {}, await rs("https://idp.example", "sessiongraph"))).data?.me.id).toBe(String(p.provider.id));
       const wrongIss = await other.gql(ME, {}, await rs("https://evil.example", "sessiongraph"));
-      expect(wrongIss.errors?.[0].extensions.code).toBe("UNAUTHENTICATED");
+      expect(wrongIss).toMatchObject({ status: 401, errors: [{ message: expect.stringMatching(/"iss"/), extensions: { code: "UNAUTHENTICATED" } }] });
       const wrongAud = await other.gql(ME, {}, await rs("https://idp.example", "other-api"));
-      expect(wrongAud.errors?.[0].extensions.code).toBe("UNAUTHENTICATED");
+      expect(wrongAud).toMatchObject({ status: 401, errors: [{ message: expect.stringMatching(/"aud"/), extensions: { code: "UNAUTHENTICATED" } }] });
+      // Key confusion: HS256 "signed" with the public key (its PEM, or its JWK) as the HMAC secret.
+      const pem = new TextEncoder().encode(await exportSPKI(publicKey));
+      for (const secretKey of [pem, new TextEncoder().encode(JSON.stringify(jwk))]) {
+        const confused = await new SignJWT({ tenant: p.tenant.code }).setProtectedHeader({ alg: "HS256", kid: "k1" }).setSubject(String(p.admin.id)).setIssuer("https://idp.example").setAudience("sessiongraph").setExpirationTime("1h").sign(secretKey);
+        expect(await other.gql(ME, {}, confused)).toMatchObject({ status: 401, errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
+      }
     } finally {
       await other.close();
       jwks.close();
@@ -121,4 +150,32 @@ describe(`authentication (${engine})`, () => {
     expect(result.errors?.[0].extensions.code).toBe("UNAUTHENTICATED");
     expect(await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(users))).toHaveLength(before.length);
   });
+});
+
+describe(`authentication through the REST shims (${engine})`, () => {
+  // One attack (alg none, claiming the admin) per API: each answers 401 in its own format and writes nothing.
+  const start = "2031-03-04T15:00:00.000Z";
+  const writes: [string, string, string, (p: Practice) => unknown, (body: any) => void][] = [
+    ["sapphire (DRF)", "POST", "/sapphire/scheduler/sessions/", (p) => ({ client: p.client.id, staff: p.provider.id, session_date: "2031-03-04", start_time: "10:00", end_time: "11:00" }), (body) => expect(body).toEqual({ detail: expect.stringMatching(/algorithm/) })],
+    ["fitness (Flask)", "POST", "/api/v1/sessions", (p) => ({ client_id: p.client.id, title: "Sneaky", scheduled_start: "2031-03-04T10:00:00", scheduled_end: "2031-03-04T11:00:00" }), (body) => expect(body).toEqual({ success: false, error: expect.stringMatching(/algorithm/) })],
+    ["treatment details (Gin)", "POST", "/so/api/treatment-details", () => ({ quantity: 1 }), (body) => expect(body).toEqual({ status: "error", message: "Unauthorized", error: expect.stringMatching(/algorithm/) })],
+    ["booking (NestJS)", "POST", "/booking/meetings", (p) => ({ therapistId: String(p.provider.id), startTime: start, duration: 60 }), (body) => expect(body).toEqual({ statusCode: 401, message: expect.stringMatching(/algorithm/), error: "Unauthorized" })],
+    ["psychologist video (DRF)", "GET", "/api/appointments/video-token/SESSION/", () => undefined, (body) => expect(body).toEqual({ detail: expect.stringMatching(/algorithm/) })],
+  ];
+  let sessionId: number;
+  beforeAll(async () => {
+    // A video session about to start: the one a video token would be issued for.
+    sessionId = (await makeSession(t.database, p.tenant, { providerId: p.provider.id, clientId: p.client.id, startsAt: new Date(Date.now() + 60_000), endsAt: new Date(Date.now() + 3_600_000), modality: "VIDEO" })).id;
+  });
+  for (const [api, method, path, body, expectBody] of writes) {
+    it(`${api}: an unsigned token is 401 in the API's format, nothing written`, async () => {
+      const before = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(sessions));
+      const unsigned = new UnsecuredJWT({ tenant: p.tenant.code }).setSubject(String(p.admin.id)).setExpirationTime("1h").encode();
+      const result = await rest(t.url, method, path.replace("SESSION", String(sessionId)), { token: unsigned, body: body(p), headers: { "x-tenant-code": p.tenant.code } });
+      expect(result.status, result.text).toBe(401);
+      expectBody(result.body);
+      const after = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(sessions));
+      expect(after).toEqual(before);
+    });
+  }
 });

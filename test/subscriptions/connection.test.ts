@@ -34,4 +34,16 @@ describe(`graphql-ws authentication (${engine})`, () => {
     await eventually(() => t.app.deps.events.subscriberCount === 0, "the expired socket's listener should be released");
     await s.dispose();
   });
+
+  it("queries and mutations are not served over the socket (they go over HTTP, with their transaction, limit and audit)", async () => {
+    const token = await t.token(p.provider, p.tenant);
+    const mutation = `mutation { bookSession(input: { clientId: "${p.client.id}", startsAt: "2030-01-07T15:00:00Z", durationMinutes: 30 }) { id } }`;
+    for (const query of [mutation, "{ me { id } }"]) {
+      const s = subscribe(t.url, token, query);
+      expect((await s.nth(1)).errors?.[0]?.extensions?.code).toBe("BAD_REQUEST");
+      await s.dispose();
+    }
+    const sessions = await t.gql("{ sessions { totalCount } }", {}, token);
+    expect(sessions.data?.sessions.totalCount).toBe(0);
+  });
 });

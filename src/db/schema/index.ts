@@ -5,3 +5,4 @@ export * from "./sessions.js";
 export * from "./availability.js";
 export * from "./treatment-details.js";
 export * from "./events.js";
+export * from "./audit.js";

@@ -32,6 +32,15 @@ interface EventInput {
 }
 
 /**
+ * JSON for a jsonb column. PostgreSQL's JSON refuses a lone surrogate (half of a UTF-16 pair,
+ * e.g. in a client's cancellation reason): it becomes U+FFFD, as it does in text columns.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+function jsonb(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? v.replace(LONE_SURROGATE, "\ufffd") : v));
+}
+
+/**
  * Writes one outbox row and announces it, in ONE statement, inside the caller's transaction
  * (call it in the same ctx.db.atomic as the write): a rolled-back change leaves no event, and
  * NOTIFY is only delivered on commit. The tenant's event lock (held to commit) makes a tenant's
@@ -44,7 +53,7 @@ async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Prom
       event as (
         insert into domain_events (tenant_id, type, session_id, provider_id, client_id, payload, snapshot)
         select ${ctx.tenant.id}, ${event.type}, ${event.sessionId ?? null}::int, ${event.providerId}::int, ${event.clientId ?? null}::int,
-               ${JSON.stringify(event.payload)}::jsonb, ${event.snapshot ? JSON.stringify(event.snapshot) : null}::jsonb
+               ${jsonb(event.payload)}::jsonb, ${event.snapshot ? jsonb(event.snapshot) : null}::jsonb
         from locked
         returning id, tenant_id
       )

@@ -28,9 +28,8 @@ export class AuthService {
     const token = bearerToken(authorization);
     if (!token) throw unauthenticated("Authentication required: send Authorization: Bearer <token>");
     const claims = await this.verifier.verify(token);
-    if (tenantHeader !== undefined && tenantHeader !== claims.tenant) {
-      throw new DomainError("FORBIDDEN", "X-Tenant-Code does not match the token's tenant");
-    }
+    // A token replayed against another tenant is not a credential for it: 401, like any bad token.
+    if (tenantHeader !== undefined && tenantHeader !== claims.tenant) throw unauthenticated(TENANT_MISMATCH);
     const tenant = await this.tenants.byCodeOrUndefined(claims.tenant);
     if (!tenant) throw unauthenticated(`Unknown tenant "${claims.tenant}"`);
     return { tenant, subject: claims.sub, expiresAt: new Date(claims.exp * 1000) };
@@ -53,6 +52,8 @@ export class AuthService {
     return user;
   }
 }
+
+export const TENANT_MISMATCH = "X-Tenant-Code does not match the token's tenant";
 
 export function bearerToken(authorization: string | undefined): string | undefined {
   const m = authorization?.match(/^Bearer\s+(\S+)\s*$/i);

@@ -50,7 +50,8 @@ export async function fitnessApi(app: FastifyInstance, options: ShimOptions): Pr
       // Static routes win over the parametric one; ids are digits, like Flask's <int:session_id>.
       api.get("/stats", { schema: statsSchema }, handle(statsRoute));
       api.get("/availability", { schema: availabilitySchema }, handle(availabilityRoute));
-      api.get("/:id(^\\d+$)", { schema: getSchema }, handle(getRoute));
+      // It answers with notes, trainer notes and client feedback: each call is an audited read.
+      api.get("/:id(^\\d+$)", { schema: getSchema, config: { auditRead: "Session" } }, handle(getRoute));
       api.put("/:id(^\\d+$)", { schema: updateSchema }, handle(updateRoute));
       api.patch("/:id(^\\d+$)", { schema: updateSchema }, handle(updateRoute));
       api.delete("/:id(^\\d+$)", { schema: deleteSchema }, handle(deleteRoute));

@@ -66,9 +66,11 @@ function tokenJson(access: VideoAccessResult) {
 export function videoRoutes(api: FastifyInstance, options: ShimOptions): void {
   const idOf = (params: unknown) => (params as { id: number }).id;
 
+  // Issuing a token creates the room: a write, rate-limited like the issueVideoAccess mutation.
   api.get(
     "/video-token/:id/",
     {
+      config: { countsAsWrite: true },
       schema: {
         tags,
         summary: "A token to join the appointment's video room (its psychologist, its patient or an administrator)",
@@ -82,7 +84,7 @@ export function videoRoutes(api: FastifyInstance, options: ShimOptions): void {
 
   api.get(
     "/video-token-refresh/:id/",
-    { schema: { tags, summary: "A new token for the same room, before the current one expires", params: ID_PARAMS, response: { 200: REFRESHED_SCHEMA, ...ERRORS } } },
+    { config: { countsAsWrite: true }, schema: { tags, summary: "A new token for the same room, before the current one expires", params: ID_PARAMS, response: { 200: REFRESHED_SCHEMA, ...ERRORS } } },
     scoped(options, async (ctx, request) => {
       const access = await issueVideoAccess(ctx, idOf(request.params), { refresh: true });
       return { ...tokenJson(access), refreshed_at: drfDateTime(access.refreshedAt!) };

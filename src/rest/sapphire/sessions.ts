@@ -145,7 +145,8 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
 
   api.get(
     "/scheduler/sessions/:id/",
-    { schema: { tags, summary: "One session", params: ID_PARAMS, response: { 200: SESSION_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } } },
+    // It answers with session_notes: each call is an audited read.
+    { config: { auditRead: "Session" }, schema: { tags, summary: "One session", params: ID_PARAMS, response: { 200: SESSION_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } } },
     scoped(options, async (ctx, request) => sessionJson(ctx, await getVisibleSession(ctx, (request.params as { id: number }).id))),
   );
 

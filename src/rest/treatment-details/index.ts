@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { createTreatmentDetail, deleteTreatmentDetail, getTreatmentDetail, listTreatmentDetails, updateTreatmentDetail } from "../../modules/treatment-details/treatment-detail.service.js";
-import type { AuthService } from "../../modules/tenants/auth.service.js";
+import { TENANT_MISMATCH, type AuthService } from "../../modules/tenants/auth.service.js";
+import { DomainError } from "../../errors.js";
 import { bearerCredentials, scoped, useErrorFormat, type ShimOptions } from "../shim.js";
 import { failure, ginErrorFormat, legacyDetail, success } from "./envelope.js";
 import { byTreatmentParams, deletedResponse, detailParams, detailRequest, detailResponse, listQuery, listResponse, TAGS, tenantHeaders } from "./schemas.js";
@@ -93,8 +94,10 @@ function authAndTenantMiddleware(auth: AuthService) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.is404) return;
     const { authorization, tenantCode } = bearerCredentials(request);
-    await auth.authenticate(authorization, tenantCode || undefined);
+    const { tenant } = await auth.authenticate(authorization);
     if (!tenantCode) return reply.code(400).send(failure("X-Tenant-Code header is required", null));
+    // This document answers a valid token with another tenant's code 403 (elsewhere it is 401).
+    if (tenantCode !== tenant.code) throw new DomainError("FORBIDDEN", TENANT_MISMATCH);
   };
 }
 

@@ -1,0 +1,20 @@
+import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import type { AuditLogRow, UserRow } from "../../db/schema/index.js";
+import type { RequestContext } from "../context.js";
+import { userById } from "../tenants/user.loaders.js";
+import { User } from "../tenants/user.type.js";
+import { listAuditLog } from "./audit.service.js";
+import { AuditEntry } from "./audit.type.js";
+
+@Resolver(() => AuditEntry)
+export class AuditResolver {
+  @Query(() => [AuditEntry], { description: "Who wrote (or read the notes of) a record, newest first, at most 100 entries; ADMIN only" })
+  auditLog(@Arg("entity", () => String) entity: string, @Arg("entityId", () => ID) entityId: string, @Ctx() ctx: RequestContext): Promise<AuditLogRow[]> {
+    return listAuditLog(ctx, entity, entityId);
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: "null when the user no longer exists" })
+  async actor(@Root() entry: AuditLogRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
+    return entry.actorId === null ? null : ((await ctx.loaders.get(userById).load(entry.actorId)) ?? null);
+  }
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -25,10 +25,11 @@ export default async function setup(project: TestProject) {
   await pglite.close();
   project.provide("pgliteTemplate", file);
 
+  const removeDump = () => rmSync(file, { force: true });
   const url = process.env.TEST_DATABASE_URL;
   if (!url) {
     project.provide("postgresTemplate", "");
-    return;
+    return removeDump;
   }
   const prefix = `sg_${process.pid}_${randomBytes(3).toString("hex")}`;
   const template = `${prefix}_tpl`;
@@ -43,6 +44,7 @@ export default async function setup(project: TestProject) {
     const rows = await admin`select datname from pg_database where datname like ${prefix + "%"}`;
     for (const { datname } of rows) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
     await admin.end();
+    removeDump();
   };
 }
 

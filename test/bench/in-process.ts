@@ -1,0 +1,99 @@
+/**
+ * The same app as the server, in the bench process, for what only the inside can tell: how
+ * many SQL statements a request sends (Database.statements) and their exact text and
+ * parameters (postgres.js's debug hook), which scenario 3 replays straight to PostgreSQL.
+ */
+import "reflect-metadata";
+import type postgres from "postgres";
+import { createApp, type App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { Database } from "../../src/db/client.js";
+import { httpContext } from "../../src/graphql/context.js";
+import { slotsForProviders } from "../../src/modules/availability/availability.service.js";
+import { percentile, sortedOf } from "./load.js";
+
+export interface CapturedStatement {
+  text: string;
+  parameters: unknown[];
+}
+
+export interface Measured {
+  status: number;
+  body: string;
+  /** Statements counted by the server's own counter (BEGIN/COMMIT excluded). */
+  statements: number;
+  /** Every statement sent, in order, transaction control included. */
+  captured: CapturedStatement[];
+}
+
+export interface InjectRequest {
+  method: "GET" | "POST";
+  url: string;
+  headers: Record<string, string>;
+  payload?: string;
+}
+
+const TRANSACTION_CONTROL = /^\s*(begin|commit|rollback|savepoint|release)\b/i;
+
+export class InProcessApp {
+  private capturing?: CapturedStatement[];
+
+  private constructor(
+    private readonly app: App,
+    private readonly database: Database,
+  ) {
+    const client = (database.db as unknown as { $client: postgres.Sql }).$client;
+    (client.options as { debug: unknown }).debug = (_connection: number, text: string, parameters: unknown[]) => {
+      this.capturing?.push({ text, parameters: [...parameters] });
+    };
+  }
+
+  static async open(databaseUrl: string, jwtSecret: string): Promise<InProcessApp> {
+    const config = loadConfig({ NODE_ENV: "production", DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: "warn", SEED_DEMO: "false", PORT: "0" });
+    const database = await Database.open({ url: databaseUrl, poolMax: config.databasePoolMax });
+    return new InProcessApp(await createApp({ config, database }), database);
+  }
+
+  /** One request, after one identical warm-up (process-wide caches filled, statements prepared). */
+  async measure(request: InjectRequest): Promise<Measured> {
+    await this.app.server.inject(request);
+    const before = this.database.statements;
+    this.capturing = [];
+    const response = await this.app.server.inject(request);
+    const captured = this.capturing;
+    this.capturing = undefined;
+    return { status: response.statusCode, body: response.body, statements: this.database.statements - before, captured };
+  }
+
+  /** Milliseconds per slotsForProviders call (the service, with its SQL), sequentially. */
+  async timeSlotsForProviders(token: string, providerIds: number[], from: string, to: string, iterations: number): Promise<{ p50Ms: number; p99Ms: number; statements: number }> {
+    const once = async () => {
+      const ctx = await httpContext(this.app.deps, this.app.auth, { authorization: `Bearer ${token}` });
+      try {
+        await slotsForProviders(ctx, providerIds, from, to);
+      } finally {
+        await ctx.db.finish(true);
+      }
+    };
+    for (let i = 0; i < 3; i++) await once();
+    const statementsBefore = this.database.statements;
+    const times: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const t0 = performance.now();
+      await once();
+      times.push(performance.now() - t0);
+    }
+    const sorted = sortedOf(times);
+    return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), statements: (this.database.statements - statementsBefore) / iterations };
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.database.close();
+  }
+}
+
+/** The captured statements without transaction control (what scenario 3 replays inside its own transaction). */
+export function dataStatements(captured: CapturedStatement[]): CapturedStatement[] {
+  return captured.filter((s) => !TRANSACTION_CONTROL.test(s.text));
+}

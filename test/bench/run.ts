@@ -1,0 +1,458 @@
+/**
+ * `npm run bench`: sessiongraph against real PostgreSQL, side by side with the database's own
+ * limit. Loads a seeded dataset, measures SQL statements per request in-process, starts the
+ * server as a child process and drives it with autocannon and graphql-ws clients. Every row
+ * comes from this one run on this machine: compare ratios, not absolute numbers across machines.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { DateTime } from "luxon";
+import postgres from "postgres";
+import { signToken } from "../../src/modules/tenants/jwt.js";
+import { bookingContention, BENCH_TITLE_PREFIX, removeBenchBookings } from "./booking.js";
+import { machineBusyPercent, measureCpu, type CpuSplit } from "./cpu.js";
+import { BENCH_DATABASE, prepareDatabase } from "./database.js";
+import { readDataset, TENANT_CODE, type BenchUser } from "./dataset.js";
+import { dataStatements, InProcessApp, type Measured } from "./in-process.js";
+import { closedLoop, httpLoad, type HttpLoad, type LoadResult } from "./load.js";
+import { parseOptions, type BenchOptions } from "./options.js";
+import { summarizeProfile, type ProfileSummary } from "./profile-summary.js";
+import { replayServerStatements, singleStatementPage } from "./raw-sql.js";
+import { AVAILABLE_SLOTS, authHeaders, graphql, graphqlBody, monthOf, SESSIONS_PAGE } from "./requests.js";
+import { slotsOfManyProviders } from "./slots.js";
+import { startServer, type ServerProcess } from "./server.js";
+import { subscriptionFanOut } from "./subscriptions.js";
+
+interface Row {
+  id: string;
+  scenario: string;
+  requestsPerSecond?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  errors?: number;
+  /** CPU time per request of the server, the database's backends and the bench process (load generator). */
+  cpu?: CpuSplit;
+  notes: string;
+  skipped?: string;
+  details?: Record<string, unknown>;
+}
+
+interface Target {
+  /** The scenario it belongs to (0: loading), for the order of the list. */
+  scenario: number;
+  description: string;
+  measured: string;
+  pass: boolean;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const want = (n: number) => options.only.size === 0 || options.only.has(n);
+  const startedAt = new Date();
+  const machine = {
+    date: startedAt.toISOString(),
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    /** CPU use of everything else on the machine in the second before the bench started. */
+    busyPercentAtStart: await machineBusyPercent(),
+    postgres: "",
+  };
+
+  console.log(`sessiongraph bench, ${machine.date}`);
+  console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}; CPUs ${Math.round(machine.busyPercentAtStart)}% busy before the start`);
+  console.log("server, load generator and database share this machine.");
+  if (machine.busyPercentAtStart > 15) console.log(`WARNING: something else keeps the CPUs ${Math.round(machine.busyPercentAtStart)}% busy: the numbers below are not representative.`);
+  console.log();
+
+  const loadStarted = performance.now();
+  const prepared = await prepareDatabase(options.databaseUrl, options.dataset, options.keepData);
+  const d = options.dataset;
+  const targets: Target[] = [];
+  if (prepared.load) {
+    const seconds = (performance.now() - loadStarted) / 1000;
+    const counts = Object.entries(prepared.load.counts).map(([table, n]) => `${table} ${n.toLocaleString("en-US")}`).join(", ");
+    console.log(`dataset (seed ${d.seed}, anchor ${d.anchor}, ${d.months} months): ${counts}`);
+    console.log(`loaded in ${seconds.toFixed(1)} s (migrations ${prepared.load.migrateSeconds.toFixed(1)} s, COPY + VACUUM ANALYZE ${prepared.load.loadSeconds.toFixed(1)} s)\n`);
+    targets.push({ scenario: 0, description: "Loading the dataset takes under a minute", measured: `${seconds.toFixed(1)} s`, pass: seconds < 60 });
+  } else {
+    console.log(`dataset (seed ${d.seed}, anchor ${d.anchor}): kept from an earlier run (--keep-data)\n`);
+  }
+
+  const owner = postgres(prepared.url, { max: options.connections, onnotice: () => {} });
+  const listenSql = postgres(prepared.url, { max: 1, onnotice: () => {} });
+  const rows: Row[] = [];
+  let server: ServerProcess | undefined;
+  const profileDir = options.profile ? mkdtempSync(join(os.tmpdir(), "sessiongraph-cpu-prof-")) : undefined;
+  /** The part of the run the CPU profile summary looks at: scenario 1's measured load, else scenario 6's deliveries. */
+  let profileWindow: { us: [number, number]; label: string } | undefined;
+  let sqlReport: Record<string, unknown> = {};
+  try {
+    const [{ version }] = await owner<{ version: string }[]>`select current_setting('server_version') as version`;
+    machine.postgres = version;
+    const data = await readDataset(owner);
+    await removeBenchBookings(owner);
+    const jwt = { secret: `bench-${randomBytes(16).toString("hex")}`, clockToleranceSeconds: 30 };
+    const tokenOf = (user: BenchUser) => signToken(jwt, { sub: String(user.id), tenant: TENANT_CODE }, "2h");
+
+    // The page of scenarios 1-3: the first provider's anchor month, as that provider.
+    const provider = data.providers[0];
+    const providerToken = await tokenOf(provider);
+    const adminToken = await tokenOf(data.admin);
+    const month = monthOf(d.anchor, provider.timeZone);
+    const pageVariables = { filter: { providerId: String(provider.id), from: month.from.toISOString(), to: month.to.toISOString() } };
+    const pageBody = graphqlBody(SESSIONS_PAGE, pageVariables);
+    const restPath = `/api/v1/sessions?per_page=50&include_client=true&include_trainer=true&start_date=${month.firstDay}T00:00:00&end_date=${month.lastDay}T23:59:59&sort_by=scheduled_start&sort_order=asc`;
+    const slotsFrom = DateTime.fromISO(d.anchor).plus({ days: 1 }).toISODate()!;
+    const slotsTo30 = DateTime.fromISO(slotsFrom).plus({ days: 29 }).toISODate()!;
+    const slotsTo7 = DateTime.fromISO(slotsFrom).plus({ days: 6 }).toISODate()!;
+    const manyProviders = data.providers.slice(0, 100).map((p) => p.id);
+
+    // In-process: statements per request, their text (replayed by scenario 3), the batched slot service.
+    console.log("measuring SQL statements per request in-process ...");
+    const inProcess = await InProcessApp.open(prepared.url, jwt.secret);
+    let gqlMeasured: Measured;
+    let restMeasured: Measured;
+    let slotsService: Awaited<ReturnType<InProcessApp["timeSlotsForProviders"]>> | undefined;
+    try {
+      gqlMeasured = await inProcess.measure({ method: "POST", url: "/graphql", headers: authHeaders(providerToken), payload: pageBody });
+      restMeasured = await inProcess.measure({ method: "GET", url: restPath, headers: { authorization: `Bearer ${providerToken}` } });
+      if (want(4)) slotsService = await inProcess.timeSlotsForProviders(adminToken, manyProviders, slotsFrom, slotsTo7, 30);
+    } finally {
+      await inProcess.close();
+    }
+    const gqlPage = JSON.parse(gqlMeasured.body) as { data?: { sessions: { totalCount: number; nodes: unknown[] } }; errors?: { message: string }[] };
+    if (gqlMeasured.status !== 200 || gqlPage.errors || !gqlPage.data) throw new Error(`scenario 1's query failed in-process: ${gqlMeasured.body.slice(0, 500)}`);
+    const pageSize = gqlPage.data.sessions.nodes.length;
+    sqlReport = {
+      graphql: { statements: gqlMeasured.statements, sent: gqlMeasured.captured.map((s) => oneLine(s.text)) },
+      rest: { status: restMeasured.status, statements: restMeasured.statements, sent: restMeasured.captured.map((s) => oneLine(s.text)) },
+    };
+
+    console.log("starting the server ...");
+    server = await startServer({ databaseUrl: prepared.url, jwtSecret: jwt.secret, cpuProfileDir: profileDir });
+    await sleep(1000);
+    const rssAtRest = server.rssMiB();
+    const base = server.url;
+
+    // 1. GraphQL sessions page.
+    let s1: LoadResult | undefined;
+    let s1PeakRss = Number.NaN;
+    if (want(1) || want(7)) {
+      console.log("scenario 1: GraphQL sessions page ...");
+      const expect = await graphql<unknown>(base, providerToken, SESSIONS_PAGE, pageVariables);
+      if (expect.status !== 200 || expect.errors) throw new Error(`scenario 1's query failed on the server: ${expect.text.slice(0, 500)}`);
+      const load = { url: `${base}/graphql`, method: "POST" as const, headers: authHeaders(providerToken), body: pageBody, expectBody: expect.text, connections: options.connections };
+      if (options.warmupSeconds > 0) await httpLoad({ ...load, seconds: options.warmupSeconds });
+      const sampler = sampleRss(server);
+      // Reads of the counter wait for the requests still in flight to finish.
+      await sleep(300);
+      const statementsBefore = await serverStatements(base);
+      const from = nowUs();
+      const measured = await measureCpu(BENCH_DATABASE, server.pid, () => httpLoad({ ...load, seconds: options.durationSeconds }));
+      s1 = measured;
+      profileWindow = { us: [from, nowUs()], label: "scenario 1's measured window" };
+      await sleep(300);
+      const statementsAfter = await serverStatements(base);
+      s1PeakRss = sampler.stop();
+      // The server's own counter (GET /metrics) under load, when it has one: a cross-check of the in-process count.
+      const underLoad = statementsBefore !== undefined && statementsAfter !== undefined ? (statementsAfter - statementsBefore) / s1.requests : undefined;
+      rows.push({
+        id: "1",
+        scenario: `GraphQL sessions(first: 50), provider + month, nested provider/client/treatmentPlan/treatmentDetails{item unit}, ${options.connections} connections`,
+        ...numbers(measured),
+        notes: `${gqlMeasured.statements} SQL statements/request${underLoad === undefined ? "" : ` (${underLoad.toFixed(2)} under load, from /metrics)`}; page of ${pageSize} of ${gqlPage.data.sessions.totalCount}`,
+        details: { statements: gqlMeasured.statements, statementsUnderLoad: underLoad },
+      });
+    }
+
+    // 2. The same page through the fitness REST shim.
+    let s2: LoadResult | undefined;
+    if (want(2)) {
+      console.log("scenario 2: REST fitness sessions page ...");
+      const response = await fetch(`${base}${restPath}`, { headers: { authorization: `Bearer ${providerToken}` } });
+      const text = await response.text();
+      if (response.status !== 200) {
+        rows.push({ id: "2", scenario: "REST GET /api/v1/sessions?per_page=50&include_client&include_trainer (fitness shim)", notes: "", skipped: `route answers HTTP ${response.status}: ${oneLine(text).slice(0, 120)}` });
+      } else {
+        s2 = await warmedHttpLoad(server, { url: `${base}${restPath}`, method: "GET", headers: { authorization: `Bearer ${providerToken}` }, expectBody: text }, options.connections, options.durationSeconds, options.warmupSeconds);
+        rows.push({
+          id: "2",
+          scenario: `REST GET /api/v1/sessions?per_page=50&include_client&include_trainer (fitness shim), ${options.connections} connections`,
+          ...numbers(s2),
+          notes: `${restMeasured.statements} SQL statements/request`,
+          details: { statements: restMeasured.statements },
+        });
+      }
+    }
+
+    // 3. The database's limit: the same data straight through postgres.js.
+    let s3: LoadResult | undefined;
+    if (want(3)) {
+      console.log("scenario 3: the same data as raw SQL ...");
+      const statements = dataStatements(gqlMeasured.captured);
+      s3 = await warmedLoop(replayServerStatements(owner, statements, true), options);
+      rows.push({ id: "3", scenario: `raw SQL: the server's ${statements.length} statements of scenario 1, prepared, pipelined in one transaction (postgres.js, ${options.connections} clients)`, ...numbers(s3), notes: "the database's limit for this request" });
+      const unprepared = await warmedLoop(replayServerStatements(owner, statements, false), options);
+      rows.push({ id: "3a", scenario: "raw SQL: the same statements as the server sends them (unnamed: Parse + Describe and a new plan each time), pipelined", ...numbers(unprepared), notes: `${(unprepared.requestsPerSecond / s3.requestsPerSecond).toFixed(2)} × scenario 3` });
+      const single = singleStatementPage(owner, { tenantId: data.tenantId, viewerId: provider.id, providerId: provider.id, from: month.from, to: month.to });
+      if ((await single()) !== pageSize) throw new Error("scenario 3b's statement does not return the page of scenario 1");
+      const s3b = await warmedLoop(async () => void (await single()), options);
+      rows.push({ id: "3b", scenario: `raw SQL: the same page as one JSON statement after set_config (${options.connections} clients)`, ...numbers(s3b), notes: "what one compiled statement per request could reach" });
+    }
+    for (const [id, result] of [["1", s1], ["2", s2]] as const) {
+      const row = rows.find((r) => r.id === id);
+      if (row && result && s3) row.notes += `; ${(result.requestsPerSecond / s3.requestsPerSecond).toFixed(2)} × scenario 3`;
+    }
+
+    // 4. availableSlots, one connection: latency is the server's time per request.
+    if (want(4)) {
+      console.log("scenario 4: availableSlots ...");
+      const seconds = Math.max(3, Math.round(options.durationSeconds / 2));
+      const oneLabel = "availableSlots: 1 provider × 30 days (1 connection)";
+      const oneBody = graphqlBody(AVAILABLE_SLOTS, { providerId: String(data.providers[1].id), from: slotsFrom, to: slotsTo30 });
+      const expect = await fetch(`${base}/graphql`, { method: "POST", headers: authHeaders(adminToken), body: oneBody });
+      const text = await expect.text();
+      if (expect.status !== 200 || text.includes('"errors":[')) rows.push({ id: "4a", scenario: oneLabel, notes: "", skipped: `query failed: ${oneLine(text).slice(0, 160)}` });
+      else {
+        const result = await warmedHttpLoad(server, { url: `${base}/graphql`, method: "POST", headers: authHeaders(adminToken), body: oneBody, expectBody: text }, 1, seconds, 1);
+        rows.push({ id: "4a", scenario: oneLabel, ...numbers(result), notes: `response ${(text.length / 1024).toFixed(0)} KiB` });
+      }
+      // No field takes many providers and a request holds at most 15 aliases: one request per provider.
+      const week = slotsOfManyProviders(base, adminToken, manyProviders, slotsFrom, slotsTo7, options.connections);
+      await week();
+      // CPU per single request: each round is manyProviders.length requests.
+      const weeks = await measureCpu(BENCH_DATABASE, server.pid, async () => {
+        const rounds = await closedLoop(week, 1, seconds);
+        return { ...rounds, rounds: rounds.requests, requests: rounds.requests * manyProviders.length };
+      });
+      rows.push({
+        id: "4b",
+        scenario: `availableSlots: ${manyProviders.length} providers × 7 days as ${manyProviders.length} requests, ${options.connections} connections`,
+        requestsPerSecond: weeks.requests / weeks.seconds,
+        p50Ms: weeks.p50Ms,
+        p99Ms: weeks.p99Ms,
+        errors: weeks.errors,
+        cpu: weeks.cpu,
+        notes: `p50/p99: time until all ${manyProviders.length} answered (${weeks.rounds} rounds)${weeks.errorSamples.length ? `; ${weeks.errorSamples.join(" | ")}` : ""}`,
+      });
+      if (slotsService) {
+        rows.push({
+          id: "4c",
+          scenario: `slotsForProviders service: ${manyProviders.length} providers × 7 days in one call, in-process (no API exposes it)`,
+          p50Ms: slotsService.p50Ms,
+          p99Ms: slotsService.p99Ms,
+          errors: 0,
+          notes: `${slotsService.statements} SQL statements/call; 30 calls`,
+        });
+      }
+    }
+
+    // 5. Booking contention.
+    const afterData = DateTime.fromISO(d.anchor, { zone: provider.timeZone }).plus({ months: Math.ceil(d.months / 2), days: 7 });
+    const bookingDay = afterData.plus({ days: (8 - afterData.weekday) % 7 }); // the next Monday
+    if (want(5)) {
+      console.log("scenario 5: booking contention ...");
+      const clientIds = data.clients.slice(0, options.contenders).map((c) => c.id);
+      const result = await bookingContention(owner, base, adminToken, { providerId: provider.id, clientIds, startsAt: bookingDay.set({ hour: 10 }).toJSDate(), durationMinutes: 60 });
+      const exact = result.successes === 1 && result.conflicts === options.contenders - 1 && result.others === 0 && result.activeInSlot === 1;
+      rows.push({
+        id: "5",
+        scenario: `${options.contenders} concurrent bookSession, same provider and slot (${options.contenders} clients, admin token)`,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+        errors: result.others,
+        notes: `${result.successes} success, ${result.conflicts} CONFLICT, ${result.others} other; ${result.activeInSlot} active session in the slot${exact ? "" : " — NOT EXACT"}${result.otherSamples.length ? `; ${result.otherSamples.join(" | ")}` : ""}`,
+        details: { ...result },
+      });
+      targets.push({ scenario: 5, description: `Scenario 5: exactly 1 success and ${options.contenders - 1} CONFLICT`, measured: `${result.successes} / ${result.conflicts} / ${result.others} other`, pass: exact });
+    }
+
+    // 6. Subscription fan-out.
+    if (want(6)) {
+      console.log(`scenario 6: ${options.subscribers} slotsChanged subscribers ...`);
+      const subject = data.providers[1];
+      // Bookings in the provider's Monday hours, so that they change bookable slots.
+      const [rule] = await owner<{ start: number }[]>`
+        select extract(hour from min(start_time))::int as start from availability_rules where provider_id = ${subject.id} and day_of_week = 1`;
+      const day = bookingDay.setZone(subject.timeZone, { keepLocalTime: true });
+      const bookers = data.clients.slice(-6);
+      const bookings = bookers.map((client, i) => ({
+        clientId: client.id,
+        startsAt: day.set({ hour: rule.start + i, minute: 0 }).toJSDate(),
+        durationMinutes: 30,
+        title: `${BENCH_TITLE_PREFIX}fan-out ${i}`,
+      }));
+      const subscribers = options.subscriberRole === "CLIENT" ? data.clients.slice(0, options.subscribers) : Array.from({ length: options.subscribers }, () => data.admin);
+      const tokens = await Promise.all(subscribers.map(tokenOf));
+      const result = await subscriptionFanOut({
+        baseUrl: base,
+        subscriberTokens: tokens,
+        bookerToken: adminToken,
+        providerId: subject.id,
+        from: day.toISODate()!,
+        to: day.plus({ days: 6 }).toISODate()!,
+        bookings,
+        listenSql,
+        rssMiB: () => server!.rssMiB(),
+        collectGarbage: () => server!.collectGarbage(),
+      });
+      const label = `slotsChanged fan-out: ${options.subscribers} subscribers (one socket each, ${options.subscriberRole === "CLIENT" ? "distinct clients" : "admin"}) on one provider; booking commit → receipt`;
+      if ("skipped" in result) rows.push({ id: "6", scenario: label, notes: "", skipped: result.skipped });
+      else {
+        profileWindow ??= { us: result.deliveryWindowUs, label: "scenario 6's deliveries" };
+        rows.push({
+          id: "6",
+          scenario: label,
+          p50Ms: result.p50Ms,
+          p99Ms: result.p99Ms,
+          errors: result.errors + result.missed,
+          notes:
+            `${result.deliveries} deliveries over ${result.measuredBookings} bookings, ${result.missed} missed; connected in ${result.connectSeconds.toFixed(1)} s; ` +
+            `server heap after GC ${mib(result.heapBeforeMiB)} before, ${mib(result.heapDuringMiB)} during, ${mib(result.heapAfterMiB)} after; ` +
+            `RSS ${mib(result.rssBeforeMiB)} before, ${mib(result.rssDuringMiB)} peak during, ${mib(result.rssAfterMiB)} after (${result.settleSeconds.toFixed(1)} s after they left)` +
+            (result.errorSamples.length ? `; ${result.errorSamples.join(" | ")}` : ""),
+          details: { ...result },
+        });
+        targets.push({ scenario: 6, description: `Scenario 6: p99 under 100 ms for ${options.subscribers} subscribers`, measured: `${ms(result.p99Ms)} ms`, pass: result.p99Ms < 100 && result.missed === 0 });
+        for (const [what, before, after] of [["JS heap (after a full GC)", result.heapBeforeMiB, result.heapAfterMiB], ["RSS", result.rssBeforeMiB, result.rssAfterMiB]] as const) {
+          targets.push({
+            scenario: 6,
+            description: `Scenario 6: server ${what} back within 10% of the start after they leave`,
+            measured: `${mib(after)} vs ${mib(before)} (${signedPercent(after / before - 1)})`,
+            pass: after <= before * 1.1,
+          });
+        }
+      }
+    }
+
+    // 7. Server memory.
+    if (want(7)) {
+      rows.push({ id: "7", scenario: "server RSS", notes: `at rest ${mib(rssAtRest)}; under scenario 1 peak ${mib(s1PeakRss)}`, details: { atRestMiB: rssAtRest, underScenario1PeakMiB: s1PeakRss } });
+    }
+
+    if (s1) {
+      targets.push(
+        { scenario: 1, description: "Scenario 1: at least 1,400 requests/s", measured: `${Math.round(s1.requestsPerSecond)} requests/s`, pass: s1.requestsPerSecond >= 1400 },
+        { scenario: 1, description: "Scenario 1: at most 6 SQL statements per request", measured: `${gqlMeasured.statements}`, pass: gqlMeasured.statements <= 6 },
+      );
+    }
+    const r4a = rows.find((r) => r.id === "4a");
+    const r4b = rows.find((r) => r.id === "4b");
+    if (r4a?.p50Ms !== undefined) targets.push({ scenario: 4, description: "Scenario 4: 1 provider × 30 days under 5 ms (p50)", measured: `${ms(r4a.p50Ms)} ms (p99 ${ms(r4a.p99Ms!)})`, pass: r4a.p50Ms < 5 });
+    if (r4b?.p50Ms !== undefined) targets.push({ scenario: 4, description: `Scenario 4: ${manyProviders.length} providers × 7 days under 50 ms (p50, all ${manyProviders.length} requests)`, measured: `${ms(r4b.p50Ms)} ms (p99 ${ms(r4b.p99Ms!)})`, pass: r4b.p50Ms < 50 });
+  } finally {
+    await server?.stop();
+    await owner.end();
+    await listenSql.end();
+  }
+
+  console.log(`\n## sessiongraph bench — ${machine.date}\n`);
+  console.log(`${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, PostgreSQL ${machine.postgres}; server, load and database on the same machine (CPUs ${Math.round(machine.busyPercentAtStart)}% busy before the start).`);
+  console.log(`Dataset: ${d.providers} providers, ${d.clients} clients, ${d.plans} plans, ${d.sessions} sessions over ${d.months} months, ${d.details} treatment details over ${d.items} items (seed ${d.seed}).\n`);
+  console.log(table(rows));
+  const gql = sqlReport.graphql as { statements: number; sent: string[] } | undefined;
+  if (gql) {
+    console.log(`\nScenario 1 sends ${gql.statements} SQL statements per request (BEGIN/COMMIT not counted):`);
+    for (const s of gql.sent) console.log(/^(begin|commit)$/i.test(s) ? `  (${s})` : `  ${s.slice(0, 150)}${s.length > 150 ? " ..." : ""}`);
+  }
+  if (targets.length) {
+    console.log("\nTargets:");
+    targets.sort((a, b) => a.scenario - b.scenario);
+    for (const t of targets) console.log(`  ${t.pass ? "PASS" : "FAIL"}  ${t.description}: ${t.measured}`);
+  }
+
+  let profile: (ProfileSummary & { file: string; windowUs?: [number, number] }) | undefined;
+  if (profileDir) {
+    const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+    if (!file) console.log(`\nno CPU profile was written in ${profileDir}`);
+    else {
+      profile = { file: join(profileDir, file), windowUs: profileWindow?.us, ...summarizeProfile(join(profileDir, file), profileWindow?.us) };
+      console.log(`\nServer CPU profile ${profile.file}, ${profile.windowed ? profileWindow!.label : "whole run"}: ${Math.round(profile.busyMs)} ms busy, ${Math.round(profile.idleMs)} ms idle`);
+      console.log("  self time by package:");
+      for (const p of profile.packages.slice(0, 15)) console.log(`    ${p.percent.toFixed(1).padStart(5)}%  ${p.name}`);
+      console.log("  self time by function:");
+      for (const f of profile.functions) console.log(`    ${f.percent.toFixed(1).padStart(5)}%  ${f.name}`);
+    }
+  }
+
+  if (options.json) {
+    const settings = { ...options, databaseUrl: withoutPassword(options.databaseUrl), only: [...options.only] };
+    writeFileSync(options.json, JSON.stringify({ machine, options: settings, load: prepared.load ?? "kept", sql: sqlReport, rows, targets, profile }, null, 2));
+    console.log(`\nresults written to ${options.json}`);
+  }
+}
+
+/** A warm-up run (discarded), then the measured one, with the CPU it took. */
+async function warmedHttpLoad(server: ServerProcess, load: Omit<HttpLoad, "connections" | "seconds">, connections: number, seconds: number, warmupSeconds: number) {
+  if (warmupSeconds > 0) await httpLoad({ ...load, connections, seconds: warmupSeconds });
+  return measureCpu(BENCH_DATABASE, server.pid, () => httpLoad({ ...load, connections, seconds }));
+}
+
+async function warmedLoop(fn: () => Promise<void>, options: BenchOptions) {
+  if (options.warmupSeconds > 0) await closedLoop(fn, options.connections, options.warmupSeconds);
+  return measureCpu(BENCH_DATABASE, undefined, () => closedLoop(fn, options.connections, options.durationSeconds));
+}
+
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  return parsed.toString();
+}
+
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** The server's db_statements_total from GET /metrics; undefined when it has no such endpoint. */
+async function serverStatements(baseUrl: string): Promise<number | undefined> {
+  const response = await fetch(`${baseUrl}/metrics`);
+  const text = await response.text();
+  const match = response.ok ? text.match(/^db_statements_total (\d+)/m) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Samples the server's RSS every 250 ms; stop() returns the peak. */
+function sampleRss(server: ServerProcess): { stop(): number } {
+  let peak = server.rssMiB();
+  const timer = setInterval(() => (peak = Math.max(peak, server.rssMiB())), 250);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, server.rssMiB());
+    },
+  };
+}
+
+function numbers(result: LoadResult & { cpu?: CpuSplit }): Pick<Row, "requestsPerSecond" | "p50Ms" | "p99Ms" | "errors" | "cpu"> {
+  return { requestsPerSecond: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors, cpu: result.cpu };
+}
+
+function table(rows: Row[]): string {
+  const lines = ["| # | scenario | requests/s | p50 ms | p99 ms | errors | CPU ms/request: server · db · bench | notes |", "|---|---|---:|---:|---:|---:|---:|---|"];
+  const cell = (text: string) => text.replace(/\|/g, "\\|");
+  for (const r of rows) {
+    if (r.skipped) lines.push(`| ${r.id} | ${r.scenario} | | | | | | skipped: ${cell(r.skipped)} |`);
+    else {
+      const rps = r.requestsPerSecond === undefined ? "" : Math.round(r.requestsPerSecond).toLocaleString("en-US");
+      const cpu = r.cpu ? `${r.cpu.serverMs === undefined ? "–" : r.cpu.serverMs.toFixed(2)} · ${r.cpu.databaseMs.toFixed(2)} · ${r.cpu.loadGeneratorMs.toFixed(2)}` : "";
+      lines.push(`| ${r.id} | ${r.scenario} | ${rps} | ${r.p50Ms === undefined ? "" : ms(r.p50Ms)} | ${r.p99Ms === undefined ? "" : ms(r.p99Ms)} | ${r.errors ?? ""} | ${cpu} | ${cell(r.notes)} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
+const ms = (value: number) => (Number.isNaN(value) ? "n/a" : value < 10 ? value.toFixed(2) : value.toFixed(1));
+const mib = (value: number) => `${Math.round(value)} MiB`;
+const signedPercent = (ratio: number) => `${ratio >= 0 ? "+" : ""}${Math.round(100 * ratio)}%`;
+const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
+const sleep = (msToWait: number) => new Promise((resolve) => setTimeout(resolve, msToWait));
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

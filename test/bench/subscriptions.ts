@@ -1,0 +1,210 @@
+/**
+ * Scenario 6: many slotsChanged subscribers on one provider, one graphql-ws socket each. A
+ * booking's commit is taken as the moment the bench's own LISTEN on the outbox channel hears
+ * it (the same notification the server fans out from); each subscriber's latency is from that
+ * moment to its first message after the booking.
+ */
+import { createClient, type Client } from "graphql-ws";
+import type postgres from "postgres";
+import WebSocket from "ws";
+import { EVENTS_CHANNEL } from "../../src/modules/events/outbox.js";
+import { percentile, sortedOf } from "./load.js";
+import { BOOK_SESSION, graphql, SLOTS_CHANGED } from "./requests.js";
+
+export interface FanOutInput {
+  baseUrl: string;
+  /** One per subscriber. */
+  subscriberTokens: string[];
+  bookerToken: string;
+  providerId: number;
+  from: string;
+  to: string;
+  /** Booked one at a time; the first is a warm-up and not measured. */
+  bookings: { clientId: number; startsAt: Date; durationMinutes: number; title: string }[];
+  listenSql: postgres.Sql;
+  rssMiB: () => number;
+  /** A full GC in the server, then its JS heap in use (MiB). */
+  collectGarbage: () => Promise<number>;
+}
+
+export type FanOutResult =
+  | { skipped: string }
+  | {
+      subscribers: number;
+      connectSeconds: number;
+      measuredBookings: number;
+      deliveries: number;
+      missed: number;
+      p50Ms: number;
+      p99Ms: number;
+      errors: number;
+      errorSamples: string[];
+      /** After a full GC, before the subscribers connect / with all of them connected / after they left. */
+      heapBeforeMiB: number;
+      heapDuringMiB: number;
+      heapAfterMiB: number;
+      rssBeforeMiB: number;
+      /** The peak while the bookings were delivered. */
+      rssDuringMiB: number;
+      rssAfterMiB: number;
+      /** From the disconnect to the "after" reading. */
+      settleSeconds: number;
+      /** From the first booking to the last delivery, in µs of the monotonic clock (for a CPU profile's window). */
+      deliveryWindowUs: [number, number];
+    };
+
+interface Subscriber {
+  client: Client;
+  receipts: number[];
+  connected: Promise<void>;
+  errors: string[];
+}
+
+export async function subscriptionFanOut(input: FanOutInput): Promise<FanOutResult> {
+  const wsUrl = `${input.baseUrl.replace(/^http/, "ws")}/graphql`;
+  const variables = { providerId: String(input.providerId), from: input.from, to: input.to };
+  const subscribe = (token: string): Subscriber => {
+    const errors: string[] = [];
+    const receipts: number[] = [];
+    let onConnected!: () => void;
+    const connected = new Promise<void>((resolve) => (onConnected = resolve));
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+      on: { connected: () => onConnected(), closed: () => onConnected() },
+    });
+    client.subscribe(
+      { query: SLOTS_CHANGED, variables },
+      {
+        next: (result) => {
+          if (result.errors?.length) errors.push(result.errors.map((e) => e.message).join("; "));
+          else receipts.push(performance.now());
+        },
+        error: (err) => errors.push(describe(err)),
+        complete: () => {},
+      },
+    );
+    return { client, receipts, connected, errors };
+  };
+
+  const heapBeforeMiB = await input.collectGarbage();
+  const rssBeforeMiB = input.rssMiB();
+  // One subscriber first: a server without the subscription answers it with an error.
+  const probe = subscribe(input.subscriberTokens[0]);
+  await probe.connected;
+  await sleep(500);
+  if (probe.errors.length) {
+    await probe.client.dispose();
+    return { skipped: `slotsChanged subscription not available: ${probe.errors[0].slice(0, 160)}` };
+  }
+
+  const started = performance.now();
+  const subscribers = [probe];
+  for (let i = 1; i < input.subscriberTokens.length; i += 50) {
+    const batch = input.subscriberTokens.slice(i, i + 50).map(subscribe);
+    await Promise.all(batch.map((s) => s.connected));
+    subscribers.push(...batch);
+  }
+  const connectSeconds = (performance.now() - started) / 1000;
+  await quiet(subscribers);
+
+  const commits: number[] = [];
+  const { unlisten } = await input.listenSql.listen(EVENTS_CHANNEL, () => commits.push(performance.now()));
+  const latencies: number[] = [];
+  let missed = 0;
+  const bookingErrors: string[] = [];
+  let peak = input.rssMiB();
+  const deliveryFrom = nowUs();
+  try {
+    for (const [k, booking] of input.bookings.entries()) {
+      const seen = subscribers.map((s) => s.receipts.length);
+      const commitsBefore = commits.length;
+      const response = await graphql<{ bookSession: { id: string } }>(input.baseUrl, input.bookerToken, BOOK_SESSION, {
+        input: { providerId: String(input.providerId), clientId: String(booking.clientId), startsAt: booking.startsAt.toISOString(), durationMinutes: booking.durationMinutes, title: booking.title },
+      });
+      if (!response.data?.bookSession) {
+        bookingErrors.push(`booking ${k} failed: ${response.text.slice(0, 200)}`);
+        continue;
+      }
+      await until(() => commits.length > commitsBefore && subscribers.every((s, i) => s.receipts.length > seen[i]), 10_000);
+      peak = Math.max(peak, input.rssMiB());
+      const commit = commits[commitsBefore];
+      if (k > 0 && commit !== undefined) {
+        for (const [i, s] of subscribers.entries()) {
+          const receipt = s.receipts[seen[i]];
+          if (receipt === undefined) missed += 1;
+          else latencies.push(receipt - commit);
+        }
+      }
+      await quiet(subscribers);
+    }
+  } finally {
+    await unlisten();
+  }
+  const deliveryWindowUs: [number, number] = [deliveryFrom, nowUs()];
+  const rssDuringMiB = Math.max(peak, input.rssMiB());
+  const heapDuringMiB = await input.collectGarbage();
+  const errorSamples = [...new Set([...bookingErrors, ...subscribers.flatMap((s) => s.errors)])].slice(0, 3);
+  const errors = bookingErrors.length + subscribers.reduce((n, s) => n + s.errors.length, 0);
+
+  await Promise.all(subscribers.map((s) => s.client.dispose()));
+  // Memory after they leave, once the server has seen the sockets close: read every second
+  // until both heap and RSS are back within 10% of the start, for at most 10 s.
+  const leftAt = performance.now();
+  let heapAfterMiB: number;
+  let rssAfterMiB: number;
+  do {
+    await sleep(1000);
+    heapAfterMiB = await input.collectGarbage();
+    rssAfterMiB = input.rssMiB();
+  } while ((heapAfterMiB > heapBeforeMiB * 1.1 || rssAfterMiB > rssBeforeMiB * 1.1) && performance.now() - leftAt < 10_000);
+  const sorted = sortedOf(latencies);
+  return {
+    subscribers: subscribers.length,
+    connectSeconds,
+    measuredBookings: input.bookings.length - 1,
+    deliveries: latencies.length,
+    missed,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    errors,
+    errorSamples,
+    heapBeforeMiB,
+    heapDuringMiB,
+    heapAfterMiB,
+    rssBeforeMiB,
+    rssDuringMiB,
+    rssAfterMiB,
+    settleSeconds: (performance.now() - leftAt) / 1000,
+    deliveryWindowUs,
+  };
+}
+
+/** Waits until no subscriber has received anything for 300 ms (at most 5 s). */
+async function quiet(subscribers: Subscriber[]): Promise<void> {
+  const total = () => subscribers.reduce((n, s) => n + s.receipts.length, 0);
+  const deadline = performance.now() + 5_000;
+  let last = -1;
+  while (performance.now() < deadline) {
+    const now = total();
+    if (now === last) return;
+    last = now;
+    await sleep(300);
+  }
+}
+
+async function until(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done() && performance.now() < deadline) await sleep(2);
+}
+
+function describe(err: unknown): string {
+  if (Array.isArray(err)) return err.map((e) => (e as { message?: string }).message ?? String(e)).join("; ");
+  if (err && typeof err === "object" && "code" in err && "reason" in err) return `socket closed ${(err as { code: number }).code} ${(err as { reason: string }).reason}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyWebsocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -104,7 +105,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     formatError: formatGraphQLError,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    plugins: [fastifyApolloDrainPlugin(server), ...(limits.plugins as ApolloServerPlugin<ScopedContext>[]), writeLimitPlugin(), metricsPlugin(metrics), auditPlugin(), commitPlugin()],
+    plugins: [
+      fastifyApolloDrainPlugin(server),
+      // No HTTP cache hints are sent: without this Apollo's default plugin hooks every field resolution.
+      ApolloServerPluginCacheControlDisabled(),
+      ...(limits.plugins as ApolloServerPlugin<ScopedContext>[]),
+      writeLimitPlugin(),
+      metricsPlugin(metrics),
+      auditPlugin(),
+      commitPlugin(),
+    ],
   });
   await apollo.start();
 

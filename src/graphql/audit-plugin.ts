@@ -46,6 +46,8 @@ export function auditPlugin<C extends AuditedContext>(): ApolloServerPlugin<C> {
       const fields: AuditedField[] = (contextValue.audit = []);
       return {
         async executionDidStart({ operation }) {
+          // Most requests are queries without a session's notes: no per-field hook at all for them.
+          if (operation.operation === "query" && !operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || SINGLE_SESSION_FIELDS.has(s.name.value))) return;
           return {
             willResolveField({ info, args }) {
               if (info.path.prev) return;

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from "node:crypto";
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from "jose";
 import type { Config } from "../../config.js";
 import { unauthenticated } from "../../errors.js";
@@ -17,11 +18,12 @@ const HS_ALGORITHMS = ["HS256"];
 const ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"];
 
 export class TokenVerifier {
-  private readonly secret?: Uint8Array;
+  private readonly secret?: KeyObject;
   private readonly jwks?: JWTVerifyGetKey;
 
   constructor(private readonly config: Config["jwt"]) {
-    if (config.secret) this.secret = new TextEncoder().encode(config.secret);
+    // Imported once: jose would import a raw byte secret again on every verify.
+    if (config.secret) this.secret = createSecretKey(Buffer.from(config.secret, "utf8"));
     if (config.jwksUrl) this.jwks = createRemoteJWKSet(new URL(config.jwksUrl));
   }
 

@@ -10,6 +10,7 @@ import fastifyCookie from "@fastify/cookie";
 import fastifyCors from "@fastify/cors";
 import { auditEntries, auditPlugin, type AuditedContext } from "./graphql/audit-plugin.js";
 import { graphqlLimits } from "./graphql/limits.js";
+import { subscribeSharingResults } from "./graphql/shared-subscription.js";
 import { loggerOptions, type LogStream } from "./http/log.js";
 import { installMetrics, type Metrics } from "./http/metrics.js";
 import { installWriteLimit, type WriteLimit } from "./http/write-limit.js";
@@ -129,6 +130,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     });
   const wsHandler = makeHandler({
     schema,
+    subscribe: subscribeSharingResults,
     onSubscribe: (_ctx, _id, payload) => limits.prepareSubscription(schema, payload),
     // Authenticate once per socket, in connection_init; false closes it with 4403.
     onConnect: async (ctx) => {

@@ -1,0 +1,44 @@
+import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from "graphql";
+
+type Result = ExecutionResult | Promise<ExecutionResult>;
+
+/** Per event object: the execution result of each (document text, operation, variables). */
+const executed = new WeakMap<object, Map<string, Result>>();
+
+/**
+ * graphql's subscribe, except that an event object delivered to many subscribers is executed
+ * once per distinct document and variables. slotsChanged hands every subscriber of a provider
+ * and range the same result object (computed once per event), so 1,000 subscribers cost one
+ * execution; per-viewer events (sessionChanged) are distinct objects and are executed each.
+ */
+export async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const stream = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
+  const events = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  const key = `${args.operationName ?? ""}\n${JSON.stringify(args.variableValues ?? {})}\n${args.document.loc?.source.body ?? ""}`;
+  const run = (event: unknown): Result => {
+    if (typeof event !== "object" || event === null) return execute({ ...args, rootValue: event });
+    let byKey = executed.get(event);
+    if (!byKey) executed.set(event, (byKey = new Map()));
+    let result = byKey.get(key);
+    if (!result) byKey.set(key, (result = execute({ ...args, rootValue: event })));
+    return result;
+  };
+  const iterator: AsyncIterableIterator<ExecutionResult> = {
+    [Symbol.asyncIterator]: () => iterator,
+    async next() {
+      const step = await events.next();
+      return step.done ? { done: true, value: undefined } : { done: false, value: await run(step.value) };
+    },
+    // Ending the subscription ends its source at once (the dispatcher's listener goes with it).
+    async return() {
+      await events.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error: unknown) {
+      await events.return?.();
+      throw error;
+    },
+  };
+  return iterator;
+}

@@ -222,3 +222,30 @@ describe(`freeIntervals (${engine})`, () => {
     expect(errorOf(await t.gql(FREE, { p: 99_999_999, date: "2026-03-11" }, admin)).code).toBe("NOT_FOUND");
   });
 });
+
+describe(`availableSlotsByProvider (${engine})`, () => {
+  const MANY = `query($ps: [ID!]!, $from: Date!, $to: Date) {
+    availableSlotsByProvider(providerIds: $ps, from: $from, to: $to) { providerId timeZone days { date slots { startsAt availableDurations } } } }`;
+
+  it("answers like availableSlots for each provider, in the order given, each in their own zone", async () => {
+    const east = await provider("America/New_York", [{ dayOfWeek: 1, startTime: "09:00", endTime: "12:00" }]);
+    const kolkata = await provider("Asia/Kolkata", [{ dayOfWeek: 2, startTime: "10:00", endTime: "13:00" }]);
+    const result = await t.gql(MANY, { ps: [String(kolkata.id), String(east.id)], from: "2026-02-02", to: "2026-02-08" }, client);
+    expect(result.errors).toBeUndefined();
+    const many = result.data!.availableSlotsByProvider as { providerId: string; timeZone: string; days: Day[] }[];
+    expect(many.map((p) => [p.providerId, p.timeZone])).toEqual([
+      [String(kolkata.id), "Asia/Kolkata"],
+      [String(east.id), "America/New_York"],
+    ]);
+    expect(many[0].days).toEqual(await slots({ p: String(kolkata.id), from: "2026-02-02", to: "2026-02-08" }, client));
+    expect(many[1].days).toEqual(await slots({ p: String(east.id), from: "2026-02-02", to: "2026-02-08" }, client));
+    expect(starts(many[1].days.find((d) => d.date === "2026-02-02")!)[0]).toBe("14:00");
+  });
+
+  it("refuses no providers, more than 100, and an unknown one", async () => {
+    expect(errorOf(await t.gql(MANY, { ps: [], from: "2026-02-02" }, admin)).code).toBe("BAD_USER_INPUT");
+    const tooMany = Array.from({ length: 101 }, (_, i) => String(i + 1));
+    expect(errorOf(await t.gql(MANY, { ps: tooMany, from: "2026-02-02" }, admin))).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { providerIds: expect.stringContaining("1 to 100") } });
+    expect(errorOf(await t.gql(MANY, { ps: ["999999999"], from: "2026-02-02" }, admin)).code).toBe("NOT_FOUND");
+  });
+});

@@ -16,6 +16,10 @@ export const SESSIONS_PAGE = `query BenchSessionsPage($filter: SessionFilter!) {
   }
 }`;
 
+export const SLOTS_BY_PROVIDER = `query BenchSlotsByProvider($providerIds: [ID!]!, $from: Date!, $to: Date!) {
+  availableSlotsByProvider(providerIds: $providerIds, from: $from, to: $to) { providerId days { date slots { startsAt availableDurations } } }
+}`;
+
 export const AVAILABLE_SLOTS = `query BenchSlots($providerId: ID!, $from: Date!, $to: Date!) {
   availableSlots(providerId: $providerId, from: $from, to: $to) { date slots { startsAt availableDurations } }
 }`;

@@ -37,6 +37,7 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
   availabilityOverrides: { args: (o) => ({ providerId: o.provider }), slots: { providerId: "provider" } },
   availabilityRules: { args: (o) => ({ providerId: o.provider }), slots: { providerId: "provider" } },
   availableSlots: { args: (o) => ({ providerId: o.provider, clientId: o.client, from: MONDAY }), slots: { providerId: "provider", clientId: "client" } },
+  availableSlotsByProvider: { args: (o) => ({ providerIds: [o.provider], clientId: o.client, from: MONDAY }), slots: { "providerIds[]": "provider", clientId: "client" } },
   freeIntervals: { args: (o) => ({ providerId: o.provider, date: MONDAY }), slots: { providerId: "provider" } },
   itemUsage: {
     args: (o) => ({ providerId: o.provider, from: "2030-01-01T00:00:00Z", to: "2030-02-01T00:00:00Z" }),

@@ -461,21 +461,36 @@ export async function slotsForProviders(
   return providerIds.map((id) => bySlots.get(id)!);
 }
 
+/** How many providers one slots request may name. */
+export const MAX_PROVIDERS_PER_SLOTS_REQUEST = 100;
+
 /**
- * One provider's bookable slots per local day. A CLIENT caller's own sessions always count as
- * busy (clientId defaults to them; another client's id is FORBIDDEN).
+ * Several providers' bookable slots per local day (each in their own zone), in the order given.
+ * A CLIENT caller's own sessions always count as busy (clientId defaults to them; another
+ * client's id is FORBIDDEN).
  */
-export async function availableSlots(
+export async function availableSlotsByProvider(
   ctx: RequestContext,
-  input: { providerId: number; from: string; to?: string | null; durations?: readonly number[] | null; clientId?: number | null },
-): Promise<DaySlots[]> {
+  input: { providerIds: readonly number[]; from: string; to?: string | null; durations?: readonly number[] | null; clientId?: number | null },
+): Promise<ProviderSlots[]> {
+  if (input.providerIds.length === 0 || input.providerIds.length > MAX_PROVIDERS_PER_SLOTS_REQUEST) {
+    throw badInput("providerIds", `providerIds must name 1 to ${MAX_PROVIDERS_PER_SLOTS_REQUEST} providers, got ${input.providerIds.length}`);
+  }
   const me = ctx.viewer;
   let clientId = input.clientId ?? undefined;
   if (me.role === "CLIENT") {
     if (clientId !== undefined && clientId !== me.id) throw forbidden("A client can only ask for slots that fit their own calendar");
     clientId = me.id;
   }
-  const [result] = await slotsForProviders(ctx, [input.providerId], input.from, input.to, { durations: input.durations, clientId });
+  return slotsForProviders(ctx, input.providerIds, input.from, input.to, { durations: input.durations, clientId });
+}
+
+/** One provider's bookable slots per local day (see availableSlotsByProvider). */
+export async function availableSlots(
+  ctx: RequestContext,
+  input: { providerId: number; from: string; to?: string | null; durations?: readonly number[] | null; clientId?: number | null },
+): Promise<DaySlots[]> {
+  const [result] = await availableSlotsByProvider(ctx, { ...input, providerIds: [input.providerId] });
   return result.days;
 }
 

@@ -36,6 +36,13 @@ export class DaySlots {
   @Field(() => [Slot]) slots!: Slot[];
 }
 
+@ObjectType("ProviderSlots")
+export class ProviderSlots {
+  @Field(() => ID) providerId!: number;
+  @Field(() => TimeZoneScalar, { description: "The provider's zone: the days are its local dates" }) timeZone!: string;
+  @Field(() => [DaySlots]) days!: DaySlots[];
+}
+
 @ObjectType("FreeInterval")
 export class FreeInterval {
   @Field(() => DateTimeScalar) startsAt!: Date;

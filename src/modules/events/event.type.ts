@@ -2,22 +2,15 @@ import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
 import { DateTimeScalar, DateScalar } from "../../graphql/scalars.js";
 import { DaySlots } from "../availability/availability.type.js";
 import { Session } from "../sessions/session.type.js";
+import { SESSION_EVENT_TYPES, type SessionEventType } from "./outbox.js";
 
-export enum SessionEventType {
-  BOOKED = "BOOKED",
-  RESCHEDULED = "RESCHEDULED",
-  CANCELLED = "CANCELLED",
-  COMPLETED = "COMPLETED",
-  NO_SHOW = "NO_SHOW",
-  UPDATED = "UPDATED",
-}
-registerEnumType(SessionEventType, { name: "SessionEventType" });
+registerEnumType(SESSION_EVENT_TYPES, { name: "SessionEventType" });
 
 @ObjectType("SlotsChange", { description: "A provider's slots changed on some dates of the subscribed range" })
 export class SlotsChange {
   @Field(() => ID) providerId!: number;
   @Field(() => [DateScalar], { description: "The local dates (provider's zone) whose slots changed" }) dates!: string[];
-  @Field(() => SessionEventType, { nullable: true, description: "The session event behind it; null for an availability change" }) reason!: SessionEventType | null;
+  @Field(() => SESSION_EVENT_TYPES, { nullable: true, description: "The session event behind it; null for an availability change" }) reason!: SessionEventType | null;
   @Field(() => [DaySlots], { description: "The recomputed slots of exactly those dates" }) days!: DaySlots[];
   @Field(() => String, { description: "Pass as `after` when resubscribing to receive what was missed" }) cursor!: string;
 }
@@ -25,7 +18,7 @@ export class SlotsChange {
 @ObjectType("SessionEvent")
 export class SessionEvent {
   @Field(() => ID) id!: number;
-  @Field(() => SessionEventType) type!: SessionEventType;
+  @Field(() => SESSION_EVENT_TYPES) type!: SessionEventType;
   @Field(() => DateTimeScalar) occurredAt!: Date;
   @Field(() => Session, { description: "The session as it was after the change" }) session!: unknown;
   @Field(() => String, { description: "Pass as `after` when resubscribing to receive what was missed" }) cursor!: string;

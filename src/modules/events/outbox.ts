@@ -3,7 +3,16 @@ import { rowsOf, type Tx } from "../../db/client.js";
 import type { SessionRow } from "../../db/schema/index.js";
 import type { RequestContext } from "../context.js";
 
-export type SessionEventType = "BOOKED" | "RESCHEDULED" | "CANCELLED" | "COMPLETED" | "NO_SHOW" | "UPDATED";
+/** The session events (GraphQL's SessionEventType enum is registered from this object). */
+export const SESSION_EVENT_TYPES = {
+  BOOKED: "BOOKED",
+  RESCHEDULED: "RESCHEDULED",
+  CANCELLED: "CANCELLED",
+  COMPLETED: "COMPLETED",
+  NO_SHOW: "NO_SHOW",
+  UPDATED: "UPDATED",
+} as const;
+export type SessionEventType = keyof typeof SESSION_EVENT_TYPES;
 /** A provider's weekly rules, date overrides or scheduling settings changed. */
 export type AvailabilityEventType = "AVAILABILITY_CHANGED";
 export type DomainEventType = SessionEventType | AvailabilityEventType;

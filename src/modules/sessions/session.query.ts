@@ -194,6 +194,16 @@ export async function listSessionsPage(
   return { rows: rows.map((r) => r.session), total, page, perPage: size };
 }
 
+/** Every session of a filter, page by page: for the legacy lists that had no paging. */
+export async function listAllSessions(ctx: RequestContext, filter: SessionFilter = {}, order: SessionOrder = DEFAULT_ORDER): Promise<SessionRow[]> {
+  const rows: SessionRow[] = [];
+  for (let page = 1; ; page++) {
+    const result = await listSessionsPage(ctx, filter, order, { page, perPage: MAX_PAGE_SIZE });
+    rows.push(...result.rows);
+    if (result.rows.length < result.perPage || rows.length >= result.total) return rows;
+  }
+}
+
 export interface SessionStatsResult {
   total: number;
   byStatus: { status: SessionStatus; count: number }[];

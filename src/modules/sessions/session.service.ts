@@ -396,4 +396,4 @@ function definedOnly<T extends object>(input: T): Partial<T> {
 }
 
 export { getVisibleSession } from "./session.access.js";
-export { listSessions, listSessionsPage, sessionStats, type SessionFilter, type SessionOrder } from "./session.query.js";
+export { listAllSessions, listSessions, listSessionsPage, sessionStats, type SessionFilter, type SessionOrder } from "./session.query.js";

@@ -1,7 +1,7 @@
 import { and, eq, isNull, or, sql } from "drizzle-orm";
 import type { TenantRow, UserRow } from "../../db/schema/index.js";
 import { users } from "../../db/schema/index.js";
-import { DomainError, unauthenticated } from "../../errors.js";
+import { unauthenticated } from "../../errors.js";
 import type { Runner } from "../context.js";
 import type { TokenVerifier } from "./jwt.js";
 import type { TenantDirectory } from "./tenant.service.js";

@@ -2,8 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Modality, SessionRow, UserRow } from "../../db/schema/index.js";
 import { forbidden } from "../../errors.js";
 import { getProvider } from "../../modules/availability/availability.service.js";
-import { MAX_PAGE_SIZE } from "../../modules/sessions/session.query.js";
-import { bookSession, cancelSession, getVisibleSession, listSessionsPage, updateSession } from "../../modules/sessions/session.service.js";
+import { bookSession, cancelSession, getVisibleSession, listAllSessions, updateSession } from "../../modules/sessions/session.service.js";
 import { getUser } from "../../modules/tenants/user.service.js";
 import { parseInstant } from "../../time.js";
 import { localToInstant, scoped, type ShimContext, type ShimOptions } from "../shim.js";
@@ -58,7 +57,8 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
   api.get(
     "/meetings",
     { schema: { ...doc("listMeetings", "All meetings of the current user (newest first)"), response: { 200: { type: "array", items: schema.meeting }, ...schema.errorResponses } } },
-    scoped(options, async (ctx) => toMeetings(ctx, await allVisibleSessions(ctx))),
+    // Every session the caller sees: the legacy list had no paging.
+    scoped(options, async (ctx) => toMeetings(ctx, await listAllSessions(ctx, {}, NEWEST_FIRST))),
   );
 
   api.get(
@@ -116,16 +116,6 @@ async function instantOf(ctx: ShimContext, value: string, providerId: number): P
   const instant = /(Z|[+-]\d{2}:?\d{2})$/.test(value) ? parseInstant(value) : localToInstant(date, time, (await getProvider(ctx, providerId)).timeZone);
   if (!instant) throw new InvalidField("startTime", "must be a valid ISO 8601 date string");
   return instant;
-}
-
-/** Every session the caller sees: the legacy list had no paging. */
-async function allVisibleSessions(ctx: ShimContext): Promise<SessionRow[]> {
-  const rows: SessionRow[] = [];
-  for (let page = 1; ; page++) {
-    const result = await listSessionsPage(ctx, {}, NEWEST_FIRST, { page, perPage: MAX_PAGE_SIZE });
-    rows.push(...result.rows);
-    if (result.rows.length < result.perPage || rows.length >= result.total) return rows;
-  }
 }
 
 /** Sessions in the document's Meeting shape; their users come in one batched lookup. */

@@ -13,7 +13,6 @@ const tags = ["psychologist video"];
 const integer = { type: "integer" } as const;
 const text = { type: "string" } as const;
 const nullableInteger = { type: ["integer", "null"] } as const;
-const nullableText = { type: ["string", "null"] } as const;
 
 /** How each modality is named by the appointments API. */
 const SESSION_TYPES: Record<Modality, string> = { VIDEO: "telehealth", AUDIO: "phone", IN_PERSON: "in_person", CHAT: "chat" };

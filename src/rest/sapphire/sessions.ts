@@ -1,14 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { DateTime } from "luxon";
-import { sessionStatusEnum, type SessionRow } from "../../db/schema/index.js";
+import { sessionStatusEnum } from "../../db/schema/index.js";
 import { badFields, DomainError } from "../../errors.js";
-import { MAX_PAGE_SIZE, type SessionFilter } from "../../modules/sessions/session.query.js";
-import { bookSession, deleteSession, getVisibleSession, listSessionsPage, updateSession } from "../../modules/sessions/session.service.js";
+import { bookSession, deleteSession, getVisibleSession, listAllSessions, updateSession } from "../../modules/sessions/session.service.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
 import { getUserWithRole } from "../../modules/tenants/user.service.js";
 import { getTreatmentPlan } from "../../modules/treatment-plans/treatment-plan.service.js";
 import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, ID_PARAMS, TIME_SCHEMA } from "../drf.js";
-import { instantToLocal, localToInstant, scoped, type ShimContext, type ShimOptions } from "../shim.js";
+import { instantToLocal, localToInstant, scoped, type ShimOptions } from "../shim.js";
 import { SESSION_SCHEMA, sessionJson } from "./serializers.js";
 
 const tags = ["sapphire scheduler"];
@@ -79,16 +78,6 @@ function throwIfAny(errors: Record<string, string>): void {
   if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join(" "));
 }
 
-/** Every page of a filter (the scheduler's list is not paginated). */
-async function allSessions(ctx: ShimContext, filter: SessionFilter): Promise<SessionRow[]> {
-  const rows: SessionRow[] = [];
-  for (let page = 1; ; page++) {
-    const result = await listSessionsPage(ctx, filter, undefined, { page, perPage: MAX_PAGE_SIZE });
-    rows.push(...result.rows);
-    if (rows.length >= result.total || result.rows.length < result.perPage) return rows;
-  }
-}
-
 export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void {
   api.get(
     "/scheduler/sessions/",
@@ -103,7 +92,8 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
     scoped(options, async (ctx, request) => {
       const { treatment_plan_id } = request.query as { treatment_plan_id?: number };
       const today = DateTime.fromJSDate(ctx.deps.now(), { zone: ctx.viewer.timeZone }).startOf("day").toJSDate();
-      const rows = await allSessions(ctx, { providerId: ctx.viewer.id, treatmentPlanId: treatment_plan_id, from: today, status: LISTED_STATUSES });
+      // The scheduler's list is not paginated.
+      const rows = await listAllSessions(ctx, { providerId: ctx.viewer.id, treatmentPlanId: treatment_plan_id, from: today, status: LISTED_STATUSES });
       return Promise.all(rows.map((session) => sessionJson(ctx, session)));
     }),
   );

@@ -9,6 +9,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { preparingClient } from "./prepared.js";
 import * as schema from "./schema/index.js";
 
 export type Schema = typeof schema;
@@ -39,6 +40,8 @@ type Notify = (payload: string) => void;
 export class Database {
   /** SQL statements sent, apart from BEGIN/COMMIT/ROLLBACK (tests and the bench read deltas of it). */
   statements = 0;
+  /** When set (tests), the text of every statement counted in `statements` is appended to it. */
+  statementTexts?: string[];
 
   private constructor(
     readonly kind: "pglite" | "postgres",
@@ -51,11 +54,16 @@ export class Database {
   ) {}
 
   static async open(options: DatabaseOptions): Promise<Database> {
-    const logger = { logQuery: () => void (database.statements += 1) };
+    const logger = {
+      logQuery: (text: string) => {
+        database.statements += 1;
+        database.statementTexts?.push(text);
+      },
+    };
     let database: Database;
     if (options.url && /^postgres(ql)?:\/\//.test(options.url)) {
       const client = postgres(options.url, { max: options.poolMax ?? 10, onnotice: () => {} });
-      const db = drizzlePostgres(client, { schema, logger }) as unknown as Db;
+      const db = drizzlePostgres(preparingClient(client), { schema, logger }) as unknown as Db;
       database = new Database(
         "postgres",
         db,

@@ -47,9 +47,14 @@ const PAGE = `query($first: Int) { sessions(first: $first) { totalCount edges { 
   treatmentDetails { quantity item { name } unit { name } } } } } }`;
 
 async function statementsFor(first: number) {
-  const before = t.database.statements;
+  return (await statementTextsFor(first)).length;
+}
+
+async function statementTextsFor(first: number): Promise<string[]> {
+  const texts: string[] = [];
+  t.database.statementTexts = texts;
   const result = dataOf(await t.gql(PAGE, { first }, admin));
-  const used = t.database.statements - before;
+  t.database.statementTexts = undefined;
   const edges = result.sessions.edges as { node: Record<string, any> }[];
   expect(edges).toHaveLength(first);
   expect(result.sessions.totalCount).toBe(60);
@@ -60,7 +65,7 @@ async function statementsFor(first: number) {
     expect(node.treatmentDetails[0].unit.name).toBe("box");
   }
   expect(edges.some(({ node }) => node.treatmentPlan?.title)).toBe(true);
-  return used;
+  return texts;
 }
 
 describe(`statements per page (${engine})`, () => {
@@ -72,5 +77,12 @@ describe(`statements per page (${engine})`, () => {
     // auth (2) + the page with its totalCount (1) + users (1) + plans (1) + details with items and units (1)
     expect(fifty).toBe(five);
     expect(fifty).toBeLessThanOrEqual(6);
+  });
+
+  it("a page of 5 and a page of 50 send the same statement texts (batches pass ids as one array), so each is prepared once per connection", async () => {
+    const five = await statementTextsFor(5);
+    const fifty = await statementTextsFor(50);
+    expect(fifty).toEqual(five);
+    expect(fifty.filter((text) => /= any\(\$\d+::int\[\]\)/.test(text)).length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -7,6 +7,7 @@ import { rowsOf, type Tx } from "../../db/client.js";
 import { availabilityOverrides, availabilityRules, sessions, type AvailabilityOverrideRow, type AvailabilityRuleRow } from "../../db/schema/index.js";
 import { ACTIVE_STATUSES } from "../sessions/session.access.js";
 import type { DateOverride, WeeklyRule } from "./slot-math.js";
+import { anyId } from "../../db/any-id.js";
 
 export interface Schedule {
   rules: WeeklyRule[];
@@ -67,7 +68,7 @@ export async function busySessions(
     .where(
       and(
         or(
-          providerIds.length ? inArray(sessions.providerId, [...providerIds]) : undefined,
+          providerIds.length ? anyId(sessions.providerId, providerIds) : undefined,
           clientId !== undefined ? eq(sessions.clientId, clientId) : undefined,
         ),
         inArray(sessions.status, [...ACTIVE_STATUSES]),
@@ -153,9 +154,9 @@ export async function findOverride(tx: Tx, id: number): Promise<AvailabilityOver
 }
 
 export async function rulesByIds(tx: Tx, ids: readonly number[]): Promise<AvailabilityRuleRow[]> {
-  return tx.select().from(availabilityRules).where(inArray(availabilityRules.id, [...ids]));
+  return tx.select().from(availabilityRules).where(anyId(availabilityRules.id, ids));
 }
 
 export async function overridesByIds(tx: Tx, ids: readonly number[]): Promise<AvailabilityOverrideRow[]> {
-  return tx.select().from(availabilityOverrides).where(inArray(availabilityOverrides.id, [...ids]));
+  return tx.select().from(availabilityOverrides).where(anyId(availabilityOverrides.id, ids));
 }

@@ -1,8 +1,9 @@
 import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
-import { and, asc, eq, getTableColumns, gt, inArray, type SQL } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import { domainEvents, sessions, type DomainEventRow, type SessionRow } from "../../db/schema/index.js";
 import { EVENTS_CHANNEL, type DomainEventType } from "./outbox.js";
+import { anyId } from "../../db/any-id.js";
 
 /** A committed outbox row, as subscribers get it. */
 export interface DomainEvent extends Omit<DomainEventRow, "snapshot" | "type"> {
@@ -156,7 +157,7 @@ export class EventDispatcher {
         batch.map(async ([tenantId, ids]) => {
           try {
             const rows = await this.database.withTenant(tenantId, (tx) =>
-              tx.select().from(domainEvents).where(inArray(domainEvents.id, ids)).orderBy(asc(domainEvents.id)),
+              tx.select().from(domainEvents).where(anyId(domainEvents.id, ids)).orderBy(asc(domainEvents.id)),
             );
             const listeners = [...(this.listeners.get(tenantId) ?? [])];
             for (const event of rows.map(eventOf)) for (const listener of listeners) listener(event);

@@ -1,10 +1,10 @@
 import DataLoader from "dataloader";
-import { inArray } from "drizzle-orm";
 import { sessions, type SessionRow } from "../../db/schema/index.js";
 import { byKey, type LoaderFactory } from "../context.js";
+import { anyId } from "../../db/any-id.js";
 
 export const sessionById: LoaderFactory<number, SessionRow | undefined> = (ctx, { cache }) =>
   new DataLoader(
-    async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(sessions).where(inArray(sessions.id, [...ids]))), (s) => s.id),
+    async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(sessions).where(anyId(sessions.id, ids))), (s) => s.id),
     { cache },
   );

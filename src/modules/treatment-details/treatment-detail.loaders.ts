@@ -1,25 +1,26 @@
 import DataLoader from "dataloader";
-import { and, asc, eq, inArray, isNull, type SQL } from "drizzle-orm";
+import { and, asc, eq, isNull, type SQL } from "drizzle-orm";
 import { items, treatmentDetails, units, type ItemRow, type TreatmentDetailRow, type UnitRow } from "../../db/schema/index.js";
 import { byKey, groupByKey, type LoaderFactory, type RequestContext } from "../context.js";
+import { anyId } from "../../db/any-id.js";
 
 export const itemById: LoaderFactory<number, ItemRow | undefined> = (ctx, { cache }) =>
-  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(items).where(inArray(items.id, [...ids]))), (r) => r.id), { cache });
+  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(items).where(anyId(items.id, ids))), (r) => r.id), { cache });
 
 export const unitById: LoaderFactory<number, UnitRow | undefined> = (ctx, { cache }) =>
-  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(units).where(inArray(units.id, [...ids]))), (r) => r.id), { cache });
+  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(units).where(anyId(units.id, ids))), (r) => r.id), { cache });
 
 /** Non-deleted details by id: a soft-deleted detail does not exist for any read. */
 export const treatmentDetailById: LoaderFactory<number, TreatmentDetailRow | undefined> = (ctx, { cache }) =>
   new DataLoader(
     async (ids) =>
-      byKey(ids, await ctx.db.run((tx) => tx.select().from(treatmentDetails).where(and(inArray(treatmentDetails.id, [...ids]), isNull(treatmentDetails.deletedAt)))), (r) => r.id),
+      byKey(ids, await ctx.db.run((tx) => tx.select().from(treatmentDetails).where(and(anyId(treatmentDetails.id, ids), isNull(treatmentDetails.deletedAt)))), (r) => r.id),
     { cache },
   );
 
 /** The non-deleted details of many sessions, with their items and units, in one statement. */
 export const treatmentDetailsBySession: LoaderFactory<number, TreatmentDetailRow[]> = (ctx, { cache }) =>
-  new DataLoader(async (ids) => groupByKey(ids, await selectDetails(ctx, inArray(treatmentDetails.sessionId, [...ids])), (r) => r.sessionId!), { cache });
+  new DataLoader(async (ids) => groupByKey(ids, await selectDetails(ctx, anyId(treatmentDetails.sessionId, ids)), (r) => r.sessionId!), { cache });
 
 /**
  * Non-deleted details matching `where`, in creation order, in ONE statement that also joins their

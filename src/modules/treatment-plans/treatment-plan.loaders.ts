@@ -2,10 +2,11 @@ import DataLoader from "dataloader";
 import { and, eq, inArray, ne, or, sql, type SQL } from "drizzle-orm";
 import { sessions, treatmentPlans, users, type TreatmentPlanRow, type UserRow } from "../../db/schema/index.js";
 import { byKey, type LoaderFactory } from "../context.js";
+import { anyId } from "../../db/any-id.js";
 
 export const treatmentPlanById: LoaderFactory<number, TreatmentPlanRow | undefined> = (ctx, { cache }) =>
   new DataLoader(
-    async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(treatmentPlans).where(inArray(treatmentPlans.id, [...ids]))), (p) => p.id),
+    async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(treatmentPlans).where(anyId(treatmentPlans.id, ids))), (p) => p.id),
     { cache },
   );
 
@@ -55,7 +56,7 @@ export const clientMatchByKey: LoaderFactory<MatchKey, ClientMatch | null> = (ct
       const names = [...new Set(keys.map(nameOf).filter((n): n is string => n !== undefined))];
       const any: SQL[] = [];
       if (refs.length) any.push(inArray(users.username, refs), inArray(users.staffId, refs));
-      if (ids.length) any.push(inArray(users.id, ids));
+      if (ids.length) any.push(anyId(users.id, ids));
       for (const name of names) any.push(sql`strpos(lower(${users.name}), lower(${name})) > 0`);
       const candidates = any.length
         ? await ctx.db.run((tx) => tx.select().from(users).where(and(eq(users.role, "CLIENT"), ne(users.status, "deleted"), or(...any))))
@@ -84,7 +85,7 @@ export const progressByPlan: LoaderFactory<number, PlanProgress> = (ctx, { cache
             total: sql<number>`count(*)`.mapWith(Number),
           })
           .from(sessions)
-          .where(inArray(sessions.treatmentPlanId, [...planIds]))
+          .where(anyId(sessions.treatmentPlanId, planIds))
           .groupBy(sessions.treatmentPlanId),
       );
       return byKey(planIds, rows, (r) => r.planId!).map((r) => r ?? { completed: 0, scheduled: 0, total: 0 });

@@ -1,0 +1,32 @@
+import type postgres from "postgres";
+
+/**
+ * The postgres.js client drizzle talks to, with every statement that has parameters sent as a
+ * named prepared statement. Drizzle sends its queries unnamed (prepare: false): PostgreSQL
+ * then parses and plans each one again and postgres.js spends a round trip describing it
+ * first. Prepared, a statement text is parsed, described and planned once per connection.
+ * Texts must therefore not grow with the data: batches pass ids as one array (anyOf in
+ * src/db/sql.ts), not as `in ($1, $2, …)`. Statements without parameters stay unnamed, so a
+ * one-off text (migrations, DDL) is never kept.
+ */
+export function preparingClient(sql: postgres.Sql): postgres.Sql {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property === "unsafe") {
+        return (query: string, parameters?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
+          target.unsafe(query, parameters, parameters?.length ? { ...options, prepare: true } : options);
+      }
+      if (property === "begin") {
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (tx: postgres.TransactionSql) => unknown;
+          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: postgres.TransactionSql) => fn(preparingClient(tx as never) as never));
+        };
+      }
+      if (property === "savepoint") {
+        const savepoint = Reflect.get(target, property, receiver) as (fn: (tx: postgres.TransactionSql) => unknown) => unknown;
+        return (fn: (tx: postgres.TransactionSql) => unknown) => savepoint((tx) => fn(preparingClient(tx as never) as never));
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}

@@ -20,6 +20,7 @@ import { Database } from "./db/client.js";
 import { DomainError } from "./errors.js";
 import type { RequestScope } from "./db/scope.js";
 import { getSchema } from "./graphql/build-schema.js";
+import { jitGateway } from "./graphql/jit-gateway.js";
 import { authError, autoCommitRunner, httpContext, subscriptionContext } from "./graphql/context.js";
 import { formatError } from "./graphql/errors.js";
 import { migrationsApplied } from "./db/migrate.js";
@@ -96,7 +97,7 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const schema = await getSchema();
   const apollo = new ApolloServer<ScopedContext>({
-    schema,
+    ...(config.graphqlJit ? { gateway: jitGateway(schema) } : { schema }),
     introspection: config.introspection,
     csrfPrevention: true,
     // main.ts drains on SIGTERM; Apollo's own handler would stop it early and re-kill the process.

@@ -19,6 +19,8 @@ export interface Config {
   readonly twilio?: { readonly accountSid: string; readonly apiKeySid: string; readonly apiKeySecret: string };
   readonly publicBaseUrl: string;
   readonly introspection: boolean;
+  /** Queries run through graphql-jit (src/graphql/jit-gateway.ts); false: graphql-js for everything. */
+  readonly graphqlJit: boolean;
   readonly logLevel: string;
   /** Browser origins allowed by CORS (empty: no CORS headers at all). */
   readonly corsOrigins: readonly string[];
@@ -66,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     twilio: twilio && Object.freeze(twilio),
     publicBaseUrl: (env.PUBLIC_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, ""),
     introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !production,
+    graphqlJit: env.GRAPHQL_JIT !== "false",
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
     corsOrigins: Object.freeze((env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean)),
     statementTimeoutMs: integer(env.STATEMENT_TIMEOUT_MS, 5_000, "STATEMENT_TIMEOUT_MS"),

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import { getNamedType, Kind, type FragmentDefinitionNode, type GraphQLFormattedError, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import { getNamedType, Kind, type FragmentDefinitionNode, type GraphQLFormattedError, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
 import { outcomeOf, type AuditEntry } from "../modules/audit/audit.service.js";
 
 /**
@@ -47,7 +47,7 @@ export function auditPlugin<C extends AuditedContext>(): ApolloServerPlugin<C> {
       return {
         async executionDidStart({ operation }) {
           // Most requests are queries without a session's notes: no per-field hook at all for them.
-          if (operation.operation === "query" && !operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || SINGLE_SESSION_FIELDS.has(s.name.value))) return;
+          if (!auditsFields(operation)) return;
           return {
             willResolveField({ info, args }) {
               if (info.path.prev) return;
@@ -64,6 +64,11 @@ export function auditPlugin<C extends AuditedContext>(): ApolloServerPlugin<C> {
       };
     },
   };
+}
+
+/** Whether the audit watches this operation's root fields: mutations, and queries that may read a single session's notes. */
+export function auditsFields(operation: OperationDefinitionNode): boolean {
+  return operation.operation !== "query" || operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || SINGLE_SESSION_FIELDS.has(s.name.value));
 }
 
 /** One entry per written record (a list result: one per item), or one for the attempt. */

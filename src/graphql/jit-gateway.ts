@@ -1,0 +1,62 @@
+import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
+import { execute, GraphQLError, printSchema, type ExecutionResult, type GraphQLSchema } from "graphql";
+import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
+import { auditsFields } from "./audit-plugin.js";
+
+/** Compiled documents kept; a client sending ever new documents only evicts the oldest. */
+const MAX_COMPILED = 500;
+
+/**
+ * Apollo's gateway hook used for one thing: running queries through graphql-jit, which compiles
+ * a document (and operation) once into a function instead of walking it field by field on every
+ * request. Everything around execution (parsing, validation and its limits, plugins, errors)
+ * stays Apollo's. graphql-js still runs:
+ *  - mutations, and queries the audit watches field by field (Apollo's willResolveField hook
+ *    wraps the schema's resolvers, which a document compiled earlier would not see);
+ *  - any request whose variables graphql-jit refuses, so the client gets graphql-js's own
+ *    message (errors/fieldErrors name the variable's path in it).
+ */
+export function jitGateway(schema: GraphQLSchema): GatewayInterface {
+  const compiled = new Map<string, CompiledQuery>();
+
+  const compile = (key: string, run: () => CompiledQuery | ExecutionResult): CompiledQuery | undefined => {
+    let query = compiled.get(key);
+    if (!query) {
+      const result = run();
+      if (!isCompiledQuery(result)) return undefined;
+      query = result;
+      if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+      compiled.set(key, query);
+    }
+    return query;
+  };
+
+  const executor: GatewayExecutor = async ({ document, operation, operationName, queryHash, request, context }) => {
+    const graphqlJs = () => execute({ schema, document, operationName, variableValues: request.variables, contextValue: context }) as ReturnType<GatewayExecutor>;
+    if (auditsFields(operation)) return graphqlJs();
+    const query = compile(`${queryHash}:${operationName ?? ""}`, () => compileQuery(schema, document, operationName ?? undefined) as CompiledQuery | ExecutionResult);
+    if (!query) return graphqlJs();
+    const result = await query.query(undefined, context, request.variables ?? {});
+    // An error without a path is the request's own (its variables): graphql-js words it.
+    if (result.errors?.some((e) => !e.path)) return graphqlJs();
+    return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
+  };
+
+  return {
+    async load() {
+      return { executor };
+    },
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
+      return () => {};
+    },
+    async stop() {},
+  };
+}
+
+/** graphql-jit's errors only look like graphql's (no extensions object, no nodes): Apollo and formatError get real ones. */
+function asGraphQLError(error: GraphQLError): GraphQLError {
+  const standard = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions });
+  (standard as { locations?: GraphQLError["locations"] }).locations = error.locations;
+  return standard;
+}

@@ -1,6 +1,8 @@
-import { and, asc, desc, eq, getTableColumns, gte, ilike, inArray, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, gte, ilike, inArray, lte, or, sql, type SQL } from "drizzle-orm";
 import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
 import { sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
+import { rowsOf } from "../../db/client.js";
+import { decodeRow } from "../../db/rows.js";
 import { badFields, badInput } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { ACTIVE_STATUSES } from "./session.access.js";
@@ -115,34 +117,27 @@ interface PageRequest {
 async function selectPage(ctx: RequestContext, filter: SessionFilter, order: SessionOrder, page: PageRequest) {
   const where = sessionWhere(ctx, filter);
   const { expr, type } = ORDER_KEYS[order.field];
-  const dir = order.direction === "ASC" ? asc : desc;
   const keyset = page.after
     ? order.direction === "ASC"
       ? sql`(${expr}, ${sessions.id}) > (${page.after.key}::${sql.raw(type)}, ${page.after.id})`
       : sql`(${expr}, ${sessions.id}) < (${page.after.key}::${sql.raw(type)}, ${page.after.id})`
     : undefined;
+  const direction = sql.raw(order.direction);
   return ctx.db.run(async (tx) => {
-    const counted = tx.$with("counted").as(tx.select({ total: sql<number>`count(*)::int`.as("total") }).from(sessions).where(where));
-    const columns = getTableColumns(sessions);
-    const rows = tx
-      .select({ ...columns, sortValue: sql`${expr}`.as("sort_value"), sortKey: sql<string>`(${expr})::text`.as("sort_key") })
-      .from(sessions)
-      .where(and(where, keyset))
-      .orderBy(dir(expr), dir(sessions.id))
-      .limit(page.limit)
-      .offset(page.offset ?? 0)
-      .as("page");
-    // The page's columns under the subquery's name (drizzle decodes them like the table's).
-    const session = Object.fromEntries(Object.keys(columns).map((k) => [k, rows[k as keyof typeof columns]])) as unknown as typeof columns;
-    const result = await tx
-      .with(counted)
-      .select({ total: counted.total, key: rows.sortKey, session })
-      .from(counted)
-      .leftJoin(rows, sql`true`)
-      .orderBy(dir(rows.sortValue), dir(rows.id));
+    const result = rowsOf<Record<string, unknown> & { total: number; sort_key: string | null }>(
+      await tx.execute(sql`
+        with counted as (select count(*)::int as total from ${sessions}${where ? sql` where ${where}` : sql``})
+        select counted.total, page.* from counted left join (
+          select ${sessions}.*, ${expr} as sort_value, (${expr})::text as sort_key from ${sessions}
+          where ${and(where, keyset) ?? sql`true`}
+          order by ${expr} ${direction}, ${sessions.id} ${direction}
+          limit ${page.limit} offset ${page.offset ?? 0}
+        ) page on true
+        order by page.sort_value ${direction}, page.id ${direction}`),
+    );
     const total = Number(result[0]?.total ?? 0);
-    const found = result.filter((r): r is typeof r & { session: SessionRow; key: string } => r.session !== null);
-    return { total, rows: found.map((r) => ({ session: r.session, key: r.key })) };
+    const found = result.filter((r) => r.id !== null);
+    return { total, rows: found.map((r) => ({ session: decodeRow(sessions, r), key: r.sort_key! })) };
   });
 }
 

@@ -3,12 +3,13 @@ import { and, asc, eq, isNull, type SQL } from "drizzle-orm";
 import { items, treatmentDetails, units, type ItemRow, type TreatmentDetailRow, type UnitRow } from "../../db/schema/index.js";
 import { byKey, groupByKey, type LoaderFactory, type RequestContext } from "../context.js";
 import { anyId } from "../../db/any-id.js";
+import { selectRows } from "../../db/rows.js";
 
 export const itemById: LoaderFactory<number, ItemRow | undefined> = (ctx, { cache }) =>
-  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(items).where(anyId(items.id, ids))), (r) => r.id), { cache });
+  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => selectRows(tx, items, anyId(items.id, ids))), (r) => r.id), { cache });
 
 export const unitById: LoaderFactory<number, UnitRow | undefined> = (ctx, { cache }) =>
-  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(units).where(anyId(units.id, ids))), (r) => r.id), { cache });
+  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => selectRows(tx, units, anyId(units.id, ids))), (r) => r.id), { cache });
 
 /** Non-deleted details by id: a soft-deleted detail does not exist for any read. */
 export const treatmentDetailById: LoaderFactory<number, TreatmentDetailRow | undefined> = (ctx, { cache }) =>

@@ -3,10 +3,11 @@ import { and, eq, inArray, ne, or, sql, type SQL } from "drizzle-orm";
 import { sessions, treatmentPlans, users, type TreatmentPlanRow, type UserRow } from "../../db/schema/index.js";
 import { byKey, type LoaderFactory } from "../context.js";
 import { anyId } from "../../db/any-id.js";
+import { selectRows } from "../../db/rows.js";
 
 export const treatmentPlanById: LoaderFactory<number, TreatmentPlanRow | undefined> = (ctx, { cache }) =>
   new DataLoader(
-    async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(treatmentPlans).where(anyId(treatmentPlans.id, ids))), (p) => p.id),
+    async (ids) => byKey(ids, await ctx.db.run((tx) => selectRows(tx, treatmentPlans, anyId(treatmentPlans.id, ids))), (p) => p.id),
     { cache },
   );
 

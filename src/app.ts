@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
@@ -55,7 +54,7 @@ export interface App {
 
 const BODY_LIMIT = 1024 * 1024;
 
-type ScopedContext = RequestContext & AuditedContext & { db: RequestScope; checkWriteLimit?: () => Promise<WriteLimit> };
+type ScopedContext = RequestContext & AuditedContext & { db: RequestScope; log?: FastifyBaseLogger; checkWriteLimit?: () => Promise<WriteLimit> };
 
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, database } = options;
@@ -89,10 +88,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   const checkWriteLimit = await installWriteLimit(server, config.writesPerMinute);
   const deps: AppDeps = { config, database, events, now: options.now ?? (() => new Date()), video: options.video ?? createVideoProvider(config) };
   const auth = new AuthService(new TokenVerifier(config.jwt), new TenantDirectory(database));
-  // The request's own logger (with its request id) for what is logged deep inside Apollo.
-  const requestLog = new AsyncLocalStorage<FastifyBaseLogger>();
-  server.addHook("preHandler", (request, _reply, done) => requestLog.run(request.log, done));
-  const formatGraphQLError = formatError(production, (err, correlationId) => (requestLog.getStore() ?? server.log).error({ err, correlationId }, "unexpected GraphQL error"));
+  // An unexpected error is logged with its request's logger (request id): requestLogPlugin
+  // files each error under it before Apollo formats the errors.
+  const requestLoggers = new WeakMap<object, FastifyBaseLogger>();
+  const formatGraphQLError = formatError(production, (err, correlationId, error) =>
+    (requestLoggers.get(error as object) ?? server.log).error({ err, correlationId }, "unexpected GraphQL error"),
+  );
   const limits = graphqlLimits({ hideSuggestions: !config.introspection });
 
   const schema = await getSchema();
@@ -116,6 +117,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       metricsPlugin(metrics),
       auditPlugin(),
       commitPlugin(),
+      requestLogPlugin(requestLoggers),
     ],
   });
   await apollo.start();
@@ -162,7 +164,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         const tenantCode = request.headers["x-tenant-code"];
         const ctx = await httpContext(deps, auth, { authorization: request.headers.authorization, tenantCode: typeof tenantCode === "string" ? tenantCode : undefined }, request.id);
         (request as { scope?: RequestScope }).scope = ctx.db;
-        return { ...ctx, checkWriteLimit: () => checkWriteLimit(request) };
+        return { ...ctx, log: request.log, checkWriteLimit: () => checkWriteLimit(request) };
       } catch (err) {
         throw authError(err);
       }
@@ -221,6 +223,19 @@ function graphqlTransportError(error: FastifyError, request: FastifyRequest, rep
   const correlationId = randomUUID();
   request.log.error({ err: error, correlationId }, "unexpected GraphQL transport error");
   return reply.code(500).send({ errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR", correlationId } }] });
+}
+
+/** Files each error of a request under the request's logger, for formatError to log it with (no AsyncLocalStorage: its promise hooks cost every request). */
+function requestLogPlugin(loggers: WeakMap<object, FastifyBaseLogger>): ApolloServerPlugin<ScopedContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      return {
+        async didEncounterErrors({ errors }) {
+          if (contextValue.log) for (const error of errors) loggers.set(error, contextValue.log);
+        },
+      };
+    },
+  };
 }
 
 /** Mutations count against the caller's write limit (429, extensions.code RATE_LIMITED). */

@@ -7,7 +7,7 @@ import { DomainError } from "../errors.js";
  * Every error leaves with extensions.code. Bad variables name their field in fieldErrors;
  * unexpected errors are masked in production and carry a correlation id (also logged).
  */
-export function formatError(production: boolean, log: (err: unknown, correlationId: string) => void) {
+export function formatError(production: boolean, log: (err: unknown, correlationId: string, error: unknown) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     let original = unwrapResolverError(error);
     if (isStatementTimeout(original)) original = new DomainError("UNAVAILABLE", "The database took too long to answer; try again");
@@ -27,7 +27,7 @@ export function formatError(production: boolean, log: (err: unknown, correlation
     }
     if (code && code !== "INTERNAL_SERVER_ERROR") return production ? { ...formatted, extensions: { code } } : formatted;
     const correlationId = crypto.randomUUID();
-    log(original, correlationId);
+    log(original, correlationId, error);
     if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: "INTERNAL_SERVER_ERROR", correlationId } };
     return { message: "Internal server error", path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR", correlationId } };
   };

@@ -18,7 +18,7 @@ afterAll(() => database.close());
 
 describe(`decodeRow (${engine})`, () => {
   it("decodes every table's rows exactly as drizzle's select does (dates, timestamps, enums, nulls, JSON)", async () => {
-    const tables = Object.values(schema).filter((value): value is PgTable => is(value, PgTable));
+    const tables = (Object.values(schema) as unknown[]).filter((value): value is PgTable => is(value, PgTable));
     const compared: Record<string, number> = {};
     await database.withTenant(tenantId, async (tx) => {
       for (const table of tables) {

@@ -93,6 +93,7 @@ describe(`unexpected errors in production (${engine})`, () => {
     expect(result.text).not.toMatch(LEAKS);
     const [entry] = loggedWith(production, result.body.errors![0].extensions.correlationId);
     expect(entry.level).toBe(50);
+    expect(entry.reqId).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
     expect(JSON.stringify(entry.err)).toMatch(/permission denied for table sessions/);
     expect(await storedTitle()).toBe("Original title");
   });

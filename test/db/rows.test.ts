@@ -1,8 +1,8 @@
-import { getTableName, is } from "drizzle-orm";
+import { getTableName, is, sql } from "drizzle-orm";
 import { PgTable } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../../src/db/client.js";
-import { selectRows } from "../../src/db/rows.js";
+import { rowsOf, type Database } from "../../src/db/client.js";
+import { columnsAs, decodeRow, selectRows } from "../../src/db/rows.js";
 import * as schema from "../../src/db/schema/index.js";
 import { seedDemo } from "../../src/seed.js";
 import { engine, openTestDatabase } from "../helpers/db.js";
@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => database.close());
 
 describe(`decodeRow (${engine})`, () => {
-  it("decodes every table's rows exactly as drizzle's select does (dates, timestamps, enums, nulls, JSON)", async () => {
+  it("decodes every table's rows, alone or prefixed as a joined table, exactly as drizzle's select does (dates, timestamps, enums, nulls, JSON)", async () => {
     const tables = (Object.values(schema) as unknown[]).filter((value): value is PgTable => is(value, PgTable));
     const compared: Record<string, number> = {};
     await database.withTenant(tenantId, async (tx) => {
@@ -25,6 +25,9 @@ describe(`decodeRow (${engine})`, () => {
         const viaDrizzle = await tx.select().from(table);
         const decoded = await selectRows(tx, table, undefined);
         expect(decoded, getTableName(table)).toEqual(viaDrizzle);
+        // The same columns under a prefix, as a joined table's (columnsAs).
+        const prefixed = rowsOf<Record<string, unknown>>(await tx.execute(sql`select ${columnsAs(table, "joined.")} from ${table}`));
+        expect(prefixed.map((raw) => decodeRow(table, raw, "joined.")), `${getTableName(table)} prefixed`).toEqual(viaDrizzle);
         compared[getTableName(table)] = decoded.length;
       }
     });

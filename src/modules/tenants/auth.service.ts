@@ -5,6 +5,7 @@ import { unauthenticated } from "../../errors.js";
 import type { Runner } from "../context.js";
 import type { TokenVerifier } from "./jwt.js";
 import type { TenantDirectory } from "./tenant.service.js";
+import { selectRows } from "../../db/rows.js";
 
 export interface Authenticated {
   tenant: TenantRow;
@@ -39,13 +40,13 @@ export class AuthService {
   async viewer(db: Runner, subject: string): Promise<UserRow> {
     const numeric = /^\d{1,9}$/.test(subject) ? Number(subject) : -1;
     const [user] = await db.run((tx) =>
-      tx
-        .select()
-        .from(users)
-        .where(and(or(eq(users.externalSubject, subject), eq(users.id, numeric)), isNull(users.deletedAt)))
+      selectRows(
+        tx,
+        users,
+        and(or(eq(users.externalSubject, subject), eq(users.id, numeric)), isNull(users.deletedAt)),
         // An identity-provider subject wins over a numeric id that happens to be equal.
-        .orderBy(sql`(${users.externalSubject} = ${subject}) desc nulls last`)
-        .limit(1),
+        sql`order by (${users.externalSubject} = ${subject}) desc nulls last limit 1`,
+      ),
     );
     if (!user) throw unauthenticated("Unknown user for this token");
     if (user.status !== "active") throw unauthenticated("User is not active");

@@ -1,9 +1,10 @@
 import DataLoader from "dataloader";
-import { and, asc, eq, isNull, type SQL } from "drizzle-orm";
+import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { items, treatmentDetails, units, type ItemRow, type TreatmentDetailRow, type UnitRow } from "../../db/schema/index.js";
 import { byKey, groupByKey, type LoaderFactory, type RequestContext } from "../context.js";
 import { anyId } from "../../db/any-id.js";
-import { selectRows } from "../../db/rows.js";
+import { rowsOf } from "../../db/client.js";
+import { columnsAs, decodeRow, selectRows } from "../../db/rows.js";
 
 export const itemById: LoaderFactory<number, ItemRow | undefined> = (ctx, { cache }) =>
   new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => selectRows(tx, items, anyId(items.id, ids))), (r) => r.id), { cache });
@@ -28,20 +29,28 @@ export const treatmentDetailsBySession: LoaderFactory<number, TreatmentDetailRow
  * item and unit: those prime itemById/unitById, so TreatmentDetail.item/.unit cost nothing more.
  */
 export async function selectDetails(ctx: RequestContext, where: SQL | undefined): Promise<TreatmentDetailRow[]> {
-  const rows = await ctx.db.run((tx) =>
-    tx
-      .select({ detail: treatmentDetails, item: items, unit: units })
-      .from(treatmentDetails)
-      .leftJoin(items, eq(items.id, treatmentDetails.itemId))
-      .leftJoin(units, eq(units.id, treatmentDetails.unitId))
-      .where(and(isNull(treatmentDetails.deletedAt), where))
-      .orderBy(asc(treatmentDetails.id)),
+  const rows = await ctx.db.run(async (tx) =>
+    rowsOf<Record<string, unknown>>(
+      await tx.execute(sql`
+        select ${treatmentDetails}.*, ${columnsAs(items, "item.")}, ${columnsAs(units, "unit.")} from ${treatmentDetails}
+        left join ${items} on ${eq(items.id, treatmentDetails.itemId)}
+        left join ${units} on ${eq(units.id, treatmentDetails.unitId)}
+        where ${and(isNull(treatmentDetails.deletedAt), where)}
+        order by ${treatmentDetails.id}`),
+    ),
   );
   const itemLoader = ctx.loaders.get(itemById);
   const unitLoader = ctx.loaders.get(unitById);
-  for (const { item, unit } of rows) {
-    if (item) itemLoader.prime(item.id, item);
-    if (unit) unitLoader.prime(unit.id, unit);
-  }
-  return rows.map((r) => r.detail);
+  return rows.map((raw) => {
+    // A left join without a match: every column of the item (unit) is null.
+    if (raw["item.id"] !== null) {
+      const item = decodeRow(items, raw, "item.");
+      itemLoader.prime(item.id, item);
+    }
+    if (raw["unit.id"] !== null) {
+      const unit = decodeRow(units, raw, "unit.");
+      unitLoader.prime(unit.id, unit);
+    }
+    return decodeRow(treatmentDetails, raw);
+  });
 }

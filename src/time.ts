@@ -47,7 +47,71 @@ export function parseInstant(value: string): Date | undefined {
   return dt.isValid && isSupportedYear(dt.year) ? dt.toJSDate() : undefined;
 }
 
+// Zone offsets. Luxon asks Intl for every offset (microseconds each, the REST shims' main cost
+// when they print a page of local times), so they are looked up once per zone and day and kept.
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+const CACHE_LIMIT = 20_000;
+
+/** A memo that is simply dropped when it grows large (same inputs, same outputs). */
+export function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/** A stretch of time during which a zone's UTC offset is constant. */
+export interface OffsetSegment {
+  start: number;
+  end: number;
+  offsetMs: number;
+}
+
+/**
+ * [start, end) (at most a day) split where the zone's UTC offset changes. A change is found by
+ * comparing the offsets at both ends: a zone never changes and changes back within a day.
+ */
+export function offsetSegments(start: number, end: number, zone: string): OffsetSegment[] {
+  const tz = IANAZone.create(zone);
+  const segments: OffsetSegment[] = [];
+  for (let s = start; s < end; ) {
+    const offset = tz.offset(s);
+    let e = end;
+    if (tz.offset(end - 1) !== offset) {
+      // Binary search for the first millisecond with another offset (the DST change).
+      let lo = s;
+      let hi = end - 1;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (tz.offset(mid) === offset) lo = mid;
+        else hi = mid;
+      }
+      e = hi;
+    }
+    segments.push({ start: s, end: e, offsetMs: offset * MINUTE });
+    s = e;
+  }
+  return segments;
+}
+
+const utcDayOffsets = new Map<string, OffsetSegment[]>();
+
+/** A valid zone's UTC offset at an instant, in milliseconds (looked up once per zone and UTC day). */
+export function utcOffsetMs(instant: number, zone: string): number {
+  const dayStart = Math.floor(instant / DAY) * DAY;
+  const key = `${zone}|${dayStart}`;
+  const segments = utcDayOffsets.get(key) ?? remember(utcDayOffsets, key, offsetSegments(dayStart, dayStart + DAY, zone));
+  return segments.find((segment) => instant < segment.end)!.offsetMs;
+}
+
+/** The local wall date (YYYY-MM-DD) and time (HH:MM:SS) of an instant in a valid zone. */
+export function localDateTime(instant: Date | number, zone: string): { date: string; time: string } {
+  const iso = new Date(+instant + utcOffsetMs(+instant, zone)).toISOString();
+  return { date: iso.slice(0, 10), time: iso.slice(11, 19) };
+}
+
 /** The local calendar date of an instant in a zone. */
 export function localDate(instant: Date, zone: string): string {
-  return DateTime.fromJSDate(instant, { zone }).toISODate()!;
+  return localDateTime(instant, zone).date;
 }

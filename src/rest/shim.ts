@@ -184,12 +184,6 @@ export function localToInstant(date: string, time: string, zone: string): Date |
   return dt.toJSDate();
 }
 
-/** An instant as the local date and time of a zone: { date: "2026-03-09", time: "09:00:00" }. */
-export function instantToLocal(instant: Date, zone: string): { date: string; time: string } {
-  const dt = DateTime.fromJSDate(instant, { zone });
-  return { date: dt.toFormat("yyyy-MM-dd"), time: dt.toFormat("HH:mm:ss") };
-}
-
 /** Plain integer ids in paths: "12" -> 12; anything else -> undefined (the API answers 400 or 404 as it documents). */
 export function integerId(value: string): number | undefined {
   return /^\d{1,15}$/.test(value) ? Number(value) : undefined;

@@ -21,7 +21,7 @@
  * Intervals are half-open [start, end) in epoch milliseconds: back-to-back never overlaps.
  */
 import { DateTime, IANAZone } from "luxon";
-import { isCalendarDate } from "../../time.js";
+import { isCalendarDate, localDateTime, offsetSegments, remember, type OffsetSegment } from "../../time.js";
 
 /** [start, end) in epoch milliseconds. */
 export interface Interval {
@@ -102,17 +102,10 @@ function zoneOf(zone: string): IANAZone {
 // Every result below is memoized: building luxon DateTimes and asking Intl for offsets costs
 // microseconds each, and the same (zone, date, time) comes back for every provider and every
 // request. The caches are invisible to callers (same inputs, same outputs) and are simply
-// dropped when they grow large.
-const CACHE_LIMIT = 20_000;
+// dropped when they grow large (remember).
 const calendarCache = new Map<string, CalendarDay>();
 const instantCache = new Map<string, number>();
 const dayCache = new Map<string, LocalDay>();
-
-function remember<V>(cache: Map<string, V>, key: string, value: V): V {
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(key, value);
-  return value;
-}
 
 interface CalendarDay {
   year: number;
@@ -163,7 +156,7 @@ export function weekdayOf(date: string): number {
 /** The local calendar date (YYYY-MM-DD) of an instant in a zone. */
 export function localDateOf(instant: Date | number, zone: string): string {
   zoneOf(zone);
-  return DateTime.fromMillis(+instant, { zone }).toISODate()!;
+  return localDateTime(instant, zone).date;
 }
 
 /** The instant of a wall time on a local date (see the DST rules at the top of the file). */
@@ -188,11 +181,6 @@ function wallRange(date: string, start: WallTime, end: WallTime, zone: string): 
   return { start: wallTimeToInstant(date, start, zone), end: wallTimeToInstant(date, end, zone) };
 }
 
-/** A stretch of a local day during which the zone's UTC offset is constant. */
-interface OffsetSegment extends Interval {
-  offsetMs: number;
-}
-
 interface LocalDay extends Interval {
   date: string;
   segments: OffsetSegment[];
@@ -203,27 +191,10 @@ function localDay(date: string, zone: string): LocalDay {
   const key = `${zone}|${date}`;
   const hit = dayCache.get(key);
   if (hit) return hit;
-  const tz = zoneOf(zone);
+  zoneOf(zone);
   const start = wallTimeToInstant(date, "00:00", zone);
   const end = wallTimeToInstant(date, "24:00", zone);
-  const segments: OffsetSegment[] = [];
-  for (let s = start; s < end; ) {
-    const offset = tz.offset(s);
-    let e = end;
-    if (tz.offset(end - 1) !== offset) {
-      // Binary search for the first millisecond with another offset (the DST change).
-      let lo = s;
-      let hi = end - 1;
-      while (hi - lo > 1) {
-        const mid = Math.floor((lo + hi) / 2);
-        if (tz.offset(mid) === offset) lo = mid;
-        else hi = mid;
-      }
-      e = hi;
-    }
-    segments.push({ start: s, end: e, offsetMs: offset * MINUTE });
-    s = e;
-  }
+  const segments = offsetSegments(start, end, zone);
   return remember(dayCache, key, { date, start, end, segments });
 }
 

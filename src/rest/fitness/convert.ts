@@ -9,7 +9,8 @@ import { providerNotesFor } from "../../modules/sessions/session.access.js";
 import type { SessionOrderField } from "../../modules/sessions/session.query.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
 import { parseInstant } from "../../time.js";
-import { instantToLocal, localToInstant } from "../shim.js";
+import { localToInstant } from "../shim.js";
+import { localDateTime } from "../../time.js";
 
 export const STATUSES = ["scheduled", "completed", "cancelled", "no-show"] as const;
 export const TYPES = ["personal", "group", "online", "assessment", "consultation"] as const;
@@ -59,7 +60,7 @@ export function parseDateTime(value: string, zone: string): Date | undefined {
 
 /** An instant as the naive local date-time the document shows: "2025-12-10T14:00:00". */
 export function formatDateTime(instant: Date, zone: string): string {
-  const { date, time } = instantToLocal(instant, zone);
+  const { date, time } = localDateTime(instant, zone);
   return `${date}T${time}`;
 }
 

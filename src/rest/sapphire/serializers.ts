@@ -1,7 +1,8 @@
 import type { SessionRow, TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
 import { drfDateTime } from "../drf.js";
-import { instantToLocal, type ShimContext } from "../shim.js";
+import { type ShimContext } from "../shim.js";
+import { localDateTime } from "../../time.js";
 
 /** The legacy role name of sessiongraph's CLIENT users. */
 export const CLIENT_ROLE = "Clients/Parent";
@@ -69,7 +70,7 @@ export async function sessionJson(ctx: ShimContext, session: SessionRow) {
   const users = ctx.loaders.get(userById);
   const [staff, client] = await Promise.all([users.load(session.providerId), users.load(session.clientId)]);
   // Both exist: foreign keys of the tenant's own users.
-  const start = instantToLocal(session.startsAt, staff!.timeZone);
+  const start = localDateTime(session.startsAt, staff!.timeZone);
   return {
     id: session.id,
     client: session.clientId,
@@ -77,7 +78,7 @@ export async function sessionJson(ctx: ShimContext, session: SessionRow) {
     treatment_plan: session.treatmentPlanId,
     session_date: start.date,
     start_time: start.time,
-    end_time: instantToLocal(session.endsAt, staff!.timeZone).time,
+    end_time: localDateTime(session.endsAt, staff!.timeZone).time,
     session_notes: session.notes,
     duration: Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000),
     created_at: drfDateTime(session.createdAt),

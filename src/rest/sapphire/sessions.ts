@@ -7,8 +7,9 @@ import { userById } from "../../modules/tenants/user.loaders.js";
 import { getUserWithRole } from "../../modules/tenants/user.service.js";
 import { getTreatmentPlan } from "../../modules/treatment-plans/treatment-plan.service.js";
 import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, ID_PARAMS, TIME_SCHEMA } from "../drf.js";
-import { instantToLocal, localToInstant, scoped, type ShimOptions } from "../shim.js";
+import { localToInstant, scoped, type ShimOptions } from "../shim.js";
 import { SESSION_SCHEMA, sessionJson } from "./serializers.js";
+import { localDateTime } from "../../time.js";
 
 const tags = ["sapphire scheduler"];
 const MAX_ID = 2147483647;
@@ -154,10 +155,10 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
     if (body.session_date !== undefined || body.start_time !== undefined || body.end_time !== undefined) {
       // The date and the times are separate fields: the ones not given keep their value.
       const zone = (await ctx.loaders.get(userById).load(session.providerId))!.timeZone;
-      const start = instantToLocal(session.startsAt, zone);
+      const start = localDateTime(session.startsAt, zone);
       const date = body.session_date ?? start.date;
       startsAt = localInstant(errors, "start_time", date, body.start_time ?? start.time, zone);
-      endsAt = localInstant(errors, "end_time", date, body.end_time ?? instantToLocal(session.endsAt, zone).time, zone);
+      endsAt = localInstant(errors, "end_time", date, body.end_time ?? localDateTime(session.endsAt, zone).time, zone);
     }
     throwIfAny(errors);
     const updated = await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId: body.treatment_plan });

@@ -170,6 +170,16 @@ async function main(): Promise<void> {
         notes: `${gqlMeasured.statements} SQL statements/request${underLoad === undefined ? "" : ` (${underLoad.toFixed(2)} under load, from /metrics)`}; page of ${pageSize} of ${gqlPage.data.sessions.totalCount}`,
         details: { statements: gqlMeasured.statements, statementsUnderLoad: underLoad },
       });
+      // What any request costs before it reads anything: the ceiling scenario 1 is measured against.
+      const floorBody = graphqlBody("{ __typename }");
+      const floorExpect = await graphql<unknown>(base, providerToken, "{ __typename }");
+      const floor = await warmedHttpLoad(server, { url: `${base}/graphql`, method: "POST", headers: authHeaders(providerToken), body: floorBody, expectBody: floorExpect.text }, options.connections, options.durationSeconds, options.warmupSeconds);
+      rows.push({
+        id: "1a",
+        scenario: `GraphQL \`{ __typename }\` with the same token, ${options.connections} connections`,
+        ...numbers(floor),
+        notes: "no SQL: the fixed cost of a request (Fastify, Apollo, graphql-jit, the bearer token): the most this stack serves",
+      });
     }
 
     // 2. The same page through the fitness REST shim.

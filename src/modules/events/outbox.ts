@@ -55,6 +55,17 @@ function jsonb(value: unknown): string {
  * NOTIFY is only delivered on commit. The tenant's event lock (held to commit) makes a tenant's
  * events commit in id order, so a cursor (the last id seen) never skips a later-committing event.
  */
+/**
+ * Takes the tenant's event lock now rather than at the event (the same lock: taking it again
+ * costs nothing). Writes that can collide on an exclusion constraint then queue here, each
+ * meeting the previous one's committed row as a plain violation (23P01), instead of checking
+ * each other's uncommitted rows and deadlocking (40P01, a second each to detect, and a
+ * cascade of them under contention).
+ */
+export async function lockTenantEvents(tx: Tx, tenantId: number): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_LOCK}::int, ${tenantId}::int)`);
+}
+
 async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Promise<number> {
   const [row] = rowsOf<{ id: number | string }>(
     await tx.execute(sql`

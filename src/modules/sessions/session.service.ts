@@ -4,7 +4,7 @@ import { sessions, type Modality, type SessionRow, type SessionStatus, type Sess
 import { badFields, DomainError, forbidden, notFound } from "../../errors.js";
 import { assertBookableForClient } from "../availability/availability.service.js";
 import type { RequestContext } from "../context.js";
-import { recordSessionEvent, type SessionEventInput } from "../events/outbox.js";
+import { lockTenantEvents, recordSessionEvent, type SessionEventInput } from "../events/outbox.js";
 import { getUserWithRole, hasCareRelationship } from "../tenants/user.service.js";
 import { getTreatmentPlan, planClient, unmatchedClientMessage } from "../treatment-plans/treatment-plan.service.js";
 import { ACTIVE_STATUSES, canSeeSession, getVisibleSession } from "./session.access.js";
@@ -145,21 +145,17 @@ function conflictError(ctx: RequestContext, other: SessionRow | undefined): Doma
 }
 
 /**
- * Runs a write in a savepoint. The friendly conflict check inside `write` races with other
- * requests; the exclusion constraints decide, and their violation (23P01) becomes the same
- * CONFLICT. Two overlapping inserts can also deadlock on each other's index entries (40P01):
- * the loser retries, and then meets the winner's committed row as a 23P01.
+ * Runs a write in a savepoint, queued behind the tenant's other colliding writes (see
+ * lockTenantEvents). The friendly conflict check before it races with other requests; the
+ * exclusion constraints decide, and their violation (23P01) becomes the same CONFLICT.
  */
 async function guardedWrite<T>(ctx: RequestContext, slot: Slot | undefined, write: (tx: Tx) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ctx.db.atomic(write);
-    } catch (err) {
-      const code = pgErrorOf(err)?.code;
-      if (code === "40P01" && attempt < 5) continue;
-      if (code === "23P01" && slot) throw conflictError(ctx, await ctx.db.run((tx) => findConflict(tx, slot)));
-      throw err;
-    }
+  await ctx.db.run((tx) => lockTenantEvents(tx, ctx.tenant.id));
+  try {
+    return await ctx.db.atomic(write);
+  } catch (err) {
+    if (pgErrorOf(err)?.code === "23P01" && slot) throw conflictError(ctx, await ctx.db.run((tx) => findConflict(tx, slot)));
+    throw err;
   }
 }
 

@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { items, treatmentDetails, treatmentPlans, units } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
@@ -77,7 +78,7 @@ async function answer(app: TestApp, query: string, variables: Record<string, unk
 }
 
 describe(`graphql-jit answers what graphql-js answers (${engine})`, () => {
-  it("data, nulls, fragments, aliases, interfaces and errors (resolver, argument and variable errors), for every role, compiled and again from the cache", async () => {
+  it("data, nulls, fragments, aliases, interfaces, introspection and errors (resolver, argument and variable errors), for every role, compiled and again from the cache", async () => {
     const tokens = await Promise.all([p.admin, p.provider, p.client, p.otherClient].map((u) => jit.token(u, p.tenant)));
     const cases: [string, Record<string, unknown>][] = [
       [PAGE, {}],
@@ -91,6 +92,7 @@ describe(`graphql-jit answers what graphql-js answers (${engine})`, () => {
       [NODE, { id: "not-an-id" }],
       [MIXED, { from: "2030-01-07", providerId: String(p.provider.id) }],
       [MIXED, { from: "2030-02-30", providerId: String(p.provider.id) }],
+      [getIntrospectionQuery(), {}],
     ];
     let errors = 0;
     for (const token of tokens) {
@@ -103,6 +105,7 @@ describe(`graphql-jit answers what graphql-js answers (${engine})`, () => {
     }
     // The cases do reach data and errors alike.
     const page = await answer(jit, PAGE, {}, tokens[0]);
+    expect((await answer(jit, getIntrospectionQuery(), {}, tokens[0])).data?.__schema.types.length).toBeGreaterThan(50);
     expect(page.data?.sessions.nodes[0].treatmentDetails).toHaveLength(2);
     expect(errors).toBeGreaterThan(10);
   });

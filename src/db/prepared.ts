@@ -16,15 +16,13 @@ export function preparingClient(sql: postgres.Sql): postgres.Sql {
         return (query: string, parameters?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
           target.unsafe(query, parameters, parameters?.length ? { ...options, prepare: true } : options);
       }
-      if (property === "begin") {
+      // A transaction's or savepoint's own client (the callback, their last argument) prepares too.
+      if (property === "begin" || property === "savepoint") {
+        const open = Reflect.get(target, property, receiver) as (...args: unknown[]) => unknown;
         return (...args: unknown[]) => {
-          const fn = args.pop() as (tx: postgres.TransactionSql) => unknown;
-          return (target.begin as (...a: unknown[]) => unknown)(...args, (tx: postgres.TransactionSql) => fn(preparingClient(tx as never) as never));
+          const fn = args.pop() as (tx: postgres.Sql) => unknown;
+          return open(...args, (tx: postgres.Sql) => fn(preparingClient(tx)));
         };
-      }
-      if (property === "savepoint") {
-        const savepoint = Reflect.get(target, property, receiver) as (fn: (tx: postgres.TransactionSql) => unknown) => unknown;
-        return (fn: (tx: postgres.TransactionSql) => unknown) => savepoint((tx) => fn(preparingClient(tx as never) as never));
       }
       return Reflect.get(target, property, receiver);
     },

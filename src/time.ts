@@ -50,7 +50,7 @@ export function parseInstant(value: string): Date | undefined {
 // Zone offsets. Luxon asks Intl for every offset (microseconds each, the REST shims' main cost
 // when they print a page of local times), so they are looked up once per zone and day and kept.
 
-const MINUTE = 60_000;
+export const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 const CACHE_LIMIT = 20_000;
 

@@ -21,7 +21,7 @@
  * Intervals are half-open [start, end) in epoch milliseconds: back-to-back never overlaps.
  */
 import { DateTime, IANAZone } from "luxon";
-import { isCalendarDate, localDateTime, offsetSegments, remember, type OffsetSegment } from "../../time.js";
+import { isCalendarDate, localDateTime, MINUTE, offsetSegments, remember, type OffsetSegment } from "../../time.js";
 
 /** [start, end) in epoch milliseconds. */
 export interface Interval {
@@ -88,8 +88,6 @@ export interface SlotOptions {
 export const DEFAULT_DURATIONS: readonly number[] = [30, 60, 90, 120];
 /** The fitness API's hours for a provider with no schedule for a date. */
 export const DEFAULT_WORKING_HOURS: WallHours = { start: "08:00", end: "20:00" };
-
-const MINUTE = 60_000;
 
 // ---------------------------------------------------------------------------------------
 // Calendar and zone helpers (luxon does every zone conversion)

@@ -63,13 +63,18 @@ function jsonb(value: unknown): string {
  * cascade of them under contention).
  */
 export async function lockTenantEvents(tx: Tx, tenantId: number): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_LOCK}::int, ${tenantId}::int)`);
+  await tx.execute(sql`select ${tenantEventLock(tenantId)}`);
+}
+
+/** The lock itself, held until the transaction ends. */
+function tenantEventLock(tenantId: number) {
+  return sql`pg_advisory_xact_lock(${EVENT_LOCK}::int, ${tenantId}::int)`;
 }
 
 async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Promise<number> {
   const [row] = rowsOf<{ id: number | string }>(
     await tx.execute(sql`
-      with locked as (select pg_advisory_xact_lock(${EVENT_LOCK}::int, ${ctx.tenant.id}::int)),
+      with locked as (select ${tenantEventLock(ctx.tenant.id)}),
       event as (
         insert into domain_events (tenant_id, type, session_id, provider_id, client_id, payload, snapshot)
         select ${ctx.tenant.id}, ${event.type}, ${event.sessionId ?? null}::int, ${event.providerId}::int, ${event.clientId ?? null}::int,

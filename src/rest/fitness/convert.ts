@@ -8,9 +8,8 @@ import type { RequestContext } from "../../modules/context.js";
 import { providerNotesFor } from "../../modules/sessions/session.access.js";
 import type { SessionOrderField } from "../../modules/sessions/session.query.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
-import { parseInstant } from "../../time.js";
+import { localDateTime, parseInstant } from "../../time.js";
 import { localToInstant } from "../shim.js";
-import { localDateTime } from "../../time.js";
 
 export const STATUSES = ["scheduled", "completed", "cancelled", "no-show"] as const;
 export const TYPES = ["personal", "group", "online", "assessment", "consultation"] as const;

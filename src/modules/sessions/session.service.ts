@@ -12,7 +12,18 @@ import { bookedEvent, cancelledEvent, completedEvent, rescheduledEvent, updatedE
 import { sessionById } from "./session.loaders.js";
 import { assertEditable, assertReschedulable, assertTransition } from "./session.state.js";
 
-export interface BookSessionInput {
+/** What a session says about itself: set when booking, changed by an update. */
+interface SessionDetails {
+  title?: string | null;
+  description?: string | null;
+  type?: SessionType | null;
+  modality?: Modality | null;
+  location?: string | null;
+  notes?: string | null;
+  providerNotes?: string | null;
+}
+
+export interface BookSessionInput extends SessionDetails {
   /** Defaults to the caller when the caller is a PROVIDER. */
   providerId?: number | null;
   /** Or treatmentPlanId, whose client is matched; a CLIENT books for themself. */
@@ -22,13 +33,6 @@ export interface BookSessionInput {
   /** Or durationMinutes. */
   endsAt?: Date | null;
   durationMinutes?: number | null;
-  title?: string | null;
-  description?: string | null;
-  type?: SessionType | null;
-  modality?: Modality | null;
-  location?: string | null;
-  notes?: string | null;
-  providerNotes?: string | null;
   /** The fitness API's rule ("the client belongs to the trainer"): the client must be in care with the provider. */
   requireCareRelationship?: boolean | null;
 }
@@ -40,14 +44,7 @@ export interface NewTimes {
   durationMinutes?: number | null;
 }
 
-export interface UpdateSessionInput {
-  title?: string | null;
-  description?: string | null;
-  type?: SessionType | null;
-  modality?: Modality | null;
-  location?: string | null;
-  notes?: string | null;
-  providerNotes?: string | null;
+export interface UpdateSessionInput extends SessionDetails {
   clientFeedback?: string | null;
   exercisesPerformed?: string | null;
   startsAt?: Date | null;

@@ -13,6 +13,11 @@ export interface ErrorDetails {
 
 export class DomainError extends Error {
   override name = "DomainError";
+  /**
+   * The record exists but this caller may not see it: answered as NOT_FOUND (no hint that it
+   * exists), recorded as DENIED in the audit. Not part of details, so no adapter ever sends it.
+   */
+  denied = false;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -25,6 +30,8 @@ export class DomainError extends Error {
 export const unauthenticated = (message: string) => new DomainError("UNAUTHENTICATED", message);
 export const forbidden = (message = "You do not have permission to do this") => new DomainError("FORBIDDEN", message);
 export const notFound = (entity: string) => new DomainError("NOT_FOUND", `${entity} not found`);
+/** A record that exists but is not the caller's to see: NOT_FOUND to them, DENIED in the audit. */
+export const hiddenFromCaller = (entity: string) => Object.assign(notFound(entity), { denied: true });
 export const unavailable = (message: string) => new DomainError("UNAVAILABLE", message);
 /** A bad value in one field: the message names the field. */
 export const badInput = (field: string, message: string) =>

@@ -24,6 +24,10 @@ async function main(argv: string[]): Promise<void> {
   });
   if (!command || !["tenant:create", "token", "seed"].includes(command)) throw new UsageError(USAGE);
   const config = loadConfig();
+  // A per-process secret signs tokens no server will accept: say so rather than print a useless one.
+  if (config.jwt.generatedSecret === "process" && command !== "seed") {
+    console.error("warning: JWT_SECRET is not set: this token is signed with a random secret of this process only; set the server's JWT_SECRET to get a usable one");
+  }
   const { database, release } = await openDatabase(config, `the sessiongraph CLI (${command})`);
   try {
     if (command === "tenant:create") {

@@ -1,3 +1,8 @@
+import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
 /** The environment, parsed once into a frozen object. Every setting is documented in README.md. */
 export interface Config {
   readonly env: "development" | "production" | "test";
@@ -15,9 +20,20 @@ export interface Config {
     readonly issuer?: string;
     readonly audience?: string;
     readonly clockToleranceSeconds: number;
+    /**
+     * Where the HS256 secret came from when JWT_SECRET was not set: "data-dir" (generated once
+     * into DATA_DIR/jwt-secret, shared by the server and the CLI), "process" (random, lost on exit).
+     */
+    readonly generatedSecret?: "data-dir" | "process";
   };
   readonly twilio?: { readonly accountSid: string; readonly apiKeySid: string; readonly apiKeySecret: string };
   readonly publicBaseUrl: string;
+  /**
+   * Introspection, stack traces and unmasked error messages. Only when NODE_ENV is explicitly
+   * development or test, or on the embedded default (no DATABASE_URL, NODE_ENV unset): a real
+   * database with NODE_ENV forgotten is treated as production.
+   */
+  readonly exposeDetails: boolean;
   readonly introspection: boolean;
   /** Queries run through graphql-jit (src/graphql/jit-gateway.ts); false: graphql-js for everything. */
   readonly graphqlJit: boolean;
@@ -28,23 +44,31 @@ export interface Config {
   readonly statementTimeoutMs: number;
   /** A request's transaction is rolled back after this long, whatever it is doing. */
   readonly requestTimeoutMs: number;
-  /** Mutations and REST writes per minute, per user (token) and per IP. */
+  /** Mutation fields and REST writes per minute, per authenticated user; 5× that per IP for unauthenticated writes. */
   readonly writesPerMinute: number;
+  /** Fastify's trustProxy: which X-Forwarded-For hops to believe (false: none, the socket's address is the client). */
+  readonly trustProxy: false | number | readonly string[];
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. */
+  readonly metricsToken?: string;
 }
 
-/** Used only outside production, so that `npm start` works with no set-up. */
-export const DEVELOPMENT_JWT_SECRET = "sessiongraph-development-secret-do-not-use-in-production";
-
 export class ConfigError extends Error {}
+
+/** HS256 needs a key at least as long as its output (RFC 7518 §3.2). */
+export const MIN_JWT_SECRET_BYTES = 32;
+/** The generated secret's file inside DATA_DIR. */
+export const JWT_SECRET_FILE = "jwt-secret";
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = env.NODE_ENV === "production" ? "production" : env.NODE_ENV === "test" ? "test" : "development";
   const production = nodeEnv === "production";
-  if (production && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
-    throw new ConfigError("JWT_SECRET or JWT_JWKS_URL must be set when NODE_ENV=production");
-  }
+  // Only an explicit NODE_ENV counts: an unset one on a real database is a deploy that forgot it.
+  const explicitDevelopment = env.NODE_ENV === "development" || env.NODE_ENV === "test";
   const databaseUrl = env.DATABASE_URL || undefined;
   const embedded = !databaseUrl || databaseUrl === "memory://";
+  const dataDir = env.DATA_DIR || "./.data";
+  const exposeDetails = explicitDevelopment || (!env.NODE_ENV && embedded);
+  const jwtSecret = resolveJwtSecret(env, { production, explicitDevelopment, databaseUrl, dataDir });
   const twilio =
     env.TWILIO_ACCOUNT_SID && env.TWILIO_API_KEY_SID && env.TWILIO_API_KEY_SECRET
       ? { accountSid: env.TWILIO_ACCOUNT_SID, apiKeySid: env.TWILIO_API_KEY_SID, apiKeySecret: env.TWILIO_API_KEY_SECRET }
@@ -55,26 +79,111 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host: env.HOST || "0.0.0.0",
     databaseUrl,
-    dataDir: env.DATA_DIR || "./.data",
+    dataDir,
     databasePoolMax: integer(env.DATABASE_POOL_MAX, 10, "DATABASE_POOL_MAX"),
     seedDemo: env.SEED_DEMO ? env.SEED_DEMO === "true" : embedded,
     jwt: Object.freeze({
-      secret: env.JWT_SECRET || (env.JWT_JWKS_URL || production ? undefined : DEVELOPMENT_JWT_SECRET),
+      secret: jwtSecret?.secret,
       jwksUrl: env.JWT_JWKS_URL || undefined,
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
       clockToleranceSeconds: integer(env.JWT_CLOCK_TOLERANCE_SECONDS, 30, "JWT_CLOCK_TOLERANCE_SECONDS"),
+      generatedSecret: jwtSecret?.generated,
     }),
     twilio: twilio && Object.freeze(twilio),
     publicBaseUrl: (env.PUBLIC_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, ""),
-    introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !production,
+    exposeDetails,
+    introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : exposeDetails,
     graphqlJit: env.GRAPHQL_JIT !== "false",
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
     corsOrigins: Object.freeze((env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean)),
     statementTimeoutMs: integer(env.STATEMENT_TIMEOUT_MS, 5_000, "STATEMENT_TIMEOUT_MS"),
     requestTimeoutMs: integer(env.REQUEST_TIMEOUT_MS, 15_000, "REQUEST_TIMEOUT_MS"),
     writesPerMinute: integer(env.RATE_LIMIT_WRITES_PER_MINUTE, 300, "RATE_LIMIT_WRITES_PER_MINUTE"),
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    metricsToken: env.METRICS_TOKEN || undefined,
   });
+}
+
+/**
+ * The HS256 secret: JWT_SECRET (at least 32 bytes), else none with JWT_JWKS_URL, else one made
+ * here. No secret is ever written in the code: a published one would sign anyone's tokens.
+ * A real PostgreSQL without a secret is refused unless NODE_ENV says development or test.
+ */
+function resolveJwtSecret(
+  env: NodeJS.ProcessEnv,
+  where: { production: boolean; explicitDevelopment: boolean; databaseUrl?: string; dataDir: string },
+): { secret: string; generated?: "data-dir" | "process" } | undefined {
+  if (env.JWT_SECRET) {
+    const bytes = Buffer.byteLength(env.JWT_SECRET, "utf8");
+    if (bytes < MIN_JWT_SECRET_BYTES) {
+      throw new ConfigError(`JWT_SECRET is ${bytes} bytes; it must be at least ${MIN_JWT_SECRET_BYTES} (generate one with: openssl rand -base64 48)`);
+    }
+    return { secret: env.JWT_SECRET };
+  }
+  if (env.JWT_JWKS_URL) return undefined;
+  if (where.production) throw new ConfigError("JWT_SECRET or JWT_JWKS_URL must be set when NODE_ENV=production");
+  if (!where.databaseUrl) return { secret: dataDirSecret(where.dataDir), generated: "data-dir" };
+  if (where.databaseUrl !== "memory://" && !where.explicitDevelopment) {
+    throw new ConfigError(
+      "JWT_SECRET or JWT_JWKS_URL must be set with a PostgreSQL DATABASE_URL (or set NODE_ENV=development to run with a random secret for this process only)",
+    );
+  }
+  // memory://, or PostgreSQL in development/test: nothing outlives the process, nor do its tokens.
+  return { secret: randomSecret(), generated: "process" };
+}
+
+/**
+ * The embedded database's secret, made once into DATA_DIR (mode 0600) and read back after that,
+ * so the server's printed demo tokens and `npm run cli -- token` agree across restarts.
+ */
+function dataDirSecret(dataDir: string): string {
+  const file = join(resolve(dataDir), JWT_SECRET_FILE);
+  mkdirSync(resolve(dataDir), { recursive: true });
+  try {
+    // "wx": of two processes starting at once, one creates it and the other reads it.
+    writeFileSync(file, `${randomSecret()}\n`, { flag: "wx", mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new ConfigError(`Cannot create ${file}: ${(err as Error).message}`);
+  }
+  const secret = readFileSync(file, "utf8").trim();
+  if (Buffer.byteLength(secret, "utf8") < MIN_JWT_SECRET_BYTES) {
+    throw new ConfigError(`${file} holds a secret shorter than ${MIN_JWT_SECRET_BYTES} bytes; delete it to have a new one generated`);
+  }
+  return secret;
+}
+
+function randomSecret(): string {
+  return randomBytes(48).toString("base64url");
+}
+
+/**
+ * Fastify's trustProxy for config.trustProxy. Fastify 5.12 treats a bare number as "trust
+ * nothing" (it cannot check the peer), so a hop count becomes the function that trusts that many
+ * hops nearest the server: right only when the server cannot be reached except through them.
+ */
+export function fastifyTrustProxy(trust: Config["trustProxy"]): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if (typeof trust === "number") return (_address, hop) => hop < trust;
+  return [...trust];
+}
+
+/** TRUST_PROXY: a hop count ("1") or a comma-separated list of proxy addresses/CIDRs; unset: trust no X-Forwarded-For. */
+function trustProxy(value: string | undefined): Config["trustProxy"] {
+  if (value === undefined || value.trim() === "") return false;
+  if (/^\d+$/.test(value.trim())) return integer(value.trim(), 0, "TRUST_PROXY") || false;
+  const entries = value.split(",").map((e) => e.trim()).filter(Boolean);
+  // proxy-addr's names for the reserved ranges, or an address with an optional prefix length.
+  const named = new Set(["loopback", "linklocal", "uniquelocal"]);
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split("/");
+    const family = isIP(address ?? "");
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+    if (!named.has(entry) && (!family || !prefixOk || extra !== undefined)) {
+      throw new ConfigError(`TRUST_PROXY must be a hop count or a comma-separated list of addresses/CIDRs (or loopback, linklocal, uniquelocal), got "${entry}"`);
+    }
+  }
+  return Object.freeze(entries);
 }
 
 function integer(value: string | undefined, fallback: number, name: string): number {

@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { createApp } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { join, resolve } from "node:path";
+import { ConfigError, JWT_SECRET_FILE, loadConfig } from "./config.js";
 import { DatabaseBusyError, openDatabase } from "./db/open.js";
 import { signToken } from "./modules/tenants/jwt.js";
 import { isEmpty, seedDemo } from "./seed.js";
@@ -10,6 +11,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const { database, release } = await openDatabase(config, "the sessiongraph server");
   const app = await createApp({ config, database });
+  if (config.jwt.generatedSecret === "process") {
+    app.server.log.warn("JWT_SECRET is not set: tokens are signed with a random secret made for this process; they stop working when it exits");
+  } else if (config.jwt.generatedSecret === "data-dir") {
+    app.server.log.info({ file: join(resolve(config.dataDir), JWT_SECRET_FILE) }, "JWT_SECRET is not set: tokens are signed with the secret generated into DATA_DIR");
+  }
   // Drain: stop accepting, let in-flight requests finish (and commit), close sockets with 1001,
   // then the database. A drain that hangs is cut short rather than blocking a deploy.
   const shutdown = async (signal: string) => {
@@ -26,7 +32,8 @@ async function main(): Promise<void> {
   const url = await app.listen();
   const where = database.kind === "pglite" ? (config.databaseUrl === "memory://" ? "in-memory PGlite" : `embedded PGlite in ${config.dataDir}`) : "PostgreSQL";
   console.log(`sessiongraph listening on ${url} (GraphQL ${url}/graphql, ${where})`);
-  if (seeded && config.env !== "production" && config.jwt.secret) {
+  // Demo tokens only where details are shown anyway (development, the embedded default): never into a production log.
+  if (seeded && config.exposeDetails && config.jwt.secret) {
     const token = (sub: number) => signToken(config.jwt, { sub: String(sub), tenant: seeded.tenant.code }, "7d");
     console.log(`\nDemo tenant ${seeded.tenant.code} seeded. Bearer tokens (7 days):`);
     console.log(`  admin    (${seeded.admin.username}):  ${await token(seeded.admin.id)}`);

@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { TokenVerifier } from "../src/modules/tenants/jwt.js";
-import { loadConfig } from "../src/config.js";
+import { JWT_SECRET_FILE, loadConfig } from "../src/config.js";
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), "sessiongraph-cli-"));
@@ -14,12 +14,14 @@ const cli = (...args: string[]) => run("npx", ["tsx", "src/cli.ts", ...args], { 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe("CLI on the embedded database", () => {
-  it("tenant:create prints the tenant, its admin and a working token; token prints another", async () => {
+  it("tenant:create prints the tenant, its admin and a working token; token (a second run) prints another signed with the same DATA_DIR secret", async () => {
     const { stdout } = await cli("tenant:create", "--code", "ACME", "--name", "Acme Therapy", "--time-zone", "America/New_York");
     const out = JSON.parse(stdout) as { tenant: { code: string; timeZone: string }; admin: { id: number; role: string }; token: string };
     expect(out.tenant).toMatchObject({ code: "ACME", timeZone: "America/New_York" });
     expect(out.admin.role).toBe("ADMIN");
-    const verifier = new TokenVerifier(loadConfig({ NODE_ENV: "development" }).jwt);
+    // The secret the CLI generated into the data directory, readable by the owner only.
+    expect(statSync(join(dataDir, JWT_SECRET_FILE)).mode & 0o777).toBe(0o600);
+    const verifier = new TokenVerifier(loadConfig({ NODE_ENV: "development", DATA_DIR: dataDir }).jwt);
     expect(await verifier.verify(out.token)).toEqual({ sub: String(out.admin.id), tenant: "ACME", exp: expect.any(Number) });
 
     const token = (await cli("token", "--tenant", "ACME", "--user", "admin", "--ttl", "2h")).stdout.trim();

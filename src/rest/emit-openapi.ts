@@ -17,7 +17,7 @@ export function apiDocuments(server: FastifyInstance): { openapi: string; postma
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const database = await Database.open({ url: "memory://" });
-  const app = await createApp({ config: loadConfig({ NODE_ENV: "test" }), database });
+  const app = await createApp({ config: loadConfig({ NODE_ENV: "test", DATABASE_URL: "memory://" }), database });
   await app.server.ready();
   const { openapi, postman } = apiDocuments(app.server);
   writeFileSync(OPENAPI_FILE, openapi);

@@ -4,6 +4,7 @@ import { loadConfig } from "../../src/config.js";
 import type { Database } from "../../src/db/client.js";
 import { auditLog } from "../../src/db/schema/index.js";
 import { signToken } from "../../src/modules/tenants/jwt.js";
+import { TEST_JWT_SECRET } from "../helpers/app.js";
 import { engine, openTestDatabase } from "../helpers/db.js";
 import { asTenant, makePractice } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
@@ -22,7 +23,7 @@ let provider: string;
 
 beforeAll(async () => {
   ({ database } = await openTestDatabase());
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", RATE_LIMIT_WRITES_PER_MINUTE: "1000000" });
+  const config = loadConfig({ NODE_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", RATE_LIMIT_WRITES_PER_MINUTE: "1000000" });
   app = await createApp({ config, database, now: () => NOW, logStream: { write: (line) => void lines.push(line) } });
   url = await app.listen();
   p = await makePractice(database);

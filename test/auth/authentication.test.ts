@@ -2,14 +2,14 @@ import { SignJWT, UnsecuredJWT, exportJWK, exportSPKI, generateKeyPair } from "j
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessions, users } from "../../src/db/schema/index.js";
 import { engine } from "../helpers/db.js";
-import { startTestApp, type TestApp } from "../helpers/app.js";
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from "../helpers/app.js";
 import { asTenant, makePractice, makeSession, makeUser } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
 
 let t: TestApp;
 type Practice = Awaited<ReturnType<typeof makePractice>>;
 let p: Practice;
-const secret = new TextEncoder().encode("sessiongraph-development-secret-do-not-use-in-production");
+const secret = new TextEncoder().encode(TEST_JWT_SECRET);
 const ME = "{ me { id role username } }";
 
 beforeAll(async () => {

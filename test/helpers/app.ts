@@ -24,13 +24,19 @@ export interface GqlResult<T> {
   errors?: { message: string; path?: string[]; extensions: Record<string, any> }[];
 }
 
+/**
+ * The tests' HS256 secret (src has none: a secret in the code would be public). Explicit, so that
+ * no test server writes a secret file into ./.data, and tests can sign their own tokens.
+ */
+export const TEST_JWT_SECRET = "sessiongraph-tests-only-secret-0123456789";
+
 /** A real server on a free port, over a fresh test database (or the one given). */
 export async function startTestApp(
   options: { env?: Record<string, string>; now?: () => Date; video?: AppOptions["video"]; database?: Database; databaseUrl?: string } = {},
 ): Promise<TestApp> {
   const opened = options.database ? { database: options.database, url: options.databaseUrl } : await openTestDatabase();
   // Tests write far faster than people: the write limit has its own test (test/http/limits.test.ts).
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", RATE_LIMIT_WRITES_PER_MINUTE: "1000000", ...options.env });
+  const config = loadConfig({ NODE_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, PORT: "0", HOST: "127.0.0.1", RATE_LIMIT_WRITES_PER_MINUTE: "1000000", ...options.env });
   const app = await createApp({ config, database: opened.database, now: options.now, video: options.video });
   const url = await app.listen();
   return {

@@ -4,13 +4,15 @@
  * afterwards, the process exits 0 and the port refuses new connections.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JWT_SECRET_FILE, loadConfig } from "../../src/config.js";
 import { Database } from "../../src/db/client.js";
+import { TokenVerifier } from "../../src/modules/tenants/jwt.js";
 import { availabilityOverrides, sessions, tenants } from "../../src/db/schema/index.js";
 import { engine, openTestDatabase } from "../helpers/db.js";
 import { asTenant } from "../helpers/factories.js";
@@ -89,6 +91,20 @@ async function gql(query: string, variables: Record<string, unknown> = {}) {
 
 const BOOK = `mutation($input: BookSessionInput!) { bookSession(input: $input) { id } }`;
 const TIME_OFF = `mutation($input: AvailabilityOverrideInput!) { createAvailabilityOverride(input: $input) { id } }`;
+
+describe(`the server's secret without JWT_SECRET (${engine})`, () => {
+  it("the printed demo tokens are signed with the secret generated into DATA_DIR (PGlite) or a per-process one that the log announces (PostgreSQL in development)", async () => {
+    if (databaseUrl) {
+      expect(output).toMatch(/random secret made for this process/);
+      expect(existsSync(join(dataDir, JWT_SECRET_FILE))).toBe(false);
+      return;
+    }
+    expect(statSync(join(dataDir, JWT_SECRET_FILE)).mode & 0o777).toBe(0o600);
+    // What `npm run cli -- token` on this data directory signs with, after a restart too.
+    const verifier = new TokenVerifier(loadConfig({ NODE_ENV: "development", DATA_DIR: dataDir }).jwt);
+    expect(await verifier.verify(providerToken)).toMatchObject({ tenant: "DEMO" });
+  });
+});
 
 describe(`SIGTERM drains the server (${engine})`, () => {
   it("sockets close with 1001, every answered write is kept, exit code 0, then connections are refused", async () => {

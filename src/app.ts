@@ -7,14 +7,15 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { GraphQLError } from "graphql";
 import fastifyCookie from "@fastify/cookie";
 import fastifyCors from "@fastify/cors";
+import fastifyHelmet from "@fastify/helmet";
 import { auditEntries, auditPlugin, type AuditedContext } from "./graphql/audit-plugin.js";
 import { graphqlLimits } from "./graphql/limits.js";
 import { subscribeSharingResults } from "./graphql/shared-subscription.js";
 import { loggerOptions, type LogStream } from "./http/log.js";
 import { installMetrics, type Metrics } from "./http/metrics.js";
-import { installWriteLimit, type WriteLimit } from "./http/write-limit.js";
+import { installWriteLimit, mutationFieldCount, type WriteLimit } from "./http/write-limit.js";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
-import type { Config } from "./config.js";
+import { fastifyTrustProxy, type Config } from "./config.js";
 import { Database } from "./db/client.js";
 import { DomainError } from "./errors.js";
 import type { RequestScope } from "./db/scope.js";
@@ -54,13 +55,14 @@ export interface App {
 
 const BODY_LIMIT = 1024 * 1024;
 
-type ScopedContext = RequestContext & AuditedContext & { db: RequestScope; log?: FastifyBaseLogger; checkWriteLimit?: () => Promise<WriteLimit> };
+type ScopedContext = RequestContext & AuditedContext & { db: RequestScope; log?: FastifyBaseLogger; checkWriteLimit?: (writes: number) => Promise<WriteLimit> };
 
 export async function createApp(options: AppOptions): Promise<App> {
   const { config, database } = options;
-  const production = config.env === "production";
   const server = Fastify({
     logger: loggerOptions(config.logLevel, options.logStream),
+    // request.ip: the socket's address unless TRUST_PROXY names the proxies whose X-Forwarded-For to believe.
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT,
     // Report every bad field at once: the legacy APIs list them all.
@@ -84,14 +86,15 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const events = new EventDispatcher(database, (err) => server.log.error({ err }, "event dispatch failed"));
   await events.start();
-  const metrics = installMetrics(server, { database, events, poolMax: config.databasePoolMax });
-  const checkWriteLimit = await installWriteLimit(server, config.writesPerMinute);
+  const metrics = installMetrics(server, { database, events, poolMax: config.databasePoolMax, token: config.metricsToken });
+  const verifier = new TokenVerifier(config.jwt);
+  const checkWriteLimit = await installWriteLimit(server, config.writesPerMinute, verifier);
   const deps: AppDeps = { config, database, events, now: options.now ?? (() => new Date()), video: options.video ?? createVideoProvider(config) };
-  const auth = new AuthService(new TokenVerifier(config.jwt), new TenantDirectory(database));
+  const auth = new AuthService(verifier, new TenantDirectory(database));
   // An unexpected error is logged with its request's logger (request id): requestLogPlugin
   // files each error under it before Apollo formats the errors.
   const requestLoggers = new WeakMap<object, FastifyBaseLogger>();
-  const formatGraphQLError = formatError(production, (err, correlationId, error) =>
+  const formatGraphQLError = formatError(!config.exposeDetails, (err, correlationId, error) =>
     (requestLoggers.get(error as object) ?? server.log).error({ err, correlationId }, "unexpected GraphQL error"),
   );
   const limits = graphqlLimits({ hideSuggestions: !config.introspection });
@@ -104,7 +107,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     // main.ts drains on SIGTERM; Apollo's own handler would stop it early and re-kill the process.
     stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
-    includeStacktraceInErrorResponses: !production,
+    includeStacktraceInErrorResponses: config.exposeDetails,
     formatError: formatGraphQLError,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
@@ -164,31 +167,40 @@ export async function createApp(options: AppOptions): Promise<App> {
         const tenantCode = request.headers["x-tenant-code"];
         const ctx = await httpContext(deps, auth, { authorization: request.headers.authorization, tenantCode: typeof tenantCode === "string" ? tenantCode : undefined }, request.id);
         (request as { scope?: RequestScope }).scope = ctx.db;
-        return { ...ctx, log: request.log, checkWriteLimit: () => checkWriteLimit(request) };
+        return { ...ctx, log: request.log, checkWriteLimit: (writes: number) => checkWriteLimit(request, writes) };
       } catch (err) {
         throw authError(err);
       }
     },
   });
-  // One path for both: GET carries graphql-ws upgrades (and GET queries), POST the usual requests.
-  server.route({ method: "GET", url: "/graphql", handler: graphqlHandler, wsHandler, errorHandler: graphqlTransportError });
-  server.route({ method: ["POST", "OPTIONS"], url: "/graphql", handler: graphqlHandler, errorHandler: graphqlTransportError });
-
   // Safety net: a request that ended without Apollo finishing its scope must not hold a transaction.
+  // (Added before the /graphql plugin below: a child context inherits only the hooks it sees.)
   server.addHook("onResponse", async (request) => {
     await (request as { scope?: RequestScope }).scope?.finish(false);
+  });
+
+  await server.register(async (graphql) => {
+    // The shims' security headers on /graphql too, except the content security policy: /graphql
+    // answers JSON, and its one HTML page (Apollo's landing page) runs inline scripts from
+    // Apollo's CDN, which a locked-down CSP would break. Frame denial, nosniff and HSTS stay.
+    await graphql.register(fastifyHelmet, { contentSecurityPolicy: false });
+    // One path for both: GET carries graphql-ws upgrades (and GET queries), POST the usual requests.
+    graphql.route({ method: "GET", url: "/graphql", handler: graphqlHandler, wsHandler, errorHandler: graphqlTransportError });
+    graphql.route({ method: ["POST", "OPTIONS"], url: "/graphql", handler: graphqlHandler, errorHandler: graphqlTransportError });
   });
 
   await registerRestShims(server, { deps, auth });
 
   server.get("/healthz", async () => ({ status: "ok" }));
-  server.get("/readyz", async (_request, reply) => {
+  server.get("/readyz", async (request, reply) => {
     try {
       const applied = await migrationsApplied(database);
       if (!applied.ok) return reply.code(503).send({ status: "unavailable", reason: `migrations pending: ${applied.applied}/${applied.expected} applied` });
       return { status: "ready", database: database.kind, migrations: applied.applied };
     } catch (err) {
-      return reply.code(503).send({ status: "unavailable", reason: (err as Error).message });
+      // The driver's text can name hosts, roles and SQL: it goes to the log, the probe gets a fixed reason.
+      request.log.error({ err }, "readiness check: the database did not answer");
+      return reply.code(503).send({ status: "unavailable", reason: "database unavailable" });
     }
   });
 
@@ -219,6 +231,8 @@ export async function createApp(options: AppOptions): Promise<App> {
  */
 function graphqlTransportError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const status = error.statusCode ?? 500;
+  // An unauthenticated write over its IP's limit is refused before Apollo (http/write-limit.ts).
+  if (status === 429) return reply.code(429).send({ errors: [{ message: error.message, extensions: { code: "RATE_LIMITED", retryAfterSeconds: Number(reply.getHeader("retry-after")) } }] });
   if (status < 500) return reply.code(status).send({ errors: [{ message: error.message, extensions: { code: "BAD_REQUEST" } }] });
   const correlationId = randomUUID();
   request.log.error({ err: error, correlationId }, "unexpected GraphQL transport error");
@@ -238,14 +252,14 @@ function requestLogPlugin(loggers: WeakMap<object, FastifyBaseLogger>): ApolloSe
   };
 }
 
-/** Mutations count against the caller's write limit (429, extensions.code RATE_LIMITED). */
+/** Each mutation field counts as one write against the caller's limit (429, extensions.code RATE_LIMITED). */
 function writeLimitPlugin(): ApolloServerPlugin<ScopedContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, contextValue }) {
+        async didResolveOperation({ operation, document, contextValue }) {
           if (operation?.operation !== "mutation" || !contextValue.checkWriteLimit) return;
-          const limit = await contextValue.checkWriteLimit();
+          const limit = await contextValue.checkWriteLimit(mutationFieldCount(operation, document));
           if (!limit.limited) return;
           throw new GraphQLError(`Too many requests: retry in ${limit.retryAfterSeconds} seconds`, {
             extensions: { code: "RATE_LIMITED", retryAfterSeconds: limit.retryAfterSeconds, http: { status: 429, headers: new Map([["retry-after", String(limit.retryAfterSeconds)]]) } },

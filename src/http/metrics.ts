@@ -1,7 +1,9 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Database } from "../db/client.js";
 import type { EventDispatcher } from "../modules/events/dispatcher.js";
+import { bearerToken } from "../modules/tenants/auth.service.js";
 
 export interface Metrics {
   registry: Registry;
@@ -12,9 +14,10 @@ export interface Metrics {
 /**
  * GET /metrics in Prometheus text format: requests and latency by route, GraphQL operations,
  * open subscriptions, database statements and pool size, and the process's own figures.
- * One registry per app (tests run several apps in one process).
+ * One registry per app (tests run several apps in one process). With a token (METRICS_TOKEN)
+ * the scrape must send `Authorization: Bearer <token>`; anything else is 401.
  */
-export function installMetrics(server: FastifyInstance, sources: { database: Database; events: EventDispatcher; poolMax: number }): Metrics {
+export function installMetrics(server: FastifyInstance, sources: { database: Database; events: EventDispatcher; poolMax: number; token?: string }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({ name: "http_requests_total", help: "HTTP requests by method, route and status", labelNames: ["method", "route", "status"], registers: [registry] });
@@ -42,7 +45,14 @@ export function installMetrics(server: FastifyInstance, sources: { database: Dat
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
-  server.get("/metrics", async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  const expected = sources.token === undefined ? undefined : digest(sources.token);
+  server.get("/metrics", async (request, reply) => {
+    // Compared as fixed-length digests in constant time: neither the token's bytes nor its length leak through timing.
+    if (expected && !timingSafeEqual(digest(bearerToken(request.headers.authorization) ?? ""), expected)) {
+      return reply.code(401).header("www-authenticate", 'Bearer realm="metrics"').send({ error: "Unauthorized: send Authorization: Bearer $METRICS_TOKEN" });
+    }
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
 
   return {
     registry,
@@ -50,4 +60,8 @@ export function installMetrics(server: FastifyInstance, sources: { database: Dat
       operations.observe({ type, field, outcome: failed ? "error" : "ok" }, seconds);
     },
   };
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
 }

@@ -1,7 +1,8 @@
-import { createHash } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
 import { bearerToken } from "../modules/tenants/auth.service.js";
+import type { TokenVerifier } from "../modules/tenants/jwt.js";
 
 export interface WriteLimit {
   limited: boolean;
@@ -22,19 +23,49 @@ declare module "fastify" {
   }
 }
 
-/**
- * Limits writes (GraphQL mutations, REST POST/PUT/PATCH/DELETE) per minute, per caller token
- * and per IP (@fastify/rate-limit's store). REST routes answer 429 in their own API's error
- * format (the error reaches each API's error handler); GraphQL answers extensions.code RATE_LIMITED.
- */
-export async function installWriteLimit(server: FastifyInstance, perMinute: number): Promise<(request: FastifyRequest) => Promise<WriteLimit>> {
-  await server.register(rateLimit, { global: false, max: perMinute, timeWindow: 60_000 });
-  const perUser = server.createRateLimit({ keyGenerator: (request) => `user:${credentialOf(request) ?? request.ip}` });
-  // A NAT or proxy puts many people behind one address: the IP limit is more generous.
-  const perIp = server.createRateLimit({ max: perMinute * 5, keyGenerator: (request) => `ip:${request.ip}` });
+/** Who a write counts against: the verified token's user, or (no valid token) the client's address. */
+type WriteKey = { user: true; key: string } | { user: false; key: string };
 
-  const check = async (request: FastifyRequest): Promise<WriteLimit> => {
-    for (const limiter of [perUser, perIp]) {
+/**
+ * Limits writes per minute: GraphQL mutation fields (each field one write) and REST
+ * POST/PUT/PATCH/DELETE (and GETs that write), with @fastify/rate-limit's store.
+ *
+ * A write counts after authentication: a request whose token verifies counts against that
+ * token's user (tenant and subject) and nothing else, so no one can use up a user's budget
+ * without that user's credentials, and many users behind one NAT do not share one. A request
+ * without a valid token counts against its IP (request.ip: TRUST_PROXY decides which
+ * X-Forwarded-For to believe), with a budget 5× larger since a NAT puts many people behind one
+ * address; it is refused anyway, and the limit bounds the work junk tokens can cause.
+ *
+ * REST routes answer 429 in their own API's error format (the error reaches each API's error
+ * handler); GraphQL answers extensions.code RATE_LIMITED: an unauthenticated POST /graphql is
+ * counted here as one write, an authenticated mutation by writeLimitPlugin (app.ts) once it
+ * knows how many mutation fields the operation has.
+ */
+export async function installWriteLimit(
+  server: FastifyInstance,
+  perMinute: number,
+  verifier: Pick<TokenVerifier, "verify">,
+): Promise<(request: FastifyRequest, writes: number) => Promise<WriteLimit>> {
+  await server.register(rateLimit, { global: false, max: perMinute, timeWindow: 60_000 });
+  const keys = new WeakMap<FastifyRequest, WriteKey>();
+  const keyOf = async (request: FastifyRequest): Promise<WriteKey> => {
+    let key = keys.get(request);
+    if (!key) {
+      key = await writeKeyOf(request, verifier);
+      keys.set(request, key);
+    }
+    return key;
+  };
+  const keyGenerator = (request: FastifyRequest) => keys.get(request)!.key;
+  const perUser = server.createRateLimit({ keyGenerator });
+  const perIp = server.createRateLimit({ max: perMinute * 5, keyGenerator });
+
+  const check = async (request: FastifyRequest, writes: number): Promise<WriteLimit> => {
+    const limiter = (await keyOf(request)).user ? perUser : perIp;
+    // The store counts one at a time: a document of n mutation fields is n writes. Counting
+    // stops at the first refusal, so a refused document costs what was left of the budget.
+    for (let i = 0; i < writes; i++) {
       const limit = await limiter(request);
       if (!limit.isAllowed && limit.isExceeded) return { limited: true, retryAfterSeconds: limit.ttlInSeconds };
     }
@@ -42,8 +73,11 @@ export async function installWriteLimit(server: FastifyInstance, perMinute: numb
   };
 
   server.addHook("onRequest", async (request, reply) => {
-    if (!isWriteRequest(request) || request.url.startsWith("/graphql")) return;
-    const limit = await check(request);
+    if (!isWriteRequest(request)) return;
+    const key = await keyOf(request);
+    // An authenticated GraphQL request is counted by its mutation fields, once parsed.
+    if (request.url.startsWith("/graphql") && key.user) return;
+    const limit = await check(request, 1);
     if (!limit.limited) return;
     reply.header("retry-after", String(limit.retryAfterSeconds));
     throw Object.assign(new Error(`Too many requests: retry in ${limit.retryAfterSeconds} seconds`), { statusCode: 429 });
@@ -52,11 +86,47 @@ export async function installWriteLimit(server: FastifyInstance, perMinute: numb
 }
 
 /**
- * The caller's token, hashed: the key never holds a credential. A Bearer header and the fitness
- * API's cookie carrying the same token are one caller.
+ * The verified token's user, else the client's IP. Only the signature, expiry and claims are
+ * checked (no database): whoever holds a validly signed token for a user is that user. A Bearer
+ * header and the fitness API's cookie carrying the same token are one caller.
  */
-function credentialOf(request: FastifyRequest): string | undefined {
+async function writeKeyOf(request: FastifyRequest, verifier: Pick<TokenVerifier, "verify">): Promise<WriteKey> {
   const cookie = (request as { cookies?: Record<string, string | undefined> }).cookies?.session;
-  const token = bearerToken(request.headers.authorization) ?? request.headers.authorization ?? cookie;
-  return token ? createHash("sha256").update(token).digest("base64url") : undefined;
+  const token = bearerToken(request.headers.authorization) ?? cookie;
+  if (token) {
+    try {
+      const claims = await verifier.verify(token);
+      return { user: true, key: `user:${JSON.stringify([claims.tenant, claims.sub])}` };
+    } catch {
+      // Not a credential: counted against the address it came from.
+    }
+  }
+  return { user: false, key: `ip:${request.ip}` };
+}
+
+/**
+ * How many writes a mutation operation is: its distinct root fields (by response name, as
+ * graphql executes them), through inline fragments and fragment spreads, so 15 aliases of one
+ * mutation are 15 writes. @skip/@include are not evaluated: a skipped field still counts.
+ */
+export function mutationFieldCount(operation: OperationDefinitionNode, document: DocumentNode): number {
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const names = new Set<string>();
+  const visited = new Set<string>();
+  const collect = (selectionSet: SelectionSetNode) => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (!selection.name.value.startsWith("__")) names.add((selection.alias ?? selection.name).value);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        collect(selection.selectionSet);
+      } else if (!visited.has(selection.name.value)) {
+        // Validation refuses cycles; the set keeps this safe regardless.
+        visited.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) collect(fragment.selectionSet);
+      }
+    }
+  };
+  collect(operation.selectionSet);
+  return names.size;
 }

@@ -30,6 +30,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Mutations and REST writes per minute, per user (token) and per IP. */
   readonly writesPerMinute: number;
+  /** A request whose lists would print more than this is refused as they are read (src/modules/response-budget.ts). */
+  readonly maxResponseBytes: number;
 }
 
 /** Used only outside production, so that `npm start` works with no set-up. */
@@ -74,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs: integer(env.STATEMENT_TIMEOUT_MS, 5_000, "STATEMENT_TIMEOUT_MS"),
     requestTimeoutMs: integer(env.REQUEST_TIMEOUT_MS, 15_000, "REQUEST_TIMEOUT_MS"),
     writesPerMinute: integer(env.RATE_LIMIT_WRITES_PER_MINUTE, 300, "RATE_LIMIT_WRITES_PER_MINUTE"),
+    maxResponseBytes: integer(env.MAX_RESPONSE_BYTES, 5 * 1024 * 1024, "MAX_RESPONSE_BYTES"),
   });
 }
 

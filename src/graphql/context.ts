@@ -4,6 +4,7 @@ import type { Database, Tx } from "../db/client.js";
 import { RequestScope } from "../db/scope.js";
 import { DomainError } from "../errors.js";
 import { Loaders, type AppDeps, type RequestContext, type Runner } from "../modules/context.js";
+import { startResponseBudget } from "../modules/response-budget.js";
 import type { AuthService } from "../modules/tenants/auth.service.js";
 
 const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403 };
@@ -19,7 +20,9 @@ export async function httpContext(
   const scope = new RequestScope(deps.database, tenant.id, deps.config.requestTimeoutMs);
   try {
     const viewer = await auth.viewer(scope, subject);
-    return contextOf(requestId, deps, tenant, viewer, scope, new Loaders());
+    const ctx = contextOf(requestId, deps, tenant, viewer, scope, new Loaders());
+    startResponseBudget(ctx, deps.config.maxResponseBytes);
+    return ctx;
   } catch (err) {
     await scope.finish(false);
     throw err;

@@ -3,33 +3,44 @@ import { ApolloArmor } from "@escape.tech/graphql-armor";
 import {
   getOperationAST,
   GraphQLError,
-  Kind,
   parse,
   specifiedRules,
-  TypeInfo,
   validate,
-  visit,
-  visitWithTypeInfo,
-  type ASTVisitor,
   type DocumentNode,
   type ExecutionArgs,
-  type FieldNode,
   type GraphQLSchema,
-  type OperationDefinitionNode,
-  type ValidationRule,
 } from "graphql";
 import type { SubscribePayload } from "graphql-ws";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../modules/sessions/session.query.js";
+import { operationCost } from "./cost.js";
 
 /**
- * What one GraphQL document may ask for (README: "GraphQL limits"). Cost is Armor's (objects 2,
- * scalars 1, ×1.5 per level, × the page size): a full page of 100 sessions with their people,
- * plan and items costs about 13,000; 100 sessions each with 100 nested sessions about 250,000.
+ * What one GraphQL document may ask for (README: "GraphQL limits"). Cost is src/graphql/cost.ts's
+ * (scalars 1, objects 2, × the entries a list can hold, fragments expanded and variables applied):
+ * a full page of 100 sessions with their people, plan and items costs about 16,600; the slots of
+ * 100 providers for a day about 20,600 (so the limit is 25,000); 20 sessions each with 20 nested
+ * sessions each with 20 more about 42,500; 100 with 100 nested about 50,000.
  */
-export const GRAPHQL_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxCost: 20_000 } as const;
+export const GRAPHQL_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 1000, maxCost: 25_000 } as const;
+
+/** An operation over the cost limit: refused before anything runs (HTTP 400 on /graphql). */
+export function costError(cost: number): GraphQLError {
+  return new GraphQLError(`Query Cost limit of ${GRAPHQL_LIMITS.maxCost} exceeded, found ${cost}.`, {
+    extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } },
+  });
+}
 
 /**
- * GraphQL Armor's validation rules (depth, aliases, cost) for HTTP (Apollo) and graphql-ws alike.
+ * The cost of an operation depends on its variables, so it is checked per request, after
+ * validation (which Apollo caches per document, without variables): here for HTTP, in
+ * prepareSubscription for graphql-ws.
+ */
+function checkCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): GraphQLError | undefined {
+  const cost = operationCost(schema, document, operationName, variables);
+  return cost !== undefined && cost > GRAPHQL_LIMITS.maxCost ? costError(cost) : undefined;
+}
+
+/**
+ * GraphQL Armor's validation rules (depth, aliases) and the cost limit, for HTTP (Apollo) and graphql-ws alike.
  * Tokens are counted by graphql's own parser (Armor's token plugin throws where Apollo answers
  * 500). Field suggestions ("Did you mean ...?") are removed when introspection is off, so a
  * production schema cannot be guessed field by field.
@@ -43,7 +54,7 @@ export function graphqlLimits(options: { hideSuggestions: boolean }) {
     maxDirectives: { n: 50 },
     blockFieldSuggestion: { enabled: false },
   }).protect();
-  const validationRules = [...armorRules, pagedCostRule()];
+  const validationRules = [...armorRules];
   const parseOptions = { maxTokens: GRAPHQL_LIMITS.maxTokens };
   const hideSuggestions = (errors: readonly GraphQLError[]) => {
     if (options.hideSuggestions) for (const error of errors) error.message = error.message.replace(/ ?Did you mean .+\?$/, "");
@@ -52,6 +63,10 @@ export function graphqlLimits(options: { hideSuggestions: boolean }) {
   const suggestionsHidden: ApolloServerPlugin = {
     async requestDidStart() {
       return {
+        async didResolveOperation({ schema, document, request }) {
+          const error = checkCost(schema, document, request.operationName, request.variables);
+          if (error) throw error;
+        },
         async didEncounterErrors({ errors }) {
           hideSuggestions(errors);
         },
@@ -81,47 +96,9 @@ export function graphqlLimits(options: { hideSuggestions: boolean }) {
       if (getOperationAST(document, payload.operationName)?.operation !== "subscription") {
         return [new GraphQLError("Only subscriptions are served over WebSocket; send queries and mutations with HTTP POST /graphql", { extensions: { code: "BAD_REQUEST" } })];
       }
+      const tooCostly = checkCost(schema, document, payload.operationName, payload.variables);
+      if (tooCostly) return [tooCostly];
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     },
   };
-}
-
-/**
- * Armor's cost limit, with every paged field costed at the page size it will really get:
- * Armor multiplies by a literal `first` only, so `first: $n` or no `first` at all would count
- * once. Here a literal is clamped to 100 as the resolvers clamp it, a variable counts as the
- * most it can be (100), and an omitted `first` as the default page (20).
- */
-function pagedCostRule(): ValidationRule {
-  const [costRule] = new ApolloArmor({
-    costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, ignoreIntrospection: true },
-    maxDepth: { enabled: false },
-    maxAliases: { enabled: false },
-    maxTokens: { enabled: false },
-    maxDirectives: { enabled: false },
-    blockFieldSuggestion: { enabled: false },
-  }).protect().validationRules;
-  return (context) => {
-    // Armor's visitor computes the whole operation's cost when it enters the operation.
-    const armorVisitor = costRule(context) as ASTVisitor & { OperationDefinition: { enter(node: OperationDefinitionNode): void } };
-    return { OperationDefinition: (node) => armorVisitor.OperationDefinition.enter(withPageSizes(node, context.getSchema())) };
-  };
-}
-
-/** The operation with `first: <the page size the field will return>` on every field that pages. */
-function withPageSizes(operation: OperationDefinitionNode, schema: GraphQLSchema): OperationDefinitionNode {
-  const typeInfo = new TypeInfo(schema);
-  return visit(
-    operation,
-    visitWithTypeInfo(typeInfo, {
-      Field(field: FieldNode) {
-        if (!typeInfo.getFieldDef()?.args.some((arg) => arg.name === "first")) return undefined;
-        const given = field.arguments?.find((arg) => arg.name.value === "first")?.value;
-        if (given?.kind === Kind.INT && Number(given.value) <= MAX_PAGE_SIZE) return undefined;
-        const size = given === undefined ? DEFAULT_PAGE_SIZE : MAX_PAGE_SIZE;
-        const first = { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: "first" }, value: { kind: Kind.INT, value: String(size) } } as const;
-        return { ...field, arguments: [...(field.arguments ?? []).filter((arg) => arg.name.value !== "first"), first] };
-      },
-    }),
-  );
 }

@@ -93,7 +93,7 @@ describe(`GraphQL document limits (${engine})`, () => {
       const result = await t.gql(query, variables, token);
       expect(result.status).toBe(400);
       expect(result.data ?? null).toBeNull();
-      expect(result.errors?.[0].message).toMatch(/Cost limit of 20000 exceeded/);
+      expect(result.errors?.[0].message).toMatch(/Cost limit of 25000 exceeded/);
     }
     // A full page of what a calendar shows is fine, and so is a small fan-out.
     const calendar = `query($n: Int) { sessions(first: $n) { totalCount pageInfo { hasNextPage endCursor } nodes {

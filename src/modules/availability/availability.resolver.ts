@@ -84,7 +84,7 @@ export class SlotResolver {
   @Query(() => [DaySlots], {
     description:
       "Bookable starts per local day (provider's zone) on a 30-minute grid, with the durations that fit. " +
-      "from..to at most 62 days; durations default 30/60/90/120. A CLIENT caller's own sessions always count as busy.",
+      "from..to at most 62 days; durations default 30/60/90/120, at most 8 distinct. A CLIENT caller's own sessions always count as busy.",
   })
   availableSlots(
     @Ctx() ctx: RequestContext,
@@ -104,7 +104,8 @@ export class SlotResolver {
   }
 
   @Query(() => [ProviderSlots], {
-    description: "availableSlots for up to 100 providers at once (each in their own zone), in the order given: one request for a practice's calendar",
+    description:
+      "availableSlots for up to 100 distinct providers at once (each in their own zone), in the order given, a provider named twice answered once: one request for a practice's calendar",
   })
   availableSlotsByProvider(
     @Ctx() ctx: RequestContext,

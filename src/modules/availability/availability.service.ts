@@ -22,6 +22,7 @@ import { availabilityOverrides, availabilityRules, users, type AvailabilityOverr
 import { badFields, badInput, forbidden, notFound } from "../../errors.js";
 import { assertTimeZone, isCalendarDate, isLocalTime } from "../../time.js";
 import type { RequestContext } from "../context.js";
+import { chargeBytes } from "../response-budget.js";
 import { requireRole } from "../tenants/permissions.js";
 import { userById } from "../tenants/user.loaders.js";
 import { overrideById, ruleById } from "./availability.loaders.js";
@@ -388,6 +389,13 @@ export interface ProviderSlots {
   days: DaySlots[];
 }
 
+/**
+ * How many distinct durations one slots request may ask for: every slot lists the ones that fit,
+ * so each extra duration is paid for by every slot of every day of every provider.
+ */
+export const MAX_DURATIONS = 8;
+
+/** The durations asked for, each once (duplicates collapse); 1 to 8 distinct whole minutes. */
 function validateDurations(durations: readonly number[] | null | undefined): readonly number[] {
   if (durations == null) return DEFAULT_DURATIONS;
   if (!Array.isArray(durations) || durations.length === 0) throw badInput("durations", "durations must list at least one duration in minutes");
@@ -396,7 +404,9 @@ function validateDurations(durations: readonly number[] | null | undefined): rea
       throw badInput("durations", `durations must be whole minutes from 1 to ${MAX_DURATION_MINUTES}, got ${JSON.stringify(d)}`);
     }
   }
-  return durations;
+  const distinct = [...new Set(durations)];
+  if (distinct.length > MAX_DURATIONS) throw badInput("durations", `durations may list at most ${MAX_DURATIONS} distinct values, got ${distinct.length}`);
+  return distinct;
 }
 
 /** from..to (to defaults to from), valid dates, from <= to, at most maxDays local days. */
@@ -455,17 +465,30 @@ export async function slotsForProviders(
         bufferMinutes: p.bufferMinutes,
         maxDays: MAX_SLOT_RANGE_DAYS,
       });
+      // Charged provider by provider: a request over its response budget stops computing here.
+      chargeBytes(ctx, slotBytes(days));
       return [p.id, { providerId: p.id, timeZone: p.timeZone, days }] as const;
     }),
   );
   return providerIds.map((id) => bySlots.get(id)!);
 }
 
+/** What a provider's days of slots print as: a date per day, a start and its durations per slot. */
+function slotBytes(days: readonly DaySlots[]): number {
+  let bytes = 40;
+  for (const day of days) {
+    bytes += 40;
+    for (const slot of day.slots) bytes += 60 + 5 * slot.availableDurations.length;
+  }
+  return bytes;
+}
+
 /** How many providers one slots request may name. */
 export const MAX_PROVIDERS_PER_SLOTS_REQUEST = 100;
 
 /**
- * Several providers' bookable slots per local day (each in their own zone), in the order given.
+ * Several providers' bookable slots per local day (each in their own zone), in the order given,
+ * each provider once (at its first mention).
  * A CLIENT caller's own sessions always count as busy (clientId defaults to them; another
  * client's id is FORBIDDEN).
  */
@@ -473,8 +496,10 @@ export async function availableSlotsByProvider(
   ctx: RequestContext,
   input: { providerIds: readonly number[]; from: string; to?: string | null; durations?: readonly number[] | null; clientId?: number | null },
 ): Promise<ProviderSlots[]> {
-  if (input.providerIds.length === 0 || input.providerIds.length > MAX_PROVIDERS_PER_SLOTS_REQUEST) {
-    throw badInput("providerIds", `providerIds must name 1 to ${MAX_PROVIDERS_PER_SLOTS_REQUEST} providers, got ${input.providerIds.length}`);
+  // A provider named twice is answered once: the limit (and the work) is per distinct provider.
+  const providerIds = [...new Set(input.providerIds)];
+  if (providerIds.length === 0 || providerIds.length > MAX_PROVIDERS_PER_SLOTS_REQUEST) {
+    throw badInput("providerIds", `providerIds must name 1 to ${MAX_PROVIDERS_PER_SLOTS_REQUEST} distinct providers, got ${providerIds.length}`);
   }
   const me = ctx.viewer;
   let clientId = input.clientId ?? undefined;
@@ -482,7 +507,7 @@ export async function availableSlotsByProvider(
     if (clientId !== undefined && clientId !== me.id) throw forbidden("A client can only ask for slots that fit their own calendar");
     clientId = me.id;
   }
-  return slotsForProviders(ctx, input.providerIds, input.from, input.to, { durations: input.durations, clientId });
+  return slotsForProviders(ctx, providerIds, input.from, input.to, { durations: input.durations, clientId });
 }
 
 /** One provider's bookable slots per local day (see availableSlotsByProvider). */

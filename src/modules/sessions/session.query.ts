@@ -2,7 +2,9 @@ import { and, eq, gte, ilike, inArray, lte, or, sql, type SQL } from "drizzle-or
 import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
 import { sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
 import { rowsOf } from "../../db/client.js";
+import { anyId } from "../../db/any-id.js";
 import { decodeRow } from "../../db/rows.js";
+import { chargeRows } from "../response-budget.js";
 import { badFields, badInput } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { ACTIVE_STATUSES } from "./session.access.js";
@@ -110,18 +112,23 @@ interface PageRequest {
   after?: Cursor;
 }
 
+/** The keyset condition "after this cursor" in an ordering. */
+function keysetAfter(order: SessionOrder, after: Cursor | undefined): SQL | undefined {
+  if (!after) return undefined;
+  const { expr, type } = ORDER_KEYS[order.field];
+  return order.direction === "ASC"
+    ? sql`(${expr}, ${sessions.id}) > (${after.key}::${sql.raw(type)}, ${after.id})`
+    : sql`(${expr}, ${sessions.id}) < (${after.key}::${sql.raw(type)}, ${after.id})`;
+}
+
 /**
  * ONE statement for a page and the filter's total: the one-row count left-joined to the page
  * (a subquery with its own order, limit and offset), so an empty page still brings its total.
  */
 async function selectPage(ctx: RequestContext, filter: SessionFilter, order: SessionOrder, page: PageRequest) {
   const where = sessionWhere(ctx, filter);
-  const { expr, type } = ORDER_KEYS[order.field];
-  const keyset = page.after
-    ? order.direction === "ASC"
-      ? sql`(${expr}, ${sessions.id}) > (${page.after.key}::${sql.raw(type)}, ${page.after.id})`
-      : sql`(${expr}, ${sessions.id}) < (${page.after.key}::${sql.raw(type)}, ${page.after.id})`
-    : undefined;
+  const { expr } = ORDER_KEYS[order.field];
+  const keyset = keysetAfter(order, page.after);
   const direction = sql.raw(order.direction);
   return ctx.db.run(async (tx) => {
     const result = rowsOf<Record<string, unknown> & { total: number; sort_key: string | null }>(
@@ -137,7 +144,44 @@ async function selectPage(ctx: RequestContext, filter: SessionFilter, order: Ses
     );
     const total = Number(result[0]?.total ?? 0);
     const found = result.filter((r) => r.id !== null);
+    chargeRows(ctx, found);
     return { total, rows: found.map((r) => ({ session: decodeRow(sessions, r), key: r.sort_key! })) };
+  });
+}
+
+/**
+ * The pages of many treatment plans (their sessions the caller sees, by start) in ONE statement:
+ * each plan's rows are numbered by a window over the plan (counting only those after the cursor),
+ * the first `limit` of each kept, and each plan's total counted by a second window.
+ */
+async function selectPlanPages(ctx: RequestContext, planIds: readonly number[], page: PageRequest) {
+  const order = DEFAULT_ORDER;
+  const { expr } = ORDER_KEYS[order.field];
+  const keyset = keysetAfter(order, page.after) ?? sql`true`;
+  const where = and(sessionWhere(ctx), anyId(sessions.treatmentPlanId, planIds));
+  return ctx.db.run(async (tx) => {
+    const result = rowsOf<Record<string, unknown> & { total: number; sort_key: string; treatment_plan_id: number; after_cursor: boolean; page_position: number }>(
+      await tx.execute(sql`
+        select ranked.* from (
+          select ${sessions}.*, ${expr} as sort_value, (${expr})::text as sort_key, (${keyset}) as after_cursor,
+            count(*) over (partition by ${sessions.treatmentPlanId})::int as total,
+            count(*) filter (where ${keyset}) over (partition by ${sessions.treatmentPlanId} order by ${expr}, ${sessions.id})::int as page_position,
+            row_number() over (partition by ${sessions.treatmentPlanId} order by ${expr}, ${sessions.id}) as nth
+          from ${sessions} where ${where}
+        ) ranked
+        -- The first row of every plan comes too (in_page false when the cursor is past it): it brings the plan's total.
+        where (ranked.after_cursor and ranked.page_position <= ${page.limit}) or ranked.nth = 1
+        order by ranked.treatment_plan_id, ranked.sort_value, ranked.id`),
+    );
+    const byPlan = new Map<number, { total: number; rows: { session: SessionRow; key: string }[] }>();
+    const inPage = result.filter((r) => r.after_cursor && r.page_position <= page.limit);
+    chargeRows(ctx, inPage);
+    for (const r of result) {
+      const planId = Number(r.treatment_plan_id);
+      if (!byPlan.has(planId)) byPlan.set(planId, { total: Number(r.total), rows: [] });
+    }
+    for (const r of inPage) byPlan.get(Number(r.treatment_plan_id))!.rows.push({ session: decodeRow(sessions, r), key: r.sort_key });
+    return byPlan;
   });
 }
 
@@ -148,18 +192,15 @@ export interface SessionConnectionResult {
   totalCount: number;
 }
 
-/** A Relay page: `first` defaults to 20 and is clamped to 100; `after` is a cursor of the same ordering. */
-export async function listSessions(
-  ctx: RequestContext,
-  filter: SessionFilter = {},
-  order: SessionOrder = DEFAULT_ORDER,
-  args: { first?: number | null; after?: string | null } = {},
-): Promise<SessionConnectionResult> {
-  checkFilter(filter);
+/** Checked `first` (default 20, clamped to 100) and decoded `after` of a Relay page. */
+export function pageArgs(args: { first?: number | null; after?: string | null }, order: SessionOrder = DEFAULT_ORDER): { first: number; after?: Cursor } {
   if (args.first != null && args.first < 0) throw badInput("first", "first must not be negative");
   const first = Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-  const after = args.after ? decodeCursor(args.after, order) : undefined;
-  const { total, rows } = await selectPage(ctx, filter, order, { limit: first + 1, after });
+  return { first, after: args.after ? decodeCursor(args.after, order) : undefined };
+}
+
+/** A Relay connection from up to first + 1 rows (the extra one only says there is a next page). */
+function connectionOf(rows: { session: SessionRow; key: string }[], total: number, order: SessionOrder, { first, after }: { first: number; after?: Cursor }): SessionConnectionResult {
   const page = rows.slice(0, first);
   const edges = page.map((r) => ({ cursor: encodeCursor({ field: order.field, key: r.key, id: r.session.id }), node: r.session }));
   return {
@@ -168,6 +209,29 @@ export async function listSessions(
     pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: after !== undefined, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
     totalCount: total,
   };
+}
+
+/** A Relay page: `first` defaults to 20 and is clamped to 100; `after` is a cursor of the same ordering. */
+export async function listSessions(
+  ctx: RequestContext,
+  filter: SessionFilter = {},
+  order: SessionOrder = DEFAULT_ORDER,
+  args: { first?: number | null; after?: string | null } = {},
+): Promise<SessionConnectionResult> {
+  checkFilter(filter);
+  const page = pageArgs(args, order);
+  const { total, rows } = await selectPage(ctx, filter, order, { limit: page.first + 1, after: page.after });
+  return connectionOf(rows, total, order, page);
+}
+
+/** The same page (first, after; by start) of each of many plans' sessions, in ONE statement. */
+export async function listSessionsOfPlans(ctx: RequestContext, planIds: readonly number[], args: { first?: number | null; after?: string | null }): Promise<SessionConnectionResult[]> {
+  const page = pageArgs(args);
+  const byPlan = await selectPlanPages(ctx, planIds, { limit: page.first + 1, after: page.after });
+  return planIds.map((id) => {
+    const found = byPlan.get(id);
+    return connectionOf(found?.rows ?? [], found?.total ?? 0, DEFAULT_ORDER, page);
+  });
 }
 
 /** Offset paging for the REST shims: page from 1, perPage clamped to 1..100. */

@@ -5,6 +5,7 @@ import { byKey, groupByKey, type LoaderFactory, type RequestContext } from "../c
 import { anyId } from "../../db/any-id.js";
 import { rowsOf } from "../../db/client.js";
 import { columnsAs, decodeRow, selectRows } from "../../db/rows.js";
+import { chargeRows } from "../response-budget.js";
 
 export const itemById: LoaderFactory<number, ItemRow | undefined> = (ctx, { cache }) =>
   new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => selectRows(tx, items, anyId(items.id, ids))), (r) => r.id), { cache });
@@ -39,6 +40,7 @@ export async function selectDetails(ctx: RequestContext, where: SQL | undefined)
         order by ${treatmentDetails.id}`),
     ),
   );
+  chargeRows(ctx, rows);
   const itemLoader = ctx.loaders.get(itemById);
   const unitLoader = ctx.loaders.get(unitById);
   return rows.map((raw) => {

@@ -3,10 +3,11 @@ import type { TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
 import { parseId, parseOptionalId } from "../../graphql/ids.js";
 import { registerNodeType } from "../../graphql/node.js";
 import type { RequestContext } from "../context.js";
-import { listSessions, type SessionConnectionResult } from "../sessions/session.query.js";
+import { pageArgs, type SessionConnectionResult } from "../sessions/session.query.js";
 import { SessionConnection } from "../sessions/session.type.js";
 import { User } from "../tenants/user.type.js";
 import { TreatmentPlanInput, TreatmentPlanPatch } from "./treatment-plan.input.js";
+import { sessionsOfPlan } from "./treatment-plan.loaders.js";
 import {
   createTreatmentPlan,
   getTreatmentPlan,
@@ -61,7 +62,9 @@ export class TreatmentPlanResolver {
     @Arg("first", () => Int, { nullable: true }) first?: number | null,
     @Arg("after", () => String, { nullable: true }) after?: string | null,
   ): Promise<SessionConnectionResult> {
-    return listSessions(ctx, { treatmentPlanId: plan.id }, undefined, { first, after });
+    // Checked here (BAD_USER_INPUT on this field), loaded in one batch with the other plans' pages.
+    pageArgs({ first, after });
+    return ctx.loaders.get(sessionsOfPlan).load({ planId: plan.id, first, after });
   }
 
   @FieldResolver(() => TreatmentPlanProgress, { description: "Counts over all the plan's sessions" })

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { getNamedType, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import { DomainError } from "../errors.js";
 import { outcomeOfError, readEntries, recordRead, type AuditEntry } from "../modules/audit/audit.service.js";
 
 /**
@@ -69,7 +70,8 @@ export function auditPlugin<C extends AuditedContext>(): ApolloServerPlugin<C> {
                 const clinical = info.fieldNodes.some((f) => selectsClinical(f.selectionSet, info.fragments, new Set()));
                 return (error) => {
                   if (!error) return; // a success is in the read entry when it returned clinical text
-                  const outcome = outcomeOfError(error, undefined);
+                  // Before formatting, the service's own code (FORBIDDEN) or flag (denied) tells a refusal.
+                  const outcome = outcomeOfError(error, error instanceof DomainError ? error.code : undefined);
                   // A refused read is always on record; another failure only when clinical text was asked for.
                   if (outcome === "denied" || clinical) fields.push({ responseKey, error, entries: (code) => [{ action: "read", entity: "Session", entityId: (args as Args).id, outcome: outcomeOfError(error, code) }] });
                 };

@@ -1,5 +1,5 @@
 import type { SessionRow } from "../../db/schema/index.js";
-import { hiddenFromCaller, notFound } from "../../errors.js";
+import { forbidden, notFound } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { sessionById } from "./session.loaders.js";
 
@@ -12,11 +12,11 @@ export function canSeeSession(ctx: RequestContext, session: SessionRow): boolean
   return me.role === "ADMIN" || session.providerId === me.id || session.clientId === me.id;
 }
 
-/** A session the caller may see, or NOT_FOUND (unknown, another tenant's, or someone else's: DENIED in the audit). */
+/** A session the caller may see, or NOT_FOUND (unknown or another tenant's) / FORBIDDEN (someone else's). */
 export async function getVisibleSession(ctx: RequestContext, id: number): Promise<SessionRow> {
   const session = await ctx.loaders.get(sessionById).load(id);
   if (!session) throw notFound("Session");
-  if (!canSeeSession(ctx, session)) throw hiddenFromCaller("Session");
+  if (!canSeeSession(ctx, session)) throw forbidden("You do not have permission to view this session");
   return session;
 }
 

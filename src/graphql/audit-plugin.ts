@@ -1,14 +1,16 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import { getNamedType, Kind, type FragmentDefinitionNode, type GraphQLFormattedError, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
-import { outcomeOf, type AuditEntry } from "../modules/audit/audit.service.js";
+import { getNamedType, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import { DomainError } from "../errors.js";
+import { outcomeOfError, readEntries, recordRead, type AuditEntry } from "../modules/audit/audit.service.js";
 
 /**
  * A root field to audit, once its outcome is known: the code of its error as the client gets
- * it (formatError decides; a statement timeout, for one, is UNAVAILABLE).
+ * it (formatError decides; a statement timeout, for one, is UNAVAILABLE), and the error as the
+ * resolver threw it (DomainError.denied, which the client never sees).
  */
 interface AuditedField {
   responseKey: string;
-  failed: boolean;
+  error: unknown;
   entries(code: string | undefined): AuditEntry[];
 }
 
@@ -17,46 +19,62 @@ export interface AuditedContext {
   audit?: AuditedField[];
 }
 
-/** The request's audit entries, given the errors of its response. */
+/** The request's audit entries, given the errors of its response: its root fields', then its one read entry. */
 export function auditEntries(ctx: AuditedContext, errors: readonly GraphQLFormattedError[]): AuditEntry[] {
-  return (ctx.audit ?? []).flatMap((field) => {
-    if (!field.failed) return field.entries(undefined);
+  const fields = (ctx.audit ?? []).flatMap((field) => {
+    if (!field.error) return field.entries(undefined);
     // The field's own error (path [key]), not one of a nested field.
     const own = errors.find((e) => e.path?.length === 1 && e.path[0] === field.responseKey);
     const code = own?.extensions?.code;
     return field.entries(typeof code === "string" ? code : "INTERNAL_SERVER_ERROR");
   });
+  return [...fields, ...readEntries(ctx)];
 }
 
 type Args = { id?: unknown };
 type FieldResult = { id?: unknown; __typename?: string } | null | undefined;
 
-/** Root fields that return one session, and its fields that are notes. */
+/** Root fields that return one session. */
 const SINGLE_SESSION_FIELDS = new Set(["session", "node"]);
-const NOTE_FIELDS = new Set(["notes", "providerNotes"]);
+/** A session's clinical text: reading any of it puts the session in the request's read entry. */
+const CLINICAL_FIELDS = new Set(["notes", "providerNotes", "clientFeedback"]);
 
 /**
  * The GraphQL side of the audit log: one entry per mutation root field (action: the field,
- * entity: the record's type, its id, the outcome from the field's error code), and one per
- * read of a single session's notes (root `session` or `node` selecting notes or providerNotes).
+ * entity: the record's type, its id, the outcome from the field's error), one per refused
+ * read of a single session (root `session` or `node`), and one per query that returns clinical
+ * text of any session, at any depth (the sessions connection, a plan's sessions, node), listing
+ * the sessions read.
  */
 export function auditPlugin<C extends AuditedContext>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart({ contextValue }) {
       const fields: AuditedField[] = (contextValue.audit = []);
       return {
-        async executionDidStart({ operation }) {
-          // Most requests are queries without a session's notes: no per-field hook at all for them.
-          if (!auditsFields(operation)) return;
+        async executionDidStart({ operation, document }) {
+          // Most requests are queries without clinical text: no per-field hook at all for them.
+          const watch = watchOf(document, operation);
+          if (!watch) return;
           return {
-            willResolveField({ info, args }) {
-              if (info.path.prev) return;
+            willResolveField({ source, info, args }) {
+              if (info.path.prev) {
+                // Writes are audited as writes: what a mutation answers with is its own record.
+                if (watch.clinical && info.parentType.name === "Session" && CLINICAL_FIELDS.has(info.fieldName)) recordRead(contextValue, "Session", (source as FieldResult)?.id);
+                return;
+              }
               const responseKey = String(info.path.key);
               if (operation.operation === "mutation") {
-                return (error, result) => fields.push({ responseKey, failed: !!error, entries: (code) => writeEntries(info, args as Args, code, result as FieldResult | FieldResult[]) });
+                return (error, result) => fields.push({ responseKey, error, entries: (code) => writeEntries(info, args as Args, outcomeOfError(error, code), result as FieldResult | FieldResult[]) });
               }
-              if (operation.operation === "query" && SINGLE_SESSION_FIELDS.has(info.fieldName) && info.fieldNodes.some((f) => selectsNotes(f.selectionSet, info.fragments))) {
-                return (error, result) => fields.push({ responseKey, failed: !!error, entries: (code) => notesRead(info, args as Args, code, result as FieldResult) });
+              if (SINGLE_SESSION_FIELDS.has(info.fieldName)) {
+                const clinical = info.fieldNodes.some((f) => selectsClinical(f.selectionSet, info.fragments, new Set()));
+                return (error) => {
+                  if (!error) return; // a success is in the read entry when it returned clinical text
+                  // Before formatting, the service's own code (FORBIDDEN) or flag (denied) tells a refusal.
+                  const outcome = outcomeOfError(error, error instanceof DomainError ? error.code : undefined);
+                  // A refused read is always on record; another failure only when clinical text was asked for.
+                  if (outcome === "denied" || clinical) fields.push({ responseKey, error, entries: (code) => [{ action: "read", entity: "Session", entityId: (args as Args).id, outcome: outcomeOfError(error, code) }] });
+                };
               }
             },
           };
@@ -66,33 +84,54 @@ export function auditPlugin<C extends AuditedContext>(): ApolloServerPlugin<C> {
   };
 }
 
-/** Whether the audit watches this operation's root fields: mutations, and queries that may read a single session's notes. */
-export function auditsFields(operation: OperationDefinitionNode): boolean {
-  return operation.operation !== "query" || operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || SINGLE_SESSION_FIELDS.has(s.name.value));
+interface Watch {
+  /** The operation selects clinical text somewhere: Session's clinical fields are recorded. */
+  clinical: boolean;
+}
+
+const watches = new WeakMap<OperationDefinitionNode, Watch | null>();
+
+/**
+ * What the audit watches in this operation, or null when nothing (no hooks at all): mutations'
+ * root fields, queries' root session/node, and queries selecting clinical text at any depth.
+ * Apollo keeps parsed documents, so the walk runs once per document, not per request.
+ */
+function watchOf(document: DocumentNode, operation: OperationDefinitionNode): Watch | null {
+  let watch = watches.get(operation);
+  if (watch !== undefined) return watch;
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  const clinical = operation.operation === "query" && selectsClinical(operation.selectionSet, fragments, new Set(), true);
+  const watched = operation.operation !== "query" || clinical || operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || SINGLE_SESSION_FIELDS.has(s.name.value));
+  watch = watched ? { clinical } : null;
+  watches.set(operation, watch);
+  return watch;
+}
+
+/** Whether the audit watches this operation's fields (graphql-jit runs only the others: it would not call the hooks). */
+export function auditsFields(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  return watchOf(document, operation) !== null;
 }
 
 /** One entry per written record (a list result: one per item), or one for the attempt. */
-function writeEntries(info: GraphQLResolveInfo, args: Args, code: string | undefined, result: FieldResult | FieldResult[]): AuditEntry[] {
+function writeEntries(info: GraphQLResolveInfo, args: Args, outcome: AuditEntry["outcome"], result: FieldResult | FieldResult[]): AuditEntry[] {
   const named = getNamedType(info.returnType).name;
   // deleteSession: Boolean -> the noun after the verb.
   const entity = named === "Boolean" ? info.fieldName.replace(/^[a-z]+/, "") : named;
-  const outcome = outcomeOf(code);
   const ids = Array.isArray(result) && result.length ? result.map((r) => r?.id) : [args.id ?? (result as FieldResult)?.id];
   return ids.map((entityId) => ({ action: info.fieldName, entity, entityId, outcome }));
 }
 
-/** A session's notes were read, or an attempt to was refused; node() of something else is no notes read. */
-function notesRead(info: GraphQLResolveInfo, args: Args, code: string | undefined, result: FieldResult): AuditEntry[] {
-  const isSession = info.fieldName === "session" ? result != null : result?.__typename === "Session";
-  if (code === undefined && !isSession) return [];
-  return [{ action: "read", entity: "Session", entityId: args.id, outcome: outcomeOf(code) }];
-}
-
-/** The field's own selections (through fragments) name notes; nested records' fields do not count. */
-function selectsNotes(selectionSet: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>): boolean {
+/**
+ * Whether the selections (through fragments) name a clinical field: directly only, or at any
+ * depth (deep). By name, whatever the type: the hook then records only Session's.
+ */
+function selectsClinical(selectionSet: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>, seen: Set<string>, deep = false): boolean {
   return !!selectionSet?.selections.some((s) => {
-    if (s.kind === Kind.FIELD) return NOTE_FIELDS.has(s.name.value);
-    if (s.kind === Kind.INLINE_FRAGMENT) return selectsNotes(s.selectionSet, fragments);
-    return selectsNotes(fragments[s.name.value]?.selectionSet, fragments);
+    if (s.kind === Kind.FIELD) return CLINICAL_FIELDS.has(s.name.value) || (deep && selectsClinical(s.selectionSet, fragments, seen, deep));
+    if (s.kind === Kind.INLINE_FRAGMENT) return selectsClinical(s.selectionSet, fragments, seen, deep);
+    if (seen.has(s.name.value)) return false;
+    seen.add(s.name.value);
+    return selectsClinical(fragments[s.name.value]?.selectionSet, fragments, seen, deep);
   });
 }

@@ -40,6 +40,8 @@ export function autoCommitRunner(database: Database, tenantId: number): Runner {
   return {
     run: <T>(fn: (tx: Tx) => Promise<T>) => database.withTenant(tenantId, fn),
     atomic: <T>(fn: (tx: Tx) => Promise<T>) => database.withTenant(tenantId, fn),
+    // Between calls nothing is held.
+    outside: <T>(fn: () => Promise<T>) => fn(),
   };
 }
 

@@ -33,7 +33,7 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
 
   const executor: GatewayExecutor = async ({ document, operation, operationName, queryHash, request, context }) => {
     const graphqlJs = () => execute({ schema, document, operationName, variableValues: request.variables, contextValue: context }) as ReturnType<GatewayExecutor>;
-    if (auditsFields(operation)) return graphqlJs();
+    if (auditsFields(document, operation)) return graphqlJs();
     const query = compile(`${queryHash}:${operationName ?? ""}`, () => compileQuery(schema, document, operationName ?? undefined) as CompiledQuery | ExecutionResult);
     if (!query) return graphqlJs();
     const result = await query.query(undefined, context, request.variables ?? {});

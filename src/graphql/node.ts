@@ -1,6 +1,7 @@
 import { Field, ID, InterfaceType } from "type-graphql";
 import { sql } from "drizzle-orm";
 import { rowsOf } from "../db/client.js";
+import { recordDeniedRead } from "../modules/audit/audit.service.js";
 import type { RequestContext } from "../modules/context.js";
 
 /** Relay object identification. Ids are plain integers unique across all entities (entity_id_seq). */
@@ -28,7 +29,11 @@ export async function fetchNode(ctx: RequestContext, id: number): Promise<object
   const [row] = rowsOf<{ typename: string }>(await ctx.db.run((tx) => tx.execute(sql`${union} limit 1`)));
   if (!row) return null;
   const found = await nodeTypes.get(row.typename)!.fetch(ctx, id).catch((err: { code?: string }) => {
-    if (err?.code === "NOT_FOUND" || err?.code === "FORBIDDEN") return null;
+    // The record exists (the union found it): refusing it to this caller is a denied read.
+    if (err?.code === "NOT_FOUND" || err?.code === "FORBIDDEN") {
+      recordDeniedRead(ctx, row.typename, id);
+      return null;
+    }
     throw err;
   });
   return found ? { ...found, __typename: row.typename } : null;

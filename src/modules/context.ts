@@ -22,6 +22,8 @@ export interface Runner {
   run<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** All of fn or none of it (a savepoint inside the request transaction). */
   atomic<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs fn (a slow call to another service) while no transaction of the request is open. */
+  outside<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** What every service call gets: who asks, in which tenant, and where to run SQL. */

@@ -5,14 +5,18 @@ import type { RequestScope } from "../db/scope.js";
 import { DomainError, type ErrorCode } from "../errors.js";
 import { httpContext } from "../graphql/context.js";
 import { isSupportedYear } from "../time.js";
-import { finishAudited, outcomeOf, type AuditEntry } from "../modules/audit/audit.service.js";
+import { finishAudited, outcomeOfError, readEntries, type AuditEntry } from "../modules/audit/audit.service.js";
 import type { AppDeps, RequestContext } from "../modules/context.js";
 import type { AuthService } from "../modules/tenants/auth.service.js";
 import { isWriteRequest } from "../http/write-limit.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
-    /** A GET whose answer includes a record's notes: each call is recorded as a read of that entity (audit log). */
+    /**
+     * A GET of one record whose answer includes its clinical text: a failed call is recorded as a
+     * read of that entity with its outcome (DENIED when the record is hidden from the caller).
+     * What a successful call returns is in the request's read entry (recordRead in the serializers).
+     */
     auditRead?: string;
   }
 }
@@ -121,7 +125,8 @@ export function bearerCredentials(request: FastifyRequest): Credentials {
 /**
  * Wraps a route handler: authenticates, gives it the request's transaction (the same
  * RequestScope GraphQL uses), commits before the response leaves, rolls back on any error.
- * Writes (and reads of notes) leave their audit entry: with the commit, or after the rollback.
+ * Writes leave their audit entry, and a GET that returned clinical text its one read entry
+ * (refused reads too): with the commit, or after the rollback.
  */
 export function scoped<R>(
   { deps, auth }: ShimOptions,
@@ -136,12 +141,15 @@ export function scoped<R>(
     try {
       result = await handler(ctx, request, reply);
     } catch (err) {
-      const entries = audit ? [audit(outcomeOf(problemOf(err).code))] : [];
+      // The flag is read from the error as the service threw it: the client only sees its legacy status.
+      const entries = audit ? [audit(outcomeOfError(err, problemOf(err).code))] : [];
       // The client gets the error it caused, even if the rollback or its audit entry failed.
       await finishAudited(ctx, entries, false).catch((finishErr: unknown) => request.log.error({ err: finishErr }, "ending a failed request (rollback, audit entry) failed"));
       throw err;
     }
-    await finishAudited(ctx, audit ? [audit("success", result)] : [], true);
+    const own = audit && !request.routeOptions.config.auditRead ? [audit("success", result)] : [];
+    // A write is audited as a write: what it answers with is its own record.
+    await finishAudited(ctx, [...own, ...(isWriteRequest(request) ? [] : readEntries(ctx))], true);
     return result;
   };
 }
@@ -152,7 +160,8 @@ const ENTITY_OF_RESOURCE: Record<string, string> = { sessions: "Session", meetin
 /**
  * How a route is audited: a write as `PUT /api/v1/sessions/:id` of its resource (the last static
  * segment before the first parameter) and record (the :id, else the id in the answer); a
- * route with config.auditRead as a read of that entity. Other reads are not audited.
+ * failed route with config.auditRead as a read of that entity. Successful reads are in the
+ * request's read entry when they returned clinical text.
  */
 function auditOf(request: FastifyRequest): ((outcome: AuditEntry["outcome"], result?: unknown) => AuditEntry) | undefined {
   const { config } = request.routeOptions;

@@ -100,9 +100,10 @@ describe(`GraphQL writes are audited (${engine})`, () => {
     expect(rows[0].requestId).toBe(rows[1].requestId);
   });
 
-  it("a query without notes is not audited", async () => {
+  it("a query without clinical text is not audited", async () => {
     const session = await makeSession(t.database, p.tenant, { providerId: p.provider.id, clientId: p.client.id, startsAt: at(18), endsAt: at(19) });
-    const { rows } = await auditedBy(() => t.gql(`query($id: ID!) { session(id: $id) { id title } sessions { edges { node { notes } } } }`, { id: String(session.id) }, provider));
+    // Issue 14: a connection selecting notes is a bulk read now (test/audit/bulk-reads.test.ts); titles are not clinical text.
+    const { rows } = await auditedBy(() => t.gql(`query($id: ID!) { session(id: $id) { id title } sessions { edges { node { title } } } }`, { id: String(session.id) }, provider));
     expect(rows).toEqual([]);
   });
 });
@@ -141,9 +142,11 @@ describe(`reads of a session's notes are audited (${engine})`, () => {
     expect(fitness.result.status).toBe(200);
     expect(fitness.rows).toMatchObject([{ action: "read", entity: "Session", entityId: String(sessionId), outcome: "success" }]);
 
+    // Issue 14: a list with notes is a read too: one entry naming every session it returned.
     const lists = await auditedBy(() => rest(t.url, "GET", `/api/v1/sessions`, { token: provider }));
     expect(lists.result.status).toBe(200);
-    expect(lists.rows).toEqual([]);
+    expect(lists.rows).toMatchObject([{ action: "read", entity: "Session", outcome: "success" }]);
+    expect(lists.rows[0].entityIds).toEqual(expect.arrayContaining([String(sessionId)]));
   });
 });
 

@@ -43,6 +43,7 @@ export class FakeTwilio {
   readonly requests: RecordedRequest[] = [];
   private readonly rooms = new Map<string, FakeRoom & { unique_name: string }>();
   private failure: number | "hang" | null = null;
+  private delayMs = 0;
 
   private constructor(
     private readonly server: Server,
@@ -69,10 +70,16 @@ export class FakeTwilio {
     this.failure = failure;
   }
 
+  /** Answer every request only after this long: a slow Twilio (0 restores). */
+  delay(ms: number): void {
+    this.delayMs = ms;
+  }
+
   reset(): void {
     this.rooms.clear();
     this.requests.length = 0;
     this.failure = null;
+    this.delayMs = 0;
   }
 
   /** A RequestClient for `twilio(..., { httpClient })` that talks to this server. */
@@ -86,6 +93,15 @@ export class FakeTwilio {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.delayMs) {
+      const timer = setTimeout(() => this.answer(req, res), this.delayMs);
+      res.on("close", () => clearTimeout(timer));
+      return;
+    }
+    this.answer(req, res);
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", this.url);
     const query = Object.fromEntries(url.searchParams);
     this.requests.push({ method: req.method ?? "", host: req.headers.host, path: url.pathname, query, authorization: req.headers.authorization });

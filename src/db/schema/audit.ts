@@ -7,8 +7,9 @@ export const AUDIT_OUTCOMES = ["success", "denied", "invalid", "not_found", "con
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 /**
- * Who did what to which record, when, in which request, and how it ended: one row per write
- * (and per read of a session's notes). Append-only: the app role may only SELECT and INSERT,
+ * Who did what to which record, when, in which request, and how it ended: one row per write,
+ * one per request that returned sessions' clinical text (entity_ids: every session read), one
+ * per refused read. Append-only: the app role may only SELECT and INSERT,
  * and a trigger refuses UPDATE, DELETE and TRUNCATE to everyone (drizzle/0004_audit_log_append_only.sql).
  * actor_id has no foreign key: the record outlives the user.
  */
@@ -23,12 +24,16 @@ export const auditLog = pgTable(
     /** The record's GraphQL type: "Session", "TreatmentDetail", ... */
     entity: text("entity").notNull(),
     entityId: text("entity_id"),
+    /** A read's records: every session whose notes, provider notes or feedback the request returned. */
+    entityIds: text("entity_ids").array().notNull().default(sql`'{}'::text[]`),
     outcome: text("outcome").notNull().$type<AuditOutcome>(),
     requestId: text("request_id").notNull(),
     occurredAt: instant("occurred_at").notNull().defaultNow(),
   },
   (t) => [
     index("audit_log_entity_idx").on(t.tenantId, t.entity, t.entityId, t.id),
+    // auditLog(entity, id) also finds the bulk reads that listed the record.
+    index("audit_log_entity_ids_idx").using("gin", t.entityIds),
     check("audit_log_outcome_check", sql`${t.outcome} in (${sql.raw(AUDIT_OUTCOMES.map((o) => `'${o}'`).join(", "))})`),
   ],
 );

@@ -8,7 +8,7 @@ import { AuditEntry } from "./audit.type.js";
 
 @Resolver(() => AuditEntry)
 export class AuditResolver {
-  @Query(() => [AuditEntry], { description: "Who wrote (or read the notes of) a record, newest first, at most 100 entries; ADMIN only" })
+  @Query(() => [AuditEntry], { description: "Who wrote, read the clinical text of (alone or in a list), or was refused a record, newest first, at most 100 entries; ADMIN only" })
   auditLog(@Arg("entity", () => String) entity: string, @Arg("entityId", () => ID) entityId: string, @Ctx() ctx: RequestContext): Promise<AuditLogRow[]> {
     return listAuditLog(ctx, entity, entityId);
   }

@@ -1,8 +1,8 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, arrayContains, desc, eq, or } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
 import { auditLog, type AuditLogRow, type AuditOutcome } from "../../db/schema/index.js";
 import type { RequestScope } from "../../db/scope.js";
-import { badInput } from "../../errors.js";
+import { badInput, DomainError } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { requireRole } from "../tenants/permissions.js";
 
@@ -13,6 +13,8 @@ export interface AuditEntry {
   /** The record's GraphQL type: "Session", "TreatmentDetail", ... */
   entity: string;
   entityId?: unknown;
+  /** A read: every record whose clinical text the request returned. */
+  entityIds?: readonly unknown[];
   outcome: AuditOutcome;
 }
 
@@ -29,6 +31,55 @@ export function outcomeOf(code: string | undefined): AuditOutcome {
   return code === undefined ? "success" : (OUTCOME_OF_CODE[code] ?? "error");
 }
 
+/**
+ * The outcome of a failed act, from the service's own error: a record that exists but is hidden
+ * from the caller (DomainError.denied) is DENIED although the caller was told NOT_FOUND.
+ * Adapters pass the error as thrown, never a formatted one (that must not carry the flag).
+ */
+export function outcomeOfError(err: unknown, code: string | undefined): AuditOutcome {
+  return err instanceof DomainError && err.denied ? "denied" : outcomeOf(code);
+}
+
+/** What a request read: the records whose clinical text it returned, by entity (in the order first read), and the reads it was refused. */
+interface Reads {
+  byEntity: Map<string, Set<string>>;
+  denied: AuditEntry[];
+}
+const readsOf = new WeakMap<object, Reads>();
+
+function readsFor(ctx: object): Reads {
+  let reads = readsOf.get(ctx);
+  if (!reads) readsOf.set(ctx, (reads = { byEntity: new Map(), denied: [] }));
+  return reads;
+}
+
+/**
+ * Clinical text (notes, provider notes, feedback) that the request returns: the record is
+ * listed in the request's one read entry (readEntries). Adapters call it where clinical text
+ * goes into a response, and only then, so a request that selects none pays nothing.
+ */
+export function recordRead(ctx: object, entity: string, id: unknown): void {
+  const entityId = entityIdOf(id);
+  if (entityId === null) return;
+  const { byEntity } = readsFor(ctx);
+  let ids = byEntity.get(entity);
+  if (!ids) byEntity.set(entity, (ids = new Set()));
+  ids.add(entityId);
+}
+
+/** A read of an existing record that the caller was refused, where no error carries it to the adapter (node() answers null). */
+export function recordDeniedRead(ctx: object, entity: string, id: unknown): void {
+  readsFor(ctx).denied.push({ action: "read", entity, entityId: id, outcome: "denied" });
+}
+
+/** The request's read entries: one per entity it returned clinical text of (entityId too when a single record), and its refused reads. */
+export function readEntries(ctx: object): AuditEntry[] {
+  const reads = readsOf.get(ctx);
+  if (!reads) return [];
+  const read = [...reads.byEntity].map(([entity, ids]) => ({ action: "read", entity, entityId: ids.size === 1 ? [...ids][0] : undefined, entityIds: [...ids], outcome: "success" as const }));
+  return [...read, ...reads.denied];
+}
+
 /** Only well-formed ids are recorded: a client's arbitrary text never reaches the log. */
 function entityIdOf(value: unknown): string | null {
   const text = String(value ?? "");
@@ -42,6 +93,7 @@ function rowsOf(ctx: RequestContext, entries: readonly AuditEntry[]) {
     action: entry.action,
     entity: entry.entity,
     entityId: entityIdOf(entry.entityId),
+    entityIds: (entry.entityIds ?? []).map(entityIdOf).filter((id): id is string => id !== null),
     outcome: entry.outcome,
     requestId: ctx.requestId,
   }));
@@ -51,8 +103,8 @@ function rowsOf(ctx: RequestContext, entries: readonly AuditEntry[]) {
  * Ends the request's transaction with its audit entries. When it commits, they are written in
  * it, just before the commit: the change and its record stand or fall together. When it rolls
  * back (or the commit fails), they are written afterwards in a short transaction of their own,
- * so a rejected write is still on record; what claimed success is then recorded as an error,
- * since nothing was saved.
+ * so a rejected write is still on record; a write that claimed success is then recorded as an
+ * error, since nothing was saved (a read stays a success: what was read was sent).
  */
 export async function finishAudited(ctx: RequestContext & { db: RequestScope }, entries: readonly AuditEntry[], commit: boolean): Promise<void> {
   if (commit) {
@@ -72,7 +124,7 @@ export async function finishAudited(ctx: RequestContext & { db: RequestScope }, 
 
 function recordAfterRollback(ctx: RequestContext, entries: readonly AuditEntry[]): Promise<void> {
   if (!entries.length) return Promise.resolve();
-  const unsaved = entries.map((entry) => (entry.outcome === "success" ? { ...entry, outcome: "error" as const } : entry));
+  const unsaved = entries.map((entry) => (entry.outcome === "success" && entry.action !== "read" ? { ...entry, outcome: "error" as const } : entry));
   return ctx.deps.database.withTenant(ctx.tenant.id, (tx) => insert(tx, ctx, unsaved));
 }
 
@@ -82,7 +134,7 @@ async function insert(tx: Tx, ctx: RequestContext, entries: readonly AuditEntry[
 
 export const AUDIT_LOG_LIMIT = 100;
 
-/** A record's history, newest first (at most 100 entries); ADMIN only. */
+/** A record's history, newest first (at most 100 entries), bulk reads that listed it included; ADMIN only. */
 export async function listAuditLog(ctx: RequestContext, entity: string, entityId: string): Promise<AuditLogRow[]> {
   requireRole(ctx, "ADMIN");
   const id = entityIdOf(entityId);
@@ -91,7 +143,7 @@ export async function listAuditLog(ctx: RequestContext, entity: string, entityId
     tx
       .select()
       .from(auditLog)
-      .where(and(eq(auditLog.tenantId, ctx.tenant.id), eq(auditLog.entity, entity), eq(auditLog.entityId, id)))
+      .where(and(eq(auditLog.tenantId, ctx.tenant.id), eq(auditLog.entity, entity), or(eq(auditLog.entityId, id), arrayContains(auditLog.entityIds, [id]))))
       .orderBy(desc(auditLog.id))
       .limit(AUDIT_LOG_LIMIT),
   );

@@ -76,12 +76,14 @@ export async function issueVideoAccess(ctx: RequestContext, sessionId: number, o
  * The live state of the session's room, for its provider, its client or an ADMIN. Before the
  * first token there is no room name and the provider cannot know the room: "not-started",
  * without asking it. Reading never creates the room name (refreshedAt depends on who did).
+ * Twilio is asked outside the request's transaction: the session is read first, and nothing
+ * is written after the call.
  */
 export async function videoRoomStatus(ctx: RequestContext, sessionId: number): Promise<VideoRoomStatusResult> {
   const session = await getVisibleSession(ctx, sessionId);
   const video = videoProvider(ctx);
   const roomName = session.videoRoomName;
-  const snapshot = roomName ? await roomStatusOf(video, roomName) : { ...notStartedRoom(""), roomName: null };
+  const snapshot = roomName ? await ctx.db.outside(() => roomStatusOf(video, roomName)) : { ...notStartedRoom(""), roomName: null };
   return { ...snapshot, participantsCount: snapshot.participants.length, sessionId: session.id };
 }
 

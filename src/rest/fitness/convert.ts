@@ -4,6 +4,7 @@
  */
 import type { SessionRow, SessionStatus, SessionType, UserRow } from "../../db/schema/index.js";
 import { DomainError } from "../../errors.js";
+import { recordRead } from "../../modules/audit/audit.service.js";
 import type { RequestContext } from "../../modules/context.js";
 import { providerNotesFor } from "../../modules/sessions/session.access.js";
 import type { SessionOrderField } from "../../modules/sessions/session.query.js";
@@ -100,7 +101,9 @@ export interface SessionJson {
   trainer?: { id: number; username: string; email: string | null; full_name: string };
 }
 
+/** It carries notes, client feedback and trainer notes: the session is in the request's audited read. */
 export function sessionJson(ctx: RequestContext, s: SessionRow, zone: string): SessionJson {
+  recordRead(ctx, "Session", s.id);
   const local = (instant: Date | null) => (instant ? formatDateTime(instant, zone) : null);
   return {
     id: s.id,

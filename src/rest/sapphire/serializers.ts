@@ -1,4 +1,5 @@
 import type { SessionRow, TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
+import { recordRead } from "../../modules/audit/audit.service.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
 import { drfDateTime } from "../drf.js";
 import { type ShimContext } from "../shim.js";
@@ -64,9 +65,11 @@ const details = (user: UserRow) => ({ id: user.id, name: user.name, username: us
 
 /**
  * A session as the scheduler knows it: a date and naive times in its staff member's zone.
- * Users come through the loader, so a list costs one statement for all of them.
+ * Users come through the loader, so a list costs one statement for all of them. It carries
+ * session_notes: the session is in the request's audited read.
  */
 export async function sessionJson(ctx: ShimContext, session: SessionRow) {
+  recordRead(ctx, "Session", session.id);
   const users = ctx.loaders.get(userById);
   const [staff, client] = await Promise.all([users.load(session.providerId), users.load(session.clientId)]);
   // Both exist: foreign keys of the tenant's own users.

@@ -24,6 +24,7 @@ import { assertTimeZone, isCalendarDate, isLocalTime } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { requireRole } from "../tenants/permissions.js";
 import { userById } from "../tenants/user.loaders.js";
+import { forgetUser } from "../tenants/user.visibility.js";
 import { overrideById, ruleById } from "./availability.loaders.js";
 import * as repo from "./availability.repository.js";
 import { recordAvailabilityEvent } from "../events/outbox.js";
@@ -368,7 +369,8 @@ export async function updateProviderSchedulingSettings(
     await recordAvailabilityEvent(tx, ctx, provider.id, "all");
     return updated;
   });
-  ctx.loaders.get(userById).clear(row.id).prime(row.id, row);
+  forgetUser(ctx, row.id);
+  ctx.loaders.get(userById).prime(row.id, row);
   return settingsOf(row);
 }
 

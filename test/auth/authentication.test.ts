@@ -99,12 +99,12 @@ describe(`authentication (${engine})`, () => {
     }
   });
 
-  it("rejects an X-Tenant-Code that is not the token's tenant with 401", async () => {
+  it("rejects an X-Tenant-Code that is not the token's tenant with 403 / FORBIDDEN", async () => {
     const token = await t.token(p.provider, p.tenant);
-    expect(await rejected(token, /X-Tenant-Code/, { "x-tenant-code": "OTHER" })).toEqual({ status: 401, code: "UNAUTHENTICATED" });
+    expect(await rejected(token, /X-Tenant-Code/, { "x-tenant-code": "OTHER" })).toEqual({ status: 403, code: "FORBIDDEN" });
     // A tenant that exists, but is not the token's.
     const other = await makePractice(t.database);
-    expect(await rejected(token, /X-Tenant-Code/, { "x-tenant-code": other.tenant.code })).toEqual({ status: 401, code: "UNAUTHENTICATED" });
+    expect(await rejected(token, /X-Tenant-Code/, { "x-tenant-code": other.tenant.code })).toEqual({ status: 403, code: "FORBIDDEN" });
     expect((await t.gql(ME, {}, token)).data).toBeTruthy();
   });
 

@@ -390,9 +390,9 @@ describe(`fitness API: errors (${engine})`, () => {
     expect(body).toEqual(DOC.conflict);
   });
 
-  it("X-Tenant-Code must match the token (401); an administrator books and reads availability for a trainer by trainer_id", async () => {
+  it("X-Tenant-Code must match the token (403); an administrator books and reads availability for a trainer by trainer_id", async () => {
     const mismatch = await rest(t.url, "GET", API, { headers: { ...gym.cookie, "x-tenant-code": "NOPE" } });
-    expect(mismatch.status).toBe(401);
+    expect(mismatch.status).toBe(403);
     expect(mismatch.body.success).toBe(false);
 
     const admin = await t.token(gym.admin, gym.tenant);

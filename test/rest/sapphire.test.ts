@@ -335,7 +335,8 @@ describe(`sapphire scheduler: client matching, clients and treatment plans (${en
     expect(asAdmin.status).toBe(200);
     expect(asAdmin.body.map((c: { id: number }) => c.id).sort()).toEqual([p.client.id, p.otherClient.id, john.id].sort());
     expect(asAdmin.body.find((c: { id: number }) => c.id === john.id)).toEqual(PLAN_CLIENT_200.matched_client && { ...PLAN_CLIENT_200.matched_client, id: john.id });
-    expect(asProvider.body.map((c: { id: number }) => c.id)).toEqual([p.client.id]);
+    // Their own clients: in their care (p.client) or with a session of theirs (john, booked through his plan); not p.otherClient.
+    expect(asProvider.body.map((c: { id: number }) => c.id).sort()).toEqual([p.client.id, john.id].sort());
   });
 
   it("GET treatment-plans/ and treatment-plans/{id}/: the tenant's plans; another tenant's plan is 404", async () => {

@@ -69,7 +69,8 @@ describe(`client matching, in the documented order, among CLIENT users (${engine
       [{ clientRef: "x", clientName: "   " }, null],
     ];
     for (const [input, expected] of cases) {
-      const plan = await create(input);
+      // An admin sees every client the matching can find; a provider only their own (issue 14).
+      const plan = await create(input, admin);
       expect(plan.clientMatch, JSON.stringify(input)).toEqual(expected);
       expect(plan.client).toEqual(expected ? expected.client : null);
     }

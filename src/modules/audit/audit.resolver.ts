@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 import type { AuditLogRow, UserRow } from "../../db/schema/index.js";
 import type { RequestContext } from "../context.js";
-import { userById } from "../tenants/user.loaders.js";
+import { findVisibleUser } from "../tenants/user.visibility.js";
 import { User } from "../tenants/user.type.js";
 import { listAuditLog } from "./audit.service.js";
 import { AuditEntry } from "./audit.type.js";
@@ -13,8 +13,8 @@ export class AuditResolver {
     return listAuditLog(ctx, entity, entityId);
   }
 
-  @FieldResolver(() => User, { nullable: true, description: "null when the user no longer exists" })
-  async actor(@Root() entry: AuditLogRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
-    return entry.actorId === null ? null : ((await ctx.loaders.get(userById).load(entry.actorId)) ?? null);
+  @FieldResolver(() => User, { nullable: true, description: "null when the user no longer exists or the caller may not see them" })
+  actor(@Root() entry: AuditLogRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
+    return findVisibleUser(ctx, entry.actorId);
   }
 }

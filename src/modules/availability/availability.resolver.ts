@@ -4,7 +4,7 @@ import { parseId, parseOptionalId } from "../../graphql/ids.js";
 import { registerNodeType } from "../../graphql/node.js";
 import { DateScalar, TimeZoneScalar } from "../../graphql/scalars.js";
 import type { RequestContext } from "../context.js";
-import { getUser } from "../tenants/user.service.js";
+import { findVisibleUser } from "../tenants/user.visibility.js";
 import { User } from "../tenants/user.type.js";
 import { AvailabilityOverrideInput, AvailabilityRuleInput, AvailabilityRulePatch } from "./availability.input.js";
 import * as availability from "./availability.service.js";
@@ -15,9 +15,9 @@ registerNodeType("AvailabilityOverride", "availability_overrides", (ctx, id) => 
 
 @Resolver(() => AvailabilityRule)
 export class AvailabilityRuleResolver {
-  @FieldResolver(() => User)
-  provider(@Root() rule: AvailabilityRuleRow, @Ctx() ctx: RequestContext): Promise<UserRow> {
-    return getUser(ctx, rule.providerId, "Provider");
+  @FieldResolver(() => User, { nullable: true, description: "null when the caller may not see this user" })
+  provider(@Root() rule: AvailabilityRuleRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
+    return findVisibleUser(ctx, rule.providerId);
   }
 
   @Query(() => [AvailabilityRule], { description: "Defaults to the caller's own rules (PROVIDER); an ADMIN without providerId gets every provider's" })
@@ -50,9 +50,9 @@ export class AvailabilityRuleResolver {
 
 @Resolver(() => AvailabilityOverride)
 export class AvailabilityOverrideResolver {
-  @FieldResolver(() => User)
-  provider(@Root() override: AvailabilityOverrideRow, @Ctx() ctx: RequestContext): Promise<UserRow> {
-    return getUser(ctx, override.providerId, "Provider");
+  @FieldResolver(() => User, { nullable: true, description: "null when the caller may not see this user" })
+  provider(@Root() override: AvailabilityOverrideRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
+    return findVisibleUser(ctx, override.providerId);
   }
 
   @Query(() => [AvailabilityOverride], { description: "Defaults to the caller's own (PROVIDER); from..to filters by date (inclusive)" })

@@ -25,6 +25,7 @@ import type { RequestContext } from "../context.js";
 import { chargeBytes } from "../response-budget.js";
 import { requireRole } from "../tenants/permissions.js";
 import { userById } from "../tenants/user.loaders.js";
+import { forgetUser } from "../tenants/user.visibility.js";
 import { overrideById, ruleById } from "./availability.loaders.js";
 import * as repo from "./availability.repository.js";
 import { recordAvailabilityEvent } from "../events/outbox.js";
@@ -369,7 +370,8 @@ export async function updateProviderSchedulingSettings(
     await recordAvailabilityEvent(tx, ctx, provider.id, "all");
     return updated;
   });
-  ctx.loaders.get(userById).clear(row.id).prime(row.id, row);
+  forgetUser(ctx, row.id);
+  ctx.loaders.get(userById).prime(row.id, row);
   return settingsOf(row);
 }
 

@@ -4,9 +4,9 @@ import { parseId, parseOptionalId } from "../../graphql/ids.js";
 import { registerNodeType } from "../../graphql/node.js";
 import { DateTimeScalar } from "../../graphql/scalars.js";
 import type { RequestContext } from "../context.js";
-import { userById } from "../tenants/user.loaders.js";
+import { findVisibleUser } from "../tenants/user.visibility.js";
 import { User } from "../tenants/user.type.js";
-import { treatmentPlanById } from "../treatment-plans/treatment-plan.loaders.js";
+import { findVisibleTreatmentPlan } from "../treatment-plans/treatment-plan.service.js";
 import { TreatmentPlan } from "../treatment-plans/treatment-plan.type.js";
 import { getVisibleSession, providerNotesFor } from "./session.access.js";
 import { BookSessionInput, CompleteSessionInput, SessionFilterInput, SessionOrderInput, UpdateSessionInput } from "./session.input.js";
@@ -152,20 +152,20 @@ export class SessionResolver {
   }
 
   // provider and client go through the same loader, so a page's users cost one statement.
-  @FieldResolver(() => User)
-  async provider(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<UserRow> {
-    return (await ctx.loaders.get(userById).load(session.providerId))!;
+  // Nullable: a client is never shown an inactive or deleted provider (user.visibility.ts).
+  @FieldResolver(() => User, { nullable: true, description: "null when the caller may not see this user" })
+  provider(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
+    return findVisibleUser(ctx, session.providerId);
   }
 
-  @FieldResolver(() => User)
-  async client(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<UserRow> {
-    return (await ctx.loaders.get(userById).load(session.clientId))!;
+  @FieldResolver(() => User, { nullable: true, description: "null when the caller may not see this user" })
+  client(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
+    return findVisibleUser(ctx, session.clientId);
   }
 
-  @FieldResolver(() => TreatmentPlan, { nullable: true })
-  async treatmentPlan(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow | null> {
-    if (session.treatmentPlanId === null) return null;
-    return (await ctx.loaders.get(treatmentPlanById).load(session.treatmentPlanId)) ?? null;
+  @FieldResolver(() => TreatmentPlan, { nullable: true, description: "null when none, or when the caller may not see the plan" })
+  treatmentPlan(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow | null> {
+    return findVisibleTreatmentPlan(ctx, session.treatmentPlanId);
   }
 
   @FieldResolver(() => SessionTiming)
@@ -183,6 +183,6 @@ export class SessionResolver {
 export class CancellationResolver {
   @FieldResolver(() => User, { nullable: true })
   async cancelledBy(@Root() cancellation: Cancellation, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
-    return cancellation.cancelledById === null ? null : ((await ctx.loaders.get(userById).load(cancellation.cancelledById)) ?? null);
+    return findVisibleUser(ctx, cancellation.cancelledById);
   }
 }

@@ -1,7 +1,7 @@
 import { and, eq, isNull, or, sql } from "drizzle-orm";
 import type { TenantRow, UserRow } from "../../db/schema/index.js";
 import { users } from "../../db/schema/index.js";
-import { unauthenticated } from "../../errors.js";
+import { forbidden, unauthenticated } from "../../errors.js";
 import type { Runner } from "../context.js";
 import type { TokenVerifier } from "./jwt.js";
 import type { TenantDirectory } from "./tenant.service.js";
@@ -29,8 +29,9 @@ export class AuthService {
     const token = bearerToken(authorization);
     if (!token) throw unauthenticated("Authentication required: send Authorization: Bearer <token>");
     const claims = await this.verifier.verify(token);
-    // A token replayed against another tenant is not a credential for it: 401, like any bad token.
-    if (tenantHeader !== undefined && tenantHeader !== claims.tenant) throw unauthenticated(TENANT_MISMATCH);
+    // A valid token that names another tenant than the header: the caller is known, the tenant is
+    // not theirs (403, as README says), on GraphQL and every shim alike.
+    if (tenantHeader !== undefined && tenantHeader !== claims.tenant) throw forbidden(TENANT_MISMATCH);
     const tenant = await this.tenants.byCodeOrUndefined(claims.tenant);
     if (!tenant) throw unauthenticated(`Unknown tenant "${claims.tenant}"`);
     return { tenant, subject: claims.sub, expiresAt: new Date(claims.exp * 1000) };

@@ -4,10 +4,11 @@ import { fetchNode, Node, registerNodeType } from "../../graphql/node.js";
 import { parseId } from "../../graphql/ids.js";
 import type { RequestContext } from "../context.js";
 import { CreateUserInput } from "./user.input.js";
-import { assignClient, createUser, getUser, listUsers } from "./user.service.js";
+import { assignClient, createUser, listUsers } from "./user.service.js";
+import { getVisibleUser } from "./user.visibility.js";
 import { Role, Tenant, User } from "./user.type.js";
 
-registerNodeType("User", "users", (ctx, id) => getUser(ctx, id));
+registerNodeType("User", "users", (ctx, id) => getVisibleUser(ctx, id));
 
 @Resolver(() => User)
 export class UserResolver {

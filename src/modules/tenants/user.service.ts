@@ -1,10 +1,11 @@
-import { and, asc, eq, ilike, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, ilike, or, type SQL } from "drizzle-orm";
 import { careRelationships, users, type Role, type UserRow } from "../../db/schema/index.js";
 import { badFields, badInput, notFound } from "../../errors.js";
 import { isTimeZone } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { requireRole } from "./permissions.js";
 import { userById } from "./user.loaders.js";
+import { visibleUsersWhere } from "./user.visibility.js";
 
 export interface CreateUserInput {
   role: Role;
@@ -19,23 +20,17 @@ export interface CreateUserInput {
   externalSubject?: string | null;
 }
 
-/** A user of the tenant, or NOT_FOUND (another tenant's user is invisible under RLS). */
-export async function getUser(ctx: RequestContext, id: number, entity = "User"): Promise<UserRow> {
-  const user = await ctx.loaders.get(userById).load(id);
-  if (!user) throw notFound(entity);
-  return user;
-}
-
+/**
+ * A user of the tenant with this role, or NOT_FOUND, for a rule to decide with (a booking
+ * checking its provider): not for showing. What a caller is shown goes through user.visibility.ts.
+ */
 export async function getUserWithRole(ctx: RequestContext, id: number, role: Role, entity: string): Promise<UserRow> {
   const user = await ctx.loaders.get(userById).load(id);
   if (!user || user.role !== role) throw notFound(entity);
   return user;
 }
 
-/**
- * Who sees which users: ADMIN everyone; a PROVIDER themself, the providers and their own
- * clients; a CLIENT themself and their providers.
- */
+/** The active users the caller may see (visibleUsersWhere), filtered by role and search. */
 export async function listUsers(ctx: RequestContext, filter: { role?: Role | null; search?: string | null }): Promise<UserRow[]> {
   const where: (SQL | undefined)[] = [];
   if (filter.role) where.push(eq(users.role, filter.role));
@@ -43,14 +38,7 @@ export async function listUsers(ctx: RequestContext, filter: { role?: Role | nul
     const pattern = `%${filter.search.replace(/[\\%_]/g, "\\$&")}%`;
     where.push(or(ilike(users.name, pattern), ilike(users.username, pattern), ilike(users.email, pattern), ilike(users.staffId, pattern)));
   }
-  const me = ctx.viewer;
-  if (me.role === "PROVIDER") {
-    const mine = sql`${users.id} in (select ${careRelationships.clientId} from ${careRelationships} where ${careRelationships.providerId} = ${me.id})`;
-    where.push(or(eq(users.id, me.id), eq(users.role, "PROVIDER"), mine));
-  } else if (me.role === "CLIENT") {
-    const mine = sql`${users.id} in (select ${careRelationships.providerId} from ${careRelationships} where ${careRelationships.clientId} = ${me.id})`;
-    where.push(or(eq(users.id, me.id), mine));
-  }
+  where.push(visibleUsersWhere(ctx.viewer));
   where.push(eq(users.status, "active"));
   return ctx.db.run((tx) => tx.select().from(users).where(and(...where)).orderBy(asc(users.name), asc(users.id)));
 }

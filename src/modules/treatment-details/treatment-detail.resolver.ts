@@ -6,7 +6,7 @@ import { DateTimeScalar } from "../../graphql/scalars.js";
 import type { RequestContext } from "../context.js";
 import { sessionById } from "../sessions/session.loaders.js";
 import { Session } from "../sessions/session.type.js";
-import { userById } from "../tenants/user.loaders.js";
+import { findVisibleUser } from "../tenants/user.visibility.js";
 import { User } from "../tenants/user.type.js";
 import { createItem, createUnit, getItem, getUnit, listItems, listUnits, updateItem, updateUnit } from "./catalog.service.js";
 import { TreatmentDetailInput, TreatmentDetailLine } from "./treatment-detail.input.js";
@@ -156,14 +156,14 @@ export class TreatmentDetailResolver {
     return detail.unitId === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(unitById).load(detail.unitId));
   }
 
-  @FieldResolver(() => User, { nullable: true })
+  @FieldResolver(() => User, { nullable: true, description: "null when unknown or the caller may not see this user" })
   createdBy(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
-    return detail.createdBy === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(userById).load(detail.createdBy));
+    return findVisibleUser(ctx, detail.createdBy);
   }
 
-  @FieldResolver(() => User, { nullable: true })
+  @FieldResolver(() => User, { nullable: true, description: "null when unknown or the caller may not see this user" })
   updatedBy(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
-    return detail.updatedBy === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(userById).load(detail.updatedBy));
+    return findVisibleUser(ctx, detail.updatedBy);
   }
 }
 

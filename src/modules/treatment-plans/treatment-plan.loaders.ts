@@ -5,6 +5,7 @@ import { byKey, type LoaderFactory } from "../context.js";
 import { anyId } from "../../db/any-id.js";
 import { selectRows } from "../../db/rows.js";
 import { listSessionsOfPlans, type SessionConnectionResult } from "../sessions/session.query.js";
+import { userById } from "../tenants/user.loaders.js";
 
 export const treatmentPlanById: LoaderFactory<number, TreatmentPlanRow | undefined> = (ctx, { cache }) =>
   new DataLoader(
@@ -63,6 +64,9 @@ export const clientMatchByKey: LoaderFactory<MatchKey, ClientMatch | null> = (ct
       const candidates = any.length
         ? await ctx.db.run((tx) => tx.select().from(users).where(and(eq(users.role, "CLIENT"), ne(users.status, "deleted"), or(...any))))
         : [];
+      // Showing a matched client looks it up by id again: it is already here.
+      const byId = ctx.loaders.get(userById);
+      for (const user of candidates) byId.prime(user.id, user);
       return keys.map((key) => pickClient(key, candidates));
     },
     { cache, cacheKeyFn: (key) => JSON.stringify([key.clientRef, key.clientName]) },

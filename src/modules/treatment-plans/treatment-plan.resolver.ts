@@ -12,10 +12,10 @@ import {
   createTreatmentPlan,
   getTreatmentPlan,
   listTreatmentPlans,
-  matchClient,
-  planClient,
+  visiblePlanClient,
   planProgress,
   updateTreatmentPlan,
+  visibleClientMatch,
   type ClientMatch as ClientMatchResult,
   type PlanProgress,
 } from "./treatment-plan.service.js";
@@ -47,12 +47,12 @@ export class TreatmentPlanResolver {
 
   @FieldResolver(() => User, { nullable: true, description: "The assigned client, else the matched one" })
   client(@Root() plan: TreatmentPlanRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
-    return planClient(ctx, plan);
+    return visiblePlanClient(ctx, plan);
   }
 
-  @FieldResolver(() => ClientMatch, { nullable: true, description: "How clientRef / clientName match a client user; null when none does" })
+  @FieldResolver(() => ClientMatch, { nullable: true, description: "How clientRef / clientName match a client user; null when none does or the caller may not see it" })
   clientMatch(@Root() plan: TreatmentPlanRow, @Ctx() ctx: RequestContext): Promise<ClientMatchResult | null> {
-    return matchClient(ctx, plan);
+    return visibleClientMatch(ctx, plan);
   }
 
   @FieldResolver(() => SessionConnection, { description: "The plan's sessions the caller sees, by start" })

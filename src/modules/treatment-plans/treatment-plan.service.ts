@@ -4,7 +4,9 @@ import { badFields, badInput, forbidden, notFound } from "../../errors.js";
 import { isCalendarDate } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { requireRole } from "../tenants/permissions.js";
-import { getUser, getUserWithRole } from "../tenants/user.service.js";
+import { userById } from "../tenants/user.loaders.js";
+import { getUserWithRole } from "../tenants/user.service.js";
+import { findVisibleUser } from "../tenants/user.visibility.js";
 import { clientMatchByKey, progressByPlan, treatmentPlanById, type ClientMatch, type PlanProgress } from "./treatment-plan.loaders.js";
 
 export type { ClientMatch, ClientMatchMethod, PlanProgress } from "./treatment-plan.loaders.js";
@@ -37,10 +39,25 @@ export function matchClient(ctx: RequestContext, plan: Pick<TreatmentPlanRow, "c
   return ctx.loaders.get(clientMatchByKey).load({ clientRef: plan.clientRef, clientName: plan.clientName });
 }
 
-/** The plan's client: its explicit clientId first, else the matched client; null when neither. */
+/**
+ * The plan's client, for rules (who sees the plan, whose sessions it books): its explicit clientId
+ * first, else the matched client; null when neither. Not for showing: see visiblePlanClient.
+ */
 export async function planClient(ctx: RequestContext, plan: TreatmentPlanRow): Promise<UserRow | null> {
-  if (plan.clientId !== null) return getUser(ctx, plan.clientId, "Client");
+  if (plan.clientId !== null) return (await ctx.loaders.get(userById).load(plan.clientId)) ?? null;
   return (await matchClient(ctx, plan))?.client ?? null;
+}
+
+/** The plan's client as the caller may see it (user.visibility.ts); null when none or hidden. */
+export async function visiblePlanClient(ctx: RequestContext, plan: TreatmentPlanRow): Promise<UserRow | null> {
+  return findVisibleUser(ctx, (await planClient(ctx, plan))?.id);
+}
+
+/** The legacy matching as the caller may see it: null when no client matches or the one that does is hidden. */
+export async function visibleClientMatch(ctx: RequestContext, plan: Pick<TreatmentPlanRow, "clientRef" | "clientName">): Promise<ClientMatch | null> {
+  const match = await matchClient(ctx, plan);
+  const client = await findVisibleUser(ctx, match?.client.id);
+  return match && client ? { ...match, client } : null;
 }
 
 /** The documented error when a plan names no client user (sapphire-scheduler-sessions.md). */
@@ -49,16 +66,26 @@ export function unmatchedClientMessage(plan: Pick<TreatmentPlanRow, "clientRef" 
 }
 
 /**
- * Who sees a plan: ADMIN and PROVIDER every plan of the tenant (plans belong to the practice and
- * providers book from them); a CLIENT only plans whose client is them.
+ * Who sees a plan, the one rule for treatmentPlan(id), node, Session.treatmentPlan and every
+ * other path to a plan: ADMIN and PROVIDER every plan of the tenant (plans belong to the
+ * practice and providers book from them); a CLIENT only plans whose client is them.
  */
+async function canSeePlan(ctx: RequestContext, plan: TreatmentPlanRow): Promise<boolean> {
+  return ctx.viewer.role !== "CLIENT" || (await planClient(ctx, plan))?.id === ctx.viewer.id;
+}
+
 export async function getTreatmentPlan(ctx: RequestContext, id: number): Promise<TreatmentPlanRow> {
   const plan = await ctx.loaders.get(treatmentPlanById).load(id);
   if (!plan) throw notFound("Treatment plan");
-  if (ctx.viewer.role === "CLIENT" && (await planClient(ctx, plan))?.id !== ctx.viewer.id) {
-    throw forbidden("You do not have permission to view this treatment plan");
-  }
+  if (!(await canSeePlan(ctx, plan))) throw forbidden("You do not have permission to view this treatment plan");
   return plan;
+}
+
+/** A plan nested in something the caller sees (a session): null when none or not theirs to see. */
+export async function findVisibleTreatmentPlan(ctx: RequestContext, id: number | null): Promise<TreatmentPlanRow | null> {
+  if (id === null) return null;
+  const plan = await ctx.loaders.get(treatmentPlanById).load(id);
+  return plan && (await canSeePlan(ctx, plan)) ? plan : null;
 }
 
 /** Plans of the tenant, or of one client (explicitly assigned or matched to them); a CLIENT gets their own. */

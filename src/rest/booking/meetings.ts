@@ -3,7 +3,7 @@ import type { Modality, SessionRow, UserRow } from "../../db/schema/index.js";
 import { forbidden } from "../../errors.js";
 import { getProvider } from "../../modules/availability/availability.service.js";
 import { bookSession, cancelSession, getVisibleSession, listAllSessions, updateSession } from "../../modules/sessions/session.service.js";
-import { getUser } from "../../modules/tenants/user.service.js";
+import { findVisibleUsers } from "../../modules/tenants/user.visibility.js";
 import { parseInstant } from "../../time.js";
 import { localToInstant, scoped, type ShimContext, type ShimOptions } from "../shim.js";
 import { InvalidField } from "./errors.js";
@@ -118,10 +118,9 @@ async function instantOf(ctx: ShimContext, value: string, providerId: number): P
   return instant;
 }
 
-/** Sessions in the document's Meeting shape; their users come in one batched lookup. */
+/** Sessions in the document's Meeting shape; their users, as the caller may see them, in one batched lookup. */
 async function toMeetings(ctx: ShimContext, rows: SessionRow[]) {
-  const ids = [...new Set(rows.flatMap((s) => [s.clientId, s.providerId]))];
-  const users = new Map((await Promise.all(ids.map((id) => getUser(ctx, id)))).map((u) => [u.id, u]));
+  const users = await findVisibleUsers(ctx, rows.flatMap((s) => [s.clientId, s.providerId]));
   return rows.map((s) => ({
     id: String(s.id),
     title: s.title,
@@ -136,13 +135,14 @@ async function toMeetings(ctx: ShimContext, rows: SessionRow[]) {
     therapistId: String(s.providerId),
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
-    client: { user: personOf(users.get(s.clientId)!) },
-    therapist: { user: personOf(users.get(s.providerId)!) },
+    client: { user: personOf(users.get(s.clientId)) },
+    therapist: { user: personOf(users.get(s.providerId)) },
   }));
 }
 
 /** First and last name; a user with only a display name gives its first word and the rest. */
-function personOf(user: UserRow) {
+function personOf(user: UserRow | undefined) {
+  if (!user) return null;
   const [first = "", ...rest] = user.name.trim().split(/\s+/);
   return { firstName: user.firstName ?? first, lastName: user.lastName ?? rest.join(" "), email: user.email };
 }

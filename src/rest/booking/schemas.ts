@@ -67,7 +67,8 @@ const person = {
   type: "object",
   properties: {
     user: {
-      type: "object",
+      type: ["object", "null"],
+      description: "null when the caller may not see this user (a client is never shown an inactive therapist)",
       properties: { firstName: { type: "string" }, lastName: { type: "string" }, email: nullableString },
     },
   },

@@ -9,6 +9,7 @@ import type { RequestContext } from "../../modules/context.js";
 import { providerNotesFor } from "../../modules/sessions/session.access.js";
 import type { SessionOrderField } from "../../modules/sessions/session.query.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
+import { findVisibleUsers } from "../../modules/tenants/user.visibility.js";
 import { localDateTime, parseInstant } from "../../time.js";
 import { localToInstant } from "../shim.js";
 
@@ -137,7 +138,10 @@ export interface Include {
   trainer: boolean;
 }
 
-/** Users by id through the request's DataLoader: one batched statement for the whole page. */
+/**
+ * Users by id through the request's DataLoader, one batched statement for the whole page: for
+ * their zones (a rule), not for showing (that is findVisibleUsers).
+ */
 export async function usersById(ctx: RequestContext, ids: number[]): Promise<Map<number, UserRow>> {
   const loader = ctx.loaders.get(userById);
   // The caller is usually the trainer of every session: no need to read them again.
@@ -154,11 +158,13 @@ export async function trainerZone(ctx: RequestContext, trainerId: number | undef
 
 /** Sessions as JSON, each in its trainer's zone, with the client and trainer objects asked for. */
 export async function sessionsJson(ctx: RequestContext, rows: SessionRow[], include: Include): Promise<SessionJson[]> {
-  const users = await usersById(ctx, rows.flatMap((s) => (include.client ? [s.providerId, s.clientId] : [s.providerId])));
+  const zones = await usersById(ctx, rows.map((s) => s.providerId));
+  // The embedded client and trainer objects are shown: only those the caller may see.
+  const shown = include.client || include.trainer ? await findVisibleUsers(ctx, rows.flatMap((s) => [s.providerId, s.clientId])) : new Map<number, UserRow>();
   return rows.map((s) => {
-    const trainer = users.get(s.providerId);
-    const client = users.get(s.clientId);
-    const json = sessionJson(ctx, s, trainer?.timeZone ?? ctx.tenant.timeZone);
+    const trainer = shown.get(s.providerId);
+    const client = shown.get(s.clientId);
+    const json = sessionJson(ctx, s, zones.get(s.providerId)?.timeZone ?? ctx.tenant.timeZone);
     if (include.client && client) json.client = clientJson(client);
     if (include.trainer && trainer) json.trainer = trainerJson(trainer);
     return json;

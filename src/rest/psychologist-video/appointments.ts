@@ -6,6 +6,7 @@ import { listSessionsPage, type SessionFilter } from "../../modules/sessions/ses
 import { sessionTiming } from "../../modules/sessions/session.timing.js";
 import { requireRole } from "../../modules/tenants/permissions.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
+import { findVisibleUser } from "../../modules/tenants/user.visibility.js";
 import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, drfDateTime, drfPage, INVALID_PAGE_BODY, MONTH_SCHEMA, PAGE_SCHEMA, YEAR_SCHEMA } from "../drf.js";
 import { scoped, type ShimContext, type ShimOptions } from "../shim.js";
 
@@ -41,7 +42,7 @@ export const APPOINTMENT_SCHEMA = {
   ],
   properties: {
     id: integer,
-    patient_name: text,
+    patient_name: { type: ["string", "null"], description: "null when the caller may not see the patient" },
     service_name: { type: "string", description: "The session's title, else its type" },
     appointment_date: { type: "string", description: "The start, UTC" },
     formatted_date: { type: "string", description: 'In the provider\'s zone, e.g. "Sat, 16 Nov 2025"' },
@@ -73,14 +74,14 @@ const serviceName = (session: SessionRow) => session.title ?? session.type[0] + 
 
 /** One appointment with its timer fields; users come through the loader (one statement per page). */
 async function appointmentJson(ctx: ShimContext, session: SessionRow) {
-  const users = ctx.loaders.get(userById);
-  const [provider, patient] = await Promise.all([users.load(session.providerId), users.load(session.clientId)]);
+  // The provider's zone is read for the rule; the patient's name is shown only when the caller may see them.
+  const [provider, patient] = await Promise.all([ctx.loaders.get(userById).load(session.providerId), findVisibleUser(ctx, session.clientId)]);
   const local = DateTime.fromJSDate(session.startsAt, { zone: provider!.timeZone }).setLocale("en-US");
   const timing = sessionTiming(session, ctx.deps.now());
   const room = session.videoRoomName;
   return {
     id: session.id,
-    patient_name: patient!.name,
+    patient_name: patient?.name ?? null,
     service_name: serviceName(session),
     appointment_date: drfDateTime(session.startsAt),
     formatted_date: local.toFormat("ccc, dd LLL yyyy"),

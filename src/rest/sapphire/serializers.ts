@@ -1,6 +1,7 @@
 import type { SessionRow, TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
 import { recordRead } from "../../modules/audit/audit.service.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
+import { findVisibleUser } from "../../modules/tenants/user.visibility.js";
 import { drfDateTime } from "../drf.js";
 import { type ShimContext } from "../shim.js";
 import { localDateTime } from "../../time.js";
@@ -14,7 +15,8 @@ const nullableInteger = { type: ["integer", "null"] } as const;
 const nullableText = { type: ["string", "null"] } as const;
 
 const USER_DETAILS_SCHEMA = {
-  type: "object",
+  type: ["object", "null"],
+  description: "null when the caller may not see this user (a client is never shown an inactive staff member)",
   required: ["id", "name", "username"],
   properties: { id: integer, name: text, username: text },
 } as const;
@@ -65,15 +67,20 @@ const details = (user: UserRow) => ({ id: user.id, name: user.name, username: us
 
 /**
  * A session as the scheduler knows it: a date and naive times in its staff member's zone.
- * Users come through the loader, so a list costs one statement for all of them. It carries
- * session_notes: the session is in the request's audited read.
+ * Users come through loaders, so a list costs one statement for all of them: the staff
+ * member's zone is read for the rule, the details shown only of users the caller may see. It
+ * carries session_notes: the session is in the request's audited read.
  */
 export async function sessionJson(ctx: ShimContext, session: SessionRow) {
   recordRead(ctx, "Session", session.id);
-  const users = ctx.loaders.get(userById);
-  const [staff, client] = await Promise.all([users.load(session.providerId), users.load(session.clientId)]);
-  // Both exist: foreign keys of the tenant's own users.
-  const start = localDateTime(session.startsAt, staff!.timeZone);
+  const [zoneOf, staff, client] = await Promise.all([
+    ctx.loaders.get(userById).load(session.providerId),
+    findVisibleUser(ctx, session.providerId),
+    findVisibleUser(ctx, session.clientId),
+  ]);
+  // The staff member exists: a foreign key of the tenant's own users.
+  const zone = zoneOf!.timeZone;
+  const start = localDateTime(session.startsAt, zone);
   return {
     id: session.id,
     client: session.clientId,
@@ -81,12 +88,12 @@ export async function sessionJson(ctx: ShimContext, session: SessionRow) {
     treatment_plan: session.treatmentPlanId,
     session_date: start.date,
     start_time: start.time,
-    end_time: localDateTime(session.endsAt, staff!.timeZone).time,
+    end_time: localDateTime(session.endsAt, zone).time,
     session_notes: session.notes,
     duration: Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000),
     created_at: drfDateTime(session.createdAt),
-    client_details: details(client!),
-    staff_details: details(staff!),
+    client_details: client && details(client),
+    staff_details: staff && details(staff),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { TreatmentPlanRow } from "../../db/schema/index.js";
 import { listUsers } from "../../modules/tenants/user.service.js";
-import { getTreatmentPlan, listTreatmentPlans, matchClient, planClient } from "../../modules/treatment-plans/treatment-plan.service.js";
+import { getTreatmentPlan, listTreatmentPlans, matchClient, visiblePlanClient } from "../../modules/treatment-plans/treatment-plan.service.js";
 import { DETAIL_SCHEMA, ID_PARAMS } from "../drf.js";
 import { scoped, type ShimOptions } from "../shim.js";
 import { CLIENT_SCHEMA, clientJson, PLAN_SCHEMA, planJson } from "./serializers.js";
@@ -65,7 +65,8 @@ export function treatmentPlanRoutes(api: FastifyInstance, options: ShimOptions):
     },
     scoped(options, async (ctx, request, reply) => {
       const plan = await getTreatmentPlan(ctx, (request.params as { id: number }).id);
-      const client = await planClient(ctx, plan);
+      // A client the caller may not see is answered as no match at all.
+      const client = await visiblePlanClient(ctx, plan);
       const named = { id: plan.id, client_name: plan.clientName, client_id: plan.clientRef };
       if (!client) {
         reply.code(404);

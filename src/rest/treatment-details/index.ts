@@ -96,7 +96,7 @@ function authAndTenantMiddleware(auth: AuthService) {
     const { authorization, tenantCode } = bearerCredentials(request);
     const { tenant } = await auth.authenticate(authorization);
     if (!tenantCode) return reply.code(400).send(failure("X-Tenant-Code header is required", null));
-    // This document answers a valid token with another tenant's code 403 (elsewhere it is 401).
+    // A valid token with another tenant's code: 403, as on every route (AuthService.authenticate).
     if (tenantCode !== tenant.code) throw new DomainError("FORBIDDEN", TENANT_MISMATCH);
   };
 }

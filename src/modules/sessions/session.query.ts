@@ -169,7 +169,7 @@ async function selectPlanPages(ctx: RequestContext, planIds: readonly number[], 
             row_number() over (partition by ${sessions.treatmentPlanId} order by ${expr}, ${sessions.id}) as nth
           from ${sessions} where ${where}
         ) ranked
-        -- The first row of every plan comes too (in_page false when the cursor is past it): it brings the plan's total.
+        -- The first row of every plan comes too (kept out of the page when the cursor is past it): it brings the plan's total.
         where (ranked.after_cursor and ranked.page_position <= ${page.limit}) or ranked.nth = 1
         order by ranked.treatment_plan_id, ranked.sort_value, ranked.id`),
     );

@@ -30,6 +30,16 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Mutations and REST writes per minute, per user (token) and per IP. */
   readonly writesPerMinute: number;
+  /** Outbox events older than this many days are pruned; an older subscription cursor is refused. */
+  readonly eventRetentionDays: number;
+  /** How often each instance prunes old events (0: never). */
+  readonly eventPruneIntervalSeconds: number;
+  /** Active subscriptions one WebSocket may hold. */
+  readonly maxSubscriptionsPerSocket: number;
+  /** WebSockets one user may hold open (per instance). */
+  readonly maxSocketsPerUser: number;
+  /** How often connected users are re-checked: a deactivated or deleted user's sockets are closed. */
+  readonly subscriptionUserCheckSeconds: number;
 }
 
 /** Used only outside production, so that `npm start` works with no set-up. */
@@ -74,7 +84,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs: integer(env.STATEMENT_TIMEOUT_MS, 5_000, "STATEMENT_TIMEOUT_MS"),
     requestTimeoutMs: integer(env.REQUEST_TIMEOUT_MS, 15_000, "REQUEST_TIMEOUT_MS"),
     writesPerMinute: integer(env.RATE_LIMIT_WRITES_PER_MINUTE, 300, "RATE_LIMIT_WRITES_PER_MINUTE"),
+    eventRetentionDays: positive(env.EVENT_RETENTION_DAYS, 30, "EVENT_RETENTION_DAYS"),
+    eventPruneIntervalSeconds: integer(env.EVENT_PRUNE_INTERVAL_SECONDS, 3600, "EVENT_PRUNE_INTERVAL_SECONDS"),
+    maxSubscriptionsPerSocket: positive(env.MAX_SUBSCRIPTIONS_PER_SOCKET, 25, "MAX_SUBSCRIPTIONS_PER_SOCKET"),
+    maxSocketsPerUser: positive(env.MAX_SOCKETS_PER_USER, 10, "MAX_SOCKETS_PER_USER"),
+    subscriptionUserCheckSeconds: positive(env.SUBSCRIPTION_USER_CHECK_SECONDS, 30, "SUBSCRIPTION_USER_CHECK_SECONDS"),
   });
+}
+
+/** A limit of 0 would refuse everything: at least 1. */
+function positive(value: string | undefined, fallback: number, name: string): number {
+  const n = integer(value, fallback, name);
+  if (n < 1) throw new ConfigError(`${name} must be at least 1, got "${value}"`);
+  return n;
 }
 
 function integer(value: string | undefined, fallback: number, name: string): number {

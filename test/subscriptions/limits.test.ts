@@ -89,7 +89,7 @@ describe(`subscription limits (${engine})`, () => {
     await eventually(() => t.app.deps.events.subscriberCount === 2, "the sockets never subscribed");
     const before = Date.now();
     await asTenant(t.database, p.tenant.id, (tx) => tx.update(users).set({ status: "inactive" }).where(eq(users.id, p.otherClient.id)));
-    const closed = await Promise.race([client.closed, new Promise<undefined>((resolve) => setTimeout(resolve, 5_000))]);
+    const closed = await Promise.race([client.closed, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000))]);
     expect(closed?.code).toBe(4403);
     expect(Date.now() - before).toBeLessThan(5_000);
     await eventually(() => t.app.deps.events.subscriberCount === 1, "the deactivated user's subscription was not released");

@@ -89,9 +89,8 @@ export class EventDispatcher {
       () => this.listening(),
     );
     if (this.options.pruneIntervalMs > 0) {
-      // First prune soon after start (not in it: a large backlog must not delay readiness), then periodically.
+      // Periodically, never in start(): a large backlog must not delay readiness, nor its statements a request's.
       const run = () => void this.prune().catch((err) => this.onError(err));
-      setTimeout(run, 1_000).unref();
       this.pruneTimer = setInterval(run, this.options.pruneIntervalMs);
       this.pruneTimer.unref();
     }

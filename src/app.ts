@@ -10,18 +10,17 @@ import fastifyCors from "@fastify/cors";
 import fastifyHelmet from "@fastify/helmet";
 import { auditEntries, auditPlugin, type AuditedContext } from "./graphql/audit-plugin.js";
 import { graphqlLimits } from "./graphql/limits.js";
-import { subscribeSharingResults } from "./graphql/shared-subscription.js";
+import { subscriptionServer } from "./graphql/subscriptions-server.js";
 import { loggerOptions, type LogStream } from "./http/log.js";
 import { installMetrics, type Metrics } from "./http/metrics.js";
 import { installWriteLimit, mutationFieldCount, type WriteLimit } from "./http/write-limit.js";
-import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import { fastifyTrustProxy, type Config } from "./config.js";
 import { Database } from "./db/client.js";
 import { DomainError } from "./errors.js";
 import type { RequestScope } from "./db/scope.js";
 import { getSchema } from "./graphql/build-schema.js";
 import { jitGateway } from "./graphql/jit-gateway.js";
-import { authError, autoCommitRunner, httpContext, subscriptionContext } from "./graphql/context.js";
+import { authError, httpContext } from "./graphql/context.js";
 import { formatError } from "./graphql/errors.js";
 import { migrationsApplied } from "./db/migrate.js";
 import { EventDispatcher } from "./modules/events/dispatcher.js";
@@ -84,7 +83,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   const corsOrigin = (origin: string | undefined, done: (err: Error | null, allow: boolean) => void) => done(null, origin !== undefined && config.corsOrigins.includes(origin));
   if (config.corsOrigins.length) await server.register(fastifyCors, { origin: corsOrigin, credentials: true, maxAge: 600 });
 
-  const events = new EventDispatcher(database, (err) => server.log.error({ err }, "event dispatch failed"));
+  const events = new EventDispatcher(database, (err) => server.log.error({ err }, "event dispatch failed"), {
+    retentionDays: config.eventRetentionDays,
+    pruneIntervalMs: config.eventPruneIntervalSeconds * 1000,
+  });
   await events.start();
   const metrics = installMetrics(server, { database, events, poolMax: config.databasePoolMax, token: config.metricsToken });
   const verifier = new TokenVerifier(config.jwt);
@@ -125,41 +127,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   await apollo.start();
 
-  type SocketExtra = { socket: { close(code: number, reason: string): void }; context?: RequestContext; expiry?: NodeJS.Timeout };
-  // graphql-ws leaves codes to us: errors without a path are the request's own (bad variables before
-  // execution: BAD_USER_INPUT; a query that does not validate: GRAPHQL_VALIDATION_FAILED), as Apollo does.
-  const formatWsErrors = (errors: readonly GraphQLError[], requestCode: string) =>
-    errors.map((error) => {
-      const json = error.toJSON();
-      const coded = error.path || json.extensions?.code ? json : { ...json, extensions: { ...json.extensions, code: requestCode } };
-      return formatGraphQLError(coded, error);
-    });
-  const wsHandler = makeHandler({
-    schema,
-    subscribe: subscribeSharingResults,
-    onSubscribe: (_ctx, _id, payload) => limits.prepareSubscription(schema, payload),
-    // Authenticate once per socket, in connection_init; false closes it with 4403.
-    onConnect: async (ctx) => {
-      const extra = ctx.extra as unknown as SocketExtra;
-      const authorization = (ctx.connectionParams as { authorization?: unknown } | undefined)?.authorization;
-      try {
-        const { tenant, subject, expiresAt } = await auth.authenticate(typeof authorization === "string" ? authorization : undefined);
-        const viewer = await auth.viewer(autoCommitRunner(database, tenant.id), subject);
-        extra.context = subscriptionContext(deps, tenant, viewer);
-        // The token's lifetime is the socket's: it ends the moment the token expires.
-        const remaining = expiresAt.getTime() + config.jwt.clockToleranceSeconds * 1000 - Date.now();
-        extra.expiry = setTimeout(() => extra.socket.close(4403, "Forbidden: token expired"), Math.min(remaining, 2 ** 31 - 1));
-        return true;
-      } catch (err) {
-        server.log.info({ reason: (err as Error).message }, "subscription connection refused");
-        return false;
-      }
-    },
-    onClose: (ctx) => clearTimeout((ctx.extra as unknown as SocketExtra).expiry),
-    context: (ctx) => (ctx.extra as unknown as SocketExtra).context!,
-    onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatWsErrors(result.errors, "BAD_USER_INPUT") } : result),
-    onError: (_ctx, _id, _payload, errors) => formatWsErrors(errors, "GRAPHQL_VALIDATION_FAILED"),
-  });
+  const subscriptions = subscriptionServer({ schema, deps, auth, config, limits, formatError: formatGraphQLError, log: server.log });
+  const wsHandler = subscriptions.wsHandler;
 
   const graphqlHandler = fastifyApolloHandler(apollo, {
     context: async (request) => {
@@ -220,6 +189,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       const closeIdle = setInterval(() => server.server.closeIdleConnections(), 100);
       await server.close().finally(() => clearInterval(closeIdle));
       await apollo.stop().catch(() => {});
+      subscriptions.stop();
       await events.stop();
     },
   };

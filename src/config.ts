@@ -52,6 +52,16 @@ export interface Config {
   readonly metricsToken?: string;
   /** A request whose lists would print more than this is refused as they are read (src/modules/response-budget.ts). */
   readonly maxResponseBytes: number;
+  /** Outbox events older than this many days are pruned; an older subscription cursor is refused. */
+  readonly eventRetentionDays: number;
+  /** How often each instance prunes old events (0: never). */
+  readonly eventPruneIntervalSeconds: number;
+  /** Active subscriptions one WebSocket may hold. */
+  readonly maxSubscriptionsPerSocket: number;
+  /** WebSockets one user may hold open (per instance). */
+  readonly maxSocketsPerUser: number;
+  /** How often connected users are re-checked: a deactivated or deleted user's sockets are closed. */
+  readonly subscriptionUserCheckSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -105,6 +115,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxy(env.TRUST_PROXY),
     metricsToken: env.METRICS_TOKEN || undefined,
     maxResponseBytes: integer(env.MAX_RESPONSE_BYTES, 5 * 1024 * 1024, "MAX_RESPONSE_BYTES"),
+    eventRetentionDays: positive(env.EVENT_RETENTION_DAYS, 30, "EVENT_RETENTION_DAYS"),
+    eventPruneIntervalSeconds: integer(env.EVENT_PRUNE_INTERVAL_SECONDS, 3600, "EVENT_PRUNE_INTERVAL_SECONDS"),
+    maxSubscriptionsPerSocket: positive(env.MAX_SUBSCRIPTIONS_PER_SOCKET, 25, "MAX_SUBSCRIPTIONS_PER_SOCKET"),
+    maxSocketsPerUser: positive(env.MAX_SOCKETS_PER_USER, 10, "MAX_SOCKETS_PER_USER"),
+    subscriptionUserCheckSeconds: positive(env.SUBSCRIPTION_USER_CHECK_SECONDS, 30, "SUBSCRIPTION_USER_CHECK_SECONDS"),
   });
 }
 
@@ -187,6 +202,13 @@ function trustProxy(value: string | undefined): Config["trustProxy"] {
     }
   }
   return Object.freeze(entries);
+}
+
+/** A limit of 0 would refuse everything: at least 1. */
+function positive(value: string | undefined, fallback: number, name: string): number {
+  const n = integer(value, fallback, name);
+  if (n < 1) throw new ConfigError(`${name} must be at least 1, got "${value}"`);
+  return n;
 }
 
 function integer(value: string | undefined, fallback: number, name: string): number {

@@ -47,7 +47,7 @@ export class Database {
     readonly kind: "pglite" | "postgres",
     /** The owner connection: migrations, the CLI, the outbox dispatcher. Requests use withTenant. */
     readonly db: Db,
-    private readonly listenImpl: (channel: string, onNotify: Notify) => Promise<() => Promise<void>>,
+    private readonly listenImpl: (channel: string, onNotify: Notify, onListen?: () => void) => Promise<() => Promise<void>>,
     private readonly closeImpl: () => Promise<void>,
     readonly pglite?: PGlite,
     private readonly statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS,
@@ -67,8 +67,9 @@ export class Database {
       database = new Database(
         "postgres",
         db,
-        async (channel, onNotify) => {
-          const { unlisten } = await client.listen(channel, onNotify);
+        async (channel, onNotify, onListen) => {
+          // postgres.js re-LISTENs when its listening connection drops and calls onListen again then.
+          const { unlisten } = await client.listen(channel, onNotify, onListen);
           return unlisten;
         },
         () => client.end({ timeout: 5 }),
@@ -84,7 +85,11 @@ export class Database {
     database = new Database(
       "pglite",
       db,
-      (channel, onNotify) => pg.listen(channel, onNotify),
+      async (channel, onNotify, onListen) => {
+        const unlisten = await pg.listen(channel, onNotify);
+        onListen?.();
+        return unlisten;
+      },
       () => pg.close(),
       pg,
       options.statementTimeoutMs,
@@ -108,8 +113,9 @@ export class Database {
     });
   }
 
-  listen(channel: string, onNotify: Notify): Promise<() => Promise<void>> {
-    return this.listenImpl(channel, onNotify);
+  /** onListen: called once the LISTEN is in place, and again each time it is re-established after a dropped connection. */
+  listen(channel: string, onNotify: Notify, onListen?: () => void): Promise<() => Promise<void>> {
+    return this.listenImpl(channel, onNotify, onListen);
   }
 
   close(): Promise<void> {

@@ -4,7 +4,10 @@ import { tenantId } from "./tenants.js";
 
 /**
  * The outbox: one row per domain event, written in the transaction that caused it.
- * The id is the cursor subscribers resume from.
+ * The id is the cursor subscribers resume from. It holds what delivery needs (ids, times,
+ * status, type, people), never clinical text: subscribers read the record's current state
+ * when they deliver, so an old version of a note cannot be replayed from here.
+ * Rows older than EVENT_RETENTION_DAYS are pruned by the server (EventDispatcher.prune).
  */
 export const domainEvents = pgTable(
   "domain_events",
@@ -16,11 +19,9 @@ export const domainEvents = pgTable(
     providerId: integer("provider_id"),
     clientId: integer("client_id"),
     payload: jsonb("payload").notNull().$type<Record<string, unknown>>(),
-    /** The session row as it was after the change (a deleted session can still be shown). */
-    snapshot: jsonb("snapshot").$type<Record<string, unknown>>(),
     occurredAt: instant("occurred_at").notNull().defaultNow(),
   },
-  (t) => [index("domain_events_tenant_idx").on(t.tenantId, t.id), index("domain_events_provider_idx").on(t.tenantId, t.providerId, t.id)],
+  (t) => [index("domain_events_tenant_idx").on(t.tenantId, t.id), index("domain_events_provider_idx").on(t.tenantId, t.providerId, t.id), index("domain_events_occurred_idx").on(t.tenantId, t.occurredAt)],
 );
 
 export type DomainEventRow = typeof domainEvents.$inferSelect;

@@ -1,14 +1,17 @@
 import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
-import { and, asc, eq, getTableColumns, gt, type SQL } from "drizzle-orm";
-import type { Database } from "../../db/client.js";
-import { domainEvents, sessions, type DomainEventRow, type SessionRow } from "../../db/schema/index.js";
+import { and, asc, eq, gt, gte, ne, or, sql, type SQL } from "drizzle-orm";
+import { rowsOf, type Database, type Tx } from "../../db/client.js";
+import { domainEvents, sessions, tenants, type DomainEventRow, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
 import { EVENTS_CHANNEL, type DomainEventType } from "./outbox.js";
 import { anyId } from "../../db/any-id.js";
 
 /** A committed outbox row, as subscribers get it. */
-export interface DomainEvent extends Omit<DomainEventRow, "snapshot" | "type"> {
+export interface DomainEvent extends Omit<DomainEventRow, "type"> {
   type: DomainEventType;
-  /** Session events: the session as it was after the change. */
+  /**
+   * Session events: the session as it is NOW (read when the event is delivered, so no old
+   * version of its text is ever replayed), or, once deleted, its ids, times and status only.
+   */
   session?: SessionRow;
 }
 
@@ -16,6 +19,17 @@ export interface DomainEvent extends Omit<DomainEventRow, "snapshot" | "type"> {
 export interface EventFilter {
   providerId?: number;
   clientId?: number;
+  /** Only events whose provider or client is this user (a PROVIDER's or CLIENT's visibility). */
+  involving?: number;
+  /** Only session events (no availability changes). */
+  sessionsOnly?: boolean;
+}
+
+export interface DispatcherOptions {
+  /** Events older than this are pruned, and a cursor older than this is refused. */
+  retentionDays: number;
+  /** How often this instance prunes (0: never; tests call prune()). */
+  pruneIntervalMs: number;
 }
 
 /** How many missed events a reconnecting subscriber may ask for at once. */
@@ -26,32 +40,129 @@ type Listener = (event: DomainEvent) => void;
 /** How long one event's shared result (e.g. recomputed slots) is kept for late subscribers. */
 const SHARED_RESULT_TTL_MS = 5_000;
 
+/** First key of the advisory lock one instance holds while pruning a tenant (second key: the tenant id). */
+const PRUNE_LOCK = 0x5e56;
+
+/** What the dispatcher reads for a batch: the events and their sessions' current rows, one statement. */
+interface PendingRead {
+  ids: number[];
+  /** After a LISTEN reconnect: everything after the last delivered event, not just the announced ids. */
+  catchUp: boolean;
+}
+
 /**
  * Fans committed outbox events out to this instance's subscribers. Every instance LISTENs on
  * the same channel, so a change committed through any instance reaches subscribers on all of
  * them; NOTIFY only carries "<tenant>:<id>", the event itself is read back from the table (as
- * the tenant, under RLS), a batch of notifications in one statement per tenant.
+ * the tenant, under RLS), a batch of notifications in one statement per tenant, joined to the
+ * sessions' current rows.
+ *
+ * A tenant's events commit in id order (the outbox's tenant lock), so the last id delivered per
+ * tenant is an exact watermark: when the LISTEN connection drops and comes back, the tenant's
+ * events after it are read (nothing committed during the outage is lost) and anything at or
+ * below it is never delivered twice.
  */
 export class EventDispatcher {
   private readonly listeners = new Map<number, Set<Listener>>();
-  private readonly pending = new Map<number, number[]>();
+  private readonly pending = new Map<number, PendingRead>();
   private readonly memo = new Map<string, Promise<unknown>>();
+  /** Per tenant: the last event id delivered to its listeners. */
+  private readonly delivered = new Map<number, number>();
+  /** Per tenant: the newest event id when its first listener came (where a catch-up starts if nothing was delivered yet). */
+  private readonly baselines = new Map<number, Promise<number>>();
   private flushing?: Promise<void>;
   private unlisten?: () => Promise<void>;
+  private listens = 0;
+  private pruneTimer?: NodeJS.Timeout;
+  private pruning?: Promise<number>;
 
   constructor(
     private readonly database: Database,
     private readonly onError: (err: unknown) => void,
+    private readonly options: DispatcherOptions = { retentionDays: 30, pruneIntervalMs: 0 },
   ) {}
 
   async start(): Promise<void> {
-    this.unlisten = await this.database.listen(EVENTS_CHANNEL, (payload) => this.announced(payload));
+    this.unlisten = await this.database.listen(
+      EVENTS_CHANNEL,
+      (payload) => this.announced(payload),
+      () => this.listening(),
+    );
+    if (this.options.pruneIntervalMs > 0) {
+      // Periodically, never in start(): a large backlog must not delay readiness, nor its statements a request's.
+      const run = () => void this.prune().catch((err) => this.onError(err));
+      this.pruneTimer = setInterval(run, this.options.pruneIntervalMs);
+      this.pruneTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.pruneTimer);
     await this.unlisten?.();
     this.unlisten = undefined;
     await this.flushing;
+    await this.pruning?.catch(() => {});
+  }
+
+  /** The LISTEN is (again) in place; every call after the first is a reconnect after a drop. */
+  private listening(): void {
+    this.listens += 1;
+    if (this.listens === 1) return;
+    for (const tenantId of this.listeners.keys()) {
+      const read = this.pending.get(tenantId) ?? { ids: [], catchUp: false };
+      read.catchUp = true;
+      this.pending.set(tenantId, read);
+    }
+    this.flushing ??= Promise.resolve().then(() => this.flush());
+  }
+
+  /**
+   * Deletes every tenant's events older than the retention, one tenant at a time, each under a
+   * per-tenant advisory lock taken with try (another instance pruning the same tenant is left
+   * to it). Runs as the owner with the tenant set (the table forces row-level security, and the
+   * request role may not delete events). Resolves to the number of events deleted.
+   */
+  prune(): Promise<number> {
+    this.pruning ??= this.pruneAll().finally(() => (this.pruning = undefined));
+    return this.pruning;
+  }
+
+  private async pruneAll(): Promise<number> {
+    const all = await this.database.db.select({ id: tenants.id }).from(tenants);
+    let deleted = 0;
+    for (const { id } of all) {
+      deleted += await this.database.db.transaction(async (tx) => {
+        const [lock] = rowsOf<{ locked: boolean }>(
+          await tx.execute(sql`select pg_try_advisory_xact_lock(${PRUNE_LOCK}::int, ${id}::int) as locked, set_config('app.tenant_id', ${String(id)}, true)`),
+        );
+        if (!lock.locked) return 0;
+        const [gone] = rowsOf<{ n: number | string }>(
+          await tx.execute(sql`with gone as (delete from ${domainEvents} where ${domainEvents.tenantId} = ${id} and ${domainEvents.occurredAt} < ${this.retentionStart()} returning 1) select count(*) as n from gone`),
+        );
+        return Number(gone.n);
+      });
+    }
+    return deleted;
+  }
+
+  /** The oldest instant still retained, as SQL (the database's clock, the one occurred_at was written with). */
+  private retentionStart(): SQL {
+    return sql`now() - make_interval(days => ${this.options.retentionDays}::int)`;
+  }
+
+  /**
+   * Whether `after` names an event of the tenant that is still retained: a cursor from before
+   * the retention (its event pruned, or about to be) or one this server never issued is not.
+   */
+  async cursorRetained(tenantId: number, after: number): Promise<boolean> {
+    const rows = await this.database.withTenant(tenantId, (tx) =>
+      tx
+        .select({ id: domainEvents.id })
+        .from(domainEvents)
+        .where(and(eq(domainEvents.id, after), gte(domainEvents.occurredAt, this.retentionStart())))
+        .limit(1),
+    );
+    return rows.length > 0;
   }
 
   /**
@@ -119,22 +230,34 @@ export class EventDispatcher {
 
   private subscribe(tenantId: number, listener: Listener): () => void {
     let set = this.listeners.get(tenantId);
-    if (!set) this.listeners.set(tenantId, (set = new Set()));
+    if (!set) {
+      this.listeners.set(tenantId, (set = new Set()));
+      const baseline = this.database.withTenant(tenantId, async (tx) => {
+        const [row] = await tx.select({ max: sql<string | number | null>`max(${domainEvents.id})` }).from(domainEvents);
+        return Number(row?.max ?? 0);
+      });
+      baseline.catch(() => {});
+      this.baselines.set(tenantId, baseline);
+    }
     set.add(listener);
     return () => {
       set.delete(listener);
-      if (set.size === 0 && this.listeners.get(tenantId) === set) this.listeners.delete(tenantId);
+      if (set.size === 0 && this.listeners.get(tenantId) === set) {
+        this.listeners.delete(tenantId);
+        this.baselines.delete(tenantId);
+        this.delivered.delete(tenantId);
+      }
     };
   }
 
+  /** A reconnecting subscriber's missed events, filtered in SQL (people, type) and bounded by the retention. */
   private async replay(tenantId: number, filter: EventFilter, after: number): Promise<DomainEvent[]> {
-    const where: SQL[] = [gt(domainEvents.id, after)];
+    const where: SQL[] = [gt(domainEvents.id, after), gte(domainEvents.occurredAt, this.retentionStart())];
     if (filter.providerId !== undefined) where.push(eq(domainEvents.providerId, filter.providerId));
     if (filter.clientId !== undefined) where.push(eq(domainEvents.clientId, filter.clientId));
-    const rows = await this.database.withTenant(tenantId, (tx) =>
-      tx.select().from(domainEvents).where(and(...where)).orderBy(asc(domainEvents.id)).limit(MAX_REPLAY),
-    );
-    return rows.map(eventOf);
+    if (filter.involving !== undefined) where.push(or(eq(domainEvents.providerId, filter.involving), eq(domainEvents.clientId, filter.involving))!);
+    if (filter.sessionsOnly) where.push(ne(domainEvents.type, "AVAILABILITY_CHANGED"));
+    return this.database.withTenant(tenantId, (tx) => readEvents(tx, and(...where)!, MAX_REPLAY));
   }
 
   private announced(payload: string): void {
@@ -142,25 +265,35 @@ export class EventDispatcher {
     if (!Number.isInteger(tenant) || !Number.isInteger(id)) return;
     // Only tenants someone here listens to are read at all.
     if (!this.listeners.has(tenant)) return;
-    const ids = this.pending.get(tenant) ?? [];
-    ids.push(id);
-    this.pending.set(tenant, ids);
+    const read = this.pending.get(tenant) ?? { ids: [], catchUp: false };
+    read.ids.push(id);
+    this.pending.set(tenant, read);
     this.flushing ??= Promise.resolve().then(() => this.flush());
   }
 
-  /** Reads the announced events, one statement per tenant, and delivers them in id order. */
+  /** Reads the announced events, one statement per tenant, and delivers them in id order, each once. */
   private async flush(): Promise<void> {
     while (this.pending.size > 0) {
       const batch = [...this.pending];
       this.pending.clear();
       await Promise.all(
-        batch.map(async ([tenantId, ids]) => {
+        batch.map(async ([tenantId, read]) => {
           try {
-            const rows = await this.database.withTenant(tenantId, (tx) =>
-              tx.select().from(domainEvents).where(anyId(domainEvents.id, ids)).orderBy(asc(domainEvents.id)),
-            );
+            let where = anyId(domainEvents.id, read.ids);
+            if (read.catchUp) {
+              const from = this.delivered.get(tenantId) ?? (await this.baselines.get(tenantId)) ?? 0;
+              where = or(where, gt(domainEvents.id, from))!;
+            }
+            const events = await this.database.withTenant(tenantId, (tx) => readEvents(tx, where, read.catchUp ? MAX_REPLAY : undefined));
+            if (read.catchUp && events.length === MAX_REPLAY) this.requeueCatchUp(tenantId);
             const listeners = [...(this.listeners.get(tenantId) ?? [])];
-            for (const event of rows.map(eventOf)) for (const listener of listeners) listener(event);
+            if (!listeners.length) return;
+            for (const event of events) {
+              // At or below the watermark: already delivered (a catch-up and a late NOTIFY can both bring it).
+              if (event.id <= (this.delivered.get(tenantId) ?? 0)) continue;
+              this.delivered.set(tenantId, event.id);
+              for (const listener of listeners) listener(event);
+            }
           } catch (err) {
             this.onError(err);
           }
@@ -169,24 +302,79 @@ export class EventDispatcher {
     }
     this.flushing = undefined;
   }
+
+  private requeueCatchUp(tenantId: number): void {
+    const read = this.pending.get(tenantId) ?? { ids: [], catchUp: false };
+    read.catchUp = true;
+    this.pending.set(tenantId, read);
+  }
 }
 
 function matches(event: DomainEvent, filter: EventFilter): boolean {
-  return (filter.providerId === undefined || event.providerId === filter.providerId) && (filter.clientId === undefined || event.clientId === filter.clientId);
+  return (
+    (filter.providerId === undefined || event.providerId === filter.providerId) &&
+    (filter.clientId === undefined || event.clientId === filter.clientId) &&
+    (filter.involving === undefined || event.providerId === filter.involving || event.clientId === filter.involving) &&
+    (!filter.sessionsOnly || event.type !== "AVAILABILITY_CHANGED")
+  );
 }
 
-const SESSION_DATE_COLUMNS = Object.entries(getTableColumns(sessions))
-  .filter(([, column]) => column.dataType === "date")
-  .map(([key]) => key);
+/** Events and the current rows of their sessions, oldest first: ONE statement (under the tenant's RLS). */
+async function readEvents(tx: Tx, where: SQL, limit?: number): Promise<DomainEvent[]> {
+  const query = tx
+    .select({ event: domainEvents, session: sessions })
+    .from(domainEvents)
+    .leftJoin(sessions, and(eq(sessions.tenantId, domainEvents.tenantId), eq(sessions.id, domainEvents.sessionId)))
+    .where(where)
+    .orderBy(asc(domainEvents.id));
+  const rows = await (limit === undefined ? query : query.limit(limit));
+  return rows.map(({ event, session }) => ({
+    ...event,
+    type: event.type as DomainEventType,
+    session: event.sessionId === null ? undefined : (session ?? deletedSession(event)),
+  }));
+}
 
-function eventOf(row: DomainEventRow): DomainEvent {
-  const { snapshot, ...rest } = row;
-  let session: SessionRow | undefined;
-  if (snapshot) {
-    // JSON carried the timestamps as strings.
-    const revived: Record<string, unknown> = { ...snapshot };
-    for (const key of SESSION_DATE_COLUMNS) if (typeof revived[key] === "string") revived[key] = new Date(revived[key] as string);
-    session = revived as unknown as SessionRow;
-  }
-  return { ...rest, type: rest.type as DomainEventType, session };
+/** What the event's status was: the payload says it; rows written before it did are derived from the type. */
+const STATUS_OF_TYPE: Partial<Record<string, SessionStatus>> = { BOOKED: "SCHEDULED", CANCELLED: "CANCELLED", COMPLETED: "COMPLETED", NO_SHOW: "NO_SHOW" };
+
+/**
+ * A deleted session as subscribers still receive it: ids, times and status from the event,
+ * nothing else (its text went with it).
+ */
+function deletedSession(event: DomainEventRow): SessionRow {
+  const p = event.payload as { status?: SessionStatus; sessionType?: SessionType; modality?: Modality; meetingType?: string; startsAt?: string; endsAt?: string };
+  const startsAt = p.startsAt ? new Date(p.startsAt) : event.occurredAt;
+  return {
+    id: event.sessionId!,
+    tenantId: event.tenantId,
+    providerId: event.providerId!,
+    clientId: event.clientId!,
+    treatmentPlanId: null,
+    title: null,
+    description: null,
+    type: p.sessionType ?? "THERAPY",
+    modality: p.modality ?? ((p.meetingType?.toUpperCase() as Modality | undefined) || "IN_PERSON"),
+    location: null,
+    startsAt,
+    endsAt: p.endsAt ? new Date(p.endsAt) : startsAt,
+    actualStart: null,
+    actualEnd: null,
+    status: p.status ?? STATUS_OF_TYPE[event.type] ?? "SCHEDULED",
+    notes: null,
+    providerNotes: null,
+    clientFeedback: null,
+    exercisesPerformed: null,
+    googleEventId: null,
+    outlookEventId: null,
+    videoRoomName: null,
+    videoRoomSid: null,
+    cancelledAt: null,
+    cancelledBy: null,
+    cancellationReason: null,
+    createdBy: null,
+    updatedBy: null,
+    createdAt: event.occurredAt,
+    updatedAt: event.occurredAt,
+  };
 }

@@ -20,6 +20,6 @@ export class SessionEvent {
   @Field(() => ID) id!: number;
   @Field(() => SESSION_EVENT_TYPES) type!: SessionEventType;
   @Field(() => DateTimeScalar) occurredAt!: Date;
-  @Field(() => Session, { description: "The session as it was after the change" }) session!: unknown;
+  @Field(() => Session, { description: "The session as it is when the event is delivered (a deleted session: its ids, times and status only)" }) session!: unknown;
   @Field(() => String, { description: "Pass as `after` when resubscribing to receive what was missed" }) cursor!: string;
 }

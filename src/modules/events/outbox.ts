@@ -27,7 +27,7 @@ export interface SessionEventInput {
   type: SessionEventType;
   /** The session as it is after the change. */
   session: SessionRow;
-  /** The type's documented fields (booking.md: AppointmentBooked, ...Rescheduled, ...Cancelled, ...Completed). */
+  /** The type's documented fields (booking.md: AppointmentBooked, ...Rescheduled, ...Cancelled, ...Completed), no free text. */
   payload: Record<string, unknown>;
 }
 
@@ -37,7 +37,6 @@ interface EventInput {
   sessionId?: number;
   clientId?: number;
   payload: Record<string, unknown>;
-  snapshot?: SessionRow;
 }
 
 /**
@@ -76,9 +75,9 @@ async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Prom
     await tx.execute(sql`
       with locked as (select ${tenantEventLock(ctx.tenant.id)}),
       event as (
-        insert into domain_events (tenant_id, type, session_id, provider_id, client_id, payload, snapshot)
+        insert into domain_events (tenant_id, type, session_id, provider_id, client_id, payload)
         select ${ctx.tenant.id}, ${event.type}, ${event.sessionId ?? null}::int, ${event.providerId}::int, ${event.clientId ?? null}::int,
-               ${jsonb(event.payload)}::jsonb, ${event.snapshot ? jsonb(event.snapshot) : null}::jsonb
+               ${jsonb(event.payload)}::jsonb
         from locked
         returning id, tenant_id
       )
@@ -88,8 +87,10 @@ async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Prom
 }
 
 /**
- * A session change. Every payload names the session, its people and the interval it now
- * occupies (startsAt/endsAt); reschedules add previousStartsAt/previousEndsAt.
+ * A session change. Every payload names the session, its people, its status, type and modality
+ * and the interval it now occupies (startsAt/endsAt); reschedules add previousStartsAt/previousEndsAt.
+ * No clinical text (notes, provider notes, feedback, title, description, reasons): subscribers
+ * read the session's current state when they deliver, and a deleted one is shown from these fields.
  */
 export function recordSessionEvent(tx: Tx, ctx: RequestContext, { type, session, payload }: SessionEventInput): Promise<number> {
   return recordEvent(tx, ctx, {
@@ -97,11 +98,13 @@ export function recordSessionEvent(tx: Tx, ctx: RequestContext, { type, session,
     providerId: session.providerId,
     sessionId: session.id,
     clientId: session.clientId,
-    snapshot: session,
     payload: {
       appointmentId: session.id,
       clientId: session.clientId,
       therapistId: session.providerId,
+      status: session.status,
+      sessionType: session.type,
+      modality: session.modality,
       ...payload,
       startsAt: session.startsAt.toISOString(),
       endsAt: session.endsAt.toISOString(),

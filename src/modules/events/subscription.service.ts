@@ -31,11 +31,20 @@ export interface SessionEventResult {
 const MINUTE = 60_000;
 const LONGEST_DEFAULT_DURATION = Math.max(...DEFAULT_DURATIONS) * MINUTE;
 
-/** A cursor as the event id it names. */
-function parseCursor(after: string | null | undefined): number | undefined {
+/**
+ * A cursor as the event id it names, which must still be retained: events older than
+ * EVENT_RETENTION_DAYS are pruned, so what followed an older cursor may be gone, and the client
+ * must resync (read the current state, then subscribe without after) rather than miss it silently.
+ */
+async function parseCursor(ctx: RequestContext, after: string | null | undefined): Promise<number | undefined> {
   if (after == null) return undefined;
-  if (!/^\d{1,15}$/.test(after)) throw badInput("after", `after must be a cursor from an earlier event, got ${JSON.stringify(after)}`);
-  return Number(after);
+  if (!/^\d{1,15}$/.test(after)) throw badInput("after", "after must be the cursor of an earlier event");
+  const id = Number(after);
+  if (!(await ctx.deps.events.cursorRetained(ctx.tenant.id, id))) {
+    const days = ctx.deps.config.eventRetentionDays;
+    throw badInput("after", `after is older than the event retention (${days} days) or was never issued: resync (read the current state) and subscribe without after`);
+  }
+  return id;
 }
 
 /**
@@ -49,8 +58,8 @@ export async function watchSlots(
   input: { providerId: number; from: string; to?: string | null; after?: string | null },
 ): Promise<AsyncIterableIterator<SlotsChangeResult>> {
   const range = validateRange(input.from, input.to);
-  const after = parseCursor(input.after);
   await getProvider(ctx, input.providerId);
+  const after = await parseCursor(ctx, input.after);
   const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId }, after);
   return mapEvents(events, (event) =>
     ctx.deps.events.shared(`slots:${event.id}:${input.providerId}:${range.from}:${range.to}`, () => slotsChange(ctx, event, input.providerId, range)),
@@ -84,7 +93,8 @@ function touchedDates(event: DomainEvent, zone: string, buffer: number): string[
 }
 
 /**
- * Session events as they commit, filtered like the sessions query: a CLIENT sees only their
+ * Session events as they commit, each with the session's state at delivery (never an old
+ * version of its text), filtered like the sessions query: a CLIENT sees only their
  * own sessions, a PROVIDER the sessions they give or take, an ADMIN all of the tenant's.
  */
 export async function watchSessions(
@@ -93,9 +103,12 @@ export async function watchSessions(
 ): Promise<AsyncIterableIterator<SessionEventResult>> {
   const me = ctx.viewer;
   if (me.role === "CLIENT" && input.clientId !== undefined && input.clientId !== me.id) throw forbidden("A client can only follow their own sessions");
-  const after = parseCursor(input.after);
-  const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId, clientId: input.clientId }, after);
+  const after = await parseCursor(ctx, input.after);
+  // Visibility in the filter (and so in the replay's SQL): a PROVIDER or CLIENT only reads events of their own sessions.
+  const involving = me.role === "ADMIN" ? undefined : me.id;
+  const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId, clientId: input.clientId, involving, sessionsOnly: true }, after);
   return mapEvents(events, async (event) => {
+    // event.session is the session's current state (or a deleted one's ids, times and status), checked again as it is now.
     if (!event.session || event.type === "AVAILABILITY_CHANGED" || !canSeeSession(ctx, event.session)) return undefined;
     return { id: event.id, type: event.type, occurredAt: event.occurredAt, session: event.session, cursor: String(event.id) };
   });

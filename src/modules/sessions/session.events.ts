@@ -1,7 +1,11 @@
 import type { SessionRow } from "../../db/schema/index.js";
 import type { SessionEventInput } from "../events/outbox.js";
 
-/** The outbox payloads of session changes, with the fields booking.md documents for each event. */
+/**
+ * The outbox payloads of session changes, with the fields booking.md documents for each event,
+ * except free text (title, description, session notes, reasons): an event carries no clinical
+ * text, a subscriber reads the session's current state when it delivers.
+ */
 
 const minutes = (start: Date, end: Date) => Math.round((end.getTime() - start.getTime()) / 60_000);
 const meetingType = (session: SessionRow) => session.modality.toLowerCase();
@@ -14,21 +18,18 @@ export const bookedEvent = (session: SessionRow, isInitialConsultation: boolean)
     startTime: session.startsAt.toISOString(),
     meetingType: meetingType(session),
     duration: minutes(session.startsAt, session.endsAt),
-    title: session.title,
-    description: session.description,
     isInitialConsultation,
   },
 });
 
 /** AppointmentRescheduled, with the interval that was freed. */
-export const rescheduledEvent = (session: SessionRow, previous: SessionRow, by: number, reason: string | null): SessionEventInput => ({
+export const rescheduledEvent = (session: SessionRow, previous: SessionRow, by: number): SessionEventInput => ({
   type: "RESCHEDULED",
   session,
   payload: {
     rescheduledBy: by,
     originalStartTime: previous.startsAt.toISOString(),
     newStartTime: session.startsAt.toISOString(),
-    rescheduleReason: reason,
     previousStartsAt: previous.startsAt.toISOString(),
     previousEndsAt: previous.endsAt.toISOString(),
   },
@@ -40,7 +41,6 @@ export const cancelledEvent = (session: SessionRow, noticeHours: number): Sessio
   session,
   payload: {
     cancelledBy: session.cancelledBy,
-    cancellationReason: session.cancellationReason,
     originalStartTime: session.startsAt.toISOString(),
     cancelledAt: session.cancelledAt?.toISOString() ?? null,
     cancellationNotice: noticeHours,
@@ -56,7 +56,6 @@ export const completedEvent = (session: SessionRow, completedAt: Date): SessionE
     payload: {
       completedAt: completedAt.toISOString(),
       duration: attended && session.actualStart && session.actualEnd ? minutes(session.actualStart, session.actualEnd) : minutes(session.startsAt, session.endsAt),
-      sessionNotes: session.notes,
       attendanceStatus: attended ? "ATTENDED" : "NO_SHOW",
     },
   };

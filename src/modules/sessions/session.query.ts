@@ -103,7 +103,28 @@ export function decodeCursor(value: string, order: SessionOrder): Cursor {
     throw badInput("after", "after is not a cursor returned by this connection");
   }
   if (parsed[0] !== order.field) throw badInput("after", `after is a cursor of a ${parsed[0]} ordering, not of ${order.field}`);
+  // A forged key or id would reach the SQL cast (and fail there, with the statement in the message).
+  if (!isInt4(parsed[2]) || !keyFits(ORDER_KEYS[order.field].type, parsed[1])) throw badInput("after", "after is not a cursor returned by this connection");
   return { field: parsed[0], key: parsed[1], id: parsed[2] };
+}
+
+const isInt4 = (n: number) => n >= -(2 ** 31) && n < 2 ** 31;
+
+/** timestamptz as PostgreSQL prints it (ISO DateStyle): 2026-01-05 14:00:00.123+00 (offset minutes optional). */
+const PRINTED_TIMESTAMPTZ = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-](\d{2})(:\d{2})?$/;
+
+/** Whether a cursor key casts to the order's type: what the database printed for a real row always does. */
+function keyFits(type: string, key: string): boolean {
+  if (type === "session_status") return (sessionStatusEnum.enumValues as readonly string[]).includes(key);
+  if (type === "timestamptz") {
+    const m = PRINTED_TIMESTAMPTZ.exec(key);
+    if (!m) return false;
+    const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+    const date = new Date(Date.UTC(year, month - 1, day));
+    return year >= 1 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60 && Number(m[8]) < 16;
+  }
+  // text: any string (a NUL is refused as unstorable text like any other input).
+  return true;
 }
 
 interface PageRequest {

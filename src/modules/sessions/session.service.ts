@@ -305,7 +305,7 @@ async function applyChange(ctx: RequestContext, session: SessionRow, change: Cha
 
     const [row] = await tx.update(sessions).set(set).where(eq(sessions.id, locked.id)).returning();
     const events: SessionEventInput[] = [];
-    if (slot) events.push(rescheduledEvent(row, locked, me.id, change.reason ?? null));
+    if (slot) events.push(rescheduledEvent(row, locked, me.id));
     if (to === "CANCELLED") events.push(cancelledEvent(row, noticeHours(row, now)));
     else if (to === "COMPLETED" || to === "NO_SHOW") events.push(completedEvent(row, now));
     const changed = Object.keys(change.set ?? {}).filter((k) => (change.set as Record<string, unknown>)[k] !== undefined);

@@ -158,9 +158,12 @@ export async function trainerZone(ctx: RequestContext, trainerId: number | undef
 
 /** Sessions as JSON, each in its trainer's zone, with the client and trainer objects asked for. */
 export async function sessionsJson(ctx: RequestContext, rows: SessionRow[], include: Include): Promise<SessionJson[]> {
-  const zones = await usersById(ctx, rows.map((s) => s.providerId));
-  // The embedded client and trainer objects are shown: only those the caller may see.
-  const shown = include.client || include.trainer ? await findVisibleUsers(ctx, rows.flatMap((s) => [s.providerId, s.clientId])) : new Map<number, UserRow>();
+  // The embedded client and trainer objects are shown: only those the caller may see. Asked in
+  // the same tick as the zones, so an admin's (one loader for both) cost one statement.
+  const [zones, shown] = await Promise.all([
+    usersById(ctx, rows.map((s) => s.providerId)),
+    include.client || include.trainer ? findVisibleUsers(ctx, rows.flatMap((s) => [s.providerId, s.clientId])) : new Map<number, UserRow>(),
+  ]);
   return rows.map((s) => {
     const trainer = shown.get(s.providerId);
     const client = shown.get(s.clientId);

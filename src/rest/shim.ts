@@ -9,6 +9,7 @@ import { finishAudited, outcomeOf, type AuditEntry } from "../modules/audit/audi
 import type { AppDeps, RequestContext } from "../modules/context.js";
 import type { AuthService } from "../modules/tenants/auth.service.js";
 import { isWriteRequest } from "../http/write-limit.js";
+import { parseRecordId } from "../bounds.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -184,7 +185,7 @@ export function localToInstant(date: string, time: string, zone: string): Date |
   return dt.toJSDate();
 }
 
-/** Plain integer ids in paths: "12" -> 12; anything else -> undefined (the API answers 400 or 404 as it documents). */
+/** Plain integer ids in paths: "12" -> 12; anything else, or past our largest id -> undefined (the API answers 400 or 404 as it documents). */
 export function integerId(value: string): number | undefined {
-  return /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+  return parseRecordId(value);
 }

@@ -6,6 +6,7 @@ import type { RequestContext } from "../context.js";
 import { CreateUserInput } from "./user.input.js";
 import { assignClient, createUser, getUser, listUsers } from "./user.service.js";
 import { Role, Tenant, User } from "./user.type.js";
+import { limitDescription } from "../../text-limits.js";
 
 registerNodeType("User", "users", (ctx, id) => getUser(ctx, id));
 
@@ -31,7 +32,7 @@ export class UserResolver {
   users(
     @Ctx() ctx: RequestContext,
     @Arg("role", () => Role, { nullable: true }) role?: Role | null,
-    @Arg("search", () => String, { nullable: true }) search?: string | null,
+    @Arg("search", () => String, { nullable: true, description: limitDescription("search") }) search?: string | null,
   ): Promise<UserRow[]> {
     return listUsers(ctx, { role, search });
   }

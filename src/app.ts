@@ -32,6 +32,7 @@ import { TenantDirectory } from "./modules/tenants/tenant.service.js";
 import type { VideoProvider } from "./modules/video/video.provider.js";
 import { createVideoProvider } from "./modules/video/create-video-provider.js";
 import { registerRestShims } from "./rest/router.js";
+import { frameworkErrors } from "./rest/shim.js";
 
 export interface AppOptions {
   config: Config;
@@ -64,6 +65,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     trustProxy: fastifyTrustProxy(config.trustProxy),
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT,
+    // A long path segment reaches its route (whose schema refuses it in the API's own format)
+    // instead of the router's bare 414; the request line's own limit (16 KB) still bounds it.
+    routerOptions: { maxParamLength: 16_384 },
+    // A path the router cannot decode is "not found" in the format of the API it was meant for.
+    frameworkErrors,
     // Report every bad field at once: the legacy APIs list them all.
     // `example` documents a field in /openapi.json (and the Postman sample bodies); it validates nothing.
     ajv: { customOptions: { allErrors: true, keywords: ["example"] } },

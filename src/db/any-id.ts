@@ -8,3 +8,12 @@ import type { PgColumn } from "drizzle-orm/pg-core";
 export function anyId(column: PgColumn, ids: readonly number[]): SQL {
   return sql`${column} = any(${sql.param([...ids])}::int[])`;
 }
+
+/**
+ * `column = any($1::type[])` for a list of enum values (statuses, types, modalities): one
+ * statement text whatever the list's length, as anyId for ids. `type` is the column's
+ * PostgreSQL type (the enum's name), which the array parameter is cast to.
+ */
+export function anyOf<T extends string>(column: PgColumn, values: readonly T[], type: string): SQL {
+  return sql`${column} = any(${sql.param([...values])}::${sql.raw(type)}[])`;
+}

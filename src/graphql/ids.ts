@@ -1,9 +1,10 @@
 import { badInput } from "../errors.js";
+import { isRecordId, parseRecordId } from "../bounds.js";
 
 /** An ID argument as our integer id; anything else is BAD_USER_INPUT naming the argument. */
 export function parseId(value: string | number, field: string): number {
-  const n = typeof value === "number" ? value : /^\d{1,10}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0 || n > 2147483647) throw badInput(field, `${field} must be a numeric id, got ${JSON.stringify(value)}`);
+  const n = typeof value === "number" ? value : parseRecordId(value);
+  if (!isRecordId(n)) throw badInput(field, `${field} must be a numeric id, got ${JSON.stringify(value)}`);
   return n;
 }
 

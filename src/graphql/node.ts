@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { rowsOf } from "../db/client.js";
 import { recordDeniedRead } from "../modules/audit/audit.service.js";
 import type { RequestContext } from "../modules/context.js";
+import { isRecordId } from "../bounds.js";
 
 /** Relay object identification. Ids are plain integers unique across all entities (entity_id_seq). */
 @InterfaceType("Node", { resolveType: (value: { __typename?: string }) => value.__typename })
@@ -21,7 +22,8 @@ export function registerNodeType(typename: string, table: string, fetch: NodeFet
 }
 
 export async function fetchNode(ctx: RequestContext, id: number): Promise<object | null> {
-  if (!nodeTypes.size) return null;
+  // A number past our ids names nothing, and compared with an int4 column it would fail the statement.
+  if (!nodeTypes.size || !isRecordId(id)) return null;
   const union = sql.join(
     [...nodeTypes].map(([typename, { table }]) => sql`select ${typename}::text as typename from ${sql.identifier(table)} where id = ${id}`),
     sql` union all `,

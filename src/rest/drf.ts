@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { bearerToken } from "../modules/tenants/auth.service.js";
 import { SUPPORTED_DATES, SUPPORTED_YEAR_PATTERN } from "../time.js";
 import { useErrorFormat, type ErrorFormat, type FieldProblem, type Problem } from "./shim.js";
+import { ID_SCHEMA } from "../bounds.js";
 
 export interface DrfOptions {
   /**
@@ -46,7 +47,7 @@ export const YEAR_SCHEMA = formatted("Year", "YYYY", `^${SUPPORTED_YEAR_PATTERN}
 export const ID_PARAMS = {
   type: "object",
   required: ["id"],
-  properties: { id: { type: "integer", minimum: 1, maximum: 2147483647 } },
+  properties: { id: ID_SCHEMA },
 } as const;
 /** DRF's `{"detail": "..."}`, for the documentation of error responses. */
 export const DETAIL_SCHEMA = { type: "object", properties: { detail: { type: "string" } }, required: ["detail"] } as const;

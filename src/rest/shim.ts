@@ -9,6 +9,7 @@ import { finishAudited, outcomeOfError, readEntries, type AuditEntry } from "../
 import type { AppDeps, RequestContext } from "../modules/context.js";
 import type { AuthService } from "../modules/tenants/auth.service.js";
 import { isWriteRequest } from "../http/write-limit.js";
+import { parseRecordId } from "../bounds.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -74,6 +75,7 @@ const STATUS: Record<ErrorCode, number> = {
  * leave in that API's own format. A bug answers 500 with a correlation id that is also logged.
  */
 export function useErrorFormat(app: FastifyInstance, format: ErrorFormat): void {
+  FORMAT_BY_PREFIX.set(app.prefix, format);
   app.setErrorHandler((error, request, reply) => {
     const problem = problemOf(error);
     if (problem.code === "INTERNAL") request.log.error({ err: error, correlationId: problem.correlationId }, "unexpected REST error");
@@ -84,6 +86,25 @@ export function useErrorFormat(app: FastifyInstance, format: ErrorFormat): void 
     const { status, body } = format({ status: 404, code: "ROUTE_NOT_FOUND", message: `Route ${request.method} ${request.url} not found` }, request);
     return reply.code(status).send(body);
   });
+}
+
+/** Each API's error format by its route prefix: the same for every server instance (formats hold no state). */
+const FORMAT_BY_PREFIX = new Map<string, ErrorFormat>();
+
+/**
+ * Fastify's `frameworkErrors`: a URL the router cannot even decode (a path with invalid UTF-8
+ * percent-encoding) names no route. Under an API's prefix it is that API's "route not found",
+ * in its format; elsewhere a plain 400.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const path = request.url.split("?")[0];
+  const prefix = [...FORMAT_BY_PREFIX.keys()].filter((p) => p && (path === p || path.startsWith(`${p}/`))).sort((x, y) => y.length - x.length)[0];
+  if (prefix === undefined) {
+    void reply.code(400).send({ statusCode: 400, error: "Bad Request", message: error.message });
+    return;
+  }
+  const { status, body } = FORMAT_BY_PREFIX.get(prefix)!({ status: 404, code: "ROUTE_NOT_FOUND", message: `Route ${request.method} ${request.url} not found` }, request);
+  void reply.code(status).send(body);
 }
 
 export function problemOf(error: unknown): Problem {
@@ -193,7 +214,7 @@ export function localToInstant(date: string, time: string, zone: string): Date |
   return dt.toJSDate();
 }
 
-/** Plain integer ids in paths: "12" -> 12; anything else -> undefined (the API answers 400 or 404 as it documents). */
+/** Plain integer ids in paths: "12" -> 12; anything else, or past our largest id -> undefined (the API answers 400 or 404 as it documents). */
 export function integerId(value: string): number | undefined {
-  return /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+  return parseRecordId(value);
 }

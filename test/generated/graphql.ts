@@ -5,17 +5,24 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 export type CreateUserInput = {
+  /** At most 254 characters. */
   email?: string | null | undefined;
-  /** The identity provider's subject (JWT sub) for this user */
+  /** The identity provider's subject (JWT sub) for this user. At most 255 characters. */
   externalSubject?: string | null | undefined;
+  /** At most 200 characters. */
   firstName?: string | null | undefined;
+  /** At most 200 characters. */
   lastName?: string | null | undefined;
+  /** At most 200 characters. */
   name: string;
+  /** At most 32 characters. */
   phone?: string | null | undefined;
   role: Role;
+  /** At most 64 characters. */
   staffId?: string | null | undefined;
   /** Defaults to the tenant's zone */
   timeZone?: string | null | undefined;
+  /** At most 150 characters. */
   username: string;
 };
 

@@ -198,3 +198,28 @@ export function queryOf(parameters: Record<string, FieldType | undefined>): fc.A
 
 /** encodeURIComponent refuses lone surrogates: they are sent as the replacement character, as a browser would. */
 export const wellFormed = (text: string) => text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+
+/** 100 KB of text: past every text limit, far inside the body limit. */
+export const HUGE_TEXT = "x".repeat(100_000);
+
+/**
+ * The boundary values a parameter gets, each sent (not sampled), by what the parameter holds:
+ * the edges of int4 and of safe integers, 10^18, -1 and 0, a fraction and NaN for numbers;
+ * the empty string, 100 KB of text and lone surrogates for text; and for every parameter
+ * arrays, objects and null where a scalar goes. (JSON has no NaN: it is sent as "NaN".)
+ */
+const WRONG_SHAPES: readonly unknown[] = [[1, 2], { a: 1 }, null];
+export const BOUNDARY_JSON = {
+  number: [2 ** 31, 2 ** 53, 1e18, -1, 0, 1.5, "NaN", "", ...WRONG_SHAPES],
+  text: ["", HUGE_TEXT, "\ud800", "a\udc00b", 2 ** 53, ...WRONG_SHAPES],
+} as const;
+
+/**
+ * The same for a URL (a path segment or a query value), already percent-encoded: a lone
+ * surrogate as the bytes of its (invalid) UTF-8 form; 4 KB of text (a URL of 100 KB never
+ * reaches an API: Node refuses the request line).
+ */
+export const BOUNDARY_URL = {
+  number: ["2147483648", "9007199254740992", "1000000000000000000", "-1", "0", "NaN", "", "1.5"],
+  text: ["", "x".repeat(4_000), "%ED%A0%80", "%7B%7D", "9007199254740992"],
+} as const;

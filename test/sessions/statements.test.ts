@@ -86,3 +86,38 @@ describe(`statements per page (${engine})`, () => {
     expect(fifty.filter((text) => /= any\(\$\d+::int\[\]\)/.test(text)).length).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe(`status, type and modality lists as one array parameter (${engine})`, () => {
+  const FILTERED = `query($filter: SessionFilter) { sessions(first: 100, filter: $filter) { totalCount nodes { id status type modality } } }`;
+
+  async function filteredTexts(filter: Record<string, string[]>) {
+    const texts: string[] = [];
+    t.database.statementTexts = texts;
+    const result = dataOf(await t.gql(FILTERED, { filter }, admin));
+    t.database.statementTexts = undefined;
+    const nodes = result.sessions.nodes as { status: string; type: string; modality: string }[];
+    for (const node of nodes) {
+      expect(filter.status).toContain(node.status);
+      expect(filter.type).toContain(node.type);
+      expect(filter.modality).toContain(node.modality);
+    }
+    return { texts, total: result.sessions.totalCount as number };
+  }
+
+  it("lists of one and of several values send the same statement texts, each list as `= any($n::enum[])`", async () => {
+    const one = await filteredTexts({ status: ["SCHEDULED"], type: ["THERAPY"], modality: ["IN_PERSON"] });
+    const several = await filteredTexts({
+      status: ["SCHEDULED", "CONFIRMED", "COMPLETED", "NO_SHOW"],
+      type: ["THERAPY", "PERSONAL", "GROUP"],
+      modality: ["IN_PERSON", "VIDEO", "AUDIO", "CHAT"],
+    });
+    // The 60 sessions are SCHEDULED THERAPY IN_PERSON (the defaults): both filters find them all.
+    expect(one.total).toBe(60);
+    expect(several.total).toBe(60);
+    expect(several.texts).toEqual(one.texts);
+    const page = one.texts.find((text) => /session_status\[\]/.test(text));
+    expect(page).toMatch(/"status" = any\(\$\d+::session_status\[\]\)/);
+    expect(page).toMatch(/"type" = any\(\$\d+::session_type\[\]\)/);
+    expect(page).toMatch(/"modality" = any\(\$\d+::modality\[\]\)/);
+  });
+});

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, Int } from "type-graphql";
 import { DateScalar, LocalTimeScalar } from "../../graphql/scalars.js";
+import { limitDescription } from "../../text-limits.js";
 
 @InputType("AvailabilityRuleInput")
 export class AvailabilityRuleInput {
@@ -7,7 +8,7 @@ export class AvailabilityRuleInput {
   @Field(() => Int, { description: "0 = Sunday ... 6 = Saturday" }) dayOfWeek!: number;
   @Field(() => LocalTimeScalar) startTime!: string;
   @Field(() => LocalTimeScalar) endTime!: string;
-  @Field(() => String, { nullable: true }) notes?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
   @Field(() => Boolean, { nullable: true, description: "Default true" }) isAvailable?: boolean | null;
 }
 
@@ -16,7 +17,7 @@ export class AvailabilityRulePatch {
   @Field(() => Int, { nullable: true }) dayOfWeek?: number | null;
   @Field(() => LocalTimeScalar, { nullable: true }) startTime?: string | null;
   @Field(() => LocalTimeScalar, { nullable: true }) endTime?: string | null;
-  @Field(() => String, { nullable: true, description: "null clears the notes; omitted leaves them" }) notes?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("notes", "null clears the notes; omitted leaves them") }) notes?: string | null;
   @Field(() => Boolean, { nullable: true }) isAvailable?: boolean | null;
 }
 
@@ -27,5 +28,5 @@ export class AvailabilityOverrideInput {
   @Field(() => LocalTimeScalar, { nullable: true, description: "With endTime; both omitted for a whole day off" }) startTime?: string | null;
   @Field(() => LocalTimeScalar, { nullable: true }) endTime?: string | null;
   @Field(() => Boolean, { description: "true: extra hours (times required); false: time off" }) isAvailable!: boolean;
-  @Field(() => String, { nullable: true }) reason?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("reason") }) reason?: string | null;
 }

@@ -20,6 +20,7 @@ import { DateTime } from "luxon";
 import type { Tx } from "../../db/client.js";
 import { availabilityOverrides, availabilityRules, users, type AvailabilityOverrideRow, type AvailabilityRuleRow, type UserRow } from "../../db/schema/index.js";
 import { badFields, badInput, forbidden, notFound } from "../../errors.js";
+import { checkTextLengths } from "../../text-limits.js";
 import { assertTimeZone, isCalendarDate, isLocalTime } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { chargeBytes } from "../response-budget.js";
@@ -185,6 +186,7 @@ export async function getAvailabilityRule(ctx: RequestContext, id: number): Prom
 }
 
 export async function createAvailabilityRule(ctx: RequestContext, input: RuleInput): Promise<AvailabilityRuleRow> {
+  checkTextLengths(input);
   const provider = await manageableProvider(ctx, input.providerId);
   validateRule(input);
   const isAvailable = input.isAvailable ?? true;
@@ -210,6 +212,7 @@ export async function createAvailabilityRule(ctx: RequestContext, input: RuleInp
 
 /** Changes a rule; the result is validated as a whole (e.g. a new endTime against the old startTime). */
 export async function updateAvailabilityRule(ctx: RequestContext, id: number, patch: RulePatch): Promise<AvailabilityRuleRow> {
+  checkTextLengths(patch);
   requireRole(ctx, "PROVIDER", "ADMIN");
   const rule = await getAvailabilityRule(ctx, id);
   await manageableProvider(ctx, rule.providerId);
@@ -297,6 +300,7 @@ export async function getAvailabilityOverride(ctx: RequestContext, id: number): 
 }
 
 export async function createAvailabilityOverride(ctx: RequestContext, input: OverrideInput): Promise<AvailabilityOverrideRow> {
+  checkTextLengths(input);
   const provider = await manageableProvider(ctx, input.providerId);
   validateOverride(input);
   return ctx.db.atomic(async (tx) => {

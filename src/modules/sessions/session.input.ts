@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, registerEnumType } from "type-graphql";
 import { DateTimeScalar } from "../../graphql/scalars.js";
 import { Modality, SessionStatus, SessionType } from "./session.type.js";
+import { limitDescription } from "../../text-limits.js";
 
 export enum SessionOrderField {
   STARTS_AT = "STARTS_AT",
@@ -27,7 +28,7 @@ export class SessionFilterInput {
   @Field(() => [Modality], { nullable: true }) modality?: Modality[] | null;
   @Field(() => DateTimeScalar, { nullable: true, description: "Sessions starting at or after this instant" }) from?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true, description: "Sessions starting at or before this instant" }) to?: Date | null;
-  @Field(() => String, { nullable: true, description: "Text in title, description or notes (case-insensitive)" }) search?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("search", "Text in title, description or notes (case-insensitive)") }) search?: string | null;
 }
 
 @InputType("SessionOrder")
@@ -44,26 +45,26 @@ export class BookSessionInput {
   @Field(() => DateTimeScalar) startsAt!: Date;
   @Field(() => DateTimeScalar, { nullable: true, description: "Or durationMinutes" }) endsAt?: Date | null;
   @Field(() => Int, { nullable: true }) durationMinutes?: number | null;
-  @Field(() => String, { nullable: true }) title?: string | null;
-  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("title") }) title?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("description") }) description?: string | null;
   @Field(() => SessionType, { nullable: true, description: "Default THERAPY" }) type?: SessionType | null;
   @Field(() => Modality, { nullable: true, description: "Default IN_PERSON" }) modality?: Modality | null;
-  @Field(() => String, { nullable: true }) location?: string | null;
-  @Field(() => String, { nullable: true }) notes?: string | null;
-  @Field(() => String, { nullable: true }) providerNotes?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("location") }) location?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
 }
 
 @InputType("UpdateSessionInput", { description: "Every field optional; new times follow the rescheduleSession rules, a new status the state machine" })
 export class UpdateSessionInput {
-  @Field(() => String, { nullable: true }) title?: string | null;
-  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("title") }) title?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("description") }) description?: string | null;
   @Field(() => SessionType, { nullable: true }) type?: SessionType | null;
   @Field(() => Modality, { nullable: true }) modality?: Modality | null;
-  @Field(() => String, { nullable: true }) location?: string | null;
-  @Field(() => String, { nullable: true }) notes?: string | null;
-  @Field(() => String, { nullable: true }) providerNotes?: string | null;
-  @Field(() => String, { nullable: true }) clientFeedback?: string | null;
-  @Field(() => String, { nullable: true }) exercisesPerformed?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("location") }) location?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?: string | null;
   @Field(() => DateTimeScalar, { nullable: true }) startsAt?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) endsAt?: Date | null;
   @Field(() => Int, { nullable: true, description: "Instead of endsAt" }) durationMinutes?: number | null;
@@ -71,16 +72,16 @@ export class UpdateSessionInput {
   @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
   @Field(() => ID, { nullable: true }) treatmentPlanId?: string | null;
-  @Field(() => String, { nullable: true }) googleEventId?: string | null;
-  @Field(() => String, { nullable: true }) outlookEventId?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("googleEventId") }) googleEventId?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("outlookEventId") }) outlookEventId?: string | null;
 }
 
 @InputType("CompleteSessionInput")
 export class CompleteSessionInput {
   @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
-  @Field(() => String, { nullable: true }) notes?: string | null;
-  @Field(() => String, { nullable: true }) providerNotes?: string | null;
-  @Field(() => String, { nullable: true }) clientFeedback?: string | null;
-  @Field(() => String, { nullable: true }) exercisesPerformed?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?: string | null;
 }

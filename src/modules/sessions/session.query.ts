@@ -1,11 +1,13 @@
 import { and, eq, gte, ilike, inArray, lte, or, sql, type SQL } from "drizzle-orm";
 import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
-import { sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
+import { modalityEnum, sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
+import { anyId, anyOf } from "../../db/any-id.js";
 import { rowsOf } from "../../db/client.js";
-import { anyId } from "../../db/any-id.js";
+import { MAX_PAGE } from "../../bounds.js";
 import { decodeRow } from "../../db/rows.js";
 import { chargeRows } from "../response-budget.js";
 import { badFields, badInput } from "../../errors.js";
+import { checkTextLengths } from "../../text-limits.js";
 import type { RequestContext } from "../context.js";
 import { ACTIVE_STATUSES } from "./session.access.js";
 
@@ -51,9 +53,10 @@ export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): S
   if (filter.clientId !== undefined) where.push(eq(sessions.clientId, filter.clientId));
   if (filter.treatmentPlanId !== undefined) where.push(eq(sessions.treatmentPlanId, filter.treatmentPlanId));
   // An empty list filters on nothing (the legacy "status=" query parameter means "any").
-  if (filter.status?.length) where.push(inArray(sessions.status, filter.status));
-  if (filter.type?.length) where.push(inArray(sessions.type, filter.type));
-  if (filter.modality?.length) where.push(inArray(sessions.modality, filter.modality));
+  // Each list is one array parameter: the statement text does not vary with its length.
+  if (filter.status?.length) where.push(anyOf(sessions.status, filter.status, sessionStatusEnum.enumName));
+  if (filter.type?.length) where.push(anyOf(sessions.type, filter.type, sessionTypeEnum.enumName));
+  if (filter.modality?.length) where.push(anyOf(sessions.modality, filter.modality, modalityEnum.enumName));
   if (filter.from) where.push(gte(sessions.startsAt, filter.from));
   if (filter.to) where.push(lte(sessions.startsAt, filter.to));
   const search = filter.search?.trim();
@@ -66,6 +69,7 @@ export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): S
 
 /** A filter whose range is backwards is bad input (shared by every reader). */
 export function checkFilter(filter: SessionFilter): void {
+  checkTextLengths(filter);
   if (filter.from && filter.to && filter.to < filter.from) throw badInput("to", "to must not be before from");
 }
 
@@ -266,7 +270,7 @@ export async function listSessionsPage(
   const errors: Record<string, string> = {};
   const page = paging.page ?? 1;
   const perPage = paging.perPage ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(page) || page < 1) errors.page = "page must be a positive integer";
+  if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE) errors.page = `page must be a whole number from 1 to ${MAX_PAGE}`;
   if (!Number.isInteger(perPage) || perPage < 1) errors.perPage = "perPage must be a positive integer";
   if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
   const size = Math.min(perPage, MAX_PAGE_SIZE);

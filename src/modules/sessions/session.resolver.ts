@@ -24,6 +24,7 @@ import {
 } from "./session.service.js";
 import { sessionTiming, type Timing } from "./session.timing.js";
 import { Cancellation, Session, SessionConnection, SessionStats, SessionTiming } from "./session.type.js";
+import { limitDescription } from "../../text-limits.js";
 
 registerNodeType("Session", "sessions", getVisibleSession);
 
@@ -103,7 +104,7 @@ export class SessionResolver {
     @Ctx() ctx: RequestContext,
     @Arg("endsAt", () => DateTimeScalar, { nullable: true }) endsAt?: Date | null,
     @Arg("durationMinutes", () => Int, { nullable: true }) durationMinutes?: number | null,
-    @Arg("reason", () => String, { nullable: true }) reason?: string | null,
+    @Arg("reason", () => String, { nullable: true, description: limitDescription("reason") }) reason?: string | null,
   ): Promise<SessionRow> {
     return rescheduleSession(ctx, parseId(id, "id"), { startsAt, endsAt, durationMinutes }, reason);
   }
@@ -131,7 +132,7 @@ export class SessionResolver {
   cancelSession(
     @Arg("id", () => ID) id: string,
     @Ctx() ctx: RequestContext,
-    @Arg("reason", () => String, { nullable: true }) reason?: string | null,
+    @Arg("reason", () => String, { nullable: true, description: limitDescription("reason") }) reason?: string | null,
   ): Promise<SessionRow> {
     return cancelSession(ctx, parseId(id, "id"), reason);
   }

@@ -2,6 +2,7 @@ import { and, asc, eq, gt, inArray, lt, ne, or } from "drizzle-orm";
 import { pgErrorOf, type Tx } from "../../db/client.js";
 import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
 import { badFields, DomainError, forbidden, notFound } from "../../errors.js";
+import { checkTextLengths } from "../../text-limits.js";
 import { assertBookableForClient } from "../availability/availability.service.js";
 import type { RequestContext } from "../context.js";
 import { lockTenantEvents, recordSessionEvent, type SessionEventInput } from "../events/outbox.js";
@@ -170,6 +171,7 @@ const remember = (ctx: RequestContext, session: SessionRow) => {
 // ---------------------------------------------------------------- booking
 
 export async function bookSession(ctx: RequestContext, input: BookSessionInput): Promise<SessionRow> {
+  checkTextLengths(input);
   const me = ctx.viewer;
   const providerId = input.providerId ?? (me.role === "PROVIDER" ? me.id : undefined);
   const missing: Record<string, string> = {};
@@ -318,12 +320,14 @@ async function applyChange(ctx: RequestContext, session: SessionRow, change: Cha
 
 /** Moves a session (SCHEDULED or CONFIRMED) to a new time: its provider, an ADMIN, or its client (within availability). */
 export async function rescheduleSession(ctx: RequestContext, id: number, times: NewTimes, reason?: string | null): Promise<SessionRow> {
+  checkTextLengths({ reason });
   const session = await getVisibleSession(ctx, id);
   return applyChange(ctx, session, { action: "reschedule", times, reason });
 }
 
 /** Cancels a session and frees its slot: its provider, an ADMIN, or its client. */
 export async function cancelSession(ctx: RequestContext, id: number, reason?: string | null): Promise<SessionRow> {
+  checkTextLengths({ reason });
   const session = await getVisibleSession(ctx, id);
   return applyChange(ctx, session, { action: "cancel", to: "CANCELLED", reason: reason?.trim() || null });
 }
@@ -333,6 +337,7 @@ export async function confirmSession(ctx: RequestContext, id: number): Promise<S
 }
 
 export async function completeSession(ctx: RequestContext, id: number, input: CompleteSessionInput = {}): Promise<SessionRow> {
+  checkTextLengths(input);
   const session = await sessionToManage(ctx, id, "complete");
   return applyChange(ctx, session, { action: "complete", to: "COMPLETED", set: definedOnly(input) });
 }
@@ -349,6 +354,7 @@ const CLIENT_FIELDS = new Set(["startsAt", "endsAt", "durationMinutes", "status"
  * status the state machine (CANCELLED records the cancellation); final sessions refuse all.
  */
 export async function updateSession(ctx: RequestContext, id: number, input: UpdateSessionInput): Promise<SessionRow> {
+  checkTextLengths(input);
   const session = await getVisibleSession(ctx, id);
   const given = definedOnly(input);
   if (!canManage(ctx, session)) {

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { enterTenant, type Database } from "../../db/client.js";
 import { tenants, users, type TenantRow, type UserRow } from "../../db/schema/index.js";
 import { badInput } from "../../errors.js";
+import { checkTextLengths } from "../../text-limits.js";
 import { assertTimeZone } from "../../time.js";
 
 /**
@@ -29,6 +30,7 @@ export async function createTenant(
 ): Promise<{ tenant: TenantRow; admin: UserRow }> {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(input.code)) throw badInput("code", "code must be 1-64 letters, digits, '-' or '_'");
   assertTimeZone(input.timeZone, "timeZone");
+  checkTextLengths({ name: input.name, username: input.adminUsername });
   return database.db.transaction(async (tx) => {
     const existing = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.code, input.code));
     if (existing.length) throw badInput("code", `A tenant with code ${input.code} already exists`);

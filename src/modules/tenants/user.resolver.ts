@@ -7,6 +7,7 @@ import { CreateUserInput } from "./user.input.js";
 import { assignClient, createUser, listUsers } from "./user.service.js";
 import { getVisibleUser } from "./user.visibility.js";
 import { Role, Tenant, User } from "./user.type.js";
+import { limitDescription } from "../../text-limits.js";
 
 registerNodeType("User", "users", (ctx, id) => getVisibleUser(ctx, id));
 
@@ -32,7 +33,7 @@ export class UserResolver {
   users(
     @Ctx() ctx: RequestContext,
     @Arg("role", () => Role, { nullable: true }) role?: Role | null,
-    @Arg("search", () => String, { nullable: true }) search?: string | null,
+    @Arg("search", () => String, { nullable: true, description: limitDescription("search") }) search?: string | null,
   ): Promise<UserRow[]> {
     return listUsers(ctx, { role, search });
   }

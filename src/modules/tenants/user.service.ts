@@ -1,6 +1,7 @@
 import { and, asc, eq, ilike, or, type SQL } from "drizzle-orm";
 import { careRelationships, users, type Role, type UserRow } from "../../db/schema/index.js";
 import { badFields, badInput, notFound } from "../../errors.js";
+import { checkTextLengths } from "../../text-limits.js";
 import { isTimeZone } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { requireRole } from "./permissions.js";
@@ -32,6 +33,7 @@ export async function getUserWithRole(ctx: RequestContext, id: number, role: Rol
 
 /** The active users the caller may see (visibleUsersWhere), filtered by role and search. */
 export async function listUsers(ctx: RequestContext, filter: { role?: Role | null; search?: string | null }): Promise<UserRow[]> {
+  checkTextLengths(filter);
   const where: (SQL | undefined)[] = [];
   if (filter.role) where.push(eq(users.role, filter.role));
   if (filter.search) {
@@ -45,6 +47,7 @@ export async function listUsers(ctx: RequestContext, filter: { role?: Role | nul
 
 export async function createUser(ctx: RequestContext, input: CreateUserInput): Promise<UserRow> {
   requireRole(ctx, "ADMIN");
+  checkTextLengths(input);
   const errors: Record<string, string> = {};
   const username = input.username.trim();
   if (!/^[\w.@+-]{1,150}$/.test(username)) errors.username = "username must be 1-150 letters, digits or . @ + - _";

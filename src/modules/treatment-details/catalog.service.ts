@@ -2,6 +2,7 @@ import { and, asc, eq, ne } from "drizzle-orm";
 import { pgErrorOf, type Tx } from "../../db/client.js";
 import { items, units, type ItemRow, type UnitRow } from "../../db/schema/index.js";
 import { badInput, notFound } from "../../errors.js";
+import { checkTextLengths } from "../../text-limits.js";
 import type { RequestContext } from "../context.js";
 import { requireRole } from "../tenants/permissions.js";
 import { itemById, unitById } from "./treatment-detail.loaders.js";
@@ -31,6 +32,7 @@ export async function getItem(ctx: RequestContext, id: number): Promise<ItemRow>
 
 export async function createItem(ctx: RequestContext, input: ItemInput): Promise<ItemRow> {
   requireRole(ctx, "ADMIN");
+  checkTextLengths(input);
   const name = checkName(input.name);
   const sku = normalizeSku(input.sku);
   const now = ctx.deps.now();
@@ -43,6 +45,7 @@ export async function createItem(ctx: RequestContext, input: ItemInput): Promise
 
 export async function updateItem(ctx: RequestContext, id: number, patch: ItemPatch): Promise<ItemRow> {
   requireRole(ctx, "ADMIN");
+  checkTextLengths(patch);
   const current = await getItem(ctx, id);
   const name = patch.name === undefined ? current.name : checkName(patch.name);
   const sku = patch.sku === undefined ? current.sku : normalizeSku(patch.sku);
@@ -67,6 +70,7 @@ export async function getUnit(ctx: RequestContext, id: number): Promise<UnitRow>
 
 export async function createUnit(ctx: RequestContext, input: { name: string }): Promise<UnitRow> {
   requireRole(ctx, "ADMIN");
+  checkTextLengths(input);
   const name = checkName(input.name);
   const now = ctx.deps.now();
   const [unit] = await ctx.db.atomic((tx) => tx.insert(units).values({ tenantId: ctx.tenant.id, name, createdAt: now, updatedAt: now }).returning());
@@ -75,6 +79,7 @@ export async function createUnit(ctx: RequestContext, input: { name: string }): 
 
 export async function updateUnit(ctx: RequestContext, id: number, input: { name: string }): Promise<UnitRow> {
   requireRole(ctx, "ADMIN");
+  checkTextLengths(input);
   await getUnit(ctx, id);
   const name = checkName(input.name);
   const [unit] = await ctx.db.atomic((tx) => tx.update(units).set({ name, updatedAt: ctx.deps.now() }).where(eq(units.id, id)).returning());

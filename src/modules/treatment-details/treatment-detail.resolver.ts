@@ -22,6 +22,7 @@ import {
   type ItemUsageRow,
 } from "./treatment-detail.service.js";
 import { Item, ItemUsage, TreatmentDetail, Unit } from "./treatment-detail.type.js";
+import { limitDescription } from "../../text-limits.js";
 
 registerNodeType("Item", "items", (ctx, id) => getItem(ctx, id));
 registerNodeType("Unit", "units", (ctx, id) => getUnit(ctx, id));
@@ -53,8 +54,8 @@ export class CatalogResolver {
 
   @Mutation(() => Item, { description: "ADMIN only; sku is unique within the tenant" })
   createItem(
-    @Arg("name", () => String) name: string,
-    @Arg("sku", () => String, { nullable: true }) sku: string | null | undefined,
+    @Arg("name", () => String, { description: limitDescription("name") }) name: string,
+    @Arg("sku", () => String, { nullable: true, description: limitDescription("sku") }) sku: string | null | undefined,
     @Ctx() ctx: RequestContext,
   ): Promise<ItemRow> {
     return createItem(ctx, { name, sku });
@@ -63,20 +64,20 @@ export class CatalogResolver {
   @Mutation(() => Item, { description: "ADMIN only. An omitted argument keeps its value; sku: null clears it" })
   updateItem(
     @Arg("id", () => ID) id: string,
-    @Arg("name", () => String, { nullable: true }) name: string | null | undefined,
-    @Arg("sku", () => String, { nullable: true }) sku: string | null | undefined,
+    @Arg("name", () => String, { nullable: true, description: limitDescription("name") }) name: string | null | undefined,
+    @Arg("sku", () => String, { nullable: true, description: limitDescription("sku") }) sku: string | null | undefined,
     @Ctx() ctx: RequestContext,
   ): Promise<ItemRow> {
     return updateItem(ctx, parseId(id, "id"), { name, sku });
   }
 
   @Mutation(() => Unit, { description: "ADMIN only" })
-  createUnit(@Arg("name", () => String) name: string, @Ctx() ctx: RequestContext): Promise<UnitRow> {
+  createUnit(@Arg("name", () => String, { description: limitDescription("name") }) name: string, @Ctx() ctx: RequestContext): Promise<UnitRow> {
     return createUnit(ctx, { name });
   }
 
   @Mutation(() => Unit, { description: "ADMIN only" })
-  updateUnit(@Arg("id", () => ID) id: string, @Arg("name", () => String) name: string, @Ctx() ctx: RequestContext): Promise<UnitRow> {
+  updateUnit(@Arg("id", () => ID) id: string, @Arg("name", () => String, { description: limitDescription("name") }) name: string, @Ctx() ctx: RequestContext): Promise<UnitRow> {
     return updateUnit(ctx, parseId(id, "id"), { name });
   }
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
 import { treatmentPlans, type TreatmentPlanRow, type UserRow } from "../../db/schema/index.js";
 import { badFields, badInput, forbidden, notFound } from "../../errors.js";
+import { checkTextLengths } from "../../text-limits.js";
 import { isCalendarDate } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { requireRole } from "../tenants/permissions.js";
@@ -129,6 +130,7 @@ function checkDates(startDate: string | null, endDate: string | null): Record<st
 /** ADMIN or PROVIDER. A plan names its client by clientId, or by clientRef / clientName for matching. */
 export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentPlanInput): Promise<TreatmentPlanRow> {
   requireRole(ctx, "ADMIN", "PROVIDER");
+  checkTextLengths(input);
   const values = {
     clientRef: text(input.clientRef),
     clientName: text(input.clientName),
@@ -156,6 +158,7 @@ export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentP
 /** ADMIN or PROVIDER; only the fields given change (null clears, except status). */
 export async function updateTreatmentPlan(ctx: RequestContext, id: number, patch: TreatmentPlanPatch): Promise<TreatmentPlanRow> {
   requireRole(ctx, "ADMIN", "PROVIDER");
+  checkTextLengths(patch);
   const plan = await getTreatmentPlan(ctx, id);
   const set: Partial<TreatmentPlanRow> = {};
   for (const key of ["clientRef", "clientName", "planType", "title"] as const) if (patch[key] !== undefined) set[key] = text(patch[key]);

@@ -13,11 +13,9 @@ export function routeNaming(operationPrefix: string, summarySuffix: string): Rou
   return { describe: (operation, summary) => ({ tags: ["booking"], operationId: `${operationPrefix}${operation[0].toUpperCase()}${operation.slice(1)}`, summary: `${summary}${summarySuffix}` }) };
 }
 
-const MAX_ID = 2_147_483_647;
-
 /** A path or body id: ids are opaque strings to legacy clients, so one that is not ours is simply not found. */
 export function bookingId(value: string, entity: string): number {
   const id = integerId(value);
-  if (id === undefined || id < 1 || id > MAX_ID) throw notFound(entity);
+  if (id === undefined) throw notFound(entity);
   return id;
 }

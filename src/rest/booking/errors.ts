@@ -70,6 +70,8 @@ function validationMessage(problem: FieldProblem): string {
     }
     case "enum":
       return `${subject} must be one of the following values: ${(ALLOWED_VALUES[problem.field] ?? []).join(", ")}`;
+    case "maxLength":
+      return `${subject} must be shorter than or equal to ${limit} characters`;
     case "minimum":
       return `${subject} must not be less than ${limit}`;
     case "maximum":

@@ -1,4 +1,5 @@
 /** JSON schemas of the booking API (../shared/legacy-api/booking.md): validation and the OpenAPI document. */
+import { maxLengthOf } from "../../text-limits.js";
 
 export const DURATIONS = [30, 60, 90, 120] as const;
 export const MEETING_TYPES = ["video", "audio", "in_person", "chat"] as const;
@@ -23,8 +24,8 @@ const nullableString = { type: ["string", "null"] } as const;
 const instant = { type: "string", format: "date-time" } as const;
 
 const meetingFields = {
-  title: { ...nullableString, description: "Optional meeting title" },
-  description: { ...nullableString, description: "Optional meeting description" },
+  title: { ...nullableString, ...maxLengthOf("title"), description: "Optional meeting title" },
+  description: { ...nullableString, ...maxLengthOf("description"), description: "Optional meeting description" },
   startTime: { type: "string", pattern: DATE_TIME_PATTERN, description: "ISO 8601; without an offset: the therapist's local time" },
   duration: { type: "integer", enum: [...DURATIONS], description: "Minutes" },
   status: { type: "string", enum: [...MEETING_STATUSES] },
@@ -104,7 +105,7 @@ const availabilityFields = {
   dayOfWeek: { type: "integer", minimum: 0, maximum: 6, description: "0 = Sunday ... 6 = Saturday" },
   startTime: { type: "string", pattern: HH_MM_PATTERN, description: "HH:MM, 24-hour, the therapist's local time" },
   endTime: { type: "string", pattern: HH_MM_PATTERN, description: "HH:MM, 24-hour, after startTime" },
-  notes: nullableString,
+  notes: { ...nullableString, ...maxLengthOf("notes") },
 } as const;
 
 export const availabilityCreateBody = {

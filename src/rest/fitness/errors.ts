@@ -75,6 +75,8 @@ function validationMessage(p: FieldProblem): string {
   if ((p.keyword === "required" || p.keyword === "minLength") && REQUIRED[p.field]) return REQUIRED[p.field];
   if (DATE_TIME_FIELDS.has(p.field) && (p.keyword === "pattern" || p.keyword === "type")) return datetimeMessage(p.field);
   if (FLAGS.has(p.field)) return `${p.field} must be true or false`;
+  // The services' words for a text over its limit (src/text-limits.ts), without the length sent.
+  if (p.keyword === "maxLength") return `${p.field} must be at most ${/\d+/.exec(p.message)?.[0]} characters`;
   const allowed = ALLOWED[p.field];
   if (allowed && (p.keyword === "enum" || p.keyword === "type")) return `Invalid ${allowed.label}. Must be one of: ${allowed.values.join(", ")}`;
   return `${p.field} ${p.message}`;

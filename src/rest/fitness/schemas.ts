@@ -1,10 +1,12 @@
 /** JSON schemas of the fitness routes: validation (Ajv) and the OpenAPI document (@fastify/swagger). */
 import { DATE_TIME_PATTERN, SORT_FIELDS, STATUSES, TYPES } from "./convert.js";
+import { maxLengthOf, type TextField } from "../../text-limits.js";
+import { ID_SCHEMA, PAGE_NUMBER_SCHEMA } from "../../bounds.js";
 
 const TAGS = ["fitness-crm-sessions"];
 const SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { sessionCookie: [] }];
 
-const ID = { type: "integer", minimum: 1, maximum: 2147483647 } as const;
+const ID = ID_SCHEMA;
 const DATE_TIME = {
   type: "string",
   pattern: DATE_TIME_PATTERN,
@@ -82,7 +84,7 @@ export const listSchema = route("List sessions", {
   querystring: {
     type: "object",
     properties: {
-      page: { type: "integer", minimum: 1, default: 1 },
+      page: { ...PAGE_NUMBER_SCHEMA, default: 1 },
       per_page: { type: "integer", minimum: 1, default: 20, description: "At most 100: larger values are clamped" },
       client_id: ID,
       status: { type: "string", enum: [...STATUSES] },
@@ -122,16 +124,19 @@ export const getSchema = route("Get a single session", {
   response: responses(200, envelope(SESSION)),
 });
 
+/** A text field of the services' limits table (src/text-limits.ts), nullable. */
+const text = (field: TextField) => ({ ...NULLABLE_STRING, ...maxLengthOf(field) }) as const;
+
 const WRITABLE = {
   client_id: ID,
-  title: { type: "string", minLength: 1 },
+  title: { type: "string", minLength: 1, ...maxLengthOf("title") },
   scheduled_start: DATE_TIME,
   scheduled_end: DATE_TIME,
-  description: NULLABLE_STRING,
+  description: text("description"),
   session_type: { type: "string", enum: [...TYPES] },
-  location: NULLABLE_STRING,
-  notes: NULLABLE_STRING,
-  trainer_notes: NULLABLE_STRING,
+  location: text("location"),
+  notes: text("notes"),
+  trainer_notes: text("providerNotes"),
 } as const;
 
 export const createSchema = route("Create a session", {
@@ -165,15 +170,15 @@ export const updateSchema = route("Update a session (PUT and PATCH both update o
     minProperties: 1,
     properties: {
       ...WRITABLE,
-      title: { type: ["string", "null"] },
+      title: text("title"),
       client_id: { ...ID, description: "A session's client cannot change: only its own client_id is accepted" },
       status: { type: "string", enum: [...STATUSES] },
       actual_start: NULLABLE_DATE_TIME,
       actual_end: NULLABLE_DATE_TIME,
-      exercises_performed: NULLABLE_STRING,
-      client_feedback: NULLABLE_STRING,
-      google_event_id: NULLABLE_STRING,
-      outlook_event_id: NULLABLE_STRING,
+      exercises_performed: text("exercisesPerformed"),
+      client_feedback: text("clientFeedback"),
+      google_event_id: text("googleEventId"),
+      outlook_event_id: text("outlookEventId"),
     },
     example: {
       status: "completed",

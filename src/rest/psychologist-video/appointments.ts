@@ -9,6 +9,7 @@ import { userById } from "../../modules/tenants/user.loaders.js";
 import { findVisibleUser } from "../../modules/tenants/user.visibility.js";
 import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, drfDateTime, drfPage, INVALID_PAGE_BODY, MONTH_SCHEMA, PAGE_SCHEMA, YEAR_SCHEMA } from "../drf.js";
 import { scoped, type ShimContext, type ShimOptions } from "../shim.js";
+import { PAGE_NUMBER_SCHEMA } from "../../bounds.js";
 
 const tags = ["psychologist video"];
 const integer = { type: "integer" } as const;
@@ -64,7 +65,7 @@ export const APPOINTMENT_SCHEMA = {
 const paging = (defaultSize: number) =>
   ({
     status: { type: "string", enum: [...STATUSES, "all", ""], description: "all, or empty: any status (the default)" },
-    page: { type: "integer", minimum: 1, maximum: 1_000_000, default: 1 },
+    page: { ...PAGE_NUMBER_SCHEMA, default: 1 },
     page_size: { type: "integer", minimum: 1, default: defaultSize, description: `At most ${MAX_PAGE_SIZE}` },
   }) as const;
 

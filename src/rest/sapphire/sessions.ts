@@ -10,9 +10,10 @@ import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, ID_PARAMS, TIME_SCHEMA 
 import { localToInstant, scoped, type ShimOptions } from "../shim.js";
 import { SESSION_SCHEMA, sessionJson } from "./serializers.js";
 import { localDateTime } from "../../time.js";
+import { maxLengthOf } from "../../text-limits.js";
+import { ID_SCHEMA, MAX_ID } from "../../bounds.js";
 
 const tags = ["sapphire scheduler"];
-const MAX_ID = 2147483647;
 /** A related object's primary key (DRF's PrimaryKeyRelatedField); null is the same as leaving it out. */
 const pk = (description: string) => ({ type: ["integer", "null"], minimum: 1, maximum: MAX_ID, description }) as const;
 const ERRORS = { 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } as const;
@@ -23,7 +24,7 @@ const SESSION_FIELDS = {
   session_date: DATE_SCHEMA,
   start_time: TIME_SCHEMA,
   end_time: TIME_SCHEMA,
-  session_notes: { type: ["string", "null"], maxLength: 10000 },
+  session_notes: { type: ["string", "null"], ...maxLengthOf("notes") },
 } as const;
 
 const CREATE_BODY = {
@@ -86,7 +87,7 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
       schema: {
         tags,
         summary: "The caller's sessions as staff from today on (in the caller's zone), by date and start time",
-        querystring: { type: "object", properties: { treatment_plan_id: { type: "integer", description: "Only this treatment plan's sessions" } } },
+        querystring: { type: "object", properties: { treatment_plan_id: { ...ID_SCHEMA, description: "Only this treatment plan's sessions" } } },
         response: { 200: { type: "array", items: SESSION_SCHEMA }, 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA },
       },
     },

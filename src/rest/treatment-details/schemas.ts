@@ -1,9 +1,10 @@
 /** JSON schemas of /so/api/treatment-details: request validation and the OpenAPI document. */
+import { MAX_ID } from "../../bounds.js";
 
 export const TAGS = ["treatment-details"];
 
 /** Our ids are PostgreSQL integers: anything outside 1..2^31-1 cannot name a record. */
-export const MAX_ID = 2147483647;
+export { MAX_ID };
 const id = (description: string) => ({ type: "integer", minimum: 1, maximum: MAX_ID, description });
 const optionalId = (description: string, example: number) => ({ type: ["integer", "null"], minimum: 1, maximum: MAX_ID, description, examples: [example] });
 

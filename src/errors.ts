@@ -18,6 +18,8 @@ export class DomainError extends Error {
    * exists), recorded as DENIED in the audit. Not part of details, so no adapter ever sends it.
    */
   denied = false;
+  /** NOT_FOUND: which kind of record ("Session"), so a legacy API can word a denied one as its document does. */
+  entity?: string;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -29,7 +31,7 @@ export class DomainError extends Error {
 
 export const unauthenticated = (message: string) => new DomainError("UNAUTHENTICATED", message);
 export const forbidden = (message = "You do not have permission to do this") => new DomainError("FORBIDDEN", message);
-export const notFound = (entity: string) => new DomainError("NOT_FOUND", `${entity} not found`);
+export const notFound = (entity: string) => Object.assign(new DomainError("NOT_FOUND", `${entity} not found`), { entity });
 /** A record that exists but is not the caller's to see: NOT_FOUND to them, DENIED in the audit. */
 export const hiddenFromCaller = (entity: string) => Object.assign(notFound(entity), { denied: true });
 export const unavailable = (message: string) => new DomainError("UNAVAILABLE", message);

@@ -43,6 +43,11 @@ export interface Problem {
   /** Request validation (JSON schema) failures, one per field, in document order. */
   validation?: FieldProblem[];
   conflictingSessionId?: number;
+  /**
+   * NOT_FOUND of a record that exists but is not the caller's (hiddenFromCaller): its entity.
+   * Formats answer it as an unknown record unless their document gives it another status.
+   */
+  deniedEntity?: string;
   /** INTERNAL only: also in the log line. */
   correlationId?: string;
 }
@@ -111,7 +116,14 @@ export function problemOf(error: unknown): Problem {
   if (isStatementTimeout(error)) error = new DomainError("UNAVAILABLE", "The database took too long to answer; try again");
   if (isUnstorableText(error)) error = new DomainError("BAD_USER_INPUT", UNSTORABLE_TEXT);
   if (error instanceof DomainError) {
-    return { status: STATUS[error.code], code: error.code, message: error.message, fieldErrors: error.details.fieldErrors, conflictingSessionId: error.details.conflictingSessionId };
+    return {
+      status: STATUS[error.code],
+      code: error.code,
+      message: error.message,
+      fieldErrors: error.details.fieldErrors,
+      conflictingSessionId: error.details.conflictingSessionId,
+      ...(error.denied && error.code === "NOT_FOUND" ? { deniedEntity: error.entity } : {}),
+    };
   }
   const fastifyError = error as Partial<FastifyError> & { validationContext?: string };
   if (fastifyError.validation) {

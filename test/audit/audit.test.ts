@@ -4,7 +4,7 @@ import { pgErrorOf } from "../../src/db/client.js";
 import { auditLog, items, sessions, treatmentDetails, units, type AuditLogRow, type TenantRow } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
-import { asTenant, makePractice, makeSession } from "../helpers/factories.js";
+import { asTenant, makePractice, makeSession, relate } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
 import { at, BOOK, dataOf, errorOf, iso, NOW, openAllWeek } from "../sessions/fixture.js";
 import { REFUSED, refuseMarkedNotes } from "./fixture.js";
@@ -23,6 +23,8 @@ beforeAll(async () => {
   [admin, provider, client, otherClient] = await Promise.all([p.admin, p.provider, p.client, p.otherClient].map((u) => t.token(u, p.tenant)));
   otherAdmin = await t.token(other.admin, other.tenant);
   await openAllWeek(t, p.tenant, p.provider);
+  // The provider books otherClient below: a provider books only clients in their care (issue 14).
+  await relate(t.database, p.tenant, p.provider, p.otherClient);
   await refuseMarkedNotes(t.database);
 });
 afterAll(() => t.close());
@@ -129,7 +131,7 @@ describe(`reads of a session's notes are audited (${engine})`, () => {
 
   it("a refused attempt to read someone else's notes is a denied read", async () => {
     const { result, rows } = await auditedBy(() => t.gql(`query($id: ID!) { session(id: $id) { notes } }`, { id: String(sessionId) }, otherClient));
-    expect(errorOf(result).code).toBe("FORBIDDEN");
+    expect(errorOf(result).code).toBe("NOT_FOUND");
     expect(rows).toMatchObject([{ actorId: p.otherClient.id, action: "read", entity: "Session", entityId: String(sessionId), outcome: "denied" }]);
   });
 

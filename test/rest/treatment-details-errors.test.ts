@@ -104,8 +104,9 @@ describe(`treatment-details: ids (${engine})`, () => {
     expectError(await f.call("GET", "?item_id="), 400, "Invalid query parameters");
   });
 
-  it("another caller's treatment: a client sees only their own (403), writes nothing (403)", async () => {
-    expectError(await f.call("GET", `/by-treatment/${f.otherSession.id}`, { token: f.tokens.client }), 403, "Forbidden", "You do not have permission to view this treatment");
+  // Issue 14: someone else's treatment is 404 like an unknown one (it was 403); the document gives no 403 for it.
+  it("another caller's treatment: a client sees only their own (404, as if unknown), writes nothing (403)", async () => {
+    expectError(await f.call("GET", `/by-treatment/${f.otherSession.id}`, { token: f.tokens.client }), 404, "Treatment not found", null);
     expectError(await f.call("GET", `/${detailId}`, { token: f.tokens.otherClient }), 404, "Treatment detail not found", null);
     expectError(await rejected("POST", "", { token: f.tokens.client, body: body() }), 403, "Forbidden");
     const other = await rejected("PUT", `/${detailId}`, { token: f.tokens.otherProvider, body: body() });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainEvents, sessions, type UserRow } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
-import { asTenant, makePractice, makeUser } from "../helpers/factories.js";
+import { asTenant, makePractice, makeUser, relate } from "../helpers/factories.js";
 import { BOOK, iso, NOW } from "./fixture.js";
 
 let t: TestApp;
@@ -47,8 +47,8 @@ function expectOneWinner(outcome: Awaited<ReturnType<typeof race>>, named: boole
   expect(outcome.losers).toHaveLength(N - 1);
   for (const loser of outcome.losers) {
     expect(loser.errors).toHaveLength(1);
-    expect(loser.errors![0].extensions).toMatchObject({ code: "CONFLICT", conflictingSessionId: winnerId });
-    // A provider sees the title of their own session; another provider's stays private.
+    // A provider sees the title and id of their own session; another provider's stay private (issue 14: no id either).
+    expect(loser.errors![0].extensions).toEqual(named ? { code: "CONFLICT", conflictingSessionId: winnerId } : { code: "CONFLICT" });
     const other = named ? 'session "Race"' : "another session";
     expect(loser.errors![0].message).toBe(`Scheduling conflict detected with ${other} at ${iso(10, 0, 20)}`);
   }
@@ -59,6 +59,8 @@ describe(`${N} concurrent bookings of one slot over HTTP (${engine})`, () => {
   it("the same provider with different clients: exactly one wins, the rest are CONFLICT, one row, one event", async () => {
     const clients: UserRow[] = [];
     for (let i = 0; i < N; i++) clients.push(await makeUser(t.database, p.tenant, "CLIENT"));
+    // A provider books only clients in their care (issue 14).
+    for (const c of clients) await relate(t.database, p.tenant, p.provider, c);
     const token = await t.token(p.provider, p.tenant);
     const outcome = await race(clients.map((c, i) => ({ token, input: { clientId: c.id, title: "Race", startsAt: iso(10, 0, 20), durationMinutes: 30 + i } })));
     const winnerId = expectOneWinner(outcome, true);
@@ -72,6 +74,7 @@ describe(`${N} concurrent bookings of one slot over HTTP (${engine})`, () => {
     const providers: UserRow[] = [];
     for (let i = 0; i < N; i++) providers.push(await makeUser(t.database, p.tenant, "PROVIDER"));
     const client = await makeUser(t.database, p.tenant, "CLIENT");
+    for (const provider of providers) await relate(t.database, p.tenant, provider, client);
     const tokens = await Promise.all(providers.map((u) => t.token(u, p.tenant)));
     const outcome = await race(providers.map((_, i) => ({ token: tokens[i], input: { clientId: client.id, title: "Race", startsAt: iso(10, 0, 20), durationMinutes: 60 } })));
     const winnerId = expectOneWinner(outcome, false);

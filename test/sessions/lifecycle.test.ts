@@ -261,11 +261,12 @@ describe(`who may change a session (${engine})`, () => {
     }
   });
 
-  it("another client or another provider of the tenant: FORBIDDEN; another tenant: NOT_FOUND", async () => {
+  // Issue 14: someone else's session is NOT_FOUND, exactly like another tenant's (it was FORBIDDEN).
+  it("another client or another provider of the tenant, or another tenant: NOT_FOUND", async () => {
     const s = await fresh();
-    expect(await rejected(M.cancel, { id: s.id }, otherClient)).toMatchObject({ code: "FORBIDDEN", message: "You do not have permission to view this session" });
-    expect(await rejected(M.confirm, { id: s.id }, otherProvider)).toMatchObject({ code: "FORBIDDEN" });
-    expect(await rejected(M.reschedule, { id: s.id, startsAt: iso(9, 0, 28) }, otherProvider)).toMatchObject({ code: "FORBIDDEN" });
+    expect(await rejected(M.cancel, { id: s.id }, otherClient)).toMatchObject({ code: "NOT_FOUND", message: "Session not found" });
+    expect(await rejected(M.confirm, { id: s.id }, otherProvider)).toMatchObject({ code: "NOT_FOUND", message: "Session not found" });
+    expect(await rejected(M.reschedule, { id: s.id, startsAt: iso(9, 0, 28) }, otherProvider)).toMatchObject({ code: "NOT_FOUND", message: "Session not found" });
     expect(await rejected(M.cancel, { id: s.id }, foreigner)).toMatchObject({ code: "NOT_FOUND", message: "Session not found" });
     expect(await rejected(M.delete, { id: s.id }, foreigner)).toMatchObject({ code: "NOT_FOUND", message: "Session not found" });
   });

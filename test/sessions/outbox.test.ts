@@ -7,7 +7,7 @@ import { EVENTS_CHANNEL } from "../../src/modules/events/outbox.js";
 import { bookSession } from "../../src/modules/sessions/session.service.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
-import { asTenant, makePractice } from "../helpers/factories.js";
+import { asTenant, makePractice, relate } from "../helpers/factories.js";
 import { at, NOW } from "./fixture.js";
 
 let t: TestApp;
@@ -60,6 +60,8 @@ describe(`the outbox (${engine})`, () => {
 
   // PGlite runs one transaction at a time, so only a real server can show the ordering.
   it.skipIf(engine === "pglite")("a tenant's events commit in id order: a second writer waits for the first one's commit", async () => {
+    // The provider books otherClient too: only clients in their care (issue 14).
+    await relate(t.database, p.tenant, p.provider, p.otherClient);
     const heard: string[] = [];
     const unlisten = await t.database.listen(EVENTS_CHANNEL, (payload) => heard.push(payload));
     try {

@@ -61,12 +61,13 @@ describe(`who sees which sessions (${engine})`, () => {
     expect((await list(foreigner)).totalCount).toBe(1);
   });
 
-  it("session(id): providerNotes are null for the client; someone else's is FORBIDDEN, another tenant's NOT_FOUND", async () => {
+  // Issue 14: someone else's session is NOT_FOUND like another tenant's (it was FORBIDDEN).
+  it("session(id): providerNotes are null for the client; someone else's and another tenant's are NOT_FOUND", async () => {
     const q = `query($id: ID!) { session(id: $id) { id providerNotes notes treatmentPlan { id } } }`;
     expect(dataOf(await t.gql(q, { id: rows[0].id }, provider)).session).toEqual({ id: ids(0)[0], providerNotes: "secret", notes: "bring shoes", treatmentPlan: { id: String(planId) } });
     expect(dataOf(await t.gql(q, { id: rows[0].id }, admin)).session.providerNotes).toBe("secret");
     expect(dataOf(await t.gql(q, { id: rows[0].id }, client)).session.providerNotes).toBeNull();
-    expect(errorOf(await t.gql(q, { id: rows[0].id }, otherClient))).toMatchObject({ code: "FORBIDDEN" });
+    expect(errorOf(await t.gql(q, { id: rows[0].id }, otherClient))).toMatchObject({ code: "NOT_FOUND", message: "Session not found" });
     expect(errorOf(await t.gql(q, { id: rows[0].id }, foreigner))).toMatchObject({ code: "NOT_FOUND", message: "Session not found" });
     expect(errorOf(await t.gql(q, { id: "x1" }, admin))).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { id: 'id must be a numeric id, got "x1"' } });
     // And through node(id), which answers null for what the caller may not see.

@@ -107,11 +107,11 @@ describe(`createTreatmentDetail (${engine})`, () => {
     });
   });
 
-  it("a client may not write (FORBIDDEN); a provider may not write to another provider's session or without a session", async () => {
+  // Issue 14: another provider's session is not found for this provider, exactly like another tenant's (it was FORBIDDEN).
+  it("a client may not write (FORBIDDEN); a provider may not write to another provider's session (not found) or without a session", async () => {
     expect((await rejected(CREATE, { input: input() }, f.tokens.client)).extensions.code).toBe("FORBIDDEN");
     const other = await rejected(CREATE, { input: input({ sessionId: f.otherSession.id }) }, f.tokens.provider);
-    expect(other.extensions.code).toBe("FORBIDDEN");
-    expect(other.message).toBe("Only an ADMIN or the session's provider may change its treatment details");
+    expect(other.extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { sessionId: `Session ${f.otherSession.id} not found` } });
     const none = await rejected(CREATE, { input: { quantity: 1 } }, f.tokens.provider);
     expect(none).toMatchObject({ message: "Only an ADMIN may record a treatment detail without a session", extensions: { code: "FORBIDDEN" } });
   });
@@ -147,7 +147,8 @@ describe(`createTreatmentDetails: all or nothing (${engine})`, () => {
   it("rejects no lines, an unknown session and other people's sessions", async () => {
     expect((await rejected(BATCH, { sessionId: f.session.id, lines: [] }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { lines: "lines must hold at least one line" } });
     expect((await rejected(BATCH, { sessionId: f.bSession.id, lines: BATCH_LINES() }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { sessionId: `Session ${f.bSession.id} not found` } });
-    expect((await rejected(BATCH, { sessionId: f.otherSession.id, lines: BATCH_LINES() }, f.tokens.provider)).extensions.code).toBe("FORBIDDEN");
+    // Issue 14: someone else's session answers like another tenant's (it was FORBIDDEN).
+    expect((await rejected(BATCH, { sessionId: f.otherSession.id, lines: BATCH_LINES() }, f.tokens.provider)).extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { sessionId: `Session ${f.otherSession.id} not found` } });
     expect((await rejected(BATCH, { sessionId: f.session.id, lines: BATCH_LINES() }, f.tokens.client)).extensions.code).toBe("FORBIDDEN");
   });
 });
@@ -196,7 +197,8 @@ describe(`reading treatment details (${engine})`, () => {
     expect(ids(await f.t.gql(LIST, {}, f.tokens.bAdmin))).toEqual([]);
   });
 
-  it("lists: by session and by item; a session the caller cannot see is FORBIDDEN, an unknown one NOT_FOUND", async () => {
+  // Issue 14: a session the caller cannot see is NOT_FOUND like an unknown one (it was FORBIDDEN).
+  it("lists: by session and by item; a session the caller cannot see and an unknown one are NOT_FOUND", async () => {
     const bySession = ids(await f.t.gql(LIST, { sessionId: f.session.id }, f.tokens.client));
     expect(bySession).toContain(mine);
     const rows = (await allDetails(f.t, f.a.tenant.id)).filter((r) => r.sessionId === f.session.id && !r.deletedAt);
@@ -205,7 +207,7 @@ describe(`reading treatment details (${engine})`, () => {
     expect(byItem).toEqual(expect.arrayContaining([mine, others]));
     expect(byItem).not.toContain(bare);
     expect(ids(await f.t.gql(LIST, { sessionId: f.otherSession.id, itemId: f.item.id }, f.tokens.admin))).toEqual([others]);
-    expect((await f.t.gql(LIST, { sessionId: f.otherSession.id }, f.tokens.client)).errors?.[0].extensions.code).toBe("FORBIDDEN");
+    expect((await f.t.gql(LIST, { sessionId: f.otherSession.id }, f.tokens.client)).errors?.[0]).toMatchObject({ message: "Session not found", extensions: { code: "NOT_FOUND" } });
     expect((await f.t.gql(LIST, { sessionId: f.bSession.id }, f.tokens.admin)).errors?.[0]).toMatchObject({ message: "Session not found", extensions: { code: "NOT_FOUND" } });
     expect((await f.t.gql(LIST, { itemId: f.bItem.id }, f.tokens.admin)).errors?.[0]).toMatchObject({ message: "Item not found", extensions: { code: "NOT_FOUND" } });
   });
@@ -249,9 +251,13 @@ describe(`updateTreatmentDetail: full replace (${engine})`, () => {
     expect((await rejected(UPDATE, { id, input: { sessionId: f.session.id } }, f.tokens.admin)).extensions.code).toBe("BAD_USER_INPUT");
   });
 
-  it("permissions: a client FORBIDDEN; a provider cannot move it to another provider's session; others' details are NOT_FOUND", async () => {
+  it("permissions: a client FORBIDDEN; a provider cannot move it to another provider's session (not found); others' details are NOT_FOUND", async () => {
     expect((await rejected(UPDATE, { id, input: input() }, f.tokens.client)).extensions.code).toBe("FORBIDDEN");
-    expect((await rejected(UPDATE, { id, input: input({ sessionId: f.otherSession.id }) }, f.tokens.provider)).extensions.code).toBe("FORBIDDEN");
+    // Issue 14: another provider's session is not found for this provider (it was FORBIDDEN).
+    expect((await rejected(UPDATE, { id, input: input({ sessionId: f.otherSession.id }) }, f.tokens.provider)).extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      fieldErrors: { sessionId: `Session ${f.otherSession.id} not found` },
+    });
     expect((await rejected(UPDATE, { id, input: input() }, f.tokens.otherProvider)).extensions.code).toBe("NOT_FOUND");
     expect((await rejected(UPDATE, { id, input: input() }, f.tokens.bAdmin)).extensions.code).toBe("NOT_FOUND");
     expect((await rejected(UPDATE, { id: 99999993, input: input() }, f.tokens.admin)).extensions.code).toBe("NOT_FOUND");

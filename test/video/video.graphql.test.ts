@@ -227,13 +227,14 @@ describe(`issueVideoAccess (${engine})`, () => {
       currentNow = session.startsAt;
     });
 
-    it("another provider of the tenant: FORBIDDEN, and no room is created", async () => {
-      expect(errorOf(await issue(session, otherProvider)).extensions.code).toBe("FORBIDDEN");
+    // Issue 14: someone else's session is NOT_FOUND, like another tenant's (it was FORBIDDEN).
+    it("another provider of the tenant: NOT_FOUND, and no room is created", async () => {
+      expect(errorOf(await issue(session, otherProvider)).extensions.code).toBe("NOT_FOUND");
       expect(await storedRoom(session)).toBeNull();
     });
 
-    it("another client of the tenant: FORBIDDEN", async () => {
-      expect(errorOf(await issue(session, a.otherClient)).extensions.code).toBe("FORBIDDEN");
+    it("another client of the tenant: NOT_FOUND", async () => {
+      expect(errorOf(await issue(session, a.otherClient)).extensions.code).toBe("NOT_FOUND");
       expect(await storedRoom(session)).toBeNull();
     });
 
@@ -396,10 +397,10 @@ describe(`videoRoomStatus (${engine})`, () => {
     expect(error.message).toMatch(/video service is unavailable.*HTTP 500/);
   });
 
-  it("the same access rules: other provider or client FORBIDDEN, other tenant NOT_FOUND", async () => {
+  it("the same access rules: other provider or client, and other tenant, NOT_FOUND", async () => {
     const { session } = await sessionWithRoom();
-    expect(errorOf(await status(session, otherProvider)).extensions.code).toBe("FORBIDDEN");
-    expect(errorOf(await status(session, a.otherClient)).extensions.code).toBe("FORBIDDEN");
+    expect(errorOf(await status(session, otherProvider)).extensions.code).toBe("NOT_FOUND");
+    expect(errorOf(await status(session, a.otherClient)).extensions.code).toBe("NOT_FOUND");
     expect(errorOf(await status(session, b.provider)).extensions.code).toBe("NOT_FOUND");
     expect(fake.requests).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { check, foreignKey, index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { id, instant, timestamps } from "./columns.js";
-import { tenantId } from "./tenants.js";
+import { tenantId, tenants } from "./tenants.js";
 import { sessions } from "./sessions.js";
 
 export const items = pgTable(
@@ -21,7 +21,10 @@ export const treatmentDetails = pgTable(
   "treatment_details",
   {
     id: id(),
-    tenantId: tenantId(),
+    // Not tenantId(): deleting a tenant must not cascade into clinical records either.
+    tenantId: integer("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "restrict" }),
     sessionId: integer("session_id"),
     itemId: integer("item_id"),
     unitId: integer("unit_id"),
@@ -37,7 +40,8 @@ export const treatmentDetails = pgTable(
     index("treatment_details_session_idx").on(t.tenantId, t.sessionId),
     index("treatment_details_item_idx").on(t.tenantId, t.itemId),
     check("treatment_details_quantity_positive", sql`${t.quantity} > 0`),
-    foreignKey({ name: "treatment_details_session_fk", columns: [t.tenantId, t.sessionId], foreignColumns: [sessions.tenantId, sessions.id] }).onDelete("cascade"),
+    // Clinical records: deleting a session (or anything above it) never removes its details.
+    foreignKey({ name: "treatment_details_session_fk", columns: [t.tenantId, t.sessionId], foreignColumns: [sessions.tenantId, sessions.id] }).onDelete("restrict"),
     foreignKey({ name: "treatment_details_item_fk", columns: [t.tenantId, t.itemId], foreignColumns: [items.tenantId, items.id] }),
     foreignKey({ name: "treatment_details_unit_fk", columns: [t.tenantId, t.unitId], foreignColumns: [units.tenantId, units.id] }),
   ],

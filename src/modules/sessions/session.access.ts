@@ -1,5 +1,5 @@
 import type { SessionRow } from "../../db/schema/index.js";
-import { forbidden, notFound } from "../../errors.js";
+import { hiddenFromCaller, notFound } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { sessionById } from "./session.loaders.js";
 
@@ -12,11 +12,16 @@ export function canSeeSession(ctx: RequestContext, session: SessionRow): boolean
   return me.role === "ADMIN" || session.providerId === me.id || session.clientId === me.id;
 }
 
-/** A session the caller may see, or NOT_FOUND (unknown or another tenant's) / FORBIDDEN (someone else's). */
+/**
+ * A session the caller may see, or NOT_FOUND: unknown, another tenant's, or someone else's in
+ * the same tenant. The last is answered exactly like the others (FORBIDDEN would confirm that
+ * the id is a real appointment of another patient) but marked denied for the audit. Every
+ * adapter and every mutation taking a session id goes through here.
+ */
 export async function getVisibleSession(ctx: RequestContext, id: number): Promise<SessionRow> {
   const session = await ctx.loaders.get(sessionById).load(id);
   if (!session) throw notFound("Session");
-  if (!canSeeSession(ctx, session)) throw forbidden("You do not have permission to view this session");
+  if (!canSeeSession(ctx, session)) throw hiddenFromCaller("Session");
   return session;
 }
 

@@ -46,7 +46,7 @@ export function toSessionFilter(input: SessionFilterInput | null | undefined): S
 
 @Resolver(() => Session)
 export class SessionResolver {
-  @Query(() => Session, { nullable: true, description: "NOT_FOUND when unknown or another tenant's; FORBIDDEN when someone else's" })
+  @Query(() => Session, { nullable: true, description: "NOT_FOUND when unknown, another tenant's or someone else's (exactly alike)" })
   session(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<SessionRow> {
     return getVisibleSession(ctx, parseId(id, "id"));
   }
@@ -137,7 +137,9 @@ export class SessionResolver {
     return cancelSession(ctx, parseId(id, "id"), reason);
   }
 
-  @Mutation(() => Boolean, { description: "Permanent; the session's provider or an ADMIN" })
+  @Mutation(() => Boolean, {
+    description: "Permanent; the session's provider or an ADMIN. Never a clinical record: COMPLETED, NO_SHOW or with treatment details is BAD_USER_INPUT (cancel or amend it)",
+  })
   deleteSession(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
     return deleteSession(ctx, parseId(id, "id"));
   }

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, lt, ne, or } from "drizzle-orm";
 import { pgErrorOf, type Tx } from "../../db/client.js";
-import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
+import { careRelationships, sessions, treatmentDetails, type Modality, type SessionRow, type SessionStatus, type SessionType, type TreatmentPlanRow } from "../../db/schema/index.js";
 import { badFields, DomainError, forbidden, notFound } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { assertBookableForClient } from "../availability/availability.service.js";
@@ -34,8 +34,6 @@ export interface BookSessionInput extends SessionDetails {
   /** Or durationMinutes. */
   endsAt?: Date | null;
   durationMinutes?: number | null;
-  /** The fitness API's rule ("the client belongs to the trainer"): the client must be in care with the provider. */
-  requireCareRelationship?: boolean | null;
 }
 
 export interface NewTimes {
@@ -129,17 +127,24 @@ async function findConflict(tx: Tx, slot: Slot): Promise<SessionRow | undefined>
   return found;
 }
 
+/** What a CLIENT hears of a conflict with a session not their own: the slot is taken, not by whom, when or which. */
+export const SLOT_TAKEN = "That time is no longer available";
+
 /**
- * The fitness API's wording. A session the caller may not see (the provider's time with another
- * client) is not named: its title stays private.
+ * One place decides what a conflict reveals, so GraphQL and every shim answer alike: the full
+ * detail (the fitness API's wording, and the id) only for a session the caller may see, i.e. of
+ * their own calendar. A CLIENT hears nothing of anyone else's session (usually another patient's
+ * appointment); a provider hears only the time of one they may not see (their client's time
+ * with another provider).
  */
 function conflictError(ctx: RequestContext, other: SessionRow | undefined): DomainError {
+  if (other && canSeeSession(ctx, other)) {
+    const message = `Scheduling conflict detected with session "${other.title ?? "Untitled session"}" at ${other.startsAt.toISOString()}`;
+    return new DomainError("CONFLICT", message, { conflictingSessionId: other.id });
+  }
+  if (ctx.viewer.role === "CLIENT") return new DomainError("CONFLICT", SLOT_TAKEN);
   if (!other) return new DomainError("CONFLICT", "Scheduling conflict detected with another session");
-  const at = other.startsAt.toISOString();
-  const message = canSeeSession(ctx, other)
-    ? `Scheduling conflict detected with session "${other.title ?? "Untitled session"}" at ${at}`
-    : `Scheduling conflict detected with another session at ${at}`;
-  return new DomainError("CONFLICT", message, { conflictingSessionId: other.id });
+  return new DomainError("CONFLICT", `Scheduling conflict detected with another session at ${other.startsAt.toISOString()}`);
 }
 
 /**
@@ -170,6 +175,38 @@ const remember = (ctx: RequestContext, session: SessionRow) => {
 
 // ---------------------------------------------------------------- booking
 
+const NOT_IN_CARE = "You don't have permission to schedule sessions for this client";
+const OTHER_CLIENTS_PLAN = "The treatment plan belongs to another client: a session may only be linked to a plan of its own client";
+
+/**
+ * A plan a session of `clientId` may be linked to: one whose client is that client. A plan that
+ * names no client user (legacy matching found none) is linked by giving the client explicitly,
+ * as the scheduler documents ("Please specify client manually").
+ */
+async function planFor(ctx: RequestContext, plan: TreatmentPlanRow, clientId: number): Promise<TreatmentPlanRow> {
+  const owner = await planClient(ctx, plan);
+  if (owner && owner.id !== clientId) throw badFields({ treatmentPlanId: OTHER_CLIENTS_PLAN }, OTHER_CLIENTS_PLAN);
+  return plan;
+}
+
+/**
+ * Who may book whom, for every adapter: a CLIENT themself with a provider they are in care with;
+ * a PROVIDER (for themself) only clients in their care, unless the booking goes through the
+ * client's treatment plan; an ADMIN any client of the tenant. Returns whether the booking puts
+ * the client in the provider's care (an ADMIN's, or one through the client's plan).
+ */
+async function checkWhoBooksWhom(ctx: RequestContext, providerId: number, clientId: number, throughPlan: boolean): Promise<boolean> {
+  const me = ctx.viewer;
+  if (me.role === "CLIENT") {
+    if (clientId !== me.id) throw forbidden("Clients can book sessions only for themselves");
+    if (!(await hasCareRelationship(ctx, providerId, me.id))) throw forbidden("You can only book sessions with a provider you are in care with");
+    return false;
+  }
+  if (me.role === "ADMIN" || throughPlan) return true;
+  if (!(await hasCareRelationship(ctx, providerId, clientId))) throw badFields({ clientId: NOT_IN_CARE }, NOT_IN_CARE);
+  return false;
+}
+
 export async function bookSession(ctx: RequestContext, input: BookSessionInput): Promise<SessionRow> {
   checkTextLengths(input);
   const me = ctx.viewer;
@@ -185,21 +222,16 @@ export async function bookSession(ctx: RequestContext, input: BookSessionInput):
   const provider = await getUserWithRole(ctx, providerId!, "PROVIDER", "Provider");
 
   const plan = input.treatmentPlanId != null ? await getTreatmentPlan(ctx, input.treatmentPlanId) : undefined;
+  const owner = plan ? await planClient(ctx, plan) : null;
   let clientId: number;
   if (input.clientId != null) clientId = (await getUserWithRole(ctx, input.clientId, "CLIENT", "Client")).id;
   else if (plan) {
-    const client = await planClient(ctx, plan);
-    if (!client) throw badFields({ treatmentPlanId: unmatchedClientMessage(plan) }, unmatchedClientMessage(plan));
-    clientId = client.id;
+    if (!owner) throw badFields({ treatmentPlanId: unmatchedClientMessage(plan) }, unmatchedClientMessage(plan));
+    clientId = owner.id;
   } else clientId = me.id;
+  if (plan) await planFor(ctx, plan, clientId);
 
-  if (me.role === "CLIENT") {
-    if (clientId !== me.id) throw forbidden("Clients can book sessions only for themselves");
-    if (!(await hasCareRelationship(ctx, provider.id, me.id))) throw forbidden("You can only book sessions with a provider you are in care with");
-  } else if (input.requireCareRelationship && !(await hasCareRelationship(ctx, provider.id, clientId))) {
-    const message = "You don't have permission to schedule sessions for this client";
-    throw badFields({ clientId: message }, message);
-  }
+  const addsCare = await checkWhoBooksWhom(ctx, provider.id, clientId, !!owner && owner.id === clientId);
   const slot: Slot = { providerId: provider.id, clientId, ...times };
   await checkSlotFree(ctx, slot);
   if (me.role === "CLIENT") await assertBookableForClient(ctx, slot);
@@ -211,6 +243,8 @@ export async function bookSession(ctx: RequestContext, input: BookSessionInput):
       .from(sessions)
       .where(and(eq(sessions.providerId, provider.id), eq(sessions.clientId, clientId), ne(sessions.status, "CANCELLED")))
       .limit(1);
+    // In the same transaction as the session: both or neither.
+    if (addsCare) await tx.insert(careRelationships).values({ tenantId: ctx.tenant.id, providerId: provider.id, clientId }).onConflictDoNothing();
     const [row] = await tx
       .insert(sessions)
       .values({
@@ -367,7 +401,7 @@ export async function updateSession(ctx: RequestContext, id: number, input: Upda
   if (status === null) throw badFields({ status: "status cannot be null" }, "status cannot be null");
   for (const key of ["type", "modality"] as const) if (set[key] === null) throw badFields({ [key]: `${key} cannot be null` }, `${key} cannot be null`);
   const values: SessionValues = set as SessionValues;
-  if (treatmentPlanId !== undefined) values.treatmentPlanId = treatmentPlanId === null ? null : (await getTreatmentPlan(ctx, treatmentPlanId)).id;
+  if (treatmentPlanId !== undefined) values.treatmentPlanId = treatmentPlanId === null ? null : (await planFor(ctx, await getTreatmentPlan(ctx, treatmentPlanId), session.clientId)).id;
   const newTimes = startsAt != null || endsAt != null || durationMinutes != null;
   return applyChange(ctx, session, {
     action: status === "CANCELLED" ? "cancel" : "update",
@@ -378,14 +412,40 @@ export async function updateSession(ctx: RequestContext, id: number, input: Upda
   });
 }
 
-/** Permanent: its provider or an ADMIN. The outbox still hears of it (UPDATED, deleted: true) so calendars free the slot. */
+/** Sessions that took place (or were missed) are clinical records: never deleted. */
+const RECORD_STATUSES: readonly SessionStatus[] = ["COMPLETED", "NO_SHOW"];
+const IS_RECORD = "Completed and no-show sessions are clinical records and cannot be deleted; cancel or amend the session instead";
+const HAS_DETAILS = "This session has treatment details recorded and cannot be deleted; cancel or amend the session instead";
+
+/** The friendly form of the rule; treatment_details_session_fk (ON DELETE RESTRICT) guards it against races. */
+async function assertDeletable(tx: Tx, session: SessionRow): Promise<void> {
+  if (RECORD_STATUSES.includes(session.status)) throw new DomainError("BAD_USER_INPUT", IS_RECORD);
+  // Soft-deleted details count too: they are still part of the record.
+  const [detail] = await tx.select({ id: treatmentDetails.id }).from(treatmentDetails).where(eq(treatmentDetails.sessionId, session.id)).limit(1);
+  if (detail) throw new DomainError("BAD_USER_INPUT", HAS_DETAILS);
+}
+
+/**
+ * Permanent, for bookings made in error: its provider or an ADMIN, and never a clinical record
+ * (completed, no-show, or with treatment details). The outbox still hears of it (UPDATED,
+ * deleted: true) so calendars free the slot.
+ */
 export async function deleteSession(ctx: RequestContext, id: number): Promise<boolean> {
   const session = await sessionToManage(ctx, id, "delete");
-  await ctx.db.atomic(async (tx) => {
-    const [row] = await tx.delete(sessions).where(eq(sessions.id, session.id)).returning();
-    if (!row) throw notFound("Session");
-    await recordSessionEvent(tx, ctx, updatedEvent(row, [], { deleted: true }));
-  });
+  await ctx.db
+    .atomic(async (tx) => {
+      const [locked] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
+      if (!locked) throw notFound("Session");
+      await assertDeletable(tx, locked);
+      const [row] = await tx.delete(sessions).where(eq(sessions.id, locked.id)).returning();
+      await recordSessionEvent(tx, ctx, updatedEvent(row, [], { deleted: true }));
+    })
+    .catch((err: unknown) => {
+      // A detail recorded between the check and the delete: the foreign key refuses it (ON DELETE RESTRICT: 23001).
+      const pg = pgErrorOf(err);
+      if ((pg?.code === "23001" || pg?.code === "23503") && pg.constraint === "treatment_details_session_fk") throw new DomainError("BAD_USER_INPUT", HAS_DETAILS);
+      throw err;
+    });
   ctx.loaders.get(sessionById).clear(id);
   return true;
 }

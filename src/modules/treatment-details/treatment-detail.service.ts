@@ -212,7 +212,11 @@ async function checkInput(
   prefix: (index: number) => string,
 ): Promise<SessionRow | null> {
   const errors: Record<string, string> = {};
-  const session = sessionId == null ? null : await ctx.loaders.get(sessionById).load(sessionId);
+  const loaded = sessionId == null ? null : await ctx.loaders.get(sessionById).load(sessionId);
+  // Someone else's session is answered exactly like an unknown one (or another tenant's): the
+  // same field error, so an id reveals nothing; only the audit learns it was denied.
+  const hidden = !!loaded && !canSeeSession(ctx, loaded);
+  const session = hidden ? undefined : loaded;
   if (sessionId != null && !session) errors.sessionId = `Session ${sessionId} not found`;
   const [foundItems, foundUnits] = await Promise.all([
     ctx.loaders.get(itemById).loadMany(lines.flatMap((l) => (l.itemId == null ? [] : [l.itemId]))),
@@ -227,7 +231,7 @@ async function checkInput(
     if (line.itemId != null && !itemIds.has(line.itemId)) errors[`${prefix(i)}itemId`] = `Item ${line.itemId} not found`;
     if (line.unitId != null && !unitIds.has(line.unitId)) errors[`${prefix(i)}unitId`] = `Unit ${line.unitId} not found`;
   });
-  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  if (Object.keys(errors).length) throw Object.assign(badFields(errors, Object.values(errors).join("; ")), { denied: hidden });
   return session ?? null;
 }
 

@@ -5,13 +5,15 @@ import { ALLOWED_VALUES, DATE_TIME_PATTERN, HH_MM_PATTERN } from "./schemas.js";
 /**
  * NestJS's exception body: {"statusCode", "message", "error"}. Request validation failures
  * list one message per problem (ValidationPipe); every other error has one message string.
- * The document answers conflicts with 400, not 409.
+ * The document answers conflicts with 400, not 409, and someone else's meeting with 403.
  */
 export const nestErrorFormat: ErrorFormat = (problem, request) => {
-  const status = problem.code === "CONFLICT" ? 400 : problem.status;
+  // The document answers someone else's meeting with "403 Forbidden: No access to this meeting".
+  const deniedMeeting = problem.deniedEntity === "Session";
+  const status = problem.code === "CONFLICT" ? 400 : deniedMeeting ? 403 : problem.status;
   const body = {
     statusCode: status,
-    message: messageOf(problem, `${request.method} ${request.url}`),
+    message: deniedMeeting ? "No access to this meeting" : messageOf(problem, `${request.method} ${request.url}`),
     error: STATUS_CODES[status] ?? "Error",
     ...(problem.correlationId ? { correlationId: problem.correlationId } : {}),
   };

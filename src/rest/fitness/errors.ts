@@ -7,6 +7,7 @@ import type { ErrorFormat, FieldProblem, Problem } from "../shim.js";
 import { SORT_FIELDS, STATUSES, TYPES } from "./convert.js";
 
 export const VALIDATION_FAILED = "Validation failed";
+export const PERMISSION_DENIED = "You do not have permission to view this session";
 
 /** The services' field names as this API spells them. */
 const API_FIELD: Record<string, string> = {
@@ -106,6 +107,9 @@ export const fitnessError: ErrorFormat = (problem: Problem, request) => {
     const entries = Object.entries(problem.fieldErrors).map(([field, message]): [string, string] => [apiField(field), apiMessage(field, message)]);
     return failure(problem.status, VALIDATION_FAILED, fieldErrors(entries));
   }
+  // The document answers another trainer's session with its "Permission Denied" body (403); other
+  // hidden records, like unknown ones, are 404.
+  if (problem.deniedEntity === "Session") return failure(403, PERMISSION_DENIED);
   switch (problem.code) {
     case "INVALID_BODY":
       if (problem.status === 415) return failure(415, "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.");

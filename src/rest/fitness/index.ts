@@ -178,7 +178,6 @@ async function createRoute(ctx: RequestContext, request: FastifyRequest, reply: 
       location: body.location,
       notes: body.notes,
       providerNotes: body.trainer_notes,
-      requireCareRelationship: true,
     }),
   );
   const [json] = await sessionsJson(ctx, [session], WITH_CLIENT);

@@ -80,6 +80,14 @@ function throwIfAny(errors: Record<string, string>): void {
   if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join(" "));
 }
 
+/** On update the plan is the field `treatment_plan` (on create, and in the API's field map, `treatment_plan_id`). */
+function asUpdateFields(err: unknown): never {
+  const fields = err instanceof DomainError ? err.details.fieldErrors : undefined;
+  if (!(err instanceof DomainError) || fields?.treatmentPlanId === undefined) throw err;
+  const { treatmentPlanId, ...rest } = fields;
+  throw badFields({ ...rest, treatment_plan: treatmentPlanId }, err.message);
+}
+
 export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void {
   api.get(
     "/scheduler/sessions/",
@@ -162,7 +170,7 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
       endsAt = localInstant(errors, "end_time", date, body.end_time ?? localDateTime(session.endsAt, zone).time, zone);
     }
     throwIfAny(errors);
-    const updated = await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId: body.treatment_plan });
+    const updated = await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId: body.treatment_plan }).catch(asUpdateFields);
     return sessionJson(ctx, updated);
   });
   const updateResponses = { 200: SESSION_SCHEMA, ...ERRORS };
@@ -187,7 +195,14 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
 
   api.delete(
     "/scheduler/sessions/:id/",
-    { schema: { tags, summary: "Deletes the session (its staff member or an administrator)", params: ID_PARAMS, response: { 204: { type: "null", description: "No Content" }, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } } },
+    {
+      schema: {
+        tags,
+        summary: "Deletes the session (its staff member or an administrator); a completed or no-show session, or one with treatment details, is a clinical record: 400",
+        params: ID_PARAMS,
+        response: { 204: { type: "null", description: "No Content" }, 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA },
+      },
+    },
     scoped(options, async (ctx, request, reply) => {
       await deleteSession(ctx, (request.params as { id: number }).id);
       reply.code(204);

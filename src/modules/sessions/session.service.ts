@@ -441,7 +441,7 @@ export async function deleteSession(ctx: RequestContext, id: number): Promise<bo
       await recordSessionEvent(tx, ctx, updatedEvent(row, [], { deleted: true }));
     })
     .catch((err: unknown) => {
-      // A detail recorded between the check and the delete: the foreign key refuses it (ON DELETE RESTRICT: 23001).
+      // A detail recorded between the check and the delete: the foreign key refuses it (RESTRICT: 23001 on PostgreSQL 18, 23503 before).
       const pg = pgErrorOf(err);
       if ((pg?.code === "23001" || pg?.code === "23503") && pg.constraint === "treatment_details_session_fk") throw new DomainError("BAD_USER_INPUT", HAS_DETAILS);
       throw err;

@@ -186,7 +186,9 @@ export async function listSessionsPage(
   const errors: Record<string, string> = {};
   const page = paging.page ?? 1;
   const perPage = paging.perPage ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE) errors.page = `page must be a whole number from 1 to ${MAX_PAGE}`;
+  if (!Number.isInteger(page) || page < 1) errors.page = "page must be a positive integer";
+  // Past it, OFFSET would outgrow what the database takes: the client's mistake, not a 500.
+  else if (page > MAX_PAGE) errors.page = `page must be at most ${MAX_PAGE}`;
   if (!Number.isInteger(perPage) || perPage < 1) errors.perPage = "perPage must be a positive integer";
   if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
   const size = Math.min(perPage, MAX_PAGE_SIZE);

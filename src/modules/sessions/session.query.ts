@@ -3,7 +3,7 @@ import { sessions, type Modality, type SessionRow, type SessionStatus, type Sess
 import { modalityEnum, sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
 import { anyOf } from "../../db/any-id.js";
 import { rowsOf } from "../../db/client.js";
-import { MAX_PAGE } from "../../bounds.js";
+import { isRecordId, MAX_PAGE } from "../../bounds.js";
 import { decodeRow } from "../../db/rows.js";
 import { badFields, badInput } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
@@ -84,6 +84,13 @@ const ORDER_KEYS: Record<SessionOrderField, { expr: SQL; type: string }> = {
   TITLE: { expr: sql`lower(coalesce(${sessions.title}, '')) collate "C"`, type: "text" },
 };
 
+/** What a cursor's key may hold, by the type it is cast back to: as the database prints it. */
+const CURSOR_KEY: Record<string, (key: string) => boolean> = {
+  timestamptz: (key) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(key) && !Number.isNaN(Date.parse(key.replace(" ", "T").replace(/([+-]\d{2})$/, "$1:00"))),
+  session_status: (key) => (sessionStatusEnum.enumValues as readonly string[]).includes(key),
+  text: () => true,
+};
+
 interface Cursor {
   field: SessionOrderField;
   key: string;
@@ -106,6 +113,10 @@ export function decodeCursor(value: string, order: SessionOrder): Cursor {
     throw badInput("after", "after is not a cursor returned by this connection");
   }
   if (parsed[0] !== order.field) throw badInput("after", `after is a cursor of a ${parsed[0]} ordering, not of ${order.field}`);
+  // A forged key or id would fail its cast in the page's statement (a 500 with the SQL): refused here instead.
+  if (!isRecordId(parsed[2]) || !CURSOR_KEY[ORDER_KEYS[parsed[0] as SessionOrderField].type](parsed[1])) {
+    throw badInput("after", "after is not a cursor returned by this connection");
+  }
   return { field: parsed[0], key: parsed[1], id: parsed[2] };
 }
 

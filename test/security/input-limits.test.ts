@@ -201,6 +201,25 @@ describe(`numbers past the id and page bounds are the client's mistake, not a 50
     expect(response.body).toEqual({ detail: "Invalid page." });
   });
 
+  it("a forged sessions cursor (a key its ordering cannot cast, an id past 2^31-1) is BAD_USER_INPUT on after, not a 500 with the SQL", async () => {
+    const forged = (value: unknown[]) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const page = await t.gql(`{ sessions(first: 1) { edges { cursor } } }`, {}, a.tokens.admin);
+    const real = JSON.parse(Buffer.from(page.data!.sessions.edges[0].cursor as string, "base64url").toString()) as [string, string, number];
+    const cases: Array<[string, { field: string; direction: string } | undefined]> = [
+      [forged(["STARTS_AT", "garbage", real[2]]), undefined],
+      [forged(["STARTS_AT", real[1], 99_999_999_999]), undefined],
+      [forged(["STATUS", "NOPE", 1]), { field: "STATUS", direction: "ASC" }],
+    ];
+    for (const [cursor, orderBy] of cases) {
+      const result = await t.gql(`query($after: String, $orderBy: SessionOrder) { sessions(first: 1, after: $after, orderBy: $orderBy) { totalCount } }`, { after: cursor, orderBy }, a.tokens.admin);
+      expect(result.errors?.[0]?.extensions.code, JSON.stringify(result.errors)).toBe("BAD_USER_INPUT");
+      expect(result.errors![0].extensions.fieldErrors).toEqual({ after: "after is not a cursor returned by this connection" });
+    }
+    // The real cursor still pages.
+    const next = await t.gql(`query($after: String) { sessions(first: 1, after: $after) { totalCount } }`, { after: page.data!.sessions.edges[0].cursor }, a.tokens.admin);
+    expect(next.errors).toBeUndefined();
+  });
+
   it("ids past 2^31-1 in paths and GraphQL arguments: each transport's not found or bad input", async () => {
     expect((await get("/sapphire/scheduler/sessions/99999999999/")).status).toBe(404);
     expect((await rest(t.url, "GET", "/booking/meetings/99999999999", { token: a.tokens.client })).status).toBe(404);

@@ -190,5 +190,10 @@ describe(`offset paging for the REST shims (${engine})`, () => {
       code: "BAD_USER_INPUT",
       details: { fieldErrors: { page: "page must be a positive integer", perPage: "perPage must be a positive integer" } },
     });
+    // Past the shared page bound (src/bounds.ts) OFFSET would outgrow the database: bad input, not a 500.
+    await expect(asRequest(p.admin, (ctx) => listSessionsPage(ctx, {}, undefined, { page: 1e18, perPage: 100 }))).rejects.toMatchObject({
+      code: "BAD_USER_INPUT",
+      details: { fieldErrors: { page: "page must be at most 1000000" } },
+    });
   });
 });

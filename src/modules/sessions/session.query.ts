@@ -3,7 +3,7 @@ import { sessions, type Modality, type SessionRow, type SessionStatus, type Sess
 import { modalityEnum, sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
 import { anyId, anyOf } from "../../db/any-id.js";
 import { rowsOf } from "../../db/client.js";
-import { MAX_PAGE } from "../../bounds.js";
+import { isRecordId, MAX_PAGE } from "../../bounds.js";
 import { decodeRow } from "../../db/rows.js";
 import { chargeRows } from "../response-budget.js";
 import { badFields, badInput } from "../../errors.js";
@@ -85,6 +85,13 @@ const ORDER_KEYS: Record<SessionOrderField, { expr: SQL; type: string }> = {
   TITLE: { expr: sql`lower(coalesce(${sessions.title}, '')) collate "C"`, type: "text" },
 };
 
+/** What a cursor's key may hold, by the type it is cast back to: as the database prints it. */
+const CURSOR_KEY: Record<string, (key: string) => boolean> = {
+  timestamptz: (key) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(key) && !Number.isNaN(Date.parse(key.replace(" ", "T").replace(/([+-]\d{2})$/, "$1:00"))),
+  session_status: (key) => (sessionStatusEnum.enumValues as readonly string[]).includes(key),
+  text: () => true,
+};
+
 interface Cursor {
   field: SessionOrderField;
   key: string;
@@ -107,28 +114,11 @@ export function decodeCursor(value: string, order: SessionOrder): Cursor {
     throw badInput("after", "after is not a cursor returned by this connection");
   }
   if (parsed[0] !== order.field) throw badInput("after", `after is a cursor of a ${parsed[0]} ordering, not of ${order.field}`);
-  // A forged key or id would reach the SQL cast (and fail there, with the statement in the message).
-  if (!isInt4(parsed[2]) || !keyFits(ORDER_KEYS[order.field].type, parsed[1])) throw badInput("after", "after is not a cursor returned by this connection");
-  return { field: parsed[0], key: parsed[1], id: parsed[2] };
-}
-
-const isInt4 = (n: number) => n >= -(2 ** 31) && n < 2 ** 31;
-
-/** timestamptz as PostgreSQL prints it (ISO DateStyle): 2026-01-05 14:00:00.123+00 (offset minutes optional). */
-const PRINTED_TIMESTAMPTZ = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-](\d{2})(:\d{2})?$/;
-
-/** Whether a cursor key casts to the order's type: what the database printed for a real row always does. */
-function keyFits(type: string, key: string): boolean {
-  if (type === "session_status") return (sessionStatusEnum.enumValues as readonly string[]).includes(key);
-  if (type === "timestamptz") {
-    const m = PRINTED_TIMESTAMPTZ.exec(key);
-    if (!m) return false;
-    const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-    const date = new Date(Date.UTC(year, month - 1, day));
-    return year >= 1 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60 && Number(m[8]) < 16;
+  // A forged key or id would fail its cast in the page's statement (a 500 with the SQL): refused here instead.
+  if (!isRecordId(parsed[2]) || !CURSOR_KEY[ORDER_KEYS[parsed[0] as SessionOrderField].type](parsed[1])) {
+    throw badInput("after", "after is not a cursor returned by this connection");
   }
-  // text: any string (a NUL is refused as unstorable text like any other input).
-  return true;
+  return { field: parsed[0], key: parsed[1], id: parsed[2] };
 }
 
 interface PageRequest {
@@ -270,7 +260,9 @@ export async function listSessionsPage(
   const errors: Record<string, string> = {};
   const page = paging.page ?? 1;
   const perPage = paging.perPage ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE) errors.page = `page must be a whole number from 1 to ${MAX_PAGE}`;
+  if (!Number.isInteger(page) || page < 1) errors.page = "page must be a positive integer";
+  // Past it, OFFSET would outgrow what the database takes: the client's mistake, not a 500.
+  else if (page > MAX_PAGE) errors.page = `page must be at most ${MAX_PAGE}`;
   if (!Number.isInteger(perPage) || perPage < 1) errors.perPage = "perPage must be a positive integer";
   if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
   const size = Math.min(perPage, MAX_PAGE_SIZE);

@@ -264,12 +264,14 @@ describe(`tenant isolation sweep (${engine})`, () => {
       const slotsQuery = `subscription($p: ID!, $after: String) { slotsChanged(providerId: $p, from: "2030-01-06", to: "2030-01-12", after: $after) { providerId cursor } }`;
       const own = await snapshot(t, a.tenant);
       const ownSessions = new Set(own.sessions.map((s) => String(s.id)));
-      const replayedEvents = own.events.filter((e) => e.sessionId !== null && e.type !== "AVAILABILITY_CHANGED");
+      // A cursor must name a retained event of the tenant (an invented one such as "0" is refused): replay from A's first.
+      const firstEvent = Math.min(...own.events.map((e) => e.id));
+      const replayedEvents = own.events.filter((e) => e.id > firstEvent && e.sessionId !== null && e.type !== "AVAILABILITY_CHANGED");
       const lastEvent = Math.max(...own.events.map((e) => e.id));
       const live = [];
       for (const role of ROLES) live.push(await watching(a.tokens[role], sessionQuery, {}));
-      const replay = await watching(a.tokens.admin, sessionQuery, { after: "0" });
-      const slots = await watching(a.tokens.provider, slotsQuery, { p: String(a.ids.provider), after: "0" });
+      const replay = await watching(a.tokens.admin, sessionQuery, { after: String(firstEvent) });
+      const slots = await watching(a.tokens.provider, slotsQuery, { p: String(a.ids.provider), after: String(firstEvent) });
 
       const theirs = await book(b);
       const mine = await book(a);

@@ -3,7 +3,8 @@ import type { RequestContext } from "./context.js";
 
 /**
  * A request's response budget (MAX_RESPONSE_BYTES): every list a request materializes (session
- * pages, plans' pages, treatment details, computed slots) is charged, row by row, as it is read
+ * pages, plans' pages, treatment details, computed slots, and the root lists: users, plans, items,
+ * units, availability rules and overrides, item usage, the audit log) is charged, row by row, as it is read
  * or computed, BEFORE any of it is serialized. Once a request is over budget every further charge
  * fails too, so the resolvers still pending stop reading instead of building a response that
  * will be refused. Text fields are bounded, so a row's size is known when it is read: the
@@ -49,6 +50,14 @@ export function chargeRows(ctx: RequestContext, rows: readonly Record<string, un
   }
   chargeBytes(ctx, bytes);
 }
+
+/** `.then(charged(ctx))`: charges a list as it is read and passes it on. */
+export const charged =
+  (ctx: RequestContext) =>
+  <T extends object>(rows: T[]): T[] => {
+    chargeRows(ctx, rows as unknown as Record<string, unknown>[]);
+    return rows;
+  };
 
 /** Bytes already charged to the request (tests, metrics). */
 export function chargedBytes(ctx: RequestContext): number {

@@ -5,7 +5,7 @@
  * refusing a response before it is built. Through the real server, HTTP and graphql-ws.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { availabilityRules, sessions, treatmentDetails, treatmentPlans, type UserRow } from "../../src/db/schema/index.js";
+import { availabilityRules, sessions, treatmentDetails, treatmentPlans, users, type UserRow } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeUser } from "../helpers/factories.js";
@@ -223,6 +223,20 @@ describe(`the response budget: MAX_RESPONSE_BYTES (${engine})`, () => {
     const big = await small.gql(query, { ps: [String(p.provider.id)], to: "2030-05-01" }, smallToken);
     expect(big.errors?.[0]).toMatchObject({ message: expect.stringMatching(/MAX_RESPONSE_BYTES/), extensions: { code: "BAD_USER_INPUT" } });
     expect((await small.gql(query, { ps: [String(p.provider.id)], to: "2030-03-04" }, smallToken)).errors).toBeUndefined();
+  });
+
+  it("root lists are charged too: 150 clients with 100-character names (about 70 KB) are refused, the three staff answered", async () => {
+    const q = await makePractice(t.database);
+    await asTenant(t.database, q.tenant.id, (tx) =>
+      tx.insert(users).values(Array.from({ length: 150 }, (_, i) => ({ tenantId: q.tenant.id, role: "CLIENT" as const, username: `bulk${i}`, name: `${i} ${"x".repeat(96)}`, timeZone: q.tenant.timeZone }))),
+    );
+    const qAdmin = await small.token(q.admin, q.tenant);
+    const all = await small.gql(`{ users { id name email } }`, {}, qAdmin);
+    expect(all.data ?? null).toBeNull();
+    expect(all.errors?.[0]).toMatchObject({ message: expect.stringMatching(/MAX_RESPONSE_BYTES/), extensions: { code: "BAD_USER_INPUT" } });
+    const staff = await small.gql(`{ users(role: PROVIDER) { id name } }`, {}, qAdmin);
+    expect(staff.errors).toBeUndefined();
+    expect(staff.data!.users).toHaveLength(1);
   });
 
   it("the REST shims share the budget and answer in their own format (fitness: 400 { success: false })", async () => {

@@ -5,6 +5,7 @@ import type { RequestScope } from "../../db/scope.js";
 import { badInput, DomainError } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { requireRole } from "../tenants/permissions.js";
+import { charged } from "../response-budget.js";
 
 /** One audited act of a request, as an adapter saw it; who, where and when come from the request. */
 export interface AuditEntry {
@@ -146,5 +147,5 @@ export async function listAuditLog(ctx: RequestContext, entity: string, entityId
       .where(and(eq(auditLog.tenantId, ctx.tenant.id), eq(auditLog.entity, entity), or(eq(auditLog.entityId, id), arrayContains(auditLog.entityIds, [id]))))
       .orderBy(desc(auditLog.id))
       .limit(AUDIT_LOG_LIMIT),
-  );
+  ).then(charged(ctx));
 }

@@ -42,6 +42,7 @@ import {
   workingIntervalsForRange,
   type DaySlots,
 } from "./slot-math.js";
+import { charged } from "../response-budget.js";
 
 export type { DaySlots, Slot } from "./slot-math.js";
 
@@ -174,9 +175,9 @@ async function assertNoOverlap(
 
 /** The provider's weekly rules (default: the caller's own when a PROVIDER; an ADMIN without providerId gets every provider's). */
 export async function listAvailabilityRules(ctx: RequestContext, providerId?: number | null): Promise<AvailabilityRuleRow[]> {
-  if (providerId == null && ctx.viewer.role === "ADMIN") return ctx.db.run((tx) => repo.listAllRules(tx));
+  if (providerId == null && ctx.viewer.role === "ADMIN") return ctx.db.run((tx) => repo.listAllRules(tx)).then(charged(ctx));
   const provider = await readableProvider(ctx, providerId);
-  return ctx.db.run((tx) => repo.listRules(tx, provider.id));
+  return ctx.db.run((tx) => repo.listRules(tx, provider.id)).then(charged(ctx));
 }
 
 export async function getAvailabilityRule(ctx: RequestContext, id: number): Promise<AvailabilityRuleRow> {
@@ -290,7 +291,7 @@ export async function listAvailabilityOverrides(
   const to = input.to == null ? undefined : checkDate("to", input.to);
   if (from && to && to < from) throw badInput("to", `to (${to}) must not be before from (${from})`);
   const provider = await readableProvider(ctx, input.providerId);
-  return ctx.db.run((tx) => repo.listOverrides(tx, provider.id, from, to));
+  return ctx.db.run((tx) => repo.listOverrides(tx, provider.id, from, to)).then(charged(ctx));
 }
 
 export async function getAvailabilityOverride(ctx: RequestContext, id: number): Promise<AvailabilityOverrideRow> {

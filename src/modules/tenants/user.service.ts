@@ -7,6 +7,7 @@ import type { RequestContext } from "../context.js";
 import { requireRole } from "./permissions.js";
 import { userById } from "./user.loaders.js";
 import { visibleUsersWhere } from "./user.visibility.js";
+import { charged } from "../response-budget.js";
 
 export interface CreateUserInput {
   role: Role;
@@ -42,7 +43,7 @@ export async function listUsers(ctx: RequestContext, filter: { role?: Role | nul
   }
   where.push(visibleUsersWhere(ctx.viewer));
   where.push(eq(users.status, "active"));
-  return ctx.db.run((tx) => tx.select().from(users).where(and(...where)).orderBy(asc(users.name), asc(users.id)));
+  return ctx.db.run((tx) => tx.select().from(users).where(and(...where)).orderBy(asc(users.name), asc(users.id))).then(charged(ctx));
 }
 
 export async function createUser(ctx: RequestContext, input: CreateUserInput): Promise<UserRow> {

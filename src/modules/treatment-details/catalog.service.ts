@@ -6,6 +6,7 @@ import { checkTextLengths } from "../../text-limits.js";
 import type { RequestContext } from "../context.js";
 import { requireRole } from "../tenants/permissions.js";
 import { itemById, unitById } from "./treatment-detail.loaders.js";
+import { charged } from "../response-budget.js";
 
 /** Items and units: the tenant's catalog. Everyone in the tenant reads it; only an ADMIN writes it. */
 
@@ -20,7 +21,7 @@ export interface ItemPatch {
 }
 
 export function listItems(ctx: RequestContext): Promise<ItemRow[]> {
-  return ctx.db.run((tx) => tx.select().from(items).orderBy(asc(items.name), asc(items.id)));
+  return ctx.db.run((tx) => tx.select().from(items).orderBy(asc(items.name), asc(items.id))).then(charged(ctx));
 }
 
 /** An item of the tenant, or NOT_FOUND (another tenant's item is invisible under RLS). */
@@ -59,7 +60,7 @@ export async function updateItem(ctx: RequestContext, id: number, patch: ItemPat
 }
 
 export function listUnits(ctx: RequestContext): Promise<UnitRow[]> {
-  return ctx.db.run((tx) => tx.select().from(units).orderBy(asc(units.name), asc(units.id)));
+  return ctx.db.run((tx) => tx.select().from(units).orderBy(asc(units.name), asc(units.id))).then(charged(ctx));
 }
 
 export async function getUnit(ctx: RequestContext, id: number): Promise<UnitRow> {

@@ -1,3 +1,4 @@
+import { charged } from "../response-budget.js";
 import { and, asc, eq, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { pgErrorOf } from "../../db/client.js";
 import { items, sessions, treatmentDetails, units, type SessionRow, type TreatmentDetailRow } from "../../db/schema/index.js";
@@ -173,7 +174,7 @@ export async function itemUsage(ctx: RequestContext, filter: ItemUsageFilter): P
       )
       .groupBy(td.itemId, td.unitId, items.name, units.name)
       .orderBy(asc(items.name), asc(td.itemId), asc(units.name), asc(td.unitId)),
-  );
+  ).then(charged(ctx));
 }
 
 /** A detail is seen through its session (canSeeSession); one without a session only by an ADMIN. */

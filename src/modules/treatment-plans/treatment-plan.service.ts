@@ -9,6 +9,7 @@ import { userById } from "../tenants/user.loaders.js";
 import { getUserWithRole } from "../tenants/user.service.js";
 import { findVisibleUser } from "../tenants/user.visibility.js";
 import { clientMatchByKey, progressByPlan, treatmentPlanById, type ClientMatch, type PlanProgress } from "./treatment-plan.loaders.js";
+import { charged } from "../response-budget.js";
 
 export type { ClientMatch, ClientMatchMethod, PlanProgress } from "./treatment-plan.loaders.js";
 
@@ -95,7 +96,7 @@ export async function listTreatmentPlans(ctx: RequestContext, clientId?: number)
     if (clientId !== undefined && clientId !== ctx.viewer.id) throw forbidden("Clients can only list their own treatment plans");
     clientId = ctx.viewer.id;
   }
-  if (clientId === undefined) return ctx.db.run((tx) => tx.select().from(treatmentPlans).orderBy(asc(treatmentPlans.id)));
+  if (clientId === undefined) return ctx.db.run((tx) => tx.select().from(treatmentPlans).orderBy(asc(treatmentPlans.id))).then(charged(ctx));
   const client = await getUserWithRole(ctx, clientId, "CLIENT", "Client");
   // Plans that could match this client (a superset), then the exact matching decides.
   const mayMatch = or(
@@ -110,7 +111,7 @@ export async function listTreatmentPlans(ctx: RequestContext, clientId?: number)
   );
   const candidates = await ctx.db.run((tx) => tx.select().from(treatmentPlans).where(mayMatch).orderBy(asc(treatmentPlans.id)));
   const owners = await Promise.all(candidates.map((plan) => planClient(ctx, plan)));
-  return candidates.filter((_, i) => owners[i]?.id === client.id);
+  return charged(ctx)(candidates.filter((_, i) => owners[i]?.id === client.id));
 }
 
 export function planProgress(ctx: RequestContext, plan: TreatmentPlanRow): Promise<PlanProgress> {

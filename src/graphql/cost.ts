@@ -42,7 +42,7 @@ export const SCALAR_COST = 1;
 /**
  * Lists whose length is the tenant's data (users, plans, items, ...), with no bound in the code,
  * are planned at these sizes; what they really return is bounded by the response budget
- * (src/graphql/response-budget.ts), charged as their rows are read.
+ * (src/modules/response-budget.ts), charged as their rows are read.
  */
 export const ROOT_DATA_LIST_SIZE = 100;
 export const NESTED_DATA_LIST_SIZE = 10;

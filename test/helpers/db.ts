@@ -29,3 +29,14 @@ export async function openTestDatabase(): Promise<{ database: Database; url?: st
   const dbUrl = withDatabase(url, name);
   return { database: await Database.open({ url: dbUrl, poolMax: 20 }), url: dbUrl };
 }
+
+/** The statement texts a database was sent while fn ran, with fn's result. */
+export async function captureStatements<T>(database: Database, fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  const statements: string[] = [];
+  database.statementTexts = statements;
+  try {
+    return { result: await fn(), statements };
+  } finally {
+    database.statementTexts = undefined;
+  }
+}

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { availabilityRules, sessions, treatmentDetails, treatmentPlans, users, type UserRow } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
-import { engine } from "../helpers/db.js";
+import { captureStatements, engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeUser } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
 import { subscribe } from "../helpers/ws.js";
@@ -66,17 +66,6 @@ function expectRefusedByCost(result: Awaited<ReturnType<TestApp["gql"]>>) {
   expect(result.errors?.[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
 }
 
-/** Statements the server sent while answering. */
-async function withStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const statements: string[] = [];
-  t.database.statementTexts = statements;
-  try {
-    return { result: await fn(), statements };
-  } finally {
-    t.database.statementTexts = undefined;
-  }
-}
-
 describe(`the cost limit cannot be bypassed (${engine})`, () => {
   // 100 sessions, each with its plan's 100 sessions: 10,000 rows (and, before plans' pages were
   // batched, 1 + 100 statements). Armor's cost rule costed `first: $n` inside a fragment as 1.
@@ -91,7 +80,7 @@ describe(`the cost limit cannot be bypassed (${engine})`, () => {
     fragment Fan on Session { treatmentPlan { sessions(first: $n) { nodes { id } } } }`;
 
   it("a named fragment with `first: $n` is costed with the variable applied, and refused before anything runs", async () => {
-    const { result, statements } = await withStatements(() => t.gql(namedFragment, { n: 100 }, token));
+    const { result, statements } = await captureStatements(t.database, () => t.gql(namedFragment, { n: 100 }, token));
     expectRefusedByCost(result);
     expect(statements.some((s) => /from "sessions"/.test(s))).toBe(false);
   });
@@ -198,7 +187,7 @@ describe(`the response budget: MAX_RESPONSE_BYTES (${engine})`, () => {
   const PAGE = `query($n: Int) { sessions(first: $n) { totalCount nodes { id title notes client { name } treatmentDetails { quantity } } } }`;
 
   it("a response over the budget is refused with BAD_USER_INPUT while its rows are read: nothing nested is loaded", async () => {
-    const { result, statements } = await withStatements(() => small.gql(PAGE, { n: 100 }, smallToken));
+    const { result, statements } = await captureStatements(t.database, () => small.gql(PAGE, { n: 100 }, smallToken));
     expect(result.data ?? null).toBeNull();
     expect(result.errors).toHaveLength(1);
     expect(result.errors?.[0]).toMatchObject({ message: expect.stringMatching(/larger than 30000 bytes \(MAX_RESPONSE_BYTES\)/), extensions: { code: "BAD_USER_INPUT" } });

@@ -6,7 +6,7 @@ import { domainEvents } from "../../src/db/schema/index.js";
 import { Loaders, type RequestContext } from "../../src/modules/context.js";
 import { bookSession } from "../../src/modules/sessions/session.service.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
-import { engine } from "../helpers/db.js";
+import { captureStatements, engine } from "../helpers/db.js";
 import { asTenant } from "../helpers/factories.js";
 import { eventually, subscribe } from "../helpers/ws.js";
 import { at, BOOK, dataOf, errorOf, NOW, practiceWithHours } from "./fixture.js";
@@ -115,18 +115,14 @@ describe(`events carry no clinical text (${engine})`, () => {
   it("another client's replay holds none of these events (visibility filtered in the replay's SQL)", async () => {
     const booked = await bookWithText();
     const [row] = await eventRows(Number(booked.id));
-    const texts: string[] = [];
-    t.database.statementTexts = texts;
-    try {
+    const { statements: texts } = await captureStatements(t.database, async () => {
       const other = await watching(p.tokens.otherClient, { after: String(row.id - 1) });
       const live = await watching(p.tokens.otherClient);
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(other.received).toEqual([]);
       expect(live.received).toEqual([]);
       await ending(other, live);
-    } finally {
-      t.database.statementTexts = undefined;
-    }
+    });
     const replay = texts.find((text) => /from "domain_events"/.test(text) && /"domain_events"\."id" > \$/.test(text));
     expect(replay, texts.join("\n")).toBeDefined();
     expect(replay).toMatch(/"domain_events"\."provider_id" = \$\d+ or "domain_events"\."client_id" = \$\d+/);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessions, treatmentPlans, type TreatmentPlanRow, type UserRow } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
-import { engine } from "../helpers/db.js";
+import { captureStatements, engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeUser } from "../helpers/factories.js";
 import { dataOf, NOW } from "../sessions/fixture.js";
 
@@ -43,16 +43,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
-  const statements: string[] = [];
-  t.database.statementTexts = statements;
-  try {
-    return { result: await fn(), statements };
-  } finally {
-    t.database.statementTexts = undefined;
-  }
-}
-
 const PLANS = `query($c: ID) { treatmentPlans(clientId: $c) { id title sessions(first: 2) {
   totalCount pageInfo { hasNextPage endCursor } nodes { id title startsAt client { id name } } } } }`;
 
@@ -61,8 +51,8 @@ type Page = { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: s
 describe(`TreatmentPlan.sessions statements (${engine})`, () => {
   it("a list of 8 plans with a page of sessions each costs the statements of 1 plan: one for all the pages", async () => {
     dataOf(await t.gql(`{ me { id } }`, {}, admin)); // warms the tenant directory's cache
-    const one = await statementsOf(() => t.gql(PLANS, { c: String(clients[1].id) }, admin));
-    const all = await statementsOf(() => t.gql(PLANS, {}, admin));
+    const one = await captureStatements(t.database, () => t.gql(PLANS, { c: String(clients[1].id) }, admin));
+    const all = await captureStatements(t.database, () => t.gql(PLANS, {}, admin));
     expect(dataOf(one.result).treatmentPlans).toHaveLength(1);
     const listed = dataOf(all.result).treatmentPlans as { id: string; sessions: Page }[];
     expect(listed).toHaveLength(8);
@@ -99,7 +89,7 @@ describe(`TreatmentPlan.sessions statements (${engine})`, () => {
 
   it("nested under a page of sessions, the plans' pages are still one statement", async () => {
     const query = `{ sessions(first: 30) { nodes { id treatmentPlan { id sessions(first: 3) { totalCount nodes { id } } } } } }`;
-    const { result, statements } = await statementsOf(() => t.gql(query, {}, admin));
+    const { result, statements } = await captureStatements(t.database, () => t.gql(query, {}, admin));
     const nodes = dataOf(result).sessions.nodes as { treatmentPlan: { sessions: { totalCount: number } } | null }[];
     expect(nodes.filter((n) => n.treatmentPlan).length).toBeGreaterThan(5);
     // the page (1) + its plans (1) + the plans' pages (1)

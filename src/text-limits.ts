@@ -1,4 +1,4 @@
-import { badFields } from "./errors.js";
+import { badFields, throwFieldErrors } from "./errors.js";
 
 /**
  * The longest text each free-text field takes, in characters (Unicode code points, as JSON
@@ -78,7 +78,7 @@ export function checkTextLengths(input: object | null | undefined): void {
     const length = textLength(value);
     if (length > limit) errors[field] = tooLongMessage(field, limit, length);
   }
-  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  throwFieldErrors(errors);
 }
 
 /** A JSON schema's length bound for a shim field carrying one of the table's fields. */

@@ -51,7 +51,12 @@ export function parseInstant(value: string): Date | undefined {
 // when they print a page of local times), so they are looked up once per zone and day and kept.
 
 export const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+/** Whole minutes from start to end (a session's length): the one rounding every adapter shows. */
+export const minutesBetween = (start: Date, end: Date): number => Math.round((end.getTime() - start.getTime()) / MINUTE);
+
 const CACHE_LIMIT = 20_000;
 
 /** A memo that is simply dropped when it grows large (same inputs, same outputs). */
@@ -114,4 +119,14 @@ export function localDateTime(instant: Date | number, zone: string): { date: str
 /** The local calendar date of an instant in a zone. */
 export function localDate(instant: Date, zone: string): string {
   return localDateTime(instant, zone).date;
+}
+
+/** A naive local date-time (YYYY-MM-DD + HH:MM[:SS]) in a zone, as an instant; undefined when it does not exist, is malformed or is outside the supported years. */
+export function localToInstant(date: string, time: string, zone: string): Date | undefined {
+  const dt = DateTime.fromISO(`${date}T${time}`, { zone });
+  if (!dt.isValid || !isSupportedYear(dt.year)) return undefined;
+  // A wall-clock time skipped by a DST change does not exist: luxon would silently shift it.
+  const [h, m] = time.split(":").map(Number);
+  if (dt.hour !== h || dt.minute !== m) return undefined;
+  return dt.toJSDate();
 }

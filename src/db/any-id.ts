@@ -17,3 +17,6 @@ export function anyId(column: PgColumn, ids: readonly number[]): SQL {
 export function anyOf<T extends string>(column: PgColumn, values: readonly T[], type: string): SQL {
   return sql`${column} = any(${sql.param([...values])}::${sql.raw(type)}[])`;
 }
+
+/** An ILIKE pattern matching `text` anywhere, its own %, _ and \\ taken literally. */
+export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, "\\$&")}%`;

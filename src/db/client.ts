@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { DomainError } from "../errors.js";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { btree_gist } from "@electric-sql/pglite/contrib/btree_gist";
@@ -131,17 +132,16 @@ export async function enterTenant(tx: Tx, tenantId: number, statementTimeoutMs =
 }
 
 /** A statement cancelled by statement_timeout is the server being slow, not the client's fault nor a bug. */
-export function isStatementTimeout(err: unknown): boolean {
-  return pgErrorOf(err)?.code === "57014";
-}
-
-/** What a client is told when its text holds a character PostgreSQL cannot store. */
-export const UNSTORABLE_TEXT = "Text may not contain the NUL character (\\u0000)";
-
-/** Text PostgreSQL cannot store (a NUL character, 22021; in JSON, 22P05): the client's input, not a bug. */
-export function isUnstorableText(err: unknown): boolean {
+/**
+ * The one classification of failures that are not bugs although no service raised them: a
+ * statement past statement_timeout (57014), or text PostgreSQL cannot store (a NUL character,
+ * 22021; in JSON, 22P05). Both transports map what this returns; anything else stays as it is.
+ */
+export function classifyFailure(err: unknown): unknown {
   const code = pgErrorOf(err)?.code;
-  return code === "22021" || code === "22P05";
+  if (code === "57014") return new DomainError("STATEMENT_TIMEOUT", "The database took too long to answer; try again");
+  if (code === "22021" || code === "22P05") return new DomainError("UNSTORABLE_TEXT", "Text may not contain the NUL character (\\u0000)");
+  return err;
 }
 
 /** Rows of a raw `execute` result: postgres.js returns an array, PGlite an object with rows. */

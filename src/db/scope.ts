@@ -86,7 +86,7 @@ export class RequestScope {
   }
 
   private deadlineError(): DomainError {
-    return new DomainError("UNAVAILABLE", `The request took longer than ${this.timeoutMs} ms; nothing was saved`);
+    return new DomainError("DEADLINE_EXCEEDED", `The request took longer than ${this.timeoutMs} ms; nothing was saved`);
   }
 
   /** Runs fn in a savepoint: all of it, or none of it. */

@@ -1,7 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import { isStatementTimeout, isUnstorableText, UNSTORABLE_TEXT } from "../db/client.js";
-import { DomainError } from "../errors.js";
+import { classifyFailure } from "../db/client.js";
+import { DomainError, render } from "../errors.js";
 
 /**
  * Every error leaves with extensions.code. Bad variables name their field in fieldErrors;
@@ -9,12 +9,10 @@ import { DomainError } from "../errors.js";
  */
 export function formatError(production: boolean, log: (err: unknown, correlationId: string, error: unknown) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    let original = unwrapResolverError(error);
-    if (isStatementTimeout(original)) original = new DomainError("UNAVAILABLE", "The database took too long to answer; try again");
-    if (isUnstorableText(original)) original = new DomainError("BAD_USER_INPUT", UNSTORABLE_TEXT);
+    const original = classifyFailure(unwrapResolverError(error));
     if (original instanceof DomainError) {
       // Its own message: a cancelled statement's would carry the SQL.
-      return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
+      return { ...formatted, message: original.message, extensions: extensionsOf(original) };
     }
     let code = formatted.extensions?.code as string | undefined;
     // An inline literal our scalars reject is bad input, like a bad variable.
@@ -30,6 +28,17 @@ export function formatError(production: boolean, log: (err: unknown, correlation
     log(original, correlationId, error);
     if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: "INTERNAL_SERVER_ERROR", correlationId } };
     return { message: "Internal server error", path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR", correlationId } };
+  };
+}
+
+/** A DomainError's extensions: its code and reason, field errors as text, the conflicting session when visible. */
+function extensionsOf(error: DomainError): Record<string, unknown> {
+  const { fieldErrors, conflictingSessionId } = error.details;
+  return {
+    code: error.code,
+    reason: error.reason,
+    ...(fieldErrors ? { fieldErrors: Object.fromEntries(Object.entries(fieldErrors).map(([name, e]) => [name, render(e.words)])) } : {}),
+    ...(conflictingSessionId !== undefined ? { conflictingSessionId } : {}),
   };
 }
 

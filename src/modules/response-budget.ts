@@ -24,7 +24,7 @@ export function startResponseBudget(ctx: RequestContext, limit: number): void {
 /** The error a request over its budget gets: the client asked for too much at once (ask for less). */
 export function responseTooLarge(limit: number): DomainError {
   return new DomainError(
-    "BAD_USER_INPUT",
+    "TOO_MUCH_WORK",
     `The response would be larger than ${limit} bytes (MAX_RESPONSE_BYTES); ask for fewer records or fields at a time (a smaller first, a shorter range)`,
   );
 }

@@ -1,10 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { DateTime } from "luxon";
-import { isStatementTimeout, isUnstorableText, UNSTORABLE_TEXT } from "../db/client.js";
+import { classifyFailure } from "../db/client.js";
 import type { RequestScope } from "../db/scope.js";
-import { DomainError, type ErrorCode } from "../errors.js";
+import { DomainError, render, type ErrorCode } from "../errors.js";
 import { httpContext } from "../graphql/context.js";
-import { isSupportedYear } from "../time.js";
 import { finishAudited, outcomeOfError, readEntries, type AuditEntry } from "../modules/audit/audit.service.js";
 import type { AppDeps, RequestContext } from "../modules/context.js";
 import type { AuthService } from "../modules/tenants/auth.service.js";
@@ -113,16 +111,15 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 }
 
 export function problemOf(error: unknown): Problem {
-  if (isStatementTimeout(error)) error = new DomainError("UNAVAILABLE", "The database took too long to answer; try again");
-  if (isUnstorableText(error)) error = new DomainError("BAD_USER_INPUT", UNSTORABLE_TEXT);
+  error = classifyFailure(error);
   if (error instanceof DomainError) {
     return {
       status: STATUS[error.code],
       code: error.code,
       message: error.message,
-      fieldErrors: error.details.fieldErrors,
+      fieldErrors: error.details.fieldErrors && Object.fromEntries(Object.entries(error.details.fieldErrors).map(([name, e]) => [name, render(e.words)])),
       conflictingSessionId: error.details.conflictingSessionId,
-      ...(error.denied && error.code === "NOT_FOUND" ? { deniedEntity: error.entity } : {}),
+      ...(error.denied && error.code === "NOT_FOUND" ? { deniedEntity: error.details.entity } : {}),
     };
   }
   const fastifyError = error as Partial<FastifyError> & { validationContext?: string };
@@ -214,16 +211,6 @@ function auditOf(request: FastifyRequest): ((outcome: AuditEntry["outcome"], res
 function idIn(result: unknown): unknown {
   const body = result as { id?: unknown; data?: { id?: unknown } } | null | undefined;
   return body?.id ?? body?.data?.id;
-}
-
-/** A naive local date-time (YYYY-MM-DD + HH:MM[:SS]) in a zone, as an instant; undefined when it does not exist, is malformed or is outside the supported years. */
-export function localToInstant(date: string, time: string, zone: string): Date | undefined {
-  const dt = DateTime.fromISO(`${date}T${time}`, { zone });
-  if (!dt.isValid || !isSupportedYear(dt.year)) return undefined;
-  // A wall-clock time skipped by a DST change does not exist: luxon would silently shift it.
-  const [h, m] = time.split(":").map(Number);
-  if (dt.hour !== h || dt.minute !== m) return undefined;
-  return dt.toJSDate();
 }
 
 /** Plain integer ids in paths: "12" -> 12; anything else, or past our largest id -> undefined (the API answers 400 or 404 as it documents). */

@@ -19,7 +19,7 @@ import { and, eq } from "drizzle-orm";
 import { DateTime } from "luxon";
 import type { Tx } from "../../db/client.js";
 import { availabilityOverrides, availabilityRules, users, type AvailabilityOverrideRow, type AvailabilityRuleRow, type UserRow } from "../../db/schema/index.js";
-import { badFields, badInput, forbidden, notFound } from "../../errors.js";
+import { badFields, throwFieldErrors, badInput, forbidden, notFound } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { assertTimeZone, isCalendarDate, isLocalTime } from "../../time.js";
 import type { RequestContext } from "../context.js";
@@ -114,7 +114,7 @@ function checkIntRange(field: string, value: unknown, min: number, max: number):
 }
 
 function throwIfAny(errors: Record<string, string>): void {
-  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  throwFieldErrors(errors);
 }
 
 /** "09:00:00" (the DB) -> "09:00". */

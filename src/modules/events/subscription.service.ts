@@ -3,7 +3,7 @@ import { badInput, forbidden } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { getProvider, MAX_SLOT_RANGE_DAYS, slotsForProviders, validateRange, type DaySlots } from "../availability/availability.service.js";
 import { datesTouchedBy, DEFAULT_DURATIONS, localDaysInRange, type Interval } from "../availability/slot-math.js";
-import { canSeeSession } from "../sessions/session.access.js";
+import { canSeeSession } from "../sessions/session.visibility.js";
 import type { SessionRow } from "../../db/schema/index.js";
 import type { DomainEvent } from "./dispatcher.js";
 import type { SessionEventType } from "./outbox.js";
@@ -109,7 +109,7 @@ export async function watchSessions(
   const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId, clientId: input.clientId, involving, sessionsOnly: true }, after);
   return mapEvents(events, async (event) => {
     // event.session is the session's current state (or a deleted one's ids, times and status), checked again as it is now.
-    if (!event.session || event.type === "AVAILABILITY_CHANGED" || !canSeeSession(ctx, event.session)) return undefined;
+    if (!event.session || event.type === "AVAILABILITY_CHANGED" || !canSeeSession(ctx.viewer, event.session)) return undefined;
     return { id: event.id, type: event.type, occurredAt: event.occurredAt, session: event.session, cursor: String(event.id) };
   });
 }

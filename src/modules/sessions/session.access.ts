@@ -2,15 +2,8 @@ import type { SessionRow } from "../../db/schema/index.js";
 import { hiddenFromCaller, notFound } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { sessionById } from "./session.loaders.js";
+import { canSeeSession } from "./session.visibility.js";
 
-/**
- * Who sees a session: ADMIN every session of the tenant; a PROVIDER or CLIENT their own.
- * Another tenant's session does not exist for the caller (RLS): NOT_FOUND, never FORBIDDEN.
- */
-export function canSeeSession(ctx: RequestContext, session: SessionRow): boolean {
-  const me = ctx.viewer;
-  return me.role === "ADMIN" || session.providerId === me.id || session.clientId === me.id;
-}
 
 /**
  * A session the caller may see, or NOT_FOUND: unknown, another tenant's, or someone else's in
@@ -21,7 +14,7 @@ export function canSeeSession(ctx: RequestContext, session: SessionRow): boolean
 export async function getVisibleSession(ctx: RequestContext, id: number): Promise<SessionRow> {
   const session = await ctx.loaders.get(sessionById).load(id);
   if (!session) throw notFound("Session");
-  if (!canSeeSession(ctx, session)) throw hiddenFromCaller("Session");
+  if (!canSeeSession(ctx.viewer, session)) throw hiddenFromCaller("Session");
   return session;
 }
 

@@ -1,4 +1,5 @@
 import { and, eq, gte, ilike, inArray, lte, or, sql, type SQL } from "drizzle-orm";
+import { visibleSessionsWhere } from "./session.visibility.js";
 import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
 import { modalityEnum, sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
 import { anyId, anyOf } from "../../db/any-id.js";
@@ -6,7 +7,7 @@ import { rowsOf } from "../../db/client.js";
 import { isRecordId, MAX_PAGE } from "../../bounds.js";
 import { decodeRow } from "../../db/rows.js";
 import { chargeRows } from "../response-budget.js";
-import { badFields, badInput } from "../../errors.js";
+import { badFields, throwFieldErrors, badInput } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import type { RequestContext } from "../context.js";
 import { ACTIVE_STATUSES } from "./session.access.js";
@@ -38,17 +39,10 @@ export const DEFAULT_ORDER: SessionOrder = { field: "STARTS_AT", direction: "ASC
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
-/** Who sees which sessions, as SQL: ADMIN all of the tenant (RLS), PROVIDER and CLIENT their own. */
-export function visibleSessions(ctx: RequestContext): SQL | undefined {
-  const me = ctx.viewer;
-  if (me.role === "PROVIDER") return eq(sessions.providerId, me.id);
-  if (me.role === "CLIENT") return eq(sessions.clientId, me.id);
-  return undefined;
-}
 
 /** The WHERE of a filter, visibility included. */
 export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): SQL | undefined {
-  const where: (SQL | undefined)[] = [visibleSessions(ctx)];
+  const where: (SQL | undefined)[] = [visibleSessionsWhere(ctx.viewer)];
   if (filter.providerId !== undefined) where.push(eq(sessions.providerId, filter.providerId));
   if (filter.clientId !== undefined) where.push(eq(sessions.clientId, filter.clientId));
   if (filter.treatmentPlanId !== undefined) where.push(eq(sessions.treatmentPlanId, filter.treatmentPlanId));
@@ -264,7 +258,7 @@ export async function listSessionsPage(
   // Past it, OFFSET would outgrow what the database takes: the client's mistake, not a 500.
   else if (page > MAX_PAGE) errors.page = `page must be at most ${MAX_PAGE}`;
   if (!Number.isInteger(perPage) || perPage < 1) errors.perPage = "perPage must be a positive integer";
-  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  throwFieldErrors(errors);
   const size = Math.min(perPage, MAX_PAGE_SIZE);
   const { total, rows } = await selectPage(ctx, filter, order, { limit: size, offset: (page - 1) * size });
   return { rows: rows.map((r) => r.session), total, page, perPage: size };

@@ -1,14 +1,15 @@
 import { and, asc, eq, gt, inArray, lt, ne, or } from "drizzle-orm";
 import { pgErrorOf, type Tx } from "../../db/client.js";
 import { careRelationships, sessions, treatmentDetails, type Modality, type SessionRow, type SessionStatus, type SessionType, type TreatmentPlanRow } from "../../db/schema/index.js";
-import { badFields, DomainError, forbidden, notFound } from "../../errors.js";
+import { badFields, DomainError, forbidden, notFound, throwFieldErrors } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { assertBookableForClient } from "../availability/availability.service.js";
 import type { RequestContext } from "../context.js";
 import { lockTenantEvents, recordSessionEvent, type SessionEventInput } from "../events/outbox.js";
 import { getUserWithRole, hasCareRelationship } from "../tenants/user.service.js";
 import { getTreatmentPlan, planClient, unmatchedClientMessage } from "../treatment-plans/treatment-plan.service.js";
-import { ACTIVE_STATUSES, canSeeSession, getVisibleSession } from "./session.access.js";
+import { ACTIVE_STATUSES, getVisibleSession } from "./session.access.js";
+import { canSeeSession } from "./session.visibility.js";
 import { bookedEvent, cancelledEvent, completedEvent, rescheduledEvent, updatedEvent } from "./session.events.js";
 import { sessionById } from "./session.loaders.js";
 import { assertEditable, assertReschedulable, assertTransition } from "./session.state.js";
@@ -104,7 +105,7 @@ function resolveTimes(ctx: RequestContext, times: NewTimes, keepMinutes?: number
   } else if (keepMinutes !== undefined) end = new Date(startsAt.getTime() + keepMinutes * 60_000);
   else errors.endsAt = "endsAt or durationMinutes is required";
   if (notPast && startsAt.getTime() < ctx.deps.now().getTime()) errors.startsAt = "startsAt must not be in the past";
-  if (Object.keys(errors).length || !end) throw badFields(errors, Object.values(errors).join("; "));
+  if (Object.keys(errors).length || !end) throw badFields(errors);
   return { startsAt, endsAt: end };
 }
 
@@ -138,13 +139,13 @@ export const SLOT_TAKEN = "That time is no longer available";
  * with another provider).
  */
 function conflictError(ctx: RequestContext, other: SessionRow | undefined): DomainError {
-  if (other && canSeeSession(ctx, other)) {
+  if (other && canSeeSession(ctx.viewer, other)) {
     const message = `Scheduling conflict detected with session "${other.title ?? "Untitled session"}" at ${other.startsAt.toISOString()}`;
-    return new DomainError("CONFLICT", message, { conflictingSessionId: other.id });
+    return new DomainError("SESSION_OVERLAP", message, { conflictingSessionId: other.id, conflictingStartsAt: other.startsAt });
   }
-  if (ctx.viewer.role === "CLIENT") return new DomainError("CONFLICT", SLOT_TAKEN);
-  if (!other) return new DomainError("CONFLICT", "Scheduling conflict detected with another session");
-  return new DomainError("CONFLICT", `Scheduling conflict detected with another session at ${other.startsAt.toISOString()}`);
+  if (ctx.viewer.role === "CLIENT") return new DomainError("SESSION_OVERLAP", SLOT_TAKEN);
+  if (!other) return new DomainError("SESSION_OVERLAP", "Scheduling conflict detected with another session");
+  return new DomainError("SESSION_OVERLAP", `Scheduling conflict detected with another session at ${other.startsAt.toISOString()}`, { conflictingStartsAt: other.startsAt });
 }
 
 /**
@@ -185,7 +186,7 @@ const OTHER_CLIENTS_PLAN = "The treatment plan belongs to another client: a sess
  */
 async function planFor(ctx: RequestContext, plan: TreatmentPlanRow, clientId: number): Promise<TreatmentPlanRow> {
   const owner = await planClient(ctx, plan);
-  if (owner && owner.id !== clientId) throw badFields({ treatmentPlanId: OTHER_CLIENTS_PLAN }, OTHER_CLIENTS_PLAN);
+  if (owner && owner.id !== clientId) throw badFields({ treatmentPlanId: OTHER_CLIENTS_PLAN });
   return plan;
 }
 
@@ -203,7 +204,7 @@ async function checkWhoBooksWhom(ctx: RequestContext, providerId: number, client
     return false;
   }
   if (me.role === "ADMIN" || throughPlan) return true;
-  if (!(await hasCareRelationship(ctx, providerId, clientId))) throw badFields({ clientId: NOT_IN_CARE }, NOT_IN_CARE);
+  if (!(await hasCareRelationship(ctx, providerId, clientId))) throw badFields({ clientId: NOT_IN_CARE });
   return false;
 }
 
@@ -214,7 +215,7 @@ export async function bookSession(ctx: RequestContext, input: BookSessionInput):
   const missing: Record<string, string> = {};
   if (providerId === undefined) missing.providerId = "providerId is required";
   if (input.clientId == null && input.treatmentPlanId == null && me.role !== "CLIENT") missing.clientId = "clientId or treatmentPlanId is required";
-  if (Object.keys(missing).length) throw badFields(missing, Object.values(missing).join("; "));
+  throwFieldErrors(missing);
   const times = resolveTimes(ctx, input);
 
   if (me.role === "PROVIDER" && providerId !== me.id) throw forbidden("Providers can book sessions only for themselves");
@@ -226,7 +227,7 @@ export async function bookSession(ctx: RequestContext, input: BookSessionInput):
   let clientId: number;
   if (input.clientId != null) clientId = (await getUserWithRole(ctx, input.clientId, "CLIENT", "Client")).id;
   else if (plan) {
-    if (!owner) throw badFields({ treatmentPlanId: unmatchedClientMessage(plan) }, unmatchedClientMessage(plan));
+    if (!owner) throw badFields({ treatmentPlanId: unmatchedClientMessage(plan) });
     clientId = owner.id;
   } else clientId = me.id;
   if (plan) await planFor(ctx, plan, clientId);
@@ -337,7 +338,7 @@ async function applyChange(ctx: RequestContext, session: SessionRow, change: Cha
     if (to === "CANCELLED") Object.assign(set, { cancelledAt: now, cancelledBy: me.id, cancellationReason: change.reason ?? null });
     const actualStart = set.actualStart !== undefined ? set.actualStart : locked.actualStart;
     const actualEnd = set.actualEnd !== undefined ? set.actualEnd : locked.actualEnd;
-    if (actualStart && actualEnd && actualEnd.getTime() <= actualStart.getTime()) throw badFields({ actualEnd: "actualEnd must be after actualStart" }, "actualEnd must be after actualStart");
+    if (actualStart && actualEnd && actualEnd.getTime() <= actualStart.getTime()) throw badFields({ actualEnd: "actualEnd must be after actualStart" });
 
     const [row] = await tx.update(sessions).set(set).where(eq(sessions.id, locked.id)).returning();
     const events: SessionEventInput[] = [];
@@ -398,8 +399,8 @@ export async function updateSession(ctx: RequestContext, id: number, input: Upda
     }
   }
   const { startsAt, endsAt, durationMinutes, status, treatmentPlanId, ...set } = given;
-  if (status === null) throw badFields({ status: "status cannot be null" }, "status cannot be null");
-  for (const key of ["type", "modality"] as const) if (set[key] === null) throw badFields({ [key]: `${key} cannot be null` }, `${key} cannot be null`);
+  if (status === null) throw badFields({ status: "status cannot be null" });
+  for (const key of ["type", "modality"] as const) if (set[key] === null) throw badFields({ [key]: `${key} cannot be null` });
   const values: SessionValues = set as SessionValues;
   if (treatmentPlanId !== undefined) values.treatmentPlanId = treatmentPlanId === null ? null : (await planFor(ctx, await getTreatmentPlan(ctx, treatmentPlanId), session.clientId)).id;
   const newTimes = startsAt != null || endsAt != null || durationMinutes != null;
@@ -419,10 +420,10 @@ const HAS_DETAILS = "This session has treatment details recorded and cannot be d
 
 /** The friendly form of the rule; treatment_details_session_fk (ON DELETE RESTRICT) guards it against races. */
 async function assertDeletable(tx: Tx, session: SessionRow): Promise<void> {
-  if (RECORD_STATUSES.includes(session.status)) throw new DomainError("BAD_USER_INPUT", IS_RECORD);
+  if (RECORD_STATUSES.includes(session.status)) throw new DomainError("HAS_RECORDS", IS_RECORD);
   // Soft-deleted details count too: they are still part of the record.
   const [detail] = await tx.select({ id: treatmentDetails.id }).from(treatmentDetails).where(eq(treatmentDetails.sessionId, session.id)).limit(1);
-  if (detail) throw new DomainError("BAD_USER_INPUT", HAS_DETAILS);
+  if (detail) throw new DomainError("HAS_RECORDS", HAS_DETAILS);
 }
 
 /**
@@ -443,7 +444,7 @@ export async function deleteSession(ctx: RequestContext, id: number): Promise<bo
     .catch((err: unknown) => {
       // A detail recorded between the check and the delete: the foreign key refuses it (RESTRICT: 23001 on PostgreSQL 18, 23503 before).
       const pg = pgErrorOf(err);
-      if ((pg?.code === "23001" || pg?.code === "23503") && pg.constraint === "treatment_details_session_fk") throw new DomainError("BAD_USER_INPUT", HAS_DETAILS);
+      if ((pg?.code === "23001" || pg?.code === "23503") && pg.constraint === "treatment_details_session_fk") throw new DomainError("HAS_RECORDS", HAS_DETAILS);
       throw err;
     });
   ctx.loaders.get(sessionById).clear(id);

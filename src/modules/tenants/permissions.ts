@@ -7,3 +7,7 @@ export function requireRole(ctx: RequestContext, ...roles: Role[]): void {
 }
 
 export const isAdmin = (ctx: RequestContext) => ctx.viewer.role === "ADMIN";
+
+/** "The provider defaults to the caller": the given provider, else the caller when a PROVIDER, else none. */
+export const providerOrCaller = (ctx: RequestContext, providerId: number | null | undefined): number | undefined =>
+  providerId ?? (ctx.viewer.role === "PROVIDER" ? ctx.viewer.id : undefined);

@@ -1,6 +1,6 @@
 import { and, asc, eq, ilike, or, type SQL } from "drizzle-orm";
 import { careRelationships, users, type Role, type UserRow } from "../../db/schema/index.js";
-import { badFields, badInput, notFound } from "../../errors.js";
+import { badFields, throwFieldErrors, badInput, notFound } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { isTimeZone } from "../../time.js";
 import type { RequestContext } from "../context.js";
@@ -55,7 +55,7 @@ export async function createUser(ctx: RequestContext, input: CreateUserInput): P
   if (!input.name.trim()) errors.name = "name must not be empty";
   if (input.timeZone != null && !isTimeZone(input.timeZone)) errors.timeZone = `timeZone must be an IANA time zone, got "${input.timeZone}"`;
   if (input.email != null && !/^[^\s@]+@[^\s@]+$/.test(input.email)) errors.email = "email is not a valid address";
-  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  throwFieldErrors(errors);
   return ctx.db.atomic(async (tx) => {
     const [taken] = await tx.select({ id: users.id }).from(users).where(eq(users.username, username));
     if (taken) throw badInput("username", `username "${username}" is already taken`);

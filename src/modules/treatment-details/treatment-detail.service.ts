@@ -4,7 +4,8 @@ import { pgErrorOf } from "../../db/client.js";
 import { items, sessions, treatmentDetails, units, type SessionRow, type TreatmentDetailRow } from "../../db/schema/index.js";
 import { badFields, badInput, forbidden, notFound } from "../../errors.js";
 import type { RequestContext } from "../context.js";
-import { canSeeSession, getVisibleSession } from "../sessions/session.access.js";
+import { getVisibleSession } from "../sessions/session.access.js";
+import { canSeeSession, visibleSessionsWhere } from "../sessions/session.visibility.js";
 import { sessionById } from "../sessions/session.loaders.js";
 import { isAdmin, requireRole } from "../tenants/permissions.js";
 import { userById } from "../tenants/user.loaders.js";
@@ -181,14 +182,13 @@ export async function itemUsage(ctx: RequestContext, filter: ItemUsageFilter): P
 async function canSeeDetail(ctx: RequestContext, detail: TreatmentDetailRow): Promise<boolean> {
   if (detail.sessionId === null) return isAdmin(ctx);
   const session = await ctx.loaders.get(sessionById).load(detail.sessionId);
-  return !!session && canSeeSession(ctx, session);
+  return !!session && canSeeSession(ctx.viewer, session);
 }
 
 /** canSeeSession as SQL, for lists: an ADMIN sees everything, anyone else details of their own sessions. */
 function visibleSessionsOnly(ctx: RequestContext): SQL | undefined {
-  if (isAdmin(ctx)) return undefined;
-  const me = ctx.viewer.id;
-  return sql`${treatmentDetails.sessionId} in (select ${sessions.id} from ${sessions} where ${sessions.providerId} = ${me} or ${sessions.clientId} = ${me})`;
+  const visible = visibleSessionsWhere(ctx.viewer);
+  return visible && sql`${treatmentDetails.sessionId} in (select ${sessions.id} from ${sessions} where ${visible})`;
 }
 
 /** Who writes a session's details: an ADMIN, or the session's provider; a detail without a session only an ADMIN. */
@@ -216,7 +216,7 @@ async function checkInput(
   const loaded = sessionId == null ? null : await ctx.loaders.get(sessionById).load(sessionId);
   // Someone else's session is answered exactly like an unknown one (or another tenant's): the
   // same field error, so an id reveals nothing; only the audit learns it was denied.
-  const hidden = !!loaded && !canSeeSession(ctx, loaded);
+  const hidden = !!loaded && !canSeeSession(ctx.viewer, loaded);
   const session = hidden ? undefined : loaded;
   if (sessionId != null && !session) errors.sessionId = `Session ${sessionId} not found`;
   const [foundItems, foundUnits] = await Promise.all([
@@ -232,7 +232,7 @@ async function checkInput(
     if (line.itemId != null && !itemIds.has(line.itemId)) errors[`${prefix(i)}itemId`] = `Item ${line.itemId} not found`;
     if (line.unitId != null && !unitIds.has(line.unitId)) errors[`${prefix(i)}unitId`] = `Unit ${line.unitId} not found`;
   });
-  if (Object.keys(errors).length) throw Object.assign(badFields(errors, Object.values(errors).join("; ")), { denied: hidden });
+  if (Object.keys(errors).length) throw Object.assign(badFields(errors), { denied: hidden });
   return session ?? null;
 }
 

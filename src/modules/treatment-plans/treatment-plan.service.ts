@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
 import { treatmentPlans, type TreatmentPlanRow, type UserRow } from "../../db/schema/index.js";
-import { badFields, badInput, forbidden, notFound } from "../../errors.js";
+import { badFields, throwFieldErrors, badInput, forbidden, notFound } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { isCalendarDate } from "../../time.js";
 import type { RequestContext } from "../context.js";
@@ -144,7 +144,7 @@ export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentP
   if (input.clientId == null && values.clientRef === null && values.clientName === null) {
     errors.clientRef = "a treatment plan needs clientId, clientRef or clientName";
   }
-  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  throwFieldErrors(errors);
   if (input.clientId != null) await getUserWithRole(ctx, input.clientId, "CLIENT", "Client");
   const now = ctx.deps.now();
   const [plan] = await ctx.db.atomic((tx) =>
@@ -170,7 +170,7 @@ export async function updateTreatmentPlan(ctx: RequestContext, id: number, patch
     if (text(patch.status) === null) errors.status = "status must not be empty";
     else set.status = text(patch.status)!;
   }
-  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join("; "));
+  throwFieldErrors(errors);
   const clientRef = set.clientRef !== undefined ? set.clientRef : plan.clientRef;
   const clientName = set.clientName !== undefined ? set.clientName : plan.clientName;
   if (plan.clientId === null && clientRef === null && clientName === null) {

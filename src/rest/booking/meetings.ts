@@ -1,11 +1,12 @@
 import type { FastifyInstance } from "fastify";
+import { localToInstant } from "../../time.js";
 import type { Modality, SessionRow, UserRow } from "../../db/schema/index.js";
 import { forbidden } from "../../errors.js";
 import { getProvider } from "../../modules/availability/availability.service.js";
 import { bookSession, cancelSession, getVisibleSession, listAllSessions, updateSession } from "../../modules/sessions/session.service.js";
 import { findVisibleUsers } from "../../modules/tenants/user.visibility.js";
 import { parseInstant } from "../../time.js";
-import { localToInstant, scoped, type ShimContext, type ShimOptions } from "../shim.js";
+import { scoped, type ShimContext, type ShimOptions } from "../shim.js";
 import { InvalidField } from "./errors.js";
 import { bookingId, type RouteNaming } from "./common.js";
 import * as schema from "./schemas.js";

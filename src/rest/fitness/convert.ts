@@ -3,6 +3,7 @@
  * date-times (naive ones are wall-clock time in the trainer's zone, as the document writes them).
  */
 import type { SessionRow, SessionStatus, SessionType, UserRow } from "../../db/schema/index.js";
+import { localToInstant } from "../../time.js";
 import { DomainError } from "../../errors.js";
 import { recordRead } from "../../modules/audit/audit.service.js";
 import type { RequestContext } from "../../modules/context.js";
@@ -11,7 +12,6 @@ import type { SessionOrderField } from "../../modules/sessions/session.query.js"
 import { userById } from "../../modules/tenants/user.loaders.js";
 import { findVisibleUsers } from "../../modules/tenants/user.visibility.js";
 import { localDateTime, parseInstant } from "../../time.js";
-import { localToInstant } from "../shim.js";
 
 export const STATUSES = ["scheduled", "completed", "cancelled", "no-show"] as const;
 export const TYPES = ["personal", "group", "online", "assessment", "consultation"] as const;
@@ -73,7 +73,7 @@ export async function localizingConflicts<T>(zone: string, write: () => Promise<
     return await write();
   } catch (err) {
     if (!(err instanceof DomainError) || err.code !== "CONFLICT") throw err;
-    throw new DomainError("CONFLICT", err.message.replace(UTC_INSTANT, (iso) => formatDateTime(new Date(iso), zone)), err.details);
+    throw new DomainError(err.reason, err.message.replace(UTC_INSTANT, (iso) => formatDateTime(new Date(iso), zone)), err.details);
   }
 }
 

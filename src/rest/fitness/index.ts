@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { badFields } from "../../errors.js";
+import { badFields, throwFieldErrors } from "../../errors.js";
 import { dayAvailability } from "../../modules/availability/availability.service.js";
 import type { RequestContext } from "../../modules/context.js";
 import {
@@ -32,7 +32,7 @@ import {
   type Include,
   type SortField,
 } from "./convert.js";
-import { fitnessError, VALIDATION_FAILED } from "./errors.js";
+import { fitnessError } from "./errors.js";
 import { availabilitySchema, createSchema, deleteSchema, getSchema, listSchema, statsSchema, updateSchema } from "./schemas.js";
 
 /**
@@ -85,7 +85,7 @@ function instants<K extends string>(given: Partial<Record<K, string | null>>, zo
     if (instant === undefined) errors[field] = `${field} ${value} is not an existing time in ${zone}`;
     else result[field] = instant;
   }
-  if (Object.keys(errors).length) throw badFields(errors, VALIDATION_FAILED);
+  throwFieldErrors(errors);
   return result;
 }
 
@@ -190,7 +190,7 @@ async function updateRoute(ctx: RequestContext, request: FastifyRequest) {
   const current = await getVisibleSession(ctx, sessionId(request));
   const body = request.body as WriteBody;
   if (body.client_id !== undefined && body.client_id !== current.clientId) {
-    throw badFields({ client_id: "A session's client cannot change: cancel it and create a session for the other client" }, VALIDATION_FAILED);
+    throw badFields({ client_id: "A session's client cannot change: cancel it and create a session for the other client" });
   }
   const zone = await trainerZone(ctx, current.providerId);
   const t = instants({ scheduled_start: body.scheduled_start, scheduled_end: body.scheduled_end, actual_start: body.actual_start, actual_end: body.actual_end }, zone);
@@ -251,7 +251,7 @@ async function statsRoute(ctx: RequestContext, request: FastifyRequest) {
 async function availabilityRoute(ctx: RequestContext, request: FastifyRequest) {
   const q = request.query as { date?: string; duration: number; trainer_id?: number };
   const trainerId = q.trainer_id ?? (ctx.viewer.role === "PROVIDER" ? ctx.viewer.id : undefined);
-  if (trainerId === undefined) throw badFields({ trainer_id: "trainer_id is required: only trainers have a calendar of their own" }, VALIDATION_FAILED);
+  if (trainerId === undefined) throw badFields({ trainer_id: "trainer_id is required: only trainers have a calendar of their own" });
   const zone = await trainerZone(ctx, trainerId);
   // A date-time counts by its date part, as Flask's fromisoformat(...).date() does.
   const date = q.date ? q.date.slice(0, 10) : localDate(ctx.deps.now(), zone);

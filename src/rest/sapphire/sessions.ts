@@ -1,13 +1,14 @@
 import type { FastifyInstance } from "fastify";
+import { localToInstant } from "../../time.js";
 import { DateTime } from "luxon";
 import { sessionStatusEnum } from "../../db/schema/index.js";
-import { badFields, DomainError } from "../../errors.js";
+import { DomainError, throwFieldErrors } from "../../errors.js";
 import { bookSession, deleteSession, getVisibleSession, listAllSessions, updateSession } from "../../modules/sessions/session.service.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
 import { getUserWithRole } from "../../modules/tenants/user.service.js";
 import { getTreatmentPlan } from "../../modules/treatment-plans/treatment-plan.service.js";
 import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, ID_PARAMS, TIME_SCHEMA } from "../drf.js";
-import { localToInstant, scoped, type ShimOptions } from "../shim.js";
+import { scoped, type ShimOptions } from "../shim.js";
 import { SESSION_SCHEMA, sessionJson } from "./serializers.js";
 import { localDateTime } from "../../time.js";
 import { maxLengthOf } from "../../text-limits.js";
@@ -77,7 +78,7 @@ function localInstant(errors: Record<string, string>, field: string, date: strin
 }
 
 function throwIfAny(errors: Record<string, string>): void {
-  if (Object.keys(errors).length) throw badFields(errors, Object.values(errors).join(" "));
+  throwFieldErrors(errors);
 }
 
 /** On update the plan is the field `treatment_plan` (on create, and in the API's field map, `treatment_plan_id`). */
@@ -85,7 +86,7 @@ function asUpdateFields(err: unknown): never {
   const fields = err instanceof DomainError ? err.details.fieldErrors : undefined;
   if (!(err instanceof DomainError) || fields?.treatmentPlanId === undefined) throw err;
   const { treatmentPlanId, ...rest } = fields;
-  throw badFields({ ...rest, treatment_plan: treatmentPlanId }, err.message);
+  throw new DomainError(err.reason, err.words, { ...err.details, fieldErrors: { ...rest, treatment_plan: treatmentPlanId } });
 }
 
 export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void {

@@ -97,7 +97,7 @@ function authAndTenantMiddleware(auth: AuthService) {
     const { tenant } = await auth.authenticate(authorization);
     if (!tenantCode) return reply.code(400).send(failure("X-Tenant-Code header is required", null));
     // A valid token with another tenant's code: 403, as on every route (AuthService.authenticate).
-    if (tenantCode !== tenant.code) throw new DomainError("FORBIDDEN", TENANT_MISMATCH);
+    if (tenantCode !== tenant.code) throw new DomainError("TENANT_MISMATCH", TENANT_MISMATCH);
   };
 }
 

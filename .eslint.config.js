@@ -2,13 +2,14 @@
 // top level holds no other config files. Syntax-only (not type-aware): the whole tree lints in a few
 // seconds on 2 cores. Formatting is Prettier's job (the "prettier" key in package.json), not ESLint's.
 import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import js from "@eslint/js";
 import { createNodeResolver, flatConfigs as importX } from "eslint-plugin-import-x";
 import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
 // Every folder under src/modules is a module whose public face is its index.ts.
-const modules = readdirSync(new URL("./src/modules/", import.meta.url), { withFileTypes: true })
+const modules = readdirSync(join(import.meta.dirname, "src", "modules"), { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
 

@@ -6,8 +6,8 @@ import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession, relate } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
-import { at, BOOK, dataOf, errorOf, iso, NOW, openAllWeek } from "../sessions/fixture.js";
-import { REFUSED, refuseMarkedNotes } from "./fixture.js";
+import { at, BOOK, dataOf, errorOf, iso, NOW, openAllWeek } from "../sessions/sessions.fixture.js";
+import { REFUSED, refuseMarkedNotes } from "./audit.fixture.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

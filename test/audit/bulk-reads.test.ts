@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession, makeUser } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
-import { at, dataOf, errorOf, NOW } from "../sessions/fixture.js";
+import { at, dataOf, errorOf, NOW } from "../sessions/sessions.fixture.js";
 
 /**
  * Issue 14: a request that returns clinical text (notes, provider notes, feedback) of any

@@ -8,8 +8,8 @@ import { TEST_JWT_SECRET } from "../helpers/app.js";
 import { engine, openTestDatabase } from "../helpers/db.js";
 import { asTenant, makePractice } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
-import { BOOK, dataOf, iso, NOW } from "../sessions/fixture.js";
-import { REFUSED, refuseMarkedNotes } from "./fixture.js";
+import { BOOK, dataOf, iso, NOW } from "../sessions/sessions.fixture.js";
+import { REFUSED, refuseMarkedNotes } from "./audit.fixture.js";
 
 /** What a client wrote that must never reach a log line. */
 const SECRETS = { notes: "NOTE-7f3a-secret", providerNotes: "PROVIDER-NOTE-91bc", feedback: "FEEDBACK-22de", badToken: "eyJhbGciOiJIUzI1NiJ9.BAD-TOKEN-5e1d.sig" };

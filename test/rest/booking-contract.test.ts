@@ -10,7 +10,7 @@ import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { makeSession, makeTenant, makeUser, relate } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
-import { PREFIXES, shapeOf } from "./booking-fixture.js";
+import { PREFIXES, shapeOf } from "./booking.fixture.js";
 
 // ---------------------------------------------------------------- the document's examples
 

@@ -10,8 +10,8 @@ import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { makePractice, makeSession, makeUser, relate } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
-import { openAllWeek, snapshot } from "../sessions/fixture.js";
-import { expectNestError, expectValidationError, PREFIXES } from "./booking-fixture.js";
+import { openAllWeek, snapshot } from "../sessions/sessions.fixture.js";
+import { expectNestError, expectValidationError, PREFIXES } from "./booking.fixture.js";
 
 /** Sunday 2030-01-06 12:00 UTC; the practice is in America/New_York; meetings go on Monday the 7th. */
 const NOW = new Date("2030-01-06T12:00:00Z");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engine } from "../helpers/db.js";
 import { rest, type RestResult } from "../helpers/rest.js";
-import { allDetails, makeDetail } from "../treatment-details/fixture.js";
+import { allDetails, makeDetail } from "../treatment-details/treatment-details.fixture.js";
 import { setupRest } from "./treatment-details.fixture.js";
 
 /** The error cases of ../shared/legacy-api/treatment-details.md, each in the Gin envelope, never a 500. */

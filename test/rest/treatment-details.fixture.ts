@@ -1,5 +1,5 @@
 import { rest, type RestResult } from "../helpers/rest.js";
-import { setup } from "../treatment-details/fixture.js";
+import { setup } from "../treatment-details/treatment-details.fixture.js";
 
 export const BASE = "/so/api/treatment-details";
 

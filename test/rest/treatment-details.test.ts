@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { goTime } from "../../src/rest/treatment-details/envelope.js";
 import { engine } from "../helpers/db.js";
 import type { RestResult } from "../helpers/rest.js";
-import { allDetails, clock, makeItem } from "../treatment-details/fixture.js";
+import { allDetails, clock, makeItem } from "../treatment-details/treatment-details.fixture.js";
 import { setupRest, shapeOf } from "./treatment-details.fixture.js";
 
 /**

@@ -13,7 +13,7 @@ import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession, makeUser } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
-import { at, BOOK, dataOf, errorOf, iso, NOW, openAllWeek, SESSION, snapshot } from "../sessions/fixture.js";
+import { at, BOOK, dataOf, errorOf, iso, NOW, openAllWeek, SESSION, snapshot } from "../sessions/sessions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;

@@ -23,7 +23,7 @@ import { TwilioVideoProvider } from "../../src/modules/video/twilio-video.provid
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { asTenant, makePractice } from "../helpers/factories.js";
 import { FakeTwilio } from "../helpers/fake-twilio.js";
-import { dataOf, NOW } from "../sessions/fixture.js";
+import { dataOf, NOW } from "../sessions/sessions.fixture.js";
 
 /** The kinds of record an id can name. */
 export const KINDS = ["session", "provider", "client", "admin", "plan", "rule", "override", "item", "unit", "detail"] as const;

@@ -3,7 +3,7 @@ import { treatmentPlans } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession, makeUser, relate } from "../helpers/factories.js";
-import { at, BOOK, dataOf, errorOf, eventsOf, iso, NOW, openAllWeek, snapshot } from "./fixture.js";
+import { at, BOOK, dataOf, errorOf, eventsOf, iso, NOW, openAllWeek, snapshot } from "./sessions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;

@@ -4,7 +4,7 @@ import { domainEvents, sessions, type UserRow } from "../../src/db/schema/index.
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeUser, relate } from "../helpers/factories.js";
-import { BOOK, iso, NOW } from "./fixture.js";
+import { BOOK, iso, NOW } from "./sessions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;

@@ -4,7 +4,7 @@ import { sessions, type SessionRow } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession, makeUser } from "../helpers/factories.js";
-import { at, dataOf, errorOf, eventsOf, iso, NOW, openAllWeek, SESSION, snapshot } from "./fixture.js";
+import { at, dataOf, errorOf, eventsOf, iso, NOW, openAllWeek, SESSION, snapshot } from "./sessions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;

@@ -8,7 +8,7 @@ import { bookSession } from "../../src/modules/sessions/session.service.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, relate } from "../helpers/factories.js";
-import { at, NOW } from "./fixture.js";
+import { at, NOW } from "./sessions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;

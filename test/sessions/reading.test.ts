@@ -6,7 +6,7 @@ import { listSessionsPage } from "../../src/modules/sessions/session.query.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession, makeUser } from "../helpers/factories.js";
-import { at, dataOf, errorOf, iso, NOW } from "./fixture.js";
+import { at, dataOf, errorOf, iso, NOW } from "./sessions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;

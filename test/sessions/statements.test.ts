@@ -3,7 +3,7 @@ import { items, sessions, treatmentDetails, treatmentPlans, units, type UserRow 
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeUser } from "../helpers/factories.js";
-import { dataOf, NOW } from "./fixture.js";
+import { dataOf, NOW } from "./sessions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;

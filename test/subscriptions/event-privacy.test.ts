@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from "../helpers/app.js";
 import { captureStatements, engine } from "../helpers/db.js";
 import { asTenant } from "../helpers/factories.js";
 import { eventually, subscribe } from "../helpers/ws.js";
-import { at, BOOK, dataOf, errorOf, NOW, practiceWithHours } from "./fixture.js";
+import { at, BOOK, dataOf, errorOf, NOW, practiceWithHours } from "./subscriptions.fixture.js";
 
 /** Every text field a session can hold, each with a marker that must never reach the outbox. */
 const CLINICAL = {

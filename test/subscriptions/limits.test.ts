@@ -7,7 +7,7 @@ import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant } from "../helpers/factories.js";
 import { eventually, subscribe } from "../helpers/ws.js";
-import { BOOK, dataOf, iso, NOW, practiceWithHours, SESSION_CHANGED } from "./fixture.js";
+import { BOOK, dataOf, iso, NOW, practiceWithHours, SESSION_CHANGED } from "./subscriptions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof practiceWithHours>>;

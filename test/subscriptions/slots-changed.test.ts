@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { eventually, subscribe } from "../helpers/ws.js";
-import { BOOK, dataOf, errorOf, iso, NOW, practiceWithHours, SLOTS_CHANGED } from "./fixture.js";
+import { BOOK, dataOf, errorOf, iso, NOW, practiceWithHours, SLOTS_CHANGED } from "./subscriptions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof practiceWithHours>>;

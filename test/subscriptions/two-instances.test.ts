@@ -3,7 +3,7 @@ import { Database } from "../../src/db/client.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { eventually, subscribe } from "../helpers/ws.js";
-import { BOOK, dataOf, iso, NOW, practiceWithHours, SLOTS_CHANGED } from "./fixture.js";
+import { BOOK, dataOf, iso, NOW, practiceWithHours, SLOTS_CHANGED } from "./subscriptions.fixture.js";
 
 let first: TestApp;
 let second: TestApp;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { items, units } from "../../src/db/schema/index.js";
 import { engine } from "../helpers/db.js";
 import { asTenant } from "../helpers/factories.js";
-import { countRows, setup } from "./fixture.js";
+import { countRows, setup } from "./treatment-details.fixture.js";
 
 let f: Awaited<ReturnType<typeof setup>>;
 beforeAll(async () => {

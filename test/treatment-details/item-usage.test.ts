@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engine } from "../helpers/db.js";
 import { makeSession } from "../helpers/factories.js";
-import { at, makeDetail, makeItem, makeUnit, setup } from "./fixture.js";
+import { at, makeDetail, makeItem, makeUnit, setup } from "./treatment-details.fixture.js";
 
 let f: Awaited<ReturnType<typeof setup>>;
 const USAGE = `query($from: DateTime!, $to: DateTime!, $providerId: ID) {

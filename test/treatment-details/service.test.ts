@@ -6,7 +6,7 @@ import { Loaders, type RequestContext } from "../../src/modules/context.js";
 import { sessionById } from "../../src/modules/sessions/session.loaders.js";
 import * as details from "../../src/modules/treatment-details/treatment-detail.service.js";
 import { engine } from "../helpers/db.js";
-import { allDetails, setup } from "./fixture.js";
+import { allDetails, setup } from "./treatment-details.fixture.js";
 
 /**
  * The service as the REST shim will call it: plain integer ids, values straight from a JSON

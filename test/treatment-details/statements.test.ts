@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionRow } from "../../src/db/schema/index.js";
 import { engine } from "../helpers/db.js";
 import { makeSession } from "../helpers/factories.js";
-import { at, makeDetail, makeItem, makeUnit, setup } from "./fixture.js";
+import { at, makeDetail, makeItem, makeUnit, setup } from "./treatment-details.fixture.js";
 
 /** Statement counts of one request: the loaders keep them fixed however many details there are. */
 let f: Awaited<ReturnType<typeof setup>>;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { treatmentDetails } from "../../src/db/schema/index.js";
 import { engine } from "../helpers/db.js";
-import { allDetails, clock, countRows, makeDetail, setup } from "./fixture.js";
+import { allDetails, clock, countRows, makeDetail, setup } from "./treatment-details.fixture.js";
 
 let f: Awaited<ReturnType<typeof setup>>;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { sessions, treatmentPlans, type TreatmentPlanRow, type UserRow } from ".
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { captureStatements, engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeUser } from "../helpers/factories.js";
-import { dataOf, NOW } from "../sessions/fixture.js";
+import { dataOf, NOW } from "../sessions/sessions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;

@@ -4,7 +4,7 @@ import { treatmentPlans, type TreatmentPlanRow, type UserRow } from "../../src/d
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession, makeUser } from "../helpers/factories.js";
-import { at, dataOf, errorOf, NOW } from "../sessions/fixture.js";
+import { at, dataOf, errorOf, NOW } from "../sessions/sessions.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;

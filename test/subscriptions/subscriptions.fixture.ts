@@ -1,8 +1,8 @@
 import type { TestApp } from "../helpers/app.js";
 import { makePractice } from "../helpers/factories.js";
-import { dataOf } from "../sessions/fixture.js";
+import { dataOf } from "../sessions/sessions.fixture.js";
 
-export { NOW, at, iso, BOOK, dataOf, errorOf } from "../sessions/fixture.js";
+export { NOW, at, iso, BOOK, dataOf, errorOf } from "../sessions/sessions.fixture.js";
 
 export const SLOTS_CHANGED = `subscription($providerId: ID!, $from: Date!, $to: Date, $after: String) {
   slotsChanged(providerId: $providerId, from: $from, to: $to, after: $after) {

@@ -1,6 +1,7 @@
 // ESLint flat config, passed explicitly (`eslint --config .eslint.config.js`) because the project's
-// top level holds no other config files. Syntax-only (not type-aware): the whole tree lints in a few
-// seconds on 2 cores. Formatting is Prettier's job (the "prettier" key in package.json), not ESLint's.
+// top level holds no other config files. Syntax-only (not type-aware): the whole tree takes about 15 s
+// of CPU, two thirds of it import-x/no-cycle. Formatting is Prettier's job (the "prettier" key in
+// package.json), not ESLint's.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import js from "@eslint/js";

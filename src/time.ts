@@ -1,5 +1,5 @@
 import { DateTime, IANAZone } from "luxon";
-import { badInput } from "./errors.js";
+import { badInput, field, words } from "./errors.js";
 
 /** Strict formats shared by the GraphQL scalars and the REST shims. */
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -20,12 +20,15 @@ export function isSupportedYear(year: number): boolean {
   return year >= FIRST_YEAR && year <= LAST_YEAR;
 }
 
+const zoneValidity = new Map<string, boolean>();
+
+/** An IANA zone name this runtime knows (asked of Intl once per name: it costs a formatter each time). */
 export function isTimeZone(value: string): boolean {
-  return IANAZone.isValidZone(value);
+  return zoneValidity.get(value) ?? remember(zoneValidity, value, IANAZone.isValidZone(value));
 }
 
-export function assertTimeZone(value: string, field: string): string {
-  if (!isTimeZone(value)) throw badInput(field, `${field} must be an IANA time zone such as America/New_York, got "${value}"`);
+export function assertTimeZone(value: string, name: string): string {
+  if (!isTimeZone(value)) throw badInput(name, words`${field(name)} must be an IANA time zone such as America/New_York, got "${value}"`);
   return value;
 }
 
@@ -121,12 +124,50 @@ export function localDate(instant: Date, zone: string): string {
   return localDateTime(instant, zone).date;
 }
 
-/** A naive local date-time (YYYY-MM-DD + HH:MM[:SS]) in a zone, as an instant; undefined when it does not exist, is malformed or is outside the supported years. */
+// ---- Local wall time -> instant: the one rule -------------------------------------------------
+//
+// A wall time (a date and a time on the clocks of a zone) names zero, one or two instants:
+// - one, nearly always;
+// - two inside the repeated hour after the clocks fall back: the FIRST occurrence counts, in every
+//   zone (luxon alone picks the second in some zones and the first in others);
+// - none inside the gap when the clocks spring forward: localToInstant (the REST shims' naive
+//   times) answers undefined; wallTimeToInstant (weekly rules, overrides, slots) moves the time
+//   forward by the gap (02:30 on a New York spring-forward night is 03:30 EDT).
+
+/**
+ * The instant of a wall time given as epoch milliseconds read as if the zone were UTC (a valid
+ * zone). `exists` is false for a time the clocks skip; `instant` is then that time moved forward by
+ * the gap. Offsets are read a day before and after: a zone never changes twice within two days.
+ */
+export function resolveWallTime(wall: number, zone: string): { instant: number; exists: boolean } {
+  const before = utcOffsetMs(wall - DAY, zone);
+  const after = utcOffsetMs(wall + DAY, zone);
+  // The first occurrence has the earlier instant: the offset before a fall-back is the larger one.
+  const candidates = [wall - Math.max(before, after), wall - Math.min(before, after)];
+  for (const instant of candidates) {
+    if (instant - wall + utcOffsetMs(instant, zone) === 0) return { instant, exists: true };
+  }
+  // Skipped: read with the offset from before the change, the time lands after it, moved forward by the gap.
+  return { instant: wall - before, exists: false };
+}
+
+/** Wall-clock hours, minutes and seconds of a local time written HH:MM, HH:MM:SS or HH:MM:SS.ffffff. */
+const WALL_TIME = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
+
+/**
+ * A naive local date-time (YYYY-MM-DD + HH:MM[:SS[.fff]]) in a zone, as an instant: the first
+ * occurrence of a repeated time; undefined when the clocks skip it, when it is malformed, or
+ * outside the supported years or a valid zone.
+ */
 export function localToInstant(date: string, time: string, zone: string): Date | undefined {
-  const dt = DateTime.fromISO(`${date}T${time}`, { zone });
-  if (!dt.isValid || !isSupportedYear(dt.year)) return undefined;
-  // A wall-clock time skipped by a DST change does not exist: luxon would silently shift it.
-  const [h, m] = time.split(":").map(Number);
-  if (dt.hour !== h || dt.minute !== m) return undefined;
-  return dt.toJSDate();
+  const m = WALL_TIME.exec(time);
+  if (!m || !isCalendarDate(date) || !isTimeZone(zone)) return undefined;
+  const [hour, minute, second] = [+m[1], +m[2], +(m[3] ?? 0)];
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const millisecond = Math.floor(+`0.${m[4] ?? 0}` * 1000);
+  const [y, mo, d] = date.split("-").map(Number);
+  const wall = Date.UTC(y, mo - 1, d, hour, minute, second, millisecond);
+  // Date.UTC maps years 0..99 to 1900..1999; isCalendarDate has already refused those years.
+  const { instant, exists } = resolveWallTime(wall, zone);
+  return exists ? new Date(instant) : undefined;
 }

@@ -66,7 +66,7 @@ describe(`availability rules (${engine})`, () => {
     expect(errorOf(await t.gql(CREATE, { input }, client)).code).toBe("FORBIDDEN");
     expect(errorOf(await t.gql(CREATE, { input: { ...input, providerId: p.provider.id } }, client)).code).toBe("FORBIDDEN");
     expect(errorOf(await t.gql(CREATE, { input: { ...input, providerId: secondProvider.id } }, provider)).code).toBe("FORBIDDEN");
-    expect(errorOf(await t.gql(CREATE, { input }, admin))).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { providerId: "providerId is required" } });
+    expect(errorOf(await t.gql(CREATE, { input }, admin))).toMatchObject({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { providerId: "providerId is required" } });
     expect(await rulesInDb()).toEqual(before);
   });
 
@@ -74,7 +74,7 @@ describe(`availability rules (${engine})`, () => {
     const before = await rulesInDb();
     const input = { dayOfWeek: 3, startTime: "09:00", endTime: "10:00" };
     for (const id of [p.client.id, p.admin.id, other.provider.id, 99_999_999]) {
-      expect(errorOf(await t.gql(CREATE, { input: { ...input, providerId: id } }, admin))).toMatchObject({ code: "NOT_FOUND", message: "Provider not found" });
+      expect(errorOf(await t.gql(CREATE, { input: { ...input, providerId: id } }, admin))).toMatchObject({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "Provider not found" });
     }
     expect(errorOf(await t.gql(CREATE, { input: { ...input, providerId: "x1" } }, admin))).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { providerId: expect.any(String) } });
     expect(errorOf(await t.gql(LIST, { p: other.provider.id }, admin)).code).toBe("NOT_FOUND");
@@ -95,7 +95,7 @@ describe(`availability rules (${engine})`, () => {
     }
     for (const [start, end] of [["10:00", "10:00"], ["17:00", "09:00"]]) {
       const err = errorOf(await t.gql(CREATE, { input: { dayOfWeek: 4, startTime: start, endTime: end } }, provider));
-      expect(err).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { endTime: `endTime (${end}) must be after startTime (${start})` } });
+      expect(err).toMatchObject({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { endTime: `endTime (${end}) must be after startTime (${start})` } });
     }
     expect(await rulesInDb()).toEqual(before);
   });
@@ -133,7 +133,7 @@ describe(`availability rules (${engine})`, () => {
     const parked = await createRule(provider, { dayOfWeek: 0, startTime: "12:00", endTime: "16:00", isAvailable: false });
     const before = await rulesInDb();
     const err = errorOf(await t.gql(UPDATE, { id: parked.id, input: { isAvailable: true } }, provider));
-    expect(err).toMatchObject({ code: "BAD_USER_INPUT", message: `12:00–16:00 overlaps availability rule ${busy.id} (Sunday 10:00–14:00)` });
+    expect(err).toMatchObject({ code: "BAD_USER_INPUT", reason: "VALIDATION", message: `12:00–16:00 overlaps availability rule ${busy.id} (Sunday 10:00–14:00)` });
     expect(await rulesInDb()).toEqual(before);
     const moved = await t.gql(UPDATE, { id: parked.id, input: { isAvailable: true, startTime: "14:00" } }, provider);
     expect(moved.data?.updateAvailabilityRule).toMatchObject({ startTime: "14:00", endTime: "16:00", isAvailable: true });
@@ -150,7 +150,7 @@ describe(`availability rules (${engine})`, () => {
     expect(errorOf(await t.gql(UPDATE, { id: rule.id, input: { startTime: "1pm" } }, provider)).code).toBe("BAD_USER_INPUT");
     expect(errorOf(await t.gql(UPDATE, { id: rule.id, input: { notes: "x" } }, client)).code).toBe("FORBIDDEN");
     expect(errorOf(await t.gql(UPDATE, { id: rule.id, input: { notes: "x" } }, provider2)).code).toBe("FORBIDDEN");
-    expect(errorOf(await t.gql(UPDATE, { id: 99_999_999, input: { notes: "x" } }, admin))).toMatchObject({ code: "NOT_FOUND", message: "AvailabilityRule not found" });
+    expect(errorOf(await t.gql(UPDATE, { id: 99_999_999, input: { notes: "x" } }, admin))).toMatchObject({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "AvailabilityRule not found" });
     expect(await rulesInDb()).toEqual(before);
 
     const updated = await t.gql(UPDATE, { id: rule.id, input: { dayOfWeek: 4, endTime: "16:30", notes: null } }, admin);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UserRow } from "../../src/db/schema/index.js";
-import { DomainError } from "../../src/errors.js";
+import { DomainError, render } from "../../src/errors.js";
 import { httpContext } from "../../src/graphql/context.js";
 import {
   assertBookableForClient,
@@ -9,7 +9,7 @@ import {
   dayAvailability,
   slotsForProviders,
   updateAvailabilityRule,
-} from "../../src/modules/availability/availability.service.js";
+} from "../../src/modules/availability/index.js";
 import type { RequestContext } from "../../src/modules/context.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
@@ -57,6 +57,9 @@ async function domainError(promise: Promise<unknown>): Promise<DomainError> {
   return err as DomainError;
 }
 
+/** Field errors as text, as GraphQL shows them. */
+const renderedFieldErrors = (err: DomainError) => Object.fromEntries(Object.entries(err.details.fieldErrors ?? {}).map(([name, e]) => [name, render(e.words)]));
+
 const booking = (startsAt: string, endsAt: string, extra: { excludeSessionId?: number; clientId?: number } = {}) => ({
   providerId: ny.id,
   clientId: extra.clientId ?? p.client.id,
@@ -77,23 +80,24 @@ describe(`assertBookableForClient (${engine})`, () => {
 
   it("rejects, with the exact message on startsAt, bookings outside hours, over busy times, in the past or too soon", async () => {
     const rejected = [
-      booking("2026-03-02T13:30:00Z", "2026-03-02T14:30:00Z"), // starts before 09:00 local
-      booking("2026-03-02T21:30:00Z", "2026-03-02T22:30:00Z"), // runs past 17:00 local
-      booking("2026-03-03T15:00:00Z", "2026-03-03T16:00:00Z"), // Tuesday: no rule
-      booking("2026-03-09T14:00:00Z", "2026-03-09T15:00:00Z"), // the day off
-      booking("2026-03-02T15:30:00Z", "2026-03-02T16:00:00Z"), // the provider's session
-      booking("2026-03-02T16:00:00Z", "2026-03-02T16:30:00Z"), // inside the 15-minute buffer after it
-      booking("2026-03-02T14:30:00Z", "2026-03-02T14:50:00Z"), // inside the buffer before it
-      booking("2026-03-02T19:30:00Z", "2026-03-02T20:30:00Z"), // the client's session with another provider
-      booking("2026-02-01T12:30:00Z", "2026-02-01T13:00:00Z"), // Sunday, but before 09:00 local
-      booking("2026-02-01T14:30:00Z", "2026-02-01T14:00:00Z"), // ends before it starts
-      booking("2026-01-25T14:00:00Z", "2026-01-25T15:00:00Z"), // last Sunday: the past
-    ];
+      [booking("2026-03-02T13:30:00Z", "2026-03-02T14:30:00Z"), "OUTSIDE_AVAILABILITY"], // starts before 09:00 local
+      [booking("2026-03-02T21:30:00Z", "2026-03-02T22:30:00Z"), "OUTSIDE_AVAILABILITY"], // runs past 17:00 local
+      [booking("2026-03-03T15:00:00Z", "2026-03-03T16:00:00Z"), "OUTSIDE_AVAILABILITY"], // Tuesday: no rule
+      [booking("2026-03-09T14:00:00Z", "2026-03-09T15:00:00Z"), "OUTSIDE_AVAILABILITY"], // the day off
+      [booking("2026-03-02T15:30:00Z", "2026-03-02T16:00:00Z"), "OUTSIDE_AVAILABILITY"], // the provider's session
+      [booking("2026-03-02T16:00:00Z", "2026-03-02T16:30:00Z"), "OUTSIDE_AVAILABILITY"], // inside the 15-minute buffer after it
+      [booking("2026-03-02T14:30:00Z", "2026-03-02T14:50:00Z"), "OUTSIDE_AVAILABILITY"], // inside the buffer before it
+      [booking("2026-03-02T19:30:00Z", "2026-03-02T20:30:00Z"), "OUTSIDE_AVAILABILITY"], // the client's session with another provider
+      [booking("2026-02-01T12:30:00Z", "2026-02-01T13:00:00Z"), "OUTSIDE_AVAILABILITY"], // Sunday, but before 09:00 local (and too soon)
+      [booking("2026-02-01T14:30:00Z", "2026-02-01T14:00:00Z"), "OUTSIDE_AVAILABILITY"], // ends before it starts
+      [booking("2026-01-25T14:00:00Z", "2026-01-25T15:00:00Z"), "IN_THE_PAST"], // last Sunday: the past
+    ] as const;
     await as(p.client, async (ctx) => {
-      for (const input of rejected) {
+      for (const [input, reason] of rejected) {
         const err = await domainError(assertBookableForClient(ctx, input));
-        expect({ code: err.code, message: err.message, fieldErrors: err.details.fieldErrors }).toEqual({
+        expect({ code: err.code, reason: err.reason, message: err.message, fieldErrors: renderedFieldErrors(err) }).toEqual({
           code: "BAD_USER_INPUT",
+          reason,
           message: "the therapist is not available at the requested time",
           fieldErrors: { startsAt: "the therapist is not available at the requested time" },
         });
@@ -107,6 +111,7 @@ describe(`assertBookableForClient (${engine})`, () => {
     await as(p.client, async (ctx) => {
       const at = (h: string) => ({ providerId: sunday.id, clientId: p.client.id, startsAt: new Date(`2026-02-01T${h}:00Z`), endsAt: new Date(`2026-02-01T${h.slice(0, 2)}:59Z`) });
       expect((await domainError(assertBookableForClient(ctx, at("14:00")))).code).toBe("BAD_USER_INPUT");
+      expect((await domainError(assertBookableForClient(ctx, at("14:00")))).reason).toBe("MIN_NOTICE");
       await expect(assertBookableForClient(ctx, at("14:30"))).resolves.toBeUndefined();
     });
   });

@@ -1,12 +1,11 @@
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import {
-  computeDaySlots,
   computeSlots,
   expandIntervals,
   freeIntervals,
   hasScheduleForDay,
-  isBookable,
+  whyNotBookable,
   localDateOf,
   localDaysInRange,
   mergeIntervals,
@@ -38,9 +37,14 @@ const starts = (day: DaySlots) => day.slots.map((s) => s.startsAt.toISOString())
 const LONG_AGO = new Date("2026-02-01T00:00:00Z");
 const MONDAY_9_TO_5 = [rule(1, "09:00", "17:00")];
 
-function daySlots(date: string, zone: string, rules: WeeklyRule[], extra: Partial<Parameters<typeof computeDaySlots>[0]> = {}) {
-  return computeDaySlots({ date, zone, working: workingIntervalsForDay(date, zone, rules), busy: [], now: LONG_AGO, ...extra });
+/** One local date's slots, as production computes them (computeSlots over from = to = date). */
+function daySlots(date: string, zone: string, rules: WeeklyRule[], extra: Partial<Parameters<typeof computeSlots>[0]> = {}): DaySlots {
+  const days = computeSlots({ from: date, to: date, zone, rules, busy: [], now: LONG_AGO, ...extra });
+  expect(days).toHaveLength(1);
+  return days[0];
 }
+/** Whether a client may book (whyNotBookable finds no reason). */
+const isBookable = (input: Parameters<typeof whyNotBookable>[0]) => whyNotBookable(input) === undefined;
 
 describe("localDaysInRange", () => {
   it("lists local dates inclusive, across month ends", () => {
@@ -98,7 +102,7 @@ describe("wall time -> instant (DST)", () => {
   });
 });
 
-describe("computeSlots / computeDaySlots", () => {
+describe("computeSlots", () => {
   it("America/New_York Monday 09:00-17:00 before and after the DST change", () => {
     const days = computeSlots({ from: "2026-03-02", to: "2026-03-09", zone: NY, rules: MONDAY_9_TO_5, busy: [], now: LONG_AGO });
     expect(days.map((d) => d.date)).toEqual(localDaysInRange("2026-03-02", "2026-03-09"));
@@ -193,11 +197,12 @@ describe("computeSlots / computeDaySlots", () => {
 
   describe("busy sessions (Monday 2026-03-02, New York, busy 12:00-13:00 local)", () => {
     const date = "2026-03-02";
-    const working = workingIntervalsForDay(date, NY, MONDAY_9_TO_5);
     const busy = [iv("2026-03-02T17:00:00Z", "2026-03-02T18:00:00Z")];
+    /** Monday 09:00-17:00's slots on the date. */
+    const monday = (extra: Partial<Parameters<typeof computeSlots>[0]> & { busy: Interval[]; now: Date }) => daySlots(date, NY, MONDAY_9_TO_5, extra);
 
     it("removes starts inside and durations running into the session; back-to-back is allowed", () => {
-      const t = table(computeDaySlots({ date, zone: NY, working, busy, now: LONG_AGO }));
+      const t = table(monday({ busy, now: LONG_AGO }));
       expect(t["2026-03-02T15:00:00.000Z"]).toEqual([30, 60, 90, 120]); // 10:00
       expect(t["2026-03-02T15:30:00.000Z"]).toEqual([30, 60, 90]); // 10:30, ends 12:00 at most
       expect(t["2026-03-02T16:00:00.000Z"]).toEqual([30, 60]); // 11:00
@@ -208,7 +213,7 @@ describe("computeSlots / computeDaySlots", () => {
     });
 
     it("a buffer widens the session on both sides", () => {
-      const t = table(computeDaySlots({ date, zone: NY, working, busy, now: LONG_AGO, bufferMinutes: 15 }));
+      const t = table(monday({ busy, now: LONG_AGO, bufferMinutes: 15 }));
       expect(t["2026-03-02T15:30:00.000Z"]).toEqual([30, 60]); // ends 11:30 <= 11:45
       expect(t["2026-03-02T16:00:00.000Z"]).toEqual([30]);
       expect(t["2026-03-02T16:30:00.000Z"]).toBeUndefined();
@@ -223,17 +228,17 @@ describe("computeSlots / computeDaySlots", () => {
         iv("2026-03-01T15:00:00Z", "2026-03-01T16:00:00Z"),
         iv("2026-03-02T17:00:00Z", "2026-03-02T17:45:00Z"),
       ];
-      expect(computeDaySlots({ date, zone: NY, working, busy: messy, now: LONG_AGO })).toEqual(
-        computeDaySlots({ date, zone: NY, working, busy, now: LONG_AGO }),
+      expect(monday({ busy: messy, now: LONG_AGO })).toEqual(
+        monday({ busy, now: LONG_AGO }),
       );
     });
 
     it("never offers a start in the past or inside the minimum notice", () => {
       const now = new Date("2026-03-02T15:10:00Z"); // 10:10 local
-      expect(starts(computeDaySlots({ date, zone: NY, working, busy, now }))[0]).toBe("2026-03-02T15:30:00.000Z");
-      const noticed = computeDaySlots({ date, zone: NY, working, busy, now, minNoticeMinutes: 60 });
+      expect(starts(monday({ busy, now }))[0]).toBe("2026-03-02T15:30:00.000Z");
+      const noticed = monday({ busy, now, minNoticeMinutes: 60 });
       expect(starts(noticed)[0]).toBe("2026-03-02T16:30:00.000Z"); // 11:30, first start >= 11:10
-      const exact = computeDaySlots({ date, zone: NY, working, busy: [], now: new Date("2026-03-02T16:00:00Z") });
+      const exact = monday({ busy: [], now: new Date("2026-03-02T16:00:00Z") });
       expect(starts(exact)[0]).toBe("2026-03-02T16:00:00.000Z"); // a start exactly at now is fine
       const all = computeSlots({ from: "2026-02-23", to: "2026-03-09", zone: NY, rules: MONDAY_9_TO_5, busy, now });
       expect(all[0].slots).toEqual([]);
@@ -242,11 +247,11 @@ describe("computeSlots / computeDaySlots", () => {
     });
 
     it("only the requested durations, ascending and deduplicated", () => {
-      const t = table(computeDaySlots({ date, zone: NY, working, busy, now: LONG_AGO, durations: [90, 45, 45] }));
+      const t = table(monday({ busy, now: LONG_AGO, durations: [90, 45, 45] }));
       expect(t["2026-03-02T14:00:00.000Z"]).toEqual([45, 90]);
       expect(t["2026-03-02T16:00:00.000Z"]).toEqual([45]);
-      expect(() => computeDaySlots({ date, zone: NY, working, busy, now: LONG_AGO, durations: [0] })).toThrow(RangeError);
-      expect(() => computeDaySlots({ date, zone: NY, working, busy, now: LONG_AGO, gridMinutes: 7 })).toThrow(RangeError);
+      expect(() => monday({ busy, now: LONG_AGO, durations: [0] })).toThrow(RangeError);
+      expect(() => monday({ busy, now: LONG_AGO, gridMinutes: 7 })).toThrow(RangeError);
     });
   });
 
@@ -319,10 +324,11 @@ describe("freeIntervals (fitness API 'Check Availability')", () => {
     { ...iv("2025-12-10T15:00:00Z", "2025-12-10T16:00:00Z"), ref: "Personal Training - John Doe" }, // 10:00-11:00
     { ...iv("2025-12-11T15:00:00Z", "2025-12-11T16:00:00Z"), ref: "Tomorrow" },
   ];
-  const working = hasScheduleForDay(date, rules) ? workingIntervalsForDay(date, NY, rules) : null;
+  // As dayAvailability computes them: the provider's hours, or the default hours without a schedule.
+  const working = workingIntervalsOrDefault(date, NY, rules);
 
   it("reproduces the documented example: default 08:00-20:00, minimum 90 minutes", () => {
-    expect(working).toBeNull();
+    expect(hasScheduleForDay(date, rules)).toBe(false);
     const result = freeIntervals({ date, zone: NY, working, busy, minDurationMinutes: 90 });
     expect(result.free.map((f) => ({ ...isoOf(f), minutes: f.durationMinutes }))).toEqual([
       { start: "2025-12-10T13:00:00.000Z", end: "2025-12-10T15:00:00.000Z", minutes: 120 },
@@ -352,12 +358,14 @@ describe("freeIntervals (fitness API 'Check Availability')", () => {
   });
 });
 
-describe("isBookable", () => {
+describe("whyNotBookable (the client booking rule)", () => {
   const date = "2026-03-02";
   const working = workingIntervalsForDay(date, NY, MONDAY_9_TO_5);
   const busy = [iv("2026-03-02T17:00:00Z", "2026-03-02T18:00:00Z")]; // 12:00-13:00 local
   const check = (start: string, end: string, extra: Partial<Parameters<typeof isBookable>[0]> = {}) =>
     isBookable({ startsAt: new Date(start), endsAt: new Date(end), working, busy, now: LONG_AGO, ...extra });
+  const why = (start: string, end: string, extra: Partial<Parameters<typeof isBookable>[0]> = {}) =>
+    whyNotBookable({ startsAt: new Date(start), endsAt: new Date(end), working, busy, now: LONG_AGO, ...extra });
 
   it("accepts off-grid times inside working hours and back-to-back with a session", () => {
     expect(check("2026-03-02T15:15:00Z", "2026-03-02T16:00:00Z")).toBe(true); // 10:15-11:00
@@ -375,6 +383,18 @@ describe("isBookable", () => {
     expect(check("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", { now: new Date("2026-03-02T15:00:01Z") })).toBe(false);
     expect(check("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", { now: new Date("2026-03-02T14:30:00Z"), minNoticeMinutes: 60 })).toBe(false);
     expect(check("2026-03-02T15:00:00Z", "2026-03-02T15:00:00Z")).toBe(false);
+  });
+
+  it("says why: IN_THE_PAST before now, OUTSIDE_AVAILABILITY outside the hours or too close to a session, MIN_NOTICE when only too soon", () => {
+    expect(why("2026-03-02T16:30:00Z", "2026-03-02T17:30:00Z")).toBe("OUTSIDE_AVAILABILITY"); // over the session
+    expect(why("2026-03-02T16:00:00Z", "2026-03-02T17:00:00Z", { bufferMinutes: 10 })).toBe("OUTSIDE_AVAILABILITY"); // its buffer
+    expect(why("2026-03-02T21:30:00Z", "2026-03-02T22:30:00Z")).toBe("OUTSIDE_AVAILABILITY"); // past 17:00
+    expect(why("2026-03-02T15:00:00Z", "2026-03-02T15:00:00Z")).toBe("OUTSIDE_AVAILABILITY"); // empty
+    expect(why("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", { now: new Date("2026-03-02T15:00:01Z") })).toBe("IN_THE_PAST");
+    expect(why("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", { now: new Date("2026-03-02T14:30:00Z"), minNoticeMinutes: 60 })).toBe("MIN_NOTICE");
+    // Outside the hours and too soon: the hours are the reason (it will never be bookable).
+    expect(why("2026-03-02T13:30:00Z", "2026-03-02T14:30:00Z", { now: new Date("2026-03-02T13:00:00Z"), minNoticeMinutes: 60 })).toBe("OUTSIDE_AVAILABILITY");
+    expect(why("2026-03-02T15:15:00Z", "2026-03-02T16:00:00Z")).toBeUndefined();
   });
 
   it("must lie inside ONE working interval; across midnight when the hours continue", () => {

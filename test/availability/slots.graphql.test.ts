@@ -147,7 +147,7 @@ describe(`availableSlots (${engine})`, () => {
     const [asClient] = await slots({ p: ny.id, from: "2026-03-02" }, client);
     expect(asClient).toEqual(forClient);
     expect(errorOf(await t.gql(SLOTS, { p: ny.id, from: "2026-03-02", c: p.client.id }, otherClient)).code).toBe("FORBIDDEN");
-    expect(errorOf(await t.gql(SLOTS, { p: ny.id, from: "2026-03-02", c: p.admin.id }, admin))).toMatchObject({ code: "NOT_FOUND", message: "Client not found" });
+    expect(errorOf(await t.gql(SLOTS, { p: ny.id, from: "2026-03-02", c: p.admin.id }, admin))).toMatchObject({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "Client not found" });
   });
 
   it("overrides: a day off, time off and extra hours replace the weekly rules for their date", async () => {
@@ -168,10 +168,11 @@ describe(`availableSlots (${engine})`, () => {
     expect(await slots({ p: ny.id, from: "2026-03-01", to: "2026-05-01" })).toHaveLength(62);
     expect(errorOf(await t.gql(SLOTS, { p: ny.id, from: "2026-03-01", to: "2026-05-02" }, admin))).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "TOO_MUCH_WORK",
       message: "the range 2026-03-01..2026-05-02 is longer than 62 days",
       fieldErrors: { to: expect.any(String) },
     });
-    expect(errorOf(await t.gql(SLOTS, { p: ny.id, from: "2026-03-02", to: "2026-03-01" }, admin))).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { to: "to (2026-03-01) must not be before from (2026-03-02)" } });
+    expect(errorOf(await t.gql(SLOTS, { p: ny.id, from: "2026-03-02", to: "2026-03-01" }, admin))).toMatchObject({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { to: "to (2026-03-01) must not be before from (2026-03-02)" } });
     for (const from of ["2026-02-30", "2026-3-1", "tomorrow"]) {
       expect(errorOf(await t.gql(SLOTS, { p: ny.id, from }, admin))).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { from: expect.stringContaining("YYYY-MM-DD") } });
     }
@@ -245,7 +246,7 @@ describe(`availableSlotsByProvider (${engine})`, () => {
   it("refuses no providers, more than 100, and an unknown one", async () => {
     expect(errorOf(await t.gql(MANY, { ps: [], from: "2026-02-02" }, admin)).code).toBe("BAD_USER_INPUT");
     const tooMany = Array.from({ length: 101 }, (_, i) => String(i + 1));
-    expect(errorOf(await t.gql(MANY, { ps: tooMany, from: "2026-02-02" }, admin))).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { providerIds: expect.stringContaining("1 to 100") } });
+    expect(errorOf(await t.gql(MANY, { ps: tooMany, from: "2026-02-02" }, admin))).toMatchObject({ code: "BAD_USER_INPUT", reason: "TOO_MUCH_WORK", fieldErrors: { providerIds: expect.stringContaining("1 to 100") } });
     expect(errorOf(await t.gql(MANY, { ps: ["999999999"], from: "2026-02-02" }, admin)).code).toBe("NOT_FOUND");
   });
 });

@@ -4,13 +4,14 @@
  *
  * Time model. Rules and overrides are wall-clock times ("HH:MM" or "HH:MM:SS"; "24:00" is the
  * end of the day) in the provider's IANA zone. Every result is an instant. Each wall time is
- * converted on its own local date with luxon, so an interval's length is real elapsed time:
+ * converted on its own local date by the one rule in src/time.ts (resolveWallTime), so an
+ * interval's length is real elapsed time:
  * - Spring forward (America/New_York, 2026-03-08, 02:00 -> 03:00): a rule 01:00–04:00 runs from
  *   01:00 EST = 06:00Z to 04:00 EDT = 08:00Z, 2 real hours. A wall time that does not exist
- *   (02:30) moves forward by the gap, as luxon does: 03:30 EDT = 07:30Z.
+ *   (02:30) moves forward by the gap: 03:30 EDT = 07:30Z.
  * - Fall back (2026-11-01, 02:00 -> 01:00): a rule 00:00–03:00 runs from 00:00 EDT = 04:00Z to
- *   03:00 EST = 08:00Z, 4 real hours. A wall time that occurs twice (01:30) takes the earlier
- *   offset, i.e. its first occurrence: 01:30 EDT = 05:30Z.
+ *   03:00 EST = 08:00Z, 4 real hours. A wall time that occurs twice (01:30) is its first
+ *   occurrence, in every zone: 01:30 EDT = 05:30Z.
  * - Slot starts lie on a grid of local wall-clock time aligned to local midnight (:00 and :30
  *   for 30 minutes; in Asia/Kolkata, +05:30, that is still :00/:30 local = :30/:00 UTC). On a
  *   spring-forward night the skipped wall times have no starts; on a fall-back night the
@@ -21,7 +22,7 @@
  * Intervals are half-open [start, end) in epoch milliseconds: back-to-back never overlaps.
  */
 import { DateTime, IANAZone } from "luxon";
-import { isCalendarDate, localDateTime, MINUTE, offsetSegments, remember, type OffsetSegment } from "../../time.js";
+import { isCalendarDate, localDateTime, MINUTE, offsetSegments, remember, resolveWallTime, type OffsetSegment } from "../../time.js";
 
 /** [start, end) in epoch milliseconds. */
 export interface Interval {
@@ -166,13 +167,8 @@ export function wallTimeToInstant(date: string, time: WallTime, zone: string): n
   const { hour, minute, second } = parseWallTime(time);
   // 24:00 is midnight of the next local date, not 24 hours after this one's midnight.
   const day = hour === 24 ? calendarDay(calendarDay(date).next) : calendarDay(date);
-  const dt = DateTime.fromObject(
-    { year: day.year, month: day.month, day: day.day, hour: hour % 24, minute, second },
-    { zone },
-  );
-  // Luxon resolves a repeated wall time to the later offset; we want the first occurrence.
-  const ms = Math.min(...dt.getPossibleOffsets().map((d) => d.toMillis()));
-  return remember(instantCache, key, ms);
+  const wall = Date.UTC(day.year, day.month - 1, day.day, hour % 24, minute, second);
+  return remember(instantCache, key, resolveWallTime(wall, zone).instant);
 }
 
 function wallRange(date: string, start: WallTime, end: WallTime, zone: string): Interval {
@@ -234,10 +230,6 @@ export function expandIntervals(busy: readonly Interval[], bufferMinutes: number
   return mergeIntervals(busy.map((b) => ({ start: b.start - pad, end: b.end + pad })));
 }
 
-export function toInterval(start: Date, end: Date): Interval {
-  return { start: start.getTime(), end: end.getTime() };
-}
-
 // ---------------------------------------------------------------------------------------
 // Working hours
 
@@ -291,11 +283,11 @@ export function hasScheduleForDay(date: string, rules: readonly WeeklyRule[], ov
 }
 
 /** Default hours (08:00–20:00 unless given) on a local date. */
-export function defaultWorkingIntervals(date: string, zone: string, hours: WallHours = DEFAULT_WORKING_HOURS): Interval[] {
+function defaultWorkingIntervals(date: string, zone: string, hours: WallHours = DEFAULT_WORKING_HOURS): Interval[] {
   return mergeIntervals([wallRange(date, hours.start, hours.end, zone)]);
 }
 
-/** The date's working intervals, or the default hours when the provider has no schedule for it. */
+/** The date's working intervals, or the default hours when the provider has no schedule for it (the fitness API's calendar). */
 export function workingIntervalsOrDefault(
   date: string,
   zone: string,
@@ -377,20 +369,6 @@ function walkDay(day: LocalDay, working: readonly Interval[], p: Prepared, curso
 }
 
 /**
- * Bookable starts on one local date. `working` are that date's working intervals (they may
- * continue into the next date, e.g. 22:00–24:00 + 00:00–02:00: a duration may then cross
- * midnight); `busy` in any order. A duration is offered at a start when it fits inside one
- * working interval and overlaps no busy interval (widened by bufferMinutes).
- */
-export function computeDaySlots(
-  input: { date: string; zone: string; working: readonly Interval[]; busy: readonly Interval[] } & SlotOptions,
-): DaySlots {
-  const p = prepare(input, input.busy);
-  const slots = walkDay(localDay(input.date, input.zone), mergeIntervals(input.working), p, { w: 0, b: 0 });
-  return { date: input.date, slots };
-}
-
-/**
  * Bookable starts for one provider over the local dates from..to inclusive, one entry per
  * date (possibly with no slots). Busy intervals are sorted once and walked with a cursor.
  */
@@ -421,22 +399,19 @@ export function computeSlots(
 // Free gaps and bookability
 
 /**
- * The maximal free gaps of at least minDurationMinutes inside the date's working hours, and
- * the busy intervals of that local day (sorted, `ref` carried through) — the fitness API's
- * available_slots and booked_sessions. `working: null` means the provider has no schedule for
- * the date (see hasScheduleForDay): defaultHours are used instead.
+ * The maximal free gaps of at least minDurationMinutes inside the date's working hours (see
+ * workingIntervalsOrDefault), and the busy intervals of that local day (sorted, `ref` carried
+ * through) — the fitness API's available_slots and booked_sessions.
  */
 export function freeIntervals<R = unknown>(input: {
   date: string;
   zone: string;
-  working: readonly Interval[] | null;
+  working: readonly Interval[];
   busy: readonly BusyInterval<R>[];
   minDurationMinutes?: number;
-  defaultHours?: WallHours;
 }): { date: string; free: FreeInterval[]; busy: BusyInterval<R>[] } {
-  const { date, zone, busy, minDurationMinutes = 0, defaultHours = DEFAULT_WORKING_HOURS } = input;
+  const { date, zone, working, busy, minDurationMinutes = 0 } = input;
   const day = localDay(date, zone);
-  const working = input.working ?? defaultWorkingIntervals(date, zone, defaultHours);
   const inDay = working.map((w) => ({ start: Math.max(w.start, day.start), end: Math.min(w.end, day.end) }));
   const minMs = nonNegative(minDurationMinutes, "minDurationMinutes") * MINUTE;
   const free = subtractIntervals(inDay, busy)
@@ -446,14 +421,20 @@ export function freeIntervals<R = unknown>(input: {
   return { date, free, busy: booked };
 }
 
+/** Why a booking is refused: the reasons of the client booking rule (src/errors.ts). */
+export type BookingRefusal = "IN_THE_PAST" | "OUTSIDE_AVAILABILITY" | "MIN_NOTICE";
+
 /**
- * Whether a client may book [startsAt, endsAt): inside one working interval, starting at or
- * after now + minNoticeMinutes, overlapping no busy interval widened by bufferMinutes. No grid
- * alignment is required. `working` must cover the local dates the booking touches (use
- * workingIntervalsForRange with localDateOf(startsAt) and localDateOf(endsAt)); `busy` must
- * not contain the session being rescheduled.
+ * Why a client may not book [startsAt, endsAt), or undefined when they may: it must lie inside
+ * one working interval, overlap no busy interval widened by bufferMinutes, and start at or after
+ * now + minNoticeMinutes. No grid alignment is required. In this order: a start before now is
+ * IN_THE_PAST; outside the hours or too close to a session (or an empty range) is
+ * OUTSIDE_AVAILABILITY; an otherwise bookable time that is too soon is MIN_NOTICE.
+ * `working` must cover the local dates the booking touches (use workingIntervalsForRange with
+ * localDateOf(startsAt) and localDateOf(endsAt)); `busy` must not contain the session being
+ * rescheduled.
  */
-export function isBookable(input: {
+export function whyNotBookable(input: {
   startsAt: Date;
   endsAt: Date;
   working: readonly Interval[];
@@ -461,14 +442,19 @@ export function isBookable(input: {
   now: Date;
   minNoticeMinutes?: number;
   bufferMinutes?: number;
-}): boolean {
+}): BookingRefusal | undefined {
   const start = input.startsAt.getTime();
   const end = input.endsAt.getTime();
   const { minNoticeMinutes = 0, bufferMinutes = 0 } = input;
-  if (!(end > start)) return false;
-  if (start < input.now.getTime() + nonNegative(minNoticeMinutes, "minNoticeMinutes") * MINUTE) return false;
-  if (!mergeIntervals(input.working).some((w) => w.start <= start && end <= w.end)) return false;
-  return !expandIntervals(input.busy, nonNegative(bufferMinutes, "bufferMinutes")).some((b) => b.start < end && start < b.end);
+  const now = input.now.getTime();
+  const notice = nonNegative(minNoticeMinutes, "minNoticeMinutes") * MINUTE;
+  const buffer = nonNegative(bufferMinutes, "bufferMinutes");
+  if (start < now) return "IN_THE_PAST";
+  if (!(end > start)) return "OUTSIDE_AVAILABILITY";
+  if (!mergeIntervals(input.working).some((w) => w.start <= start && end <= w.end)) return "OUTSIDE_AVAILABILITY";
+  if (expandIntervals(input.busy, buffer).some((b) => b.start < end && start < b.end)) return "OUTSIDE_AVAILABILITY";
+  if (start < now + notice) return "MIN_NOTICE";
+  return undefined;
 }
 
 /**

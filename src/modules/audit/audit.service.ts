@@ -124,10 +124,11 @@ export async function finishAudited(ctx: RequestContext & { db: RequestScope }, 
   await recordAfterRollback(ctx, entries);
 }
 
-function recordAfterRollback(ctx: RequestContext, entries: readonly AuditEntry[]): Promise<void> {
+/** After the request's transaction rolled back: the scope's own short transaction (RequestScope.afterwards), never the owner connection. */
+function recordAfterRollback(ctx: RequestContext & { db: RequestScope }, entries: readonly AuditEntry[]): Promise<void> {
   if (!entries.length) return Promise.resolve();
   const unsaved = entries.map((entry) => (entry.outcome === "success" && entry.action !== "read" ? { ...entry, outcome: "error" as const } : entry));
-  return ctx.deps.database.withTenant(ctx.tenant.id, (tx) => insert(tx, ctx, unsaved));
+  return ctx.db.afterwards((tx) => insert(tx, ctx, unsaved));
 }
 
 async function insert(tx: Tx, ctx: RequestContext, entries: readonly AuditEntry[]): Promise<void> {

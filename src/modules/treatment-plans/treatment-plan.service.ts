@@ -1,4 +1,5 @@
 import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
+import { anyOf } from "../../db/any-id.js";
 import { treatmentPlans, type TreatmentPlanRow, type UserRow } from "../../db/schema/index.js";
 import { badInput, field, forbidden, notFound, noun, throwFieldErrors, words, type Words } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
@@ -101,7 +102,7 @@ export async function listTreatmentPlans(ctx: RequestContext, clientId?: number)
     and(
       isNull(treatmentPlans.clientId),
       or(
-        sql`${treatmentPlans.clientRef} in (${client.username}, ${client.staffId ?? ""}, ${String(client.id)})`,
+        anyOf(treatmentPlans.clientRef, [client.username, client.staffId ?? "", String(client.id)], "text"),
         sql`btrim(${treatmentPlans.clientName}) <> '' and strpos(lower(${client.name}), lower(${treatmentPlans.clientName})) > 0`,
       ),
     ),

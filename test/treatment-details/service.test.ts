@@ -4,7 +4,7 @@ import { RequestScope } from "../../src/db/scope.js";
 import { DomainError, render } from "../../src/errors.js";
 import { Loaders, type RequestContext } from "../../src/modules/context.js";
 import { sessionById } from "../../src/modules/sessions/session.loaders.js";
-import * as details from "../../src/modules/treatment-details/treatment-detail.service.js";
+import * as details from "../../src/modules/treatment-details/index.js";
 import { engine } from "../helpers/db.js";
 import { allDetails, setup } from "./fixture.js";
 

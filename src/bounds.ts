@@ -4,8 +4,11 @@
  * 400/404), never a cast or an OFFSET the database refuses halfway through a request (a 500).
  */
 
+/** The largest PostgreSQL `integer` (int4): what an integer column (an id, a quantity) holds at most. */
+export const MAX_INT4 = 2_147_483_647;
+
 /** Our ids are PostgreSQL `integer` (int4) serials: a larger number names no record and cannot even be compared with one. */
-export const MAX_ID = 2_147_483_647;
+export const MAX_ID = MAX_INT4;
 
 /** Whether a value is one of our record ids: a whole number from 1 to MAX_ID. */
 export function isRecordId(value: unknown): value is number {
@@ -17,6 +20,12 @@ export function parseRecordId(text: string): number | undefined {
   if (!/^\d{1,10}$/.test(text)) return undefined;
   const id = Number(text);
   return isRecordId(id) ? id : undefined;
+}
+
+/** An id as it may arrive from anywhere (a JSON number, a path segment, a recorded value): the id, or undefined. */
+export function recordIdOf(value: unknown): number | undefined {
+  if (typeof value === "number") return isRecordId(value) ? value : undefined;
+  return typeof value === "string" ? parseRecordId(value) : undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { badFields, throwFieldErrors } from "./errors.js";
+import { field as fieldSlot, throwFieldErrors, words, type Words } from "./errors.js";
 
 /**
  * The longest text each free-text field takes, in characters (Unicode code points, as JSON
@@ -51,8 +51,8 @@ export function textLength(text: string): number {
 }
 
 /** The message for a text over its field's limit: the same words in every transport. */
-export function tooLongMessage(field: string, limit: number, length: number): string {
-  return `${field} must be at most ${limit} characters, got ${length}`;
+export function tooLongMessage(field: string, limit: number, length: number): Words {
+  return words`${fieldSlot(field)} must be at most ${limit} characters, got ${length}`;
 }
 
 /** A GraphQL description line stating a field's limit. */
@@ -69,7 +69,7 @@ export function limitDescription(field: TextField, description?: string): string
  */
 export function checkTextLengths(input: object | null | undefined): void {
   if (!input) return;
-  const errors: Record<string, string> = {};
+  const errors: Record<string, Words> = {};
   for (const [field, value] of Object.entries(input)) {
     if (typeof value !== "string" || !(field in TEXT_LIMITS)) continue;
     const limit = TEXT_LIMITS[field as TextField];

@@ -114,6 +114,17 @@ export class RequestScope {
     return this.txPromise;
   }
 
+  /**
+   * The one write a request may make once its transaction has ended (finish): fn in a short
+   * transaction of its own, in the same tenant, as the app role (row-level security applies).
+   * The audit records a rolled-back request's acts through it; nothing else needs it, and no
+   * service ever holds the Database (the owner connection) to do it themselves.
+   */
+  afterwards<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (!this.finished) throw new Error("afterwards() is for after finish(): inside the request use run()");
+    return this.database.withTenant(this.tenantId, fn);
+  }
+
   /** Commits (or rolls back) the request's transaction; resolves once the database has answered. */
   async finish(commit: boolean): Promise<void> {
     while (this.releasing) await this.releasing.catch(() => {});

@@ -3,18 +3,37 @@ import type { Config } from "../config.js";
 import type { Database, Tx } from "../db/client.js";
 import type { TenantRow, UserRow } from "../db/schema/index.js";
 import type { EventDispatcher } from "./events/dispatcher.js";
-import type { VideoProvider } from "./video/video.provider.js";
+import type { VideoProvider } from "./video/index.js";
 
-/** Process-wide dependencies, built once by createApp. */
-export interface AppDeps {
+/**
+ * What services get from the process: settings, the clock and collaborators; never the owner
+ * connection, which bypasses row-level security. A service reaches the database only through
+ * its request's Runner (ctx.db); the audit's write after a rollback through the request scope's
+ * own narrow runner (RequestScope.afterwards).
+ */
+export interface ServiceDeps {
   config: Config;
-  database: Database;
   /** The clock: tests freeze it. */
   now: () => Date;
   /** Committed outbox events of this database, for subscriptions. */
   events: EventDispatcher;
   /** Absent when Twilio is not configured: video operations answer UNAVAILABLE. */
   video?: VideoProvider;
+}
+
+/**
+ * Process-wide dependencies, built once by createApp: the services' and the owner connection,
+ * which only the transports use (to open each request's scope; the CLI and the outbox dispatcher
+ * hold it themselves).
+ */
+export interface AppDeps extends ServiceDeps {
+  database: Database;
+}
+
+/** The app's deps without the owner connection: what a RequestContext carries (transports build contexts with it). */
+export function serviceDeps(deps: AppDeps): ServiceDeps {
+  const { database: _ownerConnection, ...services } = deps;
+  return services;
 }
 
 /** Where a request's statements run: its own transaction (HTTP) or one per call (subscriptions). */
@@ -29,7 +48,7 @@ export interface Runner {
 /** What every service call gets: who asks, in which tenant, and where to run SQL. */
 export interface RequestContext {
   requestId: string;
-  deps: AppDeps;
+  deps: ServiceDeps;
   tenant: TenantRow;
   viewer: UserRow;
   db: Runner;

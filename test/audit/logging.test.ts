@@ -3,7 +3,7 @@ import { createApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import type { Database } from "../../src/db/client.js";
 import { auditLog } from "../../src/db/schema/index.js";
-import { signToken } from "../../src/modules/tenants/jwt.js";
+import { signToken } from "../../src/modules/tenants/index.js";
 import { TEST_JWT_SECRET } from "../helpers/app.js";
 import { engine, openTestDatabase } from "../helpers/db.js";
 import { asTenant, makePractice } from "../helpers/factories.js";

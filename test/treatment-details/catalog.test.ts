@@ -60,8 +60,8 @@ describe(`items and units (${engine})`, () => {
   });
 
   it("bad input: blank names, a duplicate sku, a missing name; nothing written", async () => {
-    expect((await rejected(CREATE_ITEM, { name: " " }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { name: "name must not be empty" } });
-    expect((await rejected(CREATE_UNIT, { name: "" }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { name: "name must not be empty" } });
+    expect((await rejected(CREATE_ITEM, { name: " " }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { name: "name must not be empty" } });
+    expect((await rejected(CREATE_UNIT, { name: "" }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { name: "name must not be empty" } });
     const dup = await rejected(CREATE_ITEM, { name: "Other", sku: "TB-1" }, f.tokens.admin);
     expect(dup).toMatchObject({ message: `sku "TB-1" is already used by item ${f.item.id}`, extensions: { code: "BAD_USER_INPUT", fieldErrors: { sku: `sku "TB-1" is already used by item ${f.item.id}` } } });
     expect((await rejected(CREATE_ITEM, { sku: "S" }, f.tokens.admin)).extensions.code).toBe("BAD_USER_INPUT");
@@ -87,7 +87,7 @@ describe(`items and units (${engine})`, () => {
     expect((await rejected(UPDATE_UNIT, { id: f.bUnit.id, name: "mine" }, f.tokens.admin))).toMatchObject({ message: "Unit not found", extensions: { code: "NOT_FOUND" } });
     expect((await rejected(UPDATE_ITEM, { id: f.bItem.id, name: "mine" }, f.tokens.admin))).toMatchObject({ message: "Item not found", extensions: { code: "NOT_FOUND" } });
     expect((await rejected(UPDATE_ITEM, { id: 99999990, name: "x" }, f.tokens.admin)).extensions.code).toBe("NOT_FOUND");
-    expect((await rejected(UPDATE_ITEM, { id: "abc", name: "x" }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { id: 'id must be a numeric id, got "abc"' } });
+    expect((await rejected(UPDATE_ITEM, { id: "abc", name: "x" }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { id: 'id must be a numeric id, got "abc"' } });
     expect((await asTenant(f.t.database, f.b.tenant.id, (tx) => tx.select().from(units)))[0].name).toBe("B unit");
   });
 });

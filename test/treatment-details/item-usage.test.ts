@@ -69,9 +69,9 @@ describe(`itemUsage (${engine})`, () => {
       message: "A provider may only report on their own sessions",
       extensions: { code: "FORBIDDEN" },
     });
-    expect((await f.t.gql(USAGE, { from: WEEK.to, to: WEEK.from }, f.tokens.admin)).errors?.[0].extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { to: "to must be after from" } });
+    expect((await f.t.gql(USAGE, { from: WEEK.to, to: WEEK.from }, f.tokens.admin)).errors?.[0].extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { to: "to must be after from" } });
     for (const providerId of [f.b.provider.id, f.a.client.id, 99999999]) {
-      expect((await f.t.gql(USAGE, { ...WEEK, providerId }, f.tokens.admin)).errors?.[0].extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { providerId: `Provider ${providerId} not found` } });
+      expect((await f.t.gql(USAGE, { ...WEEK, providerId }, f.tokens.admin)).errors?.[0].extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { providerId: `Provider ${providerId} not found` } });
     }
     expect((await f.t.gql(USAGE, { ...WEEK, from: "monday" }, f.tokens.admin)).errors?.[0].extensions.code).toBe("BAD_USER_INPUT");
   });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionRow, UserRow } from "../../src/db/schema/index.js";
 import { RequestScope } from "../../src/db/scope.js";
-import { DomainError } from "../../src/errors.js";
+import { DomainError, render } from "../../src/errors.js";
 import { Loaders, type RequestContext } from "../../src/modules/context.js";
 import { sessionById } from "../../src/modules/sessions/session.loaders.js";
-import * as details from "../../src/modules/treatment-details/treatment-detail.service.js";
+import * as details from "../../src/modules/treatment-details/index.js";
 import { engine } from "../helpers/db.js";
 import { allDetails, setup } from "./treatment-details.fixture.js";
 
@@ -64,7 +64,7 @@ describe(`treatment-detail service for the REST shim (${engine})`, () => {
     for (const [quantity, message] of cases) {
       const err = await domainError(asRequest(f.a.admin, (ctx) => details.createTreatmentDetail(ctx, { sessionId: f.session.id, quantity: quantity as number })));
       expect(err.code).toBe("BAD_USER_INPUT");
-      expect(err.details.fieldErrors).toEqual({ quantity: message });
+      expect(fieldMessages(err)).toEqual({ quantity: message });
     }
     expect(await allDetails(f.t, f.a.tenant.id)).toEqual(before);
   });
@@ -78,7 +78,13 @@ describe(`treatment-detail service for the REST shim (${engine})`, () => {
         return details.createTreatmentDetail(ctx, { sessionId: gone.id, quantity: 1 });
       }),
     );
-    expect(err).toMatchObject({ code: "BAD_USER_INPUT", message: "Session not found", details: { fieldErrors: { sessionId: "Session not found" } } });
+    expect(err).toMatchObject({ code: "BAD_USER_INPUT", reason: "VALIDATION", message: "Session not found" });
+    expect(fieldMessages(err)).toEqual({ sessionId: "Session not found" });
     expect(await allDetails(f.t, f.a.tenant.id)).toEqual(before);
   });
 });
+
+/** A DomainError's field errors as the messages they render to. */
+function fieldMessages(err: DomainError): Record<string, string> {
+  return Object.fromEntries(Object.entries(err.details.fieldErrors ?? {}).map(([name, e]) => [name, render(e.words)]));
+}

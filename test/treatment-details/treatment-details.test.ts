@@ -70,7 +70,7 @@ describe(`createTreatmentDetail (${engine})`, () => {
     for (const quantity of [0, -3]) {
       const error = await rejected(CREATE, { input: input({ quantity }) }, f.tokens.admin);
       expect(error.message).toBe(`quantity must be a positive integer, got ${quantity}`);
-      expect(error.extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { quantity: `quantity must be a positive integer, got ${quantity}` } });
+      expect(error.extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { quantity: `quantity must be a positive integer, got ${quantity}` } });
     }
   });
 
@@ -81,23 +81,24 @@ describe(`createTreatmentDetail (${engine})`, () => {
     expect(fraction.extensions.code).toBe("BAD_USER_INPUT");
     expect(fraction.message).toMatch(/Int cannot represent non-integer value: 1.5/);
     const id = await rejected(CREATE, { input: input({ itemId: "abc" }) }, f.tokens.admin);
-    expect(id.extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { itemId: 'itemId must be a numeric id, got "abc"' } });
+    expect(id.extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { itemId: 'itemId must be a numeric id, got "abc"' } });
   });
 
   it("an unknown session, item or unit id: BAD_USER_INPUT naming the field, nothing written", async () => {
     const session = await rejected(CREATE, { input: input({ sessionId: 99999999 }) }, f.tokens.admin);
-    expect(session.extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { sessionId: "Session 99999999 not found" } });
+    expect(session.extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { sessionId: "Session 99999999 not found" } });
     expect(session.message).toBe("Session 99999999 not found");
     const item = await rejected(CREATE, { input: input({ itemId: 99999998 }) }, f.tokens.admin);
-    expect(item.extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { itemId: "Item 99999998 not found" } });
+    expect(item.extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { itemId: "Item 99999998 not found" } });
     const unit = await rejected(CREATE, { input: input({ unitId: 99999997 }) }, f.tokens.admin);
-    expect(unit.extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { unitId: "Unit 99999997 not found" } });
+    expect(unit.extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { unitId: "Unit 99999997 not found" } });
   });
 
   it("another tenant's ids are not found, exactly like unknown ids (nothing leaks), and nothing is written in either tenant", async () => {
     const error = await rejected(CREATE, { input: input({ sessionId: f.bSession.id, itemId: f.bItem.id, unitId: f.bUnit.id, quantity: 0 }) }, f.tokens.admin);
     expect(error.extensions).toEqual({
       code: "BAD_USER_INPUT",
+      reason: "VALIDATION",
       fieldErrors: {
         sessionId: `Session ${f.bSession.id} not found`,
         itemId: `Item ${f.bItem.id} not found`,
@@ -111,7 +112,7 @@ describe(`createTreatmentDetail (${engine})`, () => {
   it("a client may not write (FORBIDDEN); a provider may not write to another provider's session (not found) or without a session", async () => {
     expect((await rejected(CREATE, { input: input() }, f.tokens.client)).extensions.code).toBe("FORBIDDEN");
     const other = await rejected(CREATE, { input: input({ sessionId: f.otherSession.id }) }, f.tokens.provider);
-    expect(other.extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { sessionId: `Session ${f.otherSession.id} not found` } });
+    expect(other.extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { sessionId: `Session ${f.otherSession.id} not found` } });
     const none = await rejected(CREATE, { input: { quantity: 1 } }, f.tokens.provider);
     expect(none).toMatchObject({ message: "Only an ADMIN may record a treatment detail without a session", extensions: { code: "FORBIDDEN" } });
   });
@@ -135,9 +136,9 @@ describe(`createTreatmentDetails: all or nothing (${engine})`, () => {
 
   it("a bad second line writes no line at all", async () => {
     const unknownItem = await rejected(BATCH, { sessionId: f.session.id, lines: [BATCH_LINES()[0], { itemId: 99999996, quantity: 1 }] }, f.tokens.admin);
-    expect(unknownItem.extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { "lines[1].itemId": "Item 99999996 not found" } });
+    expect(unknownItem.extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { "lines[1].itemId": "Item 99999996 not found" } });
     const zero = await rejected(BATCH, { sessionId: f.session.id, lines: [BATCH_LINES()[0], { quantity: 0 }] }, f.tokens.admin);
-    expect(zero.extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { "lines[1].quantity": "quantity must be a positive integer, got 0" } });
+    expect(zero.extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { "lines[1].quantity": "quantity must be a positive integer, got 0" } });
     const text = await rejected(BATCH, { sessionId: f.session.id, lines: [BATCH_LINES()[0], { quantity: "3" }] }, f.tokens.admin);
     expect(text.extensions.code).toBe("BAD_USER_INPUT");
     const otherTenant = await rejected(BATCH, { sessionId: f.session.id, lines: [BATCH_LINES()[0], { unitId: f.bUnit.id, quantity: 1 }] }, f.tokens.admin);
@@ -145,10 +146,10 @@ describe(`createTreatmentDetails: all or nothing (${engine})`, () => {
   });
 
   it("rejects no lines, an unknown session and other people's sessions", async () => {
-    expect((await rejected(BATCH, { sessionId: f.session.id, lines: [] }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { lines: "lines must hold at least one line" } });
-    expect((await rejected(BATCH, { sessionId: f.bSession.id, lines: BATCH_LINES() }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { sessionId: `Session ${f.bSession.id} not found` } });
+    expect((await rejected(BATCH, { sessionId: f.session.id, lines: [] }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { lines: "lines must hold at least one line" } });
+    expect((await rejected(BATCH, { sessionId: f.bSession.id, lines: BATCH_LINES() }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { sessionId: `Session ${f.bSession.id} not found` } });
     // Issue 14: someone else's session answers like another tenant's (it was FORBIDDEN).
-    expect((await rejected(BATCH, { sessionId: f.otherSession.id, lines: BATCH_LINES() }, f.tokens.provider)).extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { sessionId: `Session ${f.otherSession.id} not found` } });
+    expect((await rejected(BATCH, { sessionId: f.otherSession.id, lines: BATCH_LINES() }, f.tokens.provider)).extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { sessionId: `Session ${f.otherSession.id} not found` } });
     expect((await rejected(BATCH, { sessionId: f.session.id, lines: BATCH_LINES() }, f.tokens.client)).extensions.code).toBe("FORBIDDEN");
   });
 });
@@ -172,7 +173,7 @@ describe(`reading treatment details (${engine})`, () => {
     }
     expect((await f.t.gql(GET, { id: bare }, f.tokens.provider)).errors?.[0].extensions.code).toBe("NOT_FOUND");
     expect((await f.t.gql(GET, { id: 99999995 }, f.tokens.admin)).errors?.[0].extensions.code).toBe("NOT_FOUND");
-    expect((await f.t.gql(GET, { id: "x1" }, f.tokens.admin)).errors?.[0].extensions).toEqual({ code: "BAD_USER_INPUT", fieldErrors: { id: 'id must be a numeric id, got "x1"' } });
+    expect((await f.t.gql(GET, { id: "x1" }, f.tokens.admin)).errors?.[0].extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { id: 'id must be a numeric id, got "x1"' } });
   });
 
   it("node(id) resolves items, units and details the caller may see, null otherwise", async () => {
@@ -256,6 +257,7 @@ describe(`updateTreatmentDetail: full replace (${engine})`, () => {
     // Issue 14: another provider's session is not found for this provider (it was FORBIDDEN).
     expect((await rejected(UPDATE, { id, input: input({ sessionId: f.otherSession.id }) }, f.tokens.provider)).extensions).toEqual({
       code: "BAD_USER_INPUT",
+      reason: "VALIDATION",
       fieldErrors: { sessionId: `Session ${f.otherSession.id} not found` },
     });
     expect((await rejected(UPDATE, { id, input: input() }, f.tokens.otherProvider)).extensions.code).toBe("NOT_FOUND");

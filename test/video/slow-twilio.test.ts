@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/client.js";
 import { auditLog } from "../../src/db/schema/index.js";
 import { RequestScope } from "../../src/db/scope.js";
-import { TwilioVideoProvider } from "../../src/modules/video/twilio-video.provider.js";
+import { TwilioVideoProvider } from "../../src/modules/video/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession } from "../helpers/factories.js";

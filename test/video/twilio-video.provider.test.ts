@@ -1,7 +1,6 @@
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { TwilioVideoProvider } from "../../src/modules/video/twilio-video.provider.js";
-import { VideoProviderError } from "../../src/modules/video/video.provider.js";
+import { TwilioVideoProvider, VideoProviderError } from "../../src/modules/video/index.js";
 import { FakeTwilio } from "../helpers/fake-twilio.js";
 
 const creds = {

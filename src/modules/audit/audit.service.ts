@@ -2,9 +2,10 @@ import { and, arrayContains, desc, eq, or } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
 import { auditLog, type AuditLogRow, type AuditOutcome } from "../../db/schema/index.js";
 import type { RequestScope } from "../../db/scope.js";
-import { badInput, DomainError } from "../../errors.js";
+import { badInput, DomainError, field, words } from "../../errors.js";
+import { recordIdOf } from "../../bounds.js";
 import type { RequestContext } from "../context.js";
-import { requireRole } from "../tenants/permissions.js";
+import { requireRole } from "../tenants/index.js";
 import { charged } from "../response-budget.js";
 
 /** One audited act of a request, as an adapter saw it; who, where and when come from the request. */
@@ -81,10 +82,10 @@ export function readEntries(ctx: object): AuditEntry[] {
   return [...read, ...reads.denied];
 }
 
-/** Only well-formed ids are recorded: a client's arbitrary text never reaches the log. */
+/** Only record ids (bounds.ts) are recorded, in their decimal form: a client's arbitrary text never reaches the log. */
 function entityIdOf(value: unknown): string | null {
-  const text = String(value ?? "");
-  return /^\d{1,15}$/.test(text) ? text : null;
+  const id = recordIdOf(value);
+  return id === undefined ? null : String(id);
 }
 
 function rowsOf(ctx: RequestContext, entries: readonly AuditEntry[]) {
@@ -123,10 +124,11 @@ export async function finishAudited(ctx: RequestContext & { db: RequestScope }, 
   await recordAfterRollback(ctx, entries);
 }
 
-function recordAfterRollback(ctx: RequestContext, entries: readonly AuditEntry[]): Promise<void> {
+/** After the request's transaction rolled back: the scope's own short transaction (RequestScope.afterwards), never the owner connection. */
+function recordAfterRollback(ctx: RequestContext & { db: RequestScope }, entries: readonly AuditEntry[]): Promise<void> {
   if (!entries.length) return Promise.resolve();
   const unsaved = entries.map((entry) => (entry.outcome === "success" && entry.action !== "read" ? { ...entry, outcome: "error" as const } : entry));
-  return ctx.deps.database.withTenant(ctx.tenant.id, (tx) => insert(tx, ctx, unsaved));
+  return ctx.db.afterwards((tx) => insert(tx, ctx, unsaved));
 }
 
 async function insert(tx: Tx, ctx: RequestContext, entries: readonly AuditEntry[]): Promise<void> {
@@ -139,7 +141,7 @@ export const AUDIT_LOG_LIMIT = 100;
 export async function listAuditLog(ctx: RequestContext, entity: string, entityId: string): Promise<AuditLogRow[]> {
   requireRole(ctx, "ADMIN");
   const id = entityIdOf(entityId);
-  if (id === null) throw badInput("entityId", "entityId must be a record id");
+  if (id === null) throw badInput("entityId", words`${field("entityId")} must be a record id`);
   return ctx.db.run((tx) =>
     tx
       .select()

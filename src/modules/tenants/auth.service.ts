@@ -6,6 +6,7 @@ import type { Runner } from "../context.js";
 import type { TokenVerifier } from "./jwt.js";
 import type { TenantDirectory } from "./tenant.service.js";
 import { selectRows } from "../../db/rows.js";
+import { parseRecordId } from "../../bounds.js";
 
 export interface Authenticated {
   tenant: TenantRow;
@@ -31,7 +32,7 @@ export class AuthService {
     const claims = await this.verifier.verify(token);
     // A valid token that names another tenant than the header: the caller is known, the tenant is
     // not theirs (403, as README says), on GraphQL and every shim alike.
-    if (tenantHeader !== undefined && tenantHeader !== claims.tenant) throw forbidden(TENANT_MISMATCH);
+    if (tenantHeader !== undefined && tenantHeader !== claims.tenant) throw forbidden(TENANT_MISMATCH, "TENANT_MISMATCH");
     const tenant = await this.tenants.byCodeOrUndefined(claims.tenant);
     if (!tenant) throw unauthenticated(`Unknown tenant "${claims.tenant}"`);
     return { tenant, subject: claims.sub, expiresAt: new Date(claims.exp * 1000) };
@@ -39,7 +40,8 @@ export class AuthService {
 
   /** The active user the subject names, inside the tenant (RLS applies). */
   async viewer(db: Runner, subject: string): Promise<UserRow> {
-    const numeric = /^\d{1,9}$/.test(subject) ? Number(subject) : -1;
+    // A subject that is a record id may name the user by id; -1 names no one.
+    const numeric = parseRecordId(subject) ?? -1;
     const [user] = await db.run((tx) =>
       selectRows(
         tx,

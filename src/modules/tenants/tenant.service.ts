@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { enterTenant, type Database } from "../../db/client.js";
 import { tenants, users, type TenantRow, type UserRow } from "../../db/schema/index.js";
-import { badInput } from "../../errors.js";
+import { badInput, field, words } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { assertTimeZone } from "../../time.js";
 
@@ -28,12 +28,12 @@ export async function createTenant(
   database: Database,
   input: { code: string; name: string; timeZone: string; adminUsername?: string },
 ): Promise<{ tenant: TenantRow; admin: UserRow }> {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(input.code)) throw badInput("code", "code must be 1-64 letters, digits, '-' or '_'");
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(input.code)) throw badInput("code", words`${field("code")} must be 1-64 letters, digits, '-' or '_'`);
   assertTimeZone(input.timeZone, "timeZone");
   checkTextLengths({ name: input.name, username: input.adminUsername });
   return database.db.transaction(async (tx) => {
     const existing = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.code, input.code));
-    if (existing.length) throw badInput("code", `A tenant with code ${input.code} already exists`);
+    if (existing.length) throw badInput("code", words`A tenant with ${field("code")} ${input.code} already exists`);
     const [tenant] = await tx.insert(tenants).values({ code: input.code, name: input.name, timeZone: input.timeZone }).returning();
     await enterTenant(tx, tenant.id);
     const [admin] = await tx

@@ -1,6 +1,7 @@
 import { and, asc, eq, ilike, or, type SQL } from "drizzle-orm";
+import { containsPattern } from "../../db/any-id.js";
 import { careRelationships, users, type Role, type UserRow } from "../../db/schema/index.js";
-import { badFields, throwFieldErrors, badInput, notFound } from "../../errors.js";
+import { badInput, field, notFound, throwFieldErrors, words, type Words } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { isTimeZone } from "../../time.js";
 import type { RequestContext } from "../context.js";
@@ -38,7 +39,7 @@ export async function listUsers(ctx: RequestContext, filter: { role?: Role | nul
   const where: (SQL | undefined)[] = [];
   if (filter.role) where.push(eq(users.role, filter.role));
   if (filter.search) {
-    const pattern = `%${filter.search.replace(/[\\%_]/g, "\\$&")}%`;
+    const pattern = containsPattern(filter.search);
     where.push(or(ilike(users.name, pattern), ilike(users.username, pattern), ilike(users.email, pattern), ilike(users.staffId, pattern)));
   }
   where.push(visibleUsersWhere(ctx.viewer));
@@ -49,16 +50,16 @@ export async function listUsers(ctx: RequestContext, filter: { role?: Role | nul
 export async function createUser(ctx: RequestContext, input: CreateUserInput): Promise<UserRow> {
   requireRole(ctx, "ADMIN");
   checkTextLengths(input);
-  const errors: Record<string, string> = {};
+  const errors: Record<string, Words> = {};
   const username = input.username.trim();
-  if (!/^[\w.@+-]{1,150}$/.test(username)) errors.username = "username must be 1-150 letters, digits or . @ + - _";
-  if (!input.name.trim()) errors.name = "name must not be empty";
-  if (input.timeZone != null && !isTimeZone(input.timeZone)) errors.timeZone = `timeZone must be an IANA time zone, got "${input.timeZone}"`;
-  if (input.email != null && !/^[^\s@]+@[^\s@]+$/.test(input.email)) errors.email = "email is not a valid address";
+  if (!/^[\w.@+-]{1,150}$/.test(username)) errors.username = words`${field("username")} must be 1-150 letters, digits or . @ + - _`;
+  if (!input.name.trim()) errors.name = words`${field("name")} must not be empty`;
+  if (input.timeZone != null && !isTimeZone(input.timeZone)) errors.timeZone = words`${field("timeZone")} must be an IANA time zone, got "${input.timeZone}"`;
+  if (input.email != null && !/^[^\s@]+@[^\s@]+$/.test(input.email)) errors.email = words`${field("email")} is not a valid address`;
   throwFieldErrors(errors);
   return ctx.db.atomic(async (tx) => {
     const [taken] = await tx.select({ id: users.id }).from(users).where(eq(users.username, username));
-    if (taken) throw badInput("username", `username "${username}" is already taken`);
+    if (taken) throw badInput("username", words`${field("username")} "${username}" is already taken`);
     const [user] = await tx
       .insert(users)
       .values({

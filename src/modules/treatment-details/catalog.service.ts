@@ -1,10 +1,10 @@
 import { and, asc, eq, ne } from "drizzle-orm";
 import { pgErrorOf, type Tx } from "../../db/client.js";
 import { items, units, type ItemRow, type UnitRow } from "../../db/schema/index.js";
-import { badInput, notFound } from "../../errors.js";
+import { badInput, field, notFound, words } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import type { RequestContext } from "../context.js";
-import { requireRole } from "../tenants/permissions.js";
+import { requireRole } from "../tenants/index.js";
 import { itemById, unitById } from "./treatment-detail.loaders.js";
 import { charged } from "../response-budget.js";
 
@@ -91,7 +91,7 @@ export async function updateUnit(ctx: RequestContext, id: number, input: { name:
 
 function checkName(value: string | null | undefined): string {
   const name = value?.trim() ?? "";
-  if (!name) throw badInput("name", "name must not be empty");
+  if (!name) throw badInput("name", words`${field("name")} must not be empty`);
   return name;
 }
 
@@ -105,7 +105,7 @@ async function requireFreeSku(tx: Tx, sku: string | null, exceptId?: number): Pr
   if (taken) throw skuError(sku, taken.id);
 }
 
-const skuError = (sku: string, id?: number) => badInput("sku", `sku "${sku}" is already used${id ? ` by item ${id}` : ""}`);
+const skuError = (sku: string, id?: number) => badInput("sku", words`${field("sku")} "${sku}" is already used${id ? ` by item ${id}` : ""}`);
 
 function skuTaken(sku: string | null) {
   return (err: unknown): never => {

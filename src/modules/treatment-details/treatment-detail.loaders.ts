@@ -4,14 +4,14 @@ import { items, treatmentDetails, units, type ItemRow, type TreatmentDetailRow, 
 import { byKey, groupByKey, type LoaderFactory, type RequestContext } from "../context.js";
 import { anyId } from "../../db/any-id.js";
 import { rowsOf } from "../../db/client.js";
-import { columnsAs, decodeRow, selectRows } from "../../db/rows.js";
+import { columnsAs, decodeRow } from "../../db/rows.js";
 import { chargeRows } from "../response-budget.js";
 
 export const itemById: LoaderFactory<number, ItemRow | undefined> = (ctx, { cache }) =>
-  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => selectRows(tx, items, anyId(items.id, ids))), (r) => r.id), { cache });
+  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(items).where(anyId(items.id, ids))), (r) => r.id), { cache });
 
 export const unitById: LoaderFactory<number, UnitRow | undefined> = (ctx, { cache }) =>
-  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => selectRows(tx, units, anyId(units.id, ids))), (r) => r.id), { cache });
+  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(units).where(anyId(units.id, ids))), (r) => r.id), { cache });
 
 /** Non-deleted details by id: a soft-deleted detail does not exist for any read. */
 export const treatmentDetailById: LoaderFactory<number, TreatmentDetailRow | undefined> = (ctx, { cache }) =>
@@ -28,6 +28,8 @@ export const treatmentDetailsBySession: LoaderFactory<number, TreatmentDetailRow
 /**
  * Non-deleted details matching `where`, in creation order, in ONE statement that also joins their
  * item and unit: those prime itemById/unitById, so TreatmentDetail.item/.unit cost nothing more.
+ * A hot read (every session's lines, every list of details): decoded plain SQL (db/rows.ts);
+ * the module's other reads and writes use the query builder.
  */
 export async function selectDetails(ctx: RequestContext, where: SQL | undefined): Promise<TreatmentDetailRow[]> {
   const rows = await ctx.db.run(async (tx) =>

@@ -2,13 +2,13 @@ import { charged } from "../response-budget.js";
 import { and, asc, eq, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { pgErrorOf } from "../../db/client.js";
 import { items, sessions, treatmentDetails, units, type SessionRow, type TreatmentDetailRow } from "../../db/schema/index.js";
-import { badFields, badInput, forbidden, notFound } from "../../errors.js";
+import { badInput, field, forbidden, notFound, noun, throwFieldErrors, words, type DomainError, type Words } from "../../errors.js";
+import { MAX_INT4 } from "../../bounds.js";
 import type { RequestContext } from "../context.js";
 import { getVisibleSession } from "../sessions/session.access.js";
 import { canSeeSession, visibleSessionsWhere } from "../sessions/session.visibility.js";
 import { sessionById } from "../sessions/session.loaders.js";
-import { isAdmin, requireRole } from "../tenants/permissions.js";
-import { userById } from "../tenants/user.loaders.js";
+import { isAdmin, providerOrCaller, requireRole, userById } from "../tenants/index.js";
 import { getItem } from "./catalog.service.js";
 import { itemById, selectDetails, treatmentDetailById, unitById } from "./treatment-detail.loaders.js";
 
@@ -46,7 +46,6 @@ export interface ItemUsageRow {
 }
 
 const MAX_LINES = 200;
-const MAX_INT = 2147483647;
 
 export async function getTreatmentDetail(ctx: RequestContext, id: number): Promise<TreatmentDetailRow> {
   const detail = await ctx.loaders.get(treatmentDetailById).load(id);
@@ -87,8 +86,8 @@ export async function createTreatmentDetail(ctx: RequestContext, input: Treatmen
 /** Several lines for one session in one transaction: all of them or none. */
 export async function createTreatmentDetails(ctx: RequestContext, sessionId: number, lines: TreatmentDetailLine[]): Promise<TreatmentDetailRow[]> {
   requireRole(ctx, "ADMIN", "PROVIDER");
-  if (!lines.length) throw badInput("lines", "lines must hold at least one line");
-  if (lines.length > MAX_LINES) throw badInput("lines", `lines may hold at most ${MAX_LINES} lines, got ${lines.length}`);
+  if (!lines.length) throw badInput("lines", words`${field("lines")} must hold at least one line`);
+  if (lines.length > MAX_LINES) throw badInput("lines", words`${field("lines")} may hold at most ${MAX_LINES} lines, got ${lines.length}`, "TOO_MUCH_WORK");
   const session = await checkInput(ctx, sessionId, lines, (i) => `lines[${i}].`);
   requireWriteAccess(ctx, session);
   const now = ctx.deps.now();
@@ -142,14 +141,13 @@ export async function deleteTreatmentDetail(ctx: RequestContext, id: number): Pr
  */
 export async function itemUsage(ctx: RequestContext, filter: ItemUsageFilter): Promise<ItemUsageRow[]> {
   requireRole(ctx, "ADMIN", "PROVIDER");
-  if (!(filter.from < filter.to)) throw badInput("to", "to must be after from");
-  let providerId = filter.providerId ?? null;
-  if (!isAdmin(ctx)) {
-    if (providerId !== null && providerId !== ctx.viewer.id) throw forbidden("A provider may only report on their own sessions");
-    providerId = ctx.viewer.id;
-  } else if (providerId !== null) {
+  if (!(filter.from < filter.to)) throw badInput("to", words`${field("to")} must be after ${field("from")}`);
+  // A PROVIDER reports on their own sessions: the provider defaults to them, and may be no one else.
+  const providerId = providerOrCaller(ctx, filter.providerId) ?? null;
+  if (!isAdmin(ctx) && providerId !== ctx.viewer.id) throw forbidden(words`A ${noun("provider")} may only report on their own ${noun("sessions")}`);
+  if (isAdmin(ctx) && providerId !== null) {
     const provider = await ctx.loaders.get(userById).load(providerId);
-    if (provider?.role !== "PROVIDER") throw badInput("providerId", `Provider ${providerId} not found`);
+    if (provider?.role !== "PROVIDER") throw badInput("providerId", words`${noun("Provider")} ${providerId} not found`);
   }
   const td = treatmentDetails;
   return ctx.db.run((tx) =>
@@ -194,7 +192,11 @@ function visibleSessionsOnly(ctx: RequestContext): SQL | undefined {
 /** Who writes a session's details: an ADMIN, or the session's provider; a detail without a session only an ADMIN. */
 function requireWriteAccess(ctx: RequestContext, session: SessionRow | null): void {
   if (isAdmin(ctx) || (session && session.providerId === ctx.viewer.id)) return;
-  throw forbidden(session ? "Only an ADMIN or the session's provider may change its treatment details" : "Only an ADMIN may record a treatment detail without a session");
+  throw forbidden(
+    session
+      ? words`Only an ADMIN or the ${noun("session")}'s ${noun("provider")} may change its treatment details`
+      : words`Only an ADMIN may record a treatment detail without a ${noun("session")}`,
+  );
 }
 
 async function sessionOf(ctx: RequestContext, sessionId: number | null): Promise<SessionRow | null> {
@@ -212,13 +214,13 @@ async function checkInput(
   lines: TreatmentDetailLine[],
   prefix: (index: number) => string,
 ): Promise<SessionRow | null> {
-  const errors: Record<string, string> = {};
+  const errors: Record<string, Words> = {};
   const loaded = sessionId == null ? null : await ctx.loaders.get(sessionById).load(sessionId);
   // Someone else's session is answered exactly like an unknown one (or another tenant's): the
   // same field error, so an id reveals nothing; only the audit learns it was denied.
   const hidden = !!loaded && !canSeeSession(ctx.viewer, loaded);
   const session = hidden ? undefined : loaded;
-  if (sessionId != null && !session) errors.sessionId = `Session ${sessionId} not found`;
+  if (sessionId != null && !session) errors.sessionId = words`${noun("Session")} ${sessionId} not found`;
   const [foundItems, foundUnits] = await Promise.all([
     ctx.loaders.get(itemById).loadMany(lines.flatMap((l) => (l.itemId == null ? [] : [l.itemId]))),
     ctx.loaders.get(unitById).loadMany(lines.flatMap((l) => (l.unitId == null ? [] : [l.unitId]))),
@@ -227,12 +229,18 @@ async function checkInput(
   const unitIds = new Set(foundUnits.flatMap((r) => (r && !(r instanceof Error) ? [r.id] : [])));
   lines.forEach((line, i) => {
     const q = line.quantity;
-    if (q === null || q === undefined) errors[`${prefix(i)}quantity`] = "quantity is required";
-    else if (typeof q !== "number" || !Number.isInteger(q) || q <= 0 || q > MAX_INT) errors[`${prefix(i)}quantity`] = `quantity must be a positive integer, got ${JSON.stringify(q)}`;
-    if (line.itemId != null && !itemIds.has(line.itemId)) errors[`${prefix(i)}itemId`] = `Item ${line.itemId} not found`;
-    if (line.unitId != null && !unitIds.has(line.unitId)) errors[`${prefix(i)}unitId`] = `Unit ${line.unitId} not found`;
+    if (q === null || q === undefined) errors[`${prefix(i)}quantity`] = words`${field("quantity")} is required`;
+    else if (typeof q !== "number" || !Number.isInteger(q) || q <= 0 || q > MAX_INT4) errors[`${prefix(i)}quantity`] = words`${field("quantity")} must be a positive integer, got ${JSON.stringify(q)}`;
+    if (line.itemId != null && !itemIds.has(line.itemId)) errors[`${prefix(i)}itemId`] = words`Item ${line.itemId} not found`;
+    if (line.unitId != null && !unitIds.has(line.unitId)) errors[`${prefix(i)}unitId`] = words`Unit ${line.unitId} not found`;
   });
-  if (Object.keys(errors).length) throw Object.assign(badFields(errors), { denied: hidden });
+  try {
+    throwFieldErrors(errors);
+  } catch (err) {
+    // A hidden session among the bad fields: the audit records the attempt as DENIED.
+    (err as DomainError).denied = hidden;
+    throw err;
+  }
   return session ?? null;
 }
 
@@ -249,18 +257,18 @@ function newRow(ctx: RequestContext, session: SessionRow | null, line: Treatment
   };
 }
 
-const FOREIGN_KEYS: Record<string, [field: string, entity: string]> = {
-  treatment_details_session_fk: ["sessionId", "Session"],
-  treatment_details_item_fk: ["itemId", "Item"],
-  treatment_details_unit_fk: ["unitId", "Unit"],
+const FOREIGN_KEYS: Record<string, [field: string, message: Words]> = {
+  treatment_details_session_fk: ["sessionId", words`${noun("Session")} not found`],
+  treatment_details_item_fk: ["itemId", words`Item not found`],
+  treatment_details_unit_fk: ["unitId", words`Unit not found`],
 };
 
 /** Defensive: a reference removed between the check and the write is still bad input, not a 500. */
 function foreignKeyError(err: unknown): never {
   const pg = pgErrorOf(err);
   if (pg?.code === "23503") {
-    const [field, entity] = FOREIGN_KEYS[pg.constraint ?? ""] ?? ["input", "A referenced record"];
-    throw badInput(field, `${entity} not found`);
+    const [name, message] = FOREIGN_KEYS[pg.constraint ?? ""] ?? ["input", words`A referenced record not found`];
+    throw badInput(name, message);
   }
   throw err;
 }

@@ -1,15 +1,16 @@
 import DataLoader from "dataloader";
-import { and, eq, inArray, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, ne, or, sql, type SQL } from "drizzle-orm";
 import { sessions, treatmentPlans, users, type TreatmentPlanRow, type UserRow } from "../../db/schema/index.js";
 import { byKey, type LoaderFactory } from "../context.js";
-import { anyId } from "../../db/any-id.js";
-import { selectRows } from "../../db/rows.js";
+import { anyId, anyOf } from "../../db/any-id.js";
+import { parseRecordId } from "../../bounds.js";
+import { ACTIVE_STATUSES } from "../sessions/session.access.js";
 import { listSessionsOfPlans, type SessionConnectionResult } from "../sessions/session.query.js";
-import { userById } from "../tenants/user.loaders.js";
+import { userById } from "../tenants/index.js";
 
 export const treatmentPlanById: LoaderFactory<number, TreatmentPlanRow | undefined> = (ctx, { cache }) =>
   new DataLoader(
-    async (ids) => byKey(ids, await ctx.db.run((tx) => selectRows(tx, treatmentPlans, anyId(treatmentPlans.id, ids))), (p) => p.id),
+    async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(treatmentPlans).where(anyId(treatmentPlans.id, ids))), (p) => p.id),
     { cache },
   );
 
@@ -20,8 +21,8 @@ export interface ClientMatch {
 }
 export type MatchKey = Pick<TreatmentPlanRow, "clientRef" | "clientName">;
 
-/** client_ref is tried as a user id only when it is all digits (and fits an id). */
-const numericRef = (ref: string | null) => (ref !== null && /^\d{1,10}$/.test(ref) && Number(ref) <= 2147483647 ? Number(ref) : undefined);
+/** client_ref is tried as a user id only when it is one (bounds.ts: all digits, within MAX_ID). */
+const numericRef = (ref: string | null) => (ref === null ? undefined : parseRecordId(ref));
 /** An empty client_name would "contain" in every name: it never matches. */
 const nameOf = (key: MatchKey) => (key.clientName?.trim() ? key.clientName : undefined);
 /** "Contains, ignoring case": the same test in SQL (prefilter) and here (the decision). */
@@ -58,7 +59,7 @@ export const clientMatchByKey: LoaderFactory<MatchKey, ClientMatch | null> = (ct
       const ids = [...new Set(keys.map((k) => numericRef(k.clientRef)).filter((n): n is number => n !== undefined))];
       const names = [...new Set(keys.map(nameOf).filter((n): n is string => n !== undefined))];
       const any: SQL[] = [];
-      if (refs.length) any.push(inArray(users.username, refs), inArray(users.staffId, refs));
+      if (refs.length) any.push(anyOf(users.username, refs, "text"), anyOf(users.staffId, refs, "text"));
       if (ids.length) any.push(anyId(users.id, ids));
       for (const name of names) any.push(sql`strpos(lower(${users.name}), lower(${name})) > 0`);
       const candidates = any.length
@@ -87,7 +88,7 @@ export const progressByPlan: LoaderFactory<number, PlanProgress> = (ctx, { cache
           .select({
             planId: sessions.treatmentPlanId,
             completed: sql<number>`count(*) filter (where ${sessions.status} = 'COMPLETED')`.mapWith(Number),
-            scheduled: sql<number>`count(*) filter (where ${sessions.status} in ('SCHEDULED', 'CONFIRMED'))`.mapWith(Number),
+            scheduled: sql<number>`count(*) filter (where ${anyOf(sessions.status, ACTIVE_STATUSES, "session_status")})`.mapWith(Number),
             total: sql<number>`count(*)`.mapWith(Number),
           })
           .from(sessions)

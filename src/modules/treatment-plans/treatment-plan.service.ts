@@ -1,13 +1,11 @@
 import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
+import { anyOf } from "../../db/any-id.js";
 import { treatmentPlans, type TreatmentPlanRow, type UserRow } from "../../db/schema/index.js";
-import { badFields, throwFieldErrors, badInput, forbidden, notFound } from "../../errors.js";
+import { badInput, field, forbidden, notFound, noun, throwFieldErrors, words, type Words } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { isCalendarDate } from "../../time.js";
 import type { RequestContext } from "../context.js";
-import { requireRole } from "../tenants/permissions.js";
-import { userById } from "../tenants/user.loaders.js";
-import { getUserWithRole } from "../tenants/user.service.js";
-import { findVisibleUser } from "../tenants/user.visibility.js";
+import { findVisibleUser, getUserWithRole, requireRole, userById } from "../tenants/index.js";
 import { clientMatchByKey, progressByPlan, treatmentPlanById, type ClientMatch, type PlanProgress } from "./treatment-plan.loaders.js";
 import { charged } from "../response-budget.js";
 
@@ -93,7 +91,7 @@ export async function findVisibleTreatmentPlan(ctx: RequestContext, id: number |
 /** Plans of the tenant, or of one client (explicitly assigned or matched to them); a CLIENT gets their own. */
 export async function listTreatmentPlans(ctx: RequestContext, clientId?: number): Promise<TreatmentPlanRow[]> {
   if (ctx.viewer.role === "CLIENT") {
-    if (clientId !== undefined && clientId !== ctx.viewer.id) throw forbidden("Clients can only list their own treatment plans");
+    if (clientId !== undefined && clientId !== ctx.viewer.id) throw forbidden(words`${noun("Client")}s can only list their own treatment plans`);
     clientId = ctx.viewer.id;
   }
   if (clientId === undefined) return ctx.db.run((tx) => tx.select().from(treatmentPlans).orderBy(asc(treatmentPlans.id))).then(charged(ctx));
@@ -104,7 +102,7 @@ export async function listTreatmentPlans(ctx: RequestContext, clientId?: number)
     and(
       isNull(treatmentPlans.clientId),
       or(
-        sql`${treatmentPlans.clientRef} in (${client.username}, ${client.staffId ?? ""}, ${String(client.id)})`,
+        anyOf(treatmentPlans.clientRef, [client.username, client.staffId ?? "", String(client.id)], "text"),
         sql`btrim(${treatmentPlans.clientName}) <> '' and strpos(lower(${client.name}), lower(${treatmentPlans.clientName})) > 0`,
       ),
     ),
@@ -120,13 +118,16 @@ export function planProgress(ctx: RequestContext, plan: TreatmentPlanRow): Promi
 
 const text = (value: string | null | undefined) => (value == null || value.trim() === "" ? null : value.trim());
 
-function checkDates(startDate: string | null, endDate: string | null): Record<string, string> {
-  const errors: Record<string, string> = {};
-  if (startDate !== null && !isCalendarDate(startDate)) errors.startDate = `startDate must be a date YYYY-MM-DD, got "${startDate}"`;
-  if (endDate !== null && !isCalendarDate(endDate)) errors.endDate = `endDate must be a date YYYY-MM-DD, got "${endDate}"`;
-  if (!Object.keys(errors).length && startDate !== null && endDate !== null && endDate < startDate) errors.endDate = "endDate must not be before startDate";
+function checkDates(startDate: string | null, endDate: string | null): Record<string, Words> {
+  const errors: Record<string, Words> = {};
+  if (startDate !== null && !isCalendarDate(startDate)) errors.startDate = words`${field("startDate")} must be a date YYYY-MM-DD, got "${startDate}"`;
+  if (endDate !== null && !isCalendarDate(endDate)) errors.endDate = words`${field("endDate")} must be a date YYYY-MM-DD, got "${endDate}"`;
+  if (!Object.keys(errors).length && startDate !== null && endDate !== null && endDate < startDate) errors.endDate = words`${field("endDate")} must not be before ${field("startDate")}`;
   return errors;
 }
+
+/** A plan must name its client somehow. */
+const NEEDS_CLIENT = words`a treatment plan needs ${field("clientId")}, ${field("clientRef")} or ${field("clientName")}`;
 
 /** ADMIN or PROVIDER. A plan names its client by clientId, or by clientRef / clientName for matching. */
 export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentPlanInput): Promise<TreatmentPlanRow> {
@@ -142,7 +143,7 @@ export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentP
   };
   const errors = checkDates(values.startDate, values.endDate);
   if (input.clientId == null && values.clientRef === null && values.clientName === null) {
-    errors.clientRef = "a treatment plan needs clientId, clientRef or clientName";
+    errors.clientRef = NEEDS_CLIENT;
   }
   throwFieldErrors(errors);
   if (input.clientId != null) await getUserWithRole(ctx, input.clientId, "CLIENT", "Client");
@@ -167,14 +168,14 @@ export async function updateTreatmentPlan(ctx: RequestContext, id: number, patch
   if (patch.endDate !== undefined) set.endDate = patch.endDate;
   const errors = checkDates(set.startDate !== undefined ? set.startDate : plan.startDate, set.endDate !== undefined ? set.endDate : plan.endDate);
   if (patch.status !== undefined) {
-    if (text(patch.status) === null) errors.status = "status must not be empty";
+    if (text(patch.status) === null) errors.status = words`${field("status")} must not be empty`;
     else set.status = text(patch.status)!;
   }
   throwFieldErrors(errors);
   const clientRef = set.clientRef !== undefined ? set.clientRef : plan.clientRef;
   const clientName = set.clientName !== undefined ? set.clientName : plan.clientName;
   if (plan.clientId === null && clientRef === null && clientName === null) {
-    throw badInput("clientRef", "a treatment plan needs clientId, clientRef or clientName");
+    throw badInput("clientRef", NEEDS_CLIENT);
   }
   const [updated] = await ctx.db.atomic((tx) =>
     tx.update(treatmentPlans).set({ ...set, updatedAt: ctx.deps.now() }).where(eq(treatmentPlans.id, plan.id)).returning(),

@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, isNull } from "drizzle-orm";
 import { sessions, type SessionRow } from "../../db/schema/index.js";
-import { badInput, unavailable } from "../../errors.js";
+import { badInput, instant, noun, unavailable, words } from "../../errors.js";
+import { DAY, minutesBetween } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { getVisibleSession, isActive } from "../sessions/session.access.js";
 import { sessionById } from "../sessions/session.loaders.js";
@@ -16,7 +17,7 @@ import { notStartedRoom, VideoProviderError, type VideoProvider, type VideoRoomS
 /** A token outlives the session by this much, so a late finish does not cut the call. */
 export const TOKEN_BUFFER_MINUTES = 30;
 /** No token lives longer than a day (also Twilio's own limit). */
-export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+export const MAX_TOKEN_LIFETIME_SECONDS = DAY / 1000;
 
 export interface VideoAccessResult {
   accessToken: string;
@@ -57,7 +58,7 @@ export async function issueVideoAccess(ctx: RequestContext, sessionId: number, o
   assertJoinable(session, now);
 
   const { roomName, created } = await ensureRoomName(ctx, session, now);
-  const durationMinutes = Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000);
+  const durationMinutes = minutesBetween(session.startsAt, session.endsAt);
   const expiresIn = Math.min((durationMinutes + TOKEN_BUFFER_MINUTES) * 60, MAX_TOKEN_LIFETIME_SECONDS);
   const identity = `${ctx.viewer.id}-${ctx.viewer.email ?? ctx.viewer.username}`;
   return {
@@ -103,12 +104,14 @@ async function roomStatusOf(video: VideoProvider, roomName: string) {
 
 /** Active VIDEO sessions inside their join window (sessionTiming is the one rule for it). */
 function assertJoinable(session: SessionRow, now: Date): void {
-  if (!isActive(session)) throw badInput("sessionId", `Session ${session.id} is ${session.status.toLowerCase()}: only scheduled or confirmed sessions can be joined`);
-  if (session.modality !== "VIDEO") throw badInput("sessionId", `Session ${session.id} is not a video session (modality ${session.modality})`);
+  if (!isActive(session)) {
+    throw badInput("sessionId", words`${noun("Session")} ${session.id} is ${session.status.toLowerCase()}: only scheduled or confirmed ${noun("sessions")} can be joined`);
+  }
+  if (session.modality !== "VIDEO") throw badInput("sessionId", words`${noun("Session")} ${session.id} is not a video ${noun("session")} (modality ${session.modality})`);
   const timing = sessionTiming(session, now);
   if (timing.canJoin) return;
-  if (timing.phase === "ENDED") throw badInput("sessionId", `Session ${session.id} ended at ${session.endsAt.toISOString()}; joining is closed`);
-  throw badInput("sessionId", `Joining session ${session.id} opens at ${timing.joinOpensAt.toISOString()} (${JOIN_WINDOW_OPENS_MINUTES} minutes before it starts)`);
+  if (timing.phase === "ENDED") throw badInput("sessionId", words`${noun("Session")} ${session.id} ended at ${instant(session.endsAt)}; joining is closed`);
+  throw badInput("sessionId", words`Joining ${noun("session")} ${session.id} opens at ${instant(timing.joinOpensAt)} (${JOIN_WINDOW_OPENS_MINUTES} minutes before it starts)`);
 }
 
 /**

@@ -1,0 +1,14 @@
+/**
+ * The treatment-plans module's public face: plans, who sees them, and their client (explicit or
+ * matched the legacy scheduler's way). Code outside the module imports from here
+ * only; its GraphQL resolvers and object types are in ./graphql.ts (see there why apart).
+ */
+export {
+  findVisibleTreatmentPlan,
+  getTreatmentPlan,
+  listTreatmentPlans,
+  matchClient,
+  planClient,
+  unmatchedClientMessage,
+  visiblePlanClient,
+} from "./treatment-plan.service.js";

@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { bearerToken } from "../modules/tenants/auth.service.js";
 import { SUPPORTED_DATES, SUPPORTED_YEAR_PATTERN } from "../time.js";
-import { useErrorFormat, type ErrorFormat, type FieldProblem, type Problem } from "./shim.js";
+import { render } from "../errors.js";
+import { unreachable, useErrorFormat, type ErrorFormat, type FieldProblem, type Problem } from "./shim.js";
 import { ID_SCHEMA } from "../bounds.js";
 
 export interface DrfOptions {
@@ -81,34 +82,82 @@ export function useDrf(app: FastifyInstance, options: DrfOptions): void {
   });
 }
 
+/**
+ * DRF's error bodies, by reason: `{"detail": "..."}` for a view's errors, `{"field": ["..."]}`
+ * for a serializer's. Conflicts are a serializer's validation error (400), as DRF apps raise
+ * them. Messages are the services' words as written (DRF clients saw them so).
+ */
 export function drfErrorFormat(options: DrfOptions): ErrorFormat {
   return (problem, request) => {
     const detail = (status: number, message: string) => ({ status, body: { detail: message } });
-    switch (problem.code) {
+    const message = render(problem.words);
+    switch (problem.reason) {
       case "UNAUTHENTICATED":
         // DRF's JWT authentication ignores a header that is no Bearer token: no credentials at all.
-        return detail(401, bearerToken(request.headers.authorization) ? problem.message : "Authentication credentials were not provided.");
+        return detail(401, bearerToken(request.headers.authorization) ? message : "Authentication credentials were not provided.");
       case "FORBIDDEN":
-        return detail(403, problem.message);
+      case "TENANT_MISMATCH":
+        return detail(403, message);
       case "NOT_FOUND":
       case "ROUTE_NOT_FOUND":
         return { status: 404, body: NOT_FOUND_BODY };
-      case "CONFLICT":
-        return { status: 400, body: nonFieldError(options, problem.message) };
-      case "BAD_USER_INPUT":
-        return problem.validation ? schemaErrors(problem.validation, request, options) : { status: 400, body: serviceErrors(problem, options) };
+      case "SESSION_OVERLAP":
+      case "SLOT_HELD":
+      case "SESSION_FULL":
+      case "PLAN_SESSION_LIMIT":
+      case "PLAN_EXPIRED":
+      case "HOLD_EXPIRED":
+        return { status: 400, body: nonFieldError(options, message) };
+      case "VALIDATION":
+        if (problem.validation) return schemaErrors(problem.validation, request, options);
+        return { status: 400, body: serviceErrors(problem, options) };
+      case "ENDS_BEFORE_START":
+      case "INVALID_TRANSITION":
+      case "INVALID_RECURRENCE":
+      case "INVALID_CURSOR":
+      case "OUTSIDE_AVAILABILITY":
+      case "MIN_NOTICE":
+      case "IN_THE_PAST":
+      case "NOT_IN_CARE":
+      case "OTHER_CLIENTS_PLAN":
+      case "HAS_RECORDS":
+      case "UNSTORABLE_TEXT":
+      case "TOO_MUCH_WORK":
+        return { status: 400, body: serviceErrors(problem, options) };
       case "INVALID_BODY":
-        // Malformed JSON is DRF's ParseError; a body too large (413) keeps its status and message.
-        if (problem.status === 415) return detail(415, `Unsupported media type "${request.headers["content-type"] ?? ""}" in request.`);
-        return detail(problem.status, problem.status === 400 ? `JSON parse error - ${problem.message}` : problem.message);
+        return bodyError(problem, request);
       case "RATE_LIMITED":
         return detail(429, "Request was throttled.");
       case "UNAVAILABLE":
-        return detail(503, problem.message);
+      case "STATEMENT_TIMEOUT":
+      case "DEADLINE_EXCEEDED":
+        return detail(503, message);
       case "INTERNAL":
         return { status: 500, body: { detail: "A server error occurred.", correlation_id: problem.correlationId } };
+      default:
+        return unreachable(problem.reason);
     }
   };
+}
+
+/** A body the server could not read: DRF's UnsupportedMediaType (415), ParseError (400), or the transport's own status (413). */
+function bodyError(problem: Problem, request: FastifyRequest) {
+  const detail = (status: number, message: string) => ({ status, body: { detail: message } });
+  switch (problem.bodyFault) {
+    case "UNSUPPORTED_MEDIA_TYPE":
+      return detail(415, `Unsupported media type "${request.headers["content-type"] ?? ""}" in request.`);
+    case "TOO_LARGE":
+      return detail(problem.status, problem.message);
+    case "EMPTY":
+    case "MALFORMED_JSON":
+    case "LENGTH_MISMATCH":
+    case "UNREADABLE":
+    case undefined:
+      // Malformed JSON is DRF's ParseError; another client error keeps its status and Fastify's text.
+      return detail(problem.status, problem.status === 400 ? `JSON parse error - ${problem.message}` : problem.message);
+    default:
+      return unreachable(problem.bodyFault);
+  }
 }
 
 function nonFieldError(options: DrfOptions, message: string): DrfBody {
@@ -119,8 +168,9 @@ function nonFieldError(options: DrfOptions, message: string): DrfBody {
 function serviceErrors(problem: Problem, options: DrfOptions): DrfBody {
   const errors: Record<string, string[]> = {};
   const loose: string[] = [];
-  for (const [field, message] of Object.entries(problem.fieldErrors ?? { "": problem.message })) {
+  for (const [field, error] of Object.entries(problem.fieldErrors ?? { "": { words: problem.words } })) {
     const name = field in (options.fields ?? {}) ? options.fields![field] : field || null;
+    const message = render(error.words);
     if (name === null) loose.push(message);
     else (errors[name] ??= []).push(message);
   }
@@ -152,7 +202,7 @@ function drfMessage(problem: FieldProblem, request: FastifyRequest, options: Drf
   const schema = propertySchema(request, problem.location, problem.field);
   const primaryKey = options.primaryKeys?.includes(problem.field) ?? false;
   const format = FORMATS.get(schema?.format ?? "") ?? FORMATS.get(schema?.pattern ?? "");
-  const limit = /(-?\d+(\.\d+)?)/.exec(problem.message)?.[1];
+  const limit = problem.params.limit;
   switch (problem.keyword) {
     case "required":
       return "This field is required.";

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from "node:http";
-import type { ErrorFormat, FieldProblem, Problem } from "../shim.js";
+import { render, type Vocabulary } from "../../errors.js";
+import { unreachable, type ErrorFormat, type FieldProblem, type Problem, type ProblemReason } from "../shim.js";
 import { ALLOWED_VALUES, DATE_TIME_PATTERN, HH_MM_PATTERN } from "./schemas.js";
 
 /**
@@ -9,8 +10,8 @@ import { ALLOWED_VALUES, DATE_TIME_PATTERN, HH_MM_PATTERN } from "./schemas.js";
  */
 export const nestErrorFormat: ErrorFormat = (problem, request) => {
   // The document answers someone else's meeting with "403 Forbidden: No access to this meeting".
-  const deniedMeeting = problem.deniedEntity === "Session";
-  const status = problem.code === "CONFLICT" ? 400 : deniedMeeting ? 403 : problem.status;
+  const deniedMeeting = problem.denied === true && problem.entity === "Session";
+  const status = deniedMeeting ? 403 : nestStatus(problem);
   const body = {
     statusCode: status,
     message: deniedMeeting ? "No access to this meeting" : messageOf(problem, `${request.method} ${request.url}`),
@@ -20,28 +21,85 @@ export const nestErrorFormat: ErrorFormat = (problem, request) => {
   return { status, body };
 };
 
-function messageOf(problem: Problem, route: string): string | string[] {
-  if (problem.validation) return problem.validation.map(validationMessage);
-  if (problem.code === "ROUTE_NOT_FOUND") return `Cannot ${route}`;
-  if (problem.code === "INTERNAL") return "Internal server error";
-  return inBookingTerms(problem.message);
+/** The document's status of each reason: conflicts are 400 ("Bad Request: conflict"), the rest the conventional one. */
+function nestStatus(problem: Problem): number {
+  const reason: ProblemReason = problem.reason;
+  switch (reason) {
+    case "SESSION_OVERLAP":
+    case "SLOT_HELD":
+    case "SESSION_FULL":
+    case "PLAN_SESSION_LIMIT":
+    case "PLAN_EXPIRED":
+    case "HOLD_EXPIRED":
+      return 400;
+    case "VALIDATION":
+    case "ENDS_BEFORE_START":
+    case "INVALID_TRANSITION":
+    case "INVALID_RECURRENCE":
+    case "INVALID_CURSOR":
+    case "OUTSIDE_AVAILABILITY":
+    case "MIN_NOTICE":
+    case "IN_THE_PAST":
+    case "NOT_IN_CARE":
+    case "OTHER_CLIENTS_PLAN":
+    case "HAS_RECORDS":
+    case "UNSTORABLE_TEXT":
+    case "TOO_MUCH_WORK":
+    case "NOT_FOUND":
+    case "FORBIDDEN":
+    case "TENANT_MISMATCH":
+    case "UNAUTHENTICATED":
+    case "UNAVAILABLE":
+    case "STATEMENT_TIMEOUT":
+    case "DEADLINE_EXCEEDED":
+    case "ROUTE_NOT_FOUND":
+    case "INVALID_BODY":
+    case "RATE_LIMITED":
+    case "INTERNAL":
+      return problem.status;
+    default:
+      return unreachable(reason);
+  }
 }
 
-/** The services' words for this API's: a legacy client reads the field names it sent. */
-const TERMS: Array<[RegExp, string]> = [
-  [/\bstartsAt\b/g, "startTime"],
-  [/\bdurationMinutes\b/g, "duration"],
-  [/\bproviderId\b/g, "therapistId"],
-  [/\bAvailabilityRule\b/g, "Availability slot"],
-  [/\bavailability rule\b/g, "availability slot"],
-  [/\bSession(s?)\b/g, "Meeting$1"],
-  [/\bsession(s?)\b/g, "meeting$1"],
-  [/\bProvider(s?)\b/g, "Therapist$1"],
-  [/\bprovider(s?)\b/g, "therapist$1"],
-];
+/** The services' words for this API's: a legacy client reads the field names it sent, and meetings and therapists. */
+const BOOKING_FIELDS: Record<string, string> = { startsAt: "startTime", durationMinutes: "duration", providerId: "therapistId" };
 
-export function inBookingTerms(message: string): string {
-  return TERMS.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), message);
+export const BOOKING_VOCABULARY: Vocabulary = {
+  field: (name) => BOOKING_FIELDS[name] ?? name,
+  noun: {
+    session: "meeting",
+    sessions: "meetings",
+    Session: "Meeting",
+    provider: "therapist",
+    providers: "therapists",
+    Provider: "Therapist",
+    "availability rule": "availability slot",
+    AvailabilityRule: "Availability slot",
+  },
+};
+
+/** A record kind (details.entity) as the document names it: "Therapist not found", "Meeting not found". */
+const BOOKING_ENTITIES: Record<string, string> = { Session: "Meeting", Provider: "Therapist", AvailabilityRule: "Availability slot" };
+
+export const bookingEntity = (entity: string): string => BOOKING_ENTITIES[entity] ?? entity;
+
+function messageOf(problem: Problem, route: string): string | string[] {
+  if (problem.validation) return problem.validation.map(validationMessage);
+  switch (problem.reason) {
+    case "ROUTE_NOT_FOUND":
+      return `Cannot ${route}`;
+    case "INTERNAL":
+      return "Internal server error";
+    case "NOT_FOUND":
+      return problem.entity ? `${bookingEntity(problem.entity)} not found` : render(problem.words, BOOKING_VOCABULARY);
+    case "INVALID_BODY":
+    case "RATE_LIMITED":
+      // The transport's own text (Fastify's), as NestJS shows its body parser's.
+      return problem.message;
+    default:
+      return render(problem.words, BOOKING_VOCABULARY);
+  }
 }
 
 const TYPE_PHRASES: Record<string, string> = {
@@ -61,15 +119,13 @@ const PATTERN_PHRASES: Record<string, string> = {
 /** class-validator's wording for one JSON-schema failure: "duration must be one of the following values: 30, 60, 90, 120". */
 function validationMessage(problem: FieldProblem): string {
   const subject = problem.field || (problem.location === "body" ? "request body" : problem.location);
-  const limit = problem.message.match(/-?\d+(\.\d+)?/)?.[0];
+  const { limit, pattern, format, type } = problem.params;
   switch (problem.keyword) {
     case "required":
     case "minLength":
       return `${subject} should not be empty`;
-    case "type": {
-      const expected = problem.message.replace(/^must be /, "").split(",")[0];
-      return `${subject} ${TYPE_PHRASES[expected] ?? problem.message}`;
-    }
+    case "type":
+      return `${subject} ${TYPE_PHRASES[type?.[0] ?? ""] ?? problem.message}`;
     case "enum":
       return `${subject} must be one of the following values: ${(ALLOWED_VALUES[problem.field] ?? []).join(", ")}`;
     case "maxLength":
@@ -78,12 +134,10 @@ function validationMessage(problem: FieldProblem): string {
       return `${subject} must not be less than ${limit}`;
     case "maximum":
       return `${subject} must not be greater than ${limit}`;
-    case "pattern": {
-      const pattern = problem.message.match(/^must match pattern "(.*)"$/)?.[1] ?? "";
-      return `${subject} ${PATTERN_PHRASES[pattern] ?? problem.message}`;
-    }
+    case "pattern":
+      return `${subject} ${PATTERN_PHRASES[pattern ?? ""] ?? problem.message}`;
     case "format":
-      return problem.message.includes('"date"') ? `${subject} must be a valid date in YYYY-MM-DD format` : `${subject} ${problem.message}`;
+      return format === "date" ? `${subject} must be a valid date in YYYY-MM-DD format` : `${subject} ${problem.message}`;
     default:
       return `${subject} ${problem.message}`;
   }

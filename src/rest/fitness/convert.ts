@@ -4,7 +4,8 @@
  */
 import type { SessionRow, SessionStatus, SessionType, UserRow } from "../../db/schema/index.js";
 import { localToInstant } from "../../time.js";
-import { DomainError } from "../../errors.js";
+import type { FastifyRequest } from "fastify";
+import { currentRequest } from "../shim.js";
 import { recordRead } from "../../modules/audit/audit.service.js";
 import type { RequestContext } from "../../modules/context.js";
 import { providerNotesFor } from "../../modules/sessions/session.access.js";
@@ -65,16 +66,28 @@ export function formatDateTime(instant: Date, zone: string): string {
   return `${date}T${time}`;
 }
 
-const UTC_INSTANT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g;
+/** The zone each request's naive local times are in, as its handler named it. */
+const LOCAL_ZONE = new WeakMap<FastifyRequest, string>();
 
-/** The service names the conflicting session's start in UTC; this API speaks the trainer's local time. */
+/**
+ * The handler names the zone of this request's local times before it calls a service: the
+ * error format then words the instants of a message (the conflicting session's start) in it.
+ */
+export function speakLocalTimes(request: FastifyRequest, zone: string): void {
+  LOCAL_ZONE.set(request, zone);
+}
+
+export const localZoneOf = (request: FastifyRequest): string | undefined => LOCAL_ZONE.get(request);
+
+/**
+ * A write whose errors speak the trainer's local time: names `zone` for the request being
+ * handled (speakLocalTimes) and runs it. The message is never rewritten: the fitness
+ * vocabulary renders its instant slots in the zone.
+ */
 export async function localizingConflicts<T>(zone: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (!(err instanceof DomainError) || err.code !== "CONFLICT") throw err;
-    throw new DomainError(err.reason, err.message.replace(UTC_INSTANT, (iso) => formatDateTime(new Date(iso), zone)), err.details);
-  }
+  const request = currentRequest();
+  if (request) speakLocalTimes(request, zone);
+  return write();
 }
 
 export interface SessionJson {

@@ -3,8 +3,9 @@
  * `{"success": false, "error": "...", "errors": {"field_name": "..."}}`, `errors` only for validation.
  */
 import type { FastifyRequest } from "fastify";
-import type { ErrorFormat, FieldProblem, Problem } from "../shim.js";
-import { SORT_FIELDS, STATUSES, TYPES } from "./convert.js";
+import { render, type FieldError, type Vocabulary } from "../../errors.js";
+import { unreachable, type ErrorFormat, type FieldProblem, type Problem } from "../shim.js";
+import { formatDateTime, localZoneOf, SORT_FIELDS, STATUSES, TYPES } from "./convert.js";
 
 export const VALIDATION_FAILED = "Validation failed";
 export const PERMISSION_DENIED = "You do not have permission to view this session";
@@ -31,23 +32,23 @@ const API_FIELD: Record<string, string> = {
 
 const apiField = (field: string) => API_FIELD[field] ?? field;
 
-/** Service messages the document words its own way. */
-const DOCUMENTED: Record<string, string> = {
-  "endsAt must be after startsAt": "Scheduled end time must be after start time",
-};
-
-const CAMEL_CASE_NAMES = Object.keys(API_FIELD).filter((name) => /[A-Z]/.test(name));
-
 /**
- * A service message in this API's words. camelCase names are renamed anywhere; a plain word
- * ("type", "from", "to") only in the message about that field (or its range), where it is a name.
+ * The fitness API's words: its field names (API_FIELD) and its instants as the naive local
+ * date-times it writes everywhere, in the zone the handler named for this request
+ * (speakLocalTimes); without one, as the services write them (UTC).
  */
-function apiMessage(field: string, message: string): string {
-  if (DOCUMENTED[message]) return DOCUMENTED[message];
-  const named = new Set(CAMEL_CASE_NAMES);
-  if (field === "from" || field === "to") named.add("from").add("to");
-  else named.add(field);
-  return message.replace(/\b[A-Za-z]+\b/g, (word) => (named.has(word) ? apiField(word) : word));
+export function fitnessVocabulary(request: FastifyRequest): Vocabulary {
+  const zone = localZoneOf(request);
+  return { field: apiField, ...(zone ? { instant: (at: Date) => formatDateTime(at, zone) } : {}) };
+}
+
+/** The document words "scheduled_end must be after scheduled_start" its own way. */
+const ENDS_BEFORE_START = "Scheduled end time must be after start time";
+
+/** One service field error in this API's words: the document's sentence where it has one, else the service's words in the vocabulary. */
+function fieldMessage(field: string, error: FieldError, problem: Problem, vocabulary: Vocabulary): string {
+  if (field === "endsAt" && (error.reason ?? problem.reason) === "ENDS_BEFORE_START") return ENDS_BEFORE_START;
+  return render(error.words, vocabulary);
 }
 
 /** The document's own messages for the required fields. */
@@ -77,7 +78,7 @@ function validationMessage(p: FieldProblem): string {
   if (DATE_TIME_FIELDS.has(p.field) && (p.keyword === "pattern" || p.keyword === "type")) return datetimeMessage(p.field);
   if (FLAGS.has(p.field)) return `${p.field} must be true or false`;
   // The services' words for a text over its limit (src/text-limits.ts), without the length sent.
-  if (p.keyword === "maxLength") return `${p.field} must be at most ${/\d+/.exec(p.message)?.[0]} characters`;
+  if (p.keyword === "maxLength") return `${p.field} must be at most ${p.params.limit} characters`;
   const allowed = ALLOWED[p.field];
   if (allowed && (p.keyword === "enum" || p.keyword === "type")) return `Invalid ${allowed.label}. Must be one of: ${allowed.values.join(", ")}`;
   return `${p.field} ${p.message}`;
@@ -103,21 +104,70 @@ export const fitnessError: ErrorFormat = (problem: Problem, request) => {
     if (problem.validation.some((p) => p.field === "" && p.location === "body")) return failure(400, rootProblem(request));
     return failure(400, VALIDATION_FAILED, fieldErrors(problem.validation.map((p) => [p.field, validationMessage(p)])));
   }
+  const vocabulary = fitnessVocabulary(request);
   if (problem.fieldErrors && Object.keys(problem.fieldErrors).length) {
-    const entries = Object.entries(problem.fieldErrors).map(([field, message]): [string, string] => [apiField(field), apiMessage(field, message)]);
+    const entries = Object.entries(problem.fieldErrors).map(([field, error]): [string, string] => [apiField(field), fieldMessage(field, error, problem, vocabulary)]);
     return failure(problem.status, VALIDATION_FAILED, fieldErrors(entries));
   }
   // The document answers another trainer's session with its "Permission Denied" body (403); other
   // hidden records, like unknown ones, are 404.
-  if (problem.deniedEntity === "Session") return failure(403, PERMISSION_DENIED);
-  switch (problem.code) {
+  if (problem.denied && problem.entity === "Session") return failure(403, PERMISSION_DENIED);
+  switch (problem.reason) {
+    case "SESSION_OVERLAP":
+    case "SLOT_HELD":
+    case "SESSION_FULL":
+    case "PLAN_SESSION_LIMIT":
+    case "PLAN_EXPIRED":
+    case "HOLD_EXPIRED":
+    case "VALIDATION":
+    case "ENDS_BEFORE_START":
+    case "INVALID_TRANSITION":
+    case "INVALID_RECURRENCE":
+    case "INVALID_CURSOR":
+    case "OUTSIDE_AVAILABILITY":
+    case "MIN_NOTICE":
+    case "IN_THE_PAST":
+    case "NOT_IN_CARE":
+    case "OTHER_CLIENTS_PLAN":
+    case "HAS_RECORDS":
+    case "UNSTORABLE_TEXT":
+    case "TOO_MUCH_WORK":
+    case "NOT_FOUND":
+    case "FORBIDDEN":
+    case "TENANT_MISMATCH":
+    case "UNAUTHENTICATED":
+    case "UNAVAILABLE":
+    case "STATEMENT_TIMEOUT":
+    case "DEADLINE_EXCEEDED":
+      // Conflicts are 409 here, as the document lists; every other reason its conventional status.
+      return failure(problem.status, render(problem.words, vocabulary));
     case "INVALID_BODY":
-      if (problem.status === 415) return failure(415, "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.");
-      if (problem.status !== 400) return failure(problem.status, problem.message);
-      return failure(400, /empty/i.test(problem.message) ? "No data provided" : `Failed to decode JSON object: ${problem.message}`);
+      return bodyFailure(problem);
+    case "ROUTE_NOT_FOUND":
+    case "RATE_LIMITED":
+      return failure(problem.status, problem.message);
     case "INTERNAL":
       return failure(500, `Internal server error (correlation id ${problem.correlationId})`);
     default:
-      return failure(problem.status, problem.message);
+      return unreachable(problem.reason);
   }
 };
+
+/** A body Flask could not read: `request.get_json()`'s answers, by what was wrong with it. */
+function bodyFailure(problem: Problem) {
+  switch (problem.bodyFault) {
+    case "UNSUPPORTED_MEDIA_TYPE":
+      return failure(415, "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.");
+    case "EMPTY":
+      return failure(400, "No data provided");
+    case "TOO_LARGE":
+      return failure(problem.status, problem.message);
+    case "MALFORMED_JSON":
+    case "LENGTH_MISMATCH":
+    case "UNREADABLE":
+    case undefined:
+      return problem.status === 400 ? failure(400, `Failed to decode JSON object: ${problem.message}`) : failure(problem.status, problem.message);
+    default:
+      return unreachable(problem.bodyFault);
+  }
+}

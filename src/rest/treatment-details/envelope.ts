@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { TreatmentDetailRow } from "../../db/schema/index.js";
-import type { ErrorFormat, FieldProblem } from "../shim.js";
+import { render, type Vocabulary } from "../../errors.js";
+import { unreachable, type ErrorFormat, type FieldProblem } from "../shim.js";
 import { MAX_ID } from "./schemas.js";
 
 /** The Gin envelope: {"status": "success"|"error", "message", "data"|"error"}. */
@@ -30,7 +31,10 @@ export function goTime(instant: Date): string {
 }
 
 /** The legacy API calls a session a treatment. */
-const legacyWords = (message: string) => message.replace(/\bSession\b/g, "Treatment").replace(/\bsession\b/g, "treatment");
+export const TREATMENT_VOCABULARY: Vocabulary = { noun: { session: "treatment", sessions: "treatments", Session: "Treatment" } };
+
+/** A record kind (details.entity) as the legacy API names it. */
+const ENTITIES: Record<string, string> = { Session: "Treatment" };
 
 const STATUS_MESSAGES: Record<number, string> = {
   401: "Unauthorized",
@@ -45,19 +49,47 @@ const answer = (status: number, message: string, error: string | null) => ({ sta
 
 /** Every failure of this API in the Gin envelope; the documented messages where the document gives one. */
 export const ginErrorFormat: ErrorFormat = (problem, request) => {
-  switch (problem.code) {
+  const words = () => render(problem.words, TREATMENT_VOCABULARY);
+  switch (problem.reason) {
     case "NOT_FOUND":
-      return answer(404, legacyWords(problem.message), null);
+      return answer(404, problem.entity ? `${ENTITIES[problem.entity] ?? problem.entity} not found` : words(), null);
     case "ROUTE_NOT_FOUND":
       return answer(404, "Route not found", problem.message);
     case "INVALID_BODY":
       return answer(problem.status, "Invalid request body", problem.message);
-    case "BAD_USER_INPUT":
-      return problem.validation ? validationFailure(problem.validation, request) : answer(400, "Invalid request body", legacyWords(problem.message));
+    case "VALIDATION":
+    case "ENDS_BEFORE_START":
+    case "INVALID_TRANSITION":
+    case "INVALID_RECURRENCE":
+    case "INVALID_CURSOR":
+    case "OUTSIDE_AVAILABILITY":
+    case "MIN_NOTICE":
+    case "IN_THE_PAST":
+    case "NOT_IN_CARE":
+    case "OTHER_CLIENTS_PLAN":
+    case "HAS_RECORDS":
+    case "UNSTORABLE_TEXT":
+    case "TOO_MUCH_WORK":
+      return problem.validation ? validationFailure(problem.validation, request) : answer(400, "Invalid request body", words());
     case "INTERNAL":
       return answer(500, STATUS_MESSAGES[500], `correlation id ${problem.correlationId}`);
+    case "RATE_LIMITED":
+      return answer(problem.status, STATUS_MESSAGES[problem.status] ?? "Request failed", problem.message);
+    case "SESSION_OVERLAP":
+    case "SLOT_HELD":
+    case "SESSION_FULL":
+    case "PLAN_SESSION_LIMIT":
+    case "PLAN_EXPIRED":
+    case "HOLD_EXPIRED":
+    case "FORBIDDEN":
+    case "TENANT_MISMATCH":
+    case "UNAUTHENTICATED":
+    case "UNAVAILABLE":
+    case "STATEMENT_TIMEOUT":
+    case "DEADLINE_EXCEEDED":
+      return answer(problem.status, STATUS_MESSAGES[problem.status] ?? "Request failed", words());
     default:
-      return answer(problem.status, STATUS_MESSAGES[problem.status] ?? "Request failed", legacyWords(problem.message));
+      return unreachable(problem.reason);
   }
 };
 

@@ -20,7 +20,7 @@ import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { makePractice, makeSession, makeUser, relate } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
-import { openAllWeek } from "../sessions/fixture.js";
+import { openAllWeek } from "../sessions/sessions.fixture.js";
 
 /**
  * Every reason a format must answer. `satisfies` makes this list complete at compile time: a

@@ -190,6 +190,7 @@ describe(`bookSession (${engine})`, () => {
     const message = 'Could not find a client user matching treatment plan client_id "CLIENT999" or client_name "Nobody Known". Please specify client manually.';
     expect(await rejected({ treatmentPlanId: unmatched.id, startsAt: iso(15, 0, 10), durationMinutes: 60 }, provider)).toEqual({
       code: "BAD_USER_INPUT",
+      reason: "VALIDATION",
       message,
       fieldErrors: { treatmentPlanId: message },
     });
@@ -203,6 +204,7 @@ describe(`booking conflicts (${engine})`, () => {
     const conflict = await rejected({ clientId: p.client.id, startsAt: iso(9, 30, 14), durationMinutes: 60 }, provider);
     expect(conflict).toEqual({
       code: "CONFLICT",
+      reason: "SESSION_OVERLAP",
       message: `Scheduling conflict detected with session "Personal Training Session" at ${iso(9, 0, 14)}`,
       conflictingSessionId: taken.id,
     });
@@ -220,6 +222,7 @@ describe(`booking conflicts (${engine})`, () => {
     await makeSession(t.database, p.tenant, { providerId: p.provider.id, clientId: c2.id, title: "Private matter", startsAt: at(9, 0, 15), endsAt: at(10, 0, 15) });
     expect(await rejected({ providerId: p.provider.id, startsAt: iso(9, 0, 15), durationMinutes: 30 }, client)).toEqual({
       code: "CONFLICT",
+      reason: "SESSION_OVERLAP",
       message: "That time is no longer available",
     });
   });

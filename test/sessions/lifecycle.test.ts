@@ -198,6 +198,7 @@ describe(`rescheduling (${engine})`, () => {
     });
     expect(await rejected(M.reschedule, { id: s.id, startsAt: iso(12, 30, day) }, provider)).toEqual({
       code: "CONFLICT",
+      reason: "SESSION_OVERLAP",
       message: `Scheduling conflict detected with session "Blocker" at ${iso(12, 0, day)}`,
       conflictingSessionId: blocker.id,
     });

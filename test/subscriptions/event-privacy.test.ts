@@ -4,7 +4,7 @@ import { rowsOf } from "../../src/db/client.js";
 import { RequestScope } from "../../src/db/scope.js";
 import { domainEvents } from "../../src/db/schema/index.js";
 import { Loaders, type RequestContext } from "../../src/modules/context.js";
-import { bookSession } from "../../src/modules/sessions/session.service.js";
+import { bookSession } from "../../src/modules/sessions/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { captureStatements, engine } from "../helpers/db.js";
 import { asTenant } from "../helpers/factories.js";

@@ -86,11 +86,13 @@ describe(`bookSession (${engine})`, () => {
   it("bad times: end not after start, start in the past, both end and duration, no end, a bad duration", async () => {
     expect(await rejected({ clientId: p.client.id, startsAt: iso(15), endsAt: iso(15) }, provider)).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "ENDS_BEFORE_START",
       message: "endsAt must be after startsAt",
       fieldErrors: { endsAt: "endsAt must be after startsAt" },
     });
     expect(await rejected({ clientId: p.client.id, startsAt: iso(11, 0, 6), endsAt: iso(12, 0, 6) }, provider)).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "IN_THE_PAST",
       message: "startsAt must not be in the past",
       fieldErrors: { startsAt: "startsAt must not be in the past" },
     });

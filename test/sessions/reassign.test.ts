@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditLog, type SessionRow, type UserRow } from "../../src/db/schema/index.js";
+import { auditLog, treatmentPlans, type SessionRow, type UserRow } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession, makeUser, relate } from "../helpers/factories.js";
@@ -86,6 +86,17 @@ describe(`reassignSession (${engine})`, () => {
     expect(errorOf(await reassign(s.id, { clientId: p.provider.id }, tokens.admin))).toMatchObject({ code: "NOT_FOUND", message: "Client not found" });
     expect(errorOf(await reassign(s.id, {}, tokens.admin))).toMatchObject({ code: "BAD_USER_INPUT", reason: "VALIDATION" });
     expect(await snapshot(t, p.tenant)).toEqual(before);
+  });
+
+  it("a session of a plan moves only to the plan's own client: another client is OTHER_CLIENTS_PLAN", async () => {
+    const [plan] = await asTenant(t.database, p.tenant.id, (tx) => tx.insert(treatmentPlans).values({ tenantId: p.tenant.id, clientId: p.client.id, title: "Knee plan" }).returning());
+    const s = await aSession({ treatmentPlanId: plan.id });
+    const before = await snapshot(t, p.tenant);
+    expect(errorOf(await reassign(s.id, { clientId: p.otherClient.id }, tokens.admin))).toMatchObject({ code: "BAD_USER_INPUT", reason: "OTHER_CLIENTS_PLAN", fieldErrors: { treatmentPlanId: expect.any(String) } });
+    expect(await snapshot(t, p.tenant)).toEqual(before);
+    // Another provider for the same client keeps the plan.
+    const covering = await makeUser(t.database, p.tenant, "PROVIDER");
+    dataOf(await reassign(s.id, { providerId: covering.id }, tokens.admin));
   });
 
   it("a conflict for the new provider is CONFLICT SESSION_OVERLAP; a cancelled session is INVALID_TRANSITION", async () => {

@@ -1,5 +1,5 @@
 import { Repeater } from "@repeaterjs/repeater";
-import { badInput, forbidden, noun, words } from "../../errors.js";
+import { badInput, field, forbidden, noun, words } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { getProvider, MAX_SLOT_RANGE_DAYS, slotsForProviders, validateRange, type DaySlots } from "../availability/availability.service.js";
 import { datesTouchedBy, DEFAULT_DURATIONS, localDaysInRange, type Interval } from "../availability/slot-math.js";
@@ -42,7 +42,11 @@ async function retainedCursor(ctx: RequestContext, after: string | null | undefi
   const id = parseEventCursor(after);
   if (!(await ctx.deps.events.cursorRetained(ctx.tenant.id, id))) {
     const days = ctx.deps.config.eventRetentionDays;
-    throw badInput("after", `after is older than the event retention (${days} days) or was never issued: resync (read the current state) and subscribe without after`, "INVALID_CURSOR");
+    throw badInput(
+      "after",
+      words`${field("after")} is older than the event retention (${days} days) or was never issued: resync (read the current state) and subscribe without ${field("after")}`,
+      "INVALID_CURSOR",
+    );
   }
   return id;
 }

@@ -308,6 +308,9 @@ export interface ReassignSessionCommand {
  *   silently dropped; unlink or relink it first with updateSession.
  * - Recorded as a REASSIGNED event naming the previous people (ids only), delivered to both
  *   providers' slotsChanged and to the sessionChanged of everyone who sees the session now.
+ * - Neither id given: VALIDATION (providerId). The people it already has: no change, no event.
+ * - A provider need not hand over only to themself (bookSession's "for themselves" rule is about
+ *   creating sessions); the times stay, so neither "in the past" nor availability is re-checked.
  */
 export async function reassignSession(ctx: RequestContext, id: number, change: ReassignSessionCommand): Promise<SessionRow> {
   if (change.providerId == null && change.clientId == null) throw badFields({ providerId: words`${field("providerId")} or ${field("clientId")} is required` });

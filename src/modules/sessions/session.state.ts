@@ -1,7 +1,6 @@
-import type { SQL } from "drizzle-orm";
+import { inArray, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
-import { anyOf } from "../../db/any-id.js";
-import { sessions, sessionStatusEnum, type SessionRow, type SessionStatus } from "../../db/schema/index.js";
+import { sessions, type SessionRow, type SessionStatus } from "../../db/schema/index.js";
 import { badInput, noun, words, type Words } from "../../errors.js";
 
 /**
@@ -15,8 +14,12 @@ import { badInput, noun, words, type Words } from "../../errors.js";
 export const ACTIVE_STATUSES = ["SCHEDULED", "CONFIRMED"] as const satisfies readonly SessionStatus[];
 export const isActive = (session: Pick<SessionRow, "status">): boolean => (ACTIVE_STATUSES as readonly SessionStatus[]).includes(session.status);
 
-/** The same rule as an SQL condition: `status = any('{SCHEDULED,CONFIRMED}'::session_status[])`. */
-export const isActiveSql = (column: PgColumn = sessions.status): SQL => anyOf(column, ACTIVE_STATUSES, sessionStatusEnum.enumName);
+/**
+ * The same rule as an SQL condition, `status in ($1, $2)`: a fixed list, so one statement text.
+ * Not anyOf's array parameter: the embedded PGlite server (src/main.ts) sends a JS array of
+ * enum values as "SCHEDULED,CONFIRMED", a malformed array literal (test/http/shutdown.test.ts).
+ */
+export const isActiveSql = (column: PgColumn = sessions.status): SQL => inArray(column, [...ACTIVE_STATUSES]);
 
 /** No change leads out of these. */
 export const FINAL_STATUSES: readonly SessionStatus[] = ["COMPLETED", "CANCELLED"];

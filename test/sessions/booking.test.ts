@@ -86,11 +86,13 @@ describe(`bookSession (${engine})`, () => {
   it("bad times: end not after start, start in the past, both end and duration, no end, a bad duration", async () => {
     expect(await rejected({ clientId: p.client.id, startsAt: iso(15), endsAt: iso(15) }, provider)).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "ENDS_BEFORE_START",
       message: "endsAt must be after startsAt",
       fieldErrors: { endsAt: "endsAt must be after startsAt" },
     });
     expect(await rejected({ clientId: p.client.id, startsAt: iso(11, 0, 6), endsAt: iso(12, 0, 6) }, provider)).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "IN_THE_PAST",
       message: "startsAt must not be in the past",
       fieldErrors: { startsAt: "startsAt must not be in the past" },
     });
@@ -190,6 +192,7 @@ describe(`bookSession (${engine})`, () => {
     const message = 'Could not find a client user matching treatment plan client_id "CLIENT999" or client_name "Nobody Known". Please specify client manually.';
     expect(await rejected({ treatmentPlanId: unmatched.id, startsAt: iso(15, 0, 10), durationMinutes: 60 }, provider)).toEqual({
       code: "BAD_USER_INPUT",
+      reason: "VALIDATION",
       message,
       fieldErrors: { treatmentPlanId: message },
     });
@@ -203,6 +206,7 @@ describe(`booking conflicts (${engine})`, () => {
     const conflict = await rejected({ clientId: p.client.id, startsAt: iso(9, 30, 14), durationMinutes: 60 }, provider);
     expect(conflict).toEqual({
       code: "CONFLICT",
+      reason: "SESSION_OVERLAP",
       message: `Scheduling conflict detected with session "Personal Training Session" at ${iso(9, 0, 14)}`,
       conflictingSessionId: taken.id,
     });
@@ -220,6 +224,7 @@ describe(`booking conflicts (${engine})`, () => {
     await makeSession(t.database, p.tenant, { providerId: p.provider.id, clientId: c2.id, title: "Private matter", startsAt: at(9, 0, 15), endsAt: at(10, 0, 15) });
     expect(await rejected({ providerId: p.provider.id, startsAt: iso(9, 0, 15), durationMinutes: 30 }, client)).toEqual({
       code: "CONFLICT",
+      reason: "SESSION_OVERLAP",
       message: "That time is no longer available",
     });
   });

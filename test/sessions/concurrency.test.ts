@@ -48,7 +48,7 @@ function expectOneWinner(outcome: Awaited<ReturnType<typeof race>>, named: boole
   for (const loser of outcome.losers) {
     expect(loser.errors).toHaveLength(1);
     // A provider sees the title and id of their own session; another provider's stay private (issue 14: no id either).
-    expect(loser.errors![0].extensions).toEqual(named ? { code: "CONFLICT", conflictingSessionId: winnerId } : { code: "CONFLICT" });
+    expect(loser.errors![0].extensions).toEqual(named ? { code: "CONFLICT", reason: "SESSION_OVERLAP", conflictingSessionId: winnerId } : { code: "CONFLICT", reason: "SESSION_OVERLAP" });
     const other = named ? 'session "Race"' : "another session";
     expect(loser.errors![0].message).toBe(`Scheduling conflict detected with ${other} at ${iso(10, 0, 20)}`);
   }

@@ -89,11 +89,13 @@ describe(`lifecycle (${engine})`, () => {
     expect(event.payload).not.toHaveProperty("sessionNotes");
     expect(await rejected(M.complete, { id: s.id }, provider)).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "INVALID_TRANSITION",
       message: "Cannot complete this session: it is marked as a no-show; only scheduled or confirmed sessions can become completed",
       fieldErrors: { status: "Cannot complete this session: it is marked as a no-show; only scheduled or confirmed sessions can become completed" },
     });
     expect(await rejected(M.reschedule, { id: s.id, startsAt: iso(9, 0, 28) }, provider)).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "INVALID_TRANSITION",
       message: "Cannot reschedule this session: it is marked as a no-show; only scheduled or confirmed sessions can be rescheduled",
     });
     // Its notes can still be written.
@@ -104,6 +106,7 @@ describe(`lifecycle (${engine})`, () => {
     const s = await fresh({ status: "CONFIRMED" });
     expect(await rejected(M.confirm, { id: s.id }, provider)).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "INVALID_TRANSITION",
       message: "Cannot confirm this session: it is already confirmed; only scheduled sessions can become confirmed",
     });
   });
@@ -138,19 +141,20 @@ describe(`lifecycle (${engine})`, () => {
     const done = await fresh({ status: "COMPLETED" });
     const gone = await fresh({ status: "CANCELLED", cancelledAt: NOW });
     const final = (status: string, action: string) => `Cannot ${action} this session: it is already ${status}, and ${status} sessions are final`;
-    expect(await rejected(M.update, { id: done.id, input: { title: "x" } }, provider)).toMatchObject({ code: "BAD_USER_INPUT", message: final("completed", "update") });
-    expect(await rejected(M.reschedule, { id: done.id, startsAt: iso(9, 0, 28) }, provider)).toMatchObject({ code: "BAD_USER_INPUT", message: final("completed", "reschedule") });
-    expect(await rejected(M.cancel, { id: done.id }, provider)).toMatchObject({ code: "BAD_USER_INPUT", message: final("completed", "cancel") });
-    expect(await rejected(M.update, { id: gone.id, input: { notes: "x" } }, admin)).toMatchObject({ code: "BAD_USER_INPUT", message: final("cancelled", "update") });
-    expect(await rejected(M.cancel, { id: gone.id }, client)).toMatchObject({ code: "BAD_USER_INPUT", message: final("cancelled", "cancel") });
-    expect(await rejected(M.complete, { id: gone.id }, provider)).toMatchObject({ code: "BAD_USER_INPUT", message: final("cancelled", "complete") });
-    expect(await rejected(M.update, { id: gone.id, input: { status: "SCHEDULED" } }, provider)).toMatchObject({ code: "BAD_USER_INPUT", message: final("cancelled", "update") });
+    expect(await rejected(M.update, { id: done.id, input: { title: "x" } }, provider)).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_TRANSITION", message: final("completed", "update") });
+    expect(await rejected(M.reschedule, { id: done.id, startsAt: iso(9, 0, 28) }, provider)).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_TRANSITION", message: final("completed", "reschedule") });
+    expect(await rejected(M.cancel, { id: done.id }, provider)).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_TRANSITION", message: final("completed", "cancel") });
+    expect(await rejected(M.update, { id: gone.id, input: { notes: "x" } }, admin)).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_TRANSITION", message: final("cancelled", "update") });
+    expect(await rejected(M.cancel, { id: gone.id }, client)).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_TRANSITION", message: final("cancelled", "cancel") });
+    expect(await rejected(M.complete, { id: gone.id }, provider)).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_TRANSITION", message: final("cancelled", "complete") });
+    expect(await rejected(M.update, { id: gone.id, input: { status: "SCHEDULED" } }, provider)).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_TRANSITION", message: final("cancelled", "update") });
   });
 
   it("complete rejects actualEnd before actualStart", async () => {
     const s = await fresh();
     expect(await rejected(M.complete, { id: s.id, input: { actualStart: iso(10, 0, day), actualEnd: iso(9, 0, day) } }, provider)).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "ENDS_BEFORE_START",
       fieldErrors: { actualEnd: "actualEnd must be after actualStart" },
     });
   });
@@ -191,13 +195,15 @@ describe(`rescheduling (${engine})`, () => {
   it("re-validates the new time: past, end before start, conflicts (the session itself is no conflict)", async () => {
     const s = await fresh();
     const blocker = await makeSession(t.database, p.tenant, { providerId: p.provider.id, clientId: p.otherClient.id, title: "Blocker", startsAt: at(12, 0, day), endsAt: at(13, 0, day) });
-    expect(await rejected(M.reschedule, { id: s.id, startsAt: iso(9, 0, 5) }, provider)).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { startsAt: "startsAt must not be in the past" } });
+    expect(await rejected(M.reschedule, { id: s.id, startsAt: iso(9, 0, 5) }, provider)).toMatchObject({ code: "BAD_USER_INPUT", reason: "IN_THE_PAST", fieldErrors: { startsAt: "startsAt must not be in the past" } });
     expect(await rejected(M.reschedule, { id: s.id, startsAt: iso(11, 0, day), endsAt: iso(10, 0, day) }, provider)).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "ENDS_BEFORE_START",
       fieldErrors: { endsAt: "endsAt must be after startsAt" },
     });
     expect(await rejected(M.reschedule, { id: s.id, startsAt: iso(12, 30, day) }, provider)).toEqual({
       code: "CONFLICT",
+      reason: "SESSION_OVERLAP",
       message: `Scheduling conflict detected with session "Blocker" at ${iso(12, 0, day)}`,
       conflictingSessionId: blocker.id,
     });
@@ -238,6 +244,7 @@ describe(`updateSession (${engine})`, () => {
     const s = await fresh({ status: "CONFIRMED" });
     expect(await rejected(M.update, { id: s.id, input: { status: "SCHEDULED" } }, provider)).toMatchObject({
       code: "BAD_USER_INPUT",
+      reason: "INVALID_TRANSITION",
       message: "Cannot update this session: it is already confirmed; no session can go back to scheduled",
     });
     expect(await rejected(M.update, { id: s.id, input: { type: null } }, provider)).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { type: "type cannot be null" } });

@@ -4,7 +4,7 @@ import { rowsOf } from "../../src/db/client.js";
 import { RequestScope } from "../../src/db/scope.js";
 import { domainEvents } from "../../src/db/schema/index.js";
 import { Loaders, type RequestContext } from "../../src/modules/context.js";
-import { bookSession } from "../../src/modules/sessions/session.service.js";
+import { bookSession } from "../../src/modules/sessions/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { captureStatements, engine } from "../helpers/db.js";
 import { asTenant } from "../helpers/factories.js";
@@ -178,7 +178,7 @@ describe(`retention and cursors (${engine})`, () => {
     for (const after of [String(event.id), "0", "abc", "-1", "1e3", "9".repeat(40), "999999999999999"]) {
       const s = subscribe<Watched>(t.url, p.tokens.provider, WATCH, { after });
       const [error] = (await s.nth(1)).errors!;
-      expect(error.extensions, after).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { after: expect.any(String) } });
+      expect(error.extensions, after).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_CURSOR", fieldErrors: { after: expect.any(String) } });
       expect(error.message).not.toMatch(/select|domain_events/i);
       if (after === String(event.id)) expect(error.message).toMatch(/resync/);
       await s.dispose();
@@ -196,7 +196,7 @@ describe(`retention and cursors (${engine})`, () => {
     ];
     for (const [value, order] of cases) {
       const result = await t.gql(QUERY, { after: forge(value), order }, p.tokens.admin);
-      expect(errorOf(result), JSON.stringify(value)).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { after: expect.any(String) } });
+      expect(errorOf(result), JSON.stringify(value)).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_CURSOR", fieldErrors: { after: expect.any(String) } });
       expect(result.errors![0].message).not.toMatch(/select |from |timestamptz/i);
     }
     // A real cursor still pages.

@@ -17,6 +17,7 @@ export interface DomainEvent extends Omit<DomainEventRow, "type"> {
 
 /** Which events a subscriber wants; every given field must match. */
 export interface EventFilter {
+  /** Events of this provider's calendar: theirs, or of a session reassigned away from them (payload.previousProviderId). */
   providerId?: number;
   clientId?: number;
   /** Only events whose provider or client is this user (a PROVIDER's or CLIENT's visibility). */
@@ -253,7 +254,7 @@ export class EventDispatcher {
   /** A reconnecting subscriber's missed events, filtered in SQL (people, type) and bounded by the retention. */
   private async replay(tenantId: number, filter: EventFilter, after: number): Promise<DomainEvent[]> {
     const where: SQL[] = [gt(domainEvents.id, after), gte(domainEvents.occurredAt, this.retentionStart())];
-    if (filter.providerId !== undefined) where.push(eq(domainEvents.providerId, filter.providerId));
+    if (filter.providerId !== undefined) where.push(or(eq(domainEvents.providerId, filter.providerId), sql`${domainEvents.payload}->>'previousProviderId' = ${String(filter.providerId)}`)!);
     if (filter.clientId !== undefined) where.push(eq(domainEvents.clientId, filter.clientId));
     if (filter.involving !== undefined) where.push(or(eq(domainEvents.providerId, filter.involving), eq(domainEvents.clientId, filter.involving))!);
     if (filter.sessionsOnly) where.push(ne(domainEvents.type, "AVAILABILITY_CHANGED"));
@@ -312,11 +313,17 @@ export class EventDispatcher {
 
 function matches(event: DomainEvent, filter: EventFilter): boolean {
   return (
-    (filter.providerId === undefined || event.providerId === filter.providerId) &&
+    (filter.providerId === undefined || event.providerId === filter.providerId || previousProviderOf(event) === filter.providerId) &&
     (filter.clientId === undefined || event.clientId === filter.clientId) &&
     (filter.involving === undefined || event.providerId === filter.involving || event.clientId === filter.involving) &&
     (!filter.sessionsOnly || event.type !== "AVAILABILITY_CHANGED")
   );
+}
+
+/** The provider a reassigned session left (REASSIGNED events name them in the payload). */
+function previousProviderOf(event: DomainEvent): number | undefined {
+  const previous = (event.payload as { previousProviderId?: unknown }).previousProviderId;
+  return typeof previous === "number" ? previous : undefined;
 }
 
 /** Events and the current rows of their sessions, oldest first: ONE statement (under the tenant's RLS). */

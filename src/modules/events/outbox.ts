@@ -11,6 +11,8 @@ export const SESSION_EVENT_TYPES = {
   COMPLETED: "COMPLETED",
   NO_SHOW: "NO_SHOW",
   UPDATED: "UPDATED",
+  /** Moved to another provider and/or client; the payload names the previous ones (previousProviderId, previousClientId). */
+  REASSIGNED: "REASSIGNED",
 } as const;
 export type SessionEventType = keyof typeof SESSION_EVENT_TYPES;
 /** A provider's weekly rules, date overrides or scheduling settings changed. */
@@ -49,12 +51,6 @@ function jsonb(value: unknown): string {
 }
 
 /**
- * Writes one outbox row and announces it, in ONE statement, inside the caller's transaction
- * (call it in the same ctx.db.atomic as the write): a rolled-back change leaves no event, and
- * NOTIFY is only delivered on commit. The tenant's event lock (held to commit) makes a tenant's
- * events commit in id order, so a cursor (the last id seen) never skips a later-committing event.
- */
-/**
  * Takes the tenant's event lock now rather than at the event (the same lock: taking it again
  * costs nothing). Writes that can collide on an exclusion constraint then queue here, each
  * meeting the previous one's committed row as a plain violation (23P01), instead of checking
@@ -70,6 +66,12 @@ function tenantEventLock(tenantId: number) {
   return sql`pg_advisory_xact_lock(${EVENT_LOCK}::int, ${tenantId}::int)`;
 }
 
+/**
+ * Writes one outbox row and announces it, in ONE statement, inside the caller's transaction
+ * (call it in the same ctx.db.atomic as the write): a rolled-back change leaves no event, and
+ * NOTIFY is only delivered on commit. The tenant's event lock (held to commit) makes a tenant's
+ * events commit in id order, so a cursor (the last id seen) never skips a later-committing event.
+ */
 async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Promise<number> {
   const [row] = rowsOf<{ id: number | string }>(
     await tx.execute(sql`
@@ -88,7 +90,8 @@ async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Prom
 
 /**
  * A session change. Every payload names the session, its people, its status, type and modality
- * and the interval it now occupies (startsAt/endsAt); reschedules add previousStartsAt/previousEndsAt.
+ * and the interval it now occupies (startsAt/endsAt); reschedules add previousStartsAt/previousEndsAt,
+ * reassignments previousProviderId/previousClientId.
  * No clinical text (notes, provider notes, feedback, title, description, reasons): subscribers
  * read the session's current state when they deliver, and a deleted one is shown from these fields.
  */

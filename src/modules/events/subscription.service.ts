@@ -1,10 +1,12 @@
 import { Repeater } from "@repeaterjs/repeater";
-import { badInput, forbidden } from "../../errors.js";
+import { badInput, field, forbidden, noun, words } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { getProvider, MAX_SLOT_RANGE_DAYS, slotsForProviders, validateRange, type DaySlots } from "../availability/availability.service.js";
 import { datesTouchedBy, DEFAULT_DURATIONS, localDaysInRange, type Interval } from "../availability/slot-math.js";
-import { canSeeSession } from "../sessions/session.visibility.js";
+import { canSeeSession } from "../sessions/index.js";
 import type { SessionRow } from "../../db/schema/index.js";
+import { MINUTE } from "../../time.js";
+import { eventCursor, parseEventCursor } from "./event-cursor.js";
 import type { DomainEvent } from "./dispatcher.js";
 import type { SessionEventType } from "./outbox.js";
 
@@ -28,7 +30,6 @@ export interface SessionEventResult {
   cursor: string;
 }
 
-const MINUTE = 60_000;
 const LONGEST_DEFAULT_DURATION = Math.max(...DEFAULT_DURATIONS) * MINUTE;
 
 /**
@@ -36,13 +37,16 @@ const LONGEST_DEFAULT_DURATION = Math.max(...DEFAULT_DURATIONS) * MINUTE;
  * EVENT_RETENTION_DAYS are pruned, so what followed an older cursor may be gone, and the client
  * must resync (read the current state, then subscribe without after) rather than miss it silently.
  */
-async function parseCursor(ctx: RequestContext, after: string | null | undefined): Promise<number | undefined> {
+async function retainedCursor(ctx: RequestContext, after: string | null | undefined): Promise<number | undefined> {
   if (after == null) return undefined;
-  if (!/^\d{1,15}$/.test(after)) throw badInput("after", "after must be the cursor of an earlier event");
-  const id = Number(after);
+  const id = parseEventCursor(after);
   if (!(await ctx.deps.events.cursorRetained(ctx.tenant.id, id))) {
     const days = ctx.deps.config.eventRetentionDays;
-    throw badInput("after", `after is older than the event retention (${days} days) or was never issued: resync (read the current state) and subscribe without after`);
+    throw badInput(
+      "after",
+      words`${field("after")} is older than the event retention (${days} days) or was never issued: resync (read the current state) and subscribe without ${field("after")}`,
+      "INVALID_CURSOR",
+    );
   }
   return id;
 }
@@ -59,7 +63,7 @@ export async function watchSlots(
 ): Promise<AsyncIterableIterator<SlotsChangeResult>> {
   const range = validateRange(input.from, input.to);
   await getProvider(ctx, input.providerId);
-  const after = await parseCursor(ctx, input.after);
+  const after = await retainedCursor(ctx, input.after);
   const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId }, after);
   return mapEvents(events, (event) =>
     ctx.deps.events.shared(`slots:${event.id}:${input.providerId}:${range.from}:${range.to}`, () => slotsChange(ctx, event, input.providerId, range)),
@@ -78,7 +82,7 @@ async function slotsChange(ctx: RequestContext, event: DomainEvent, providerId: 
     dates,
     reason: event.type === "AVAILABILITY_CHANGED" ? null : event.type,
     days: slots.days.filter((day) => wanted.has(day.date)),
-    cursor: String(event.id),
+    cursor: eventCursor(event.id),
   };
 }
 
@@ -102,15 +106,15 @@ export async function watchSessions(
   input: { providerId?: number; clientId?: number; after?: string | null },
 ): Promise<AsyncIterableIterator<SessionEventResult>> {
   const me = ctx.viewer;
-  if (me.role === "CLIENT" && input.clientId !== undefined && input.clientId !== me.id) throw forbidden("A client can only follow their own sessions");
-  const after = await parseCursor(ctx, input.after);
+  if (me.role === "CLIENT" && input.clientId !== undefined && input.clientId !== me.id) throw forbidden(words`A ${noun("client")} can only follow their own ${noun("sessions")}`);
+  const after = await retainedCursor(ctx, input.after);
   // Visibility in the filter (and so in the replay's SQL): a PROVIDER or CLIENT only reads events of their own sessions.
   const involving = me.role === "ADMIN" ? undefined : me.id;
   const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId, clientId: input.clientId, involving, sessionsOnly: true }, after);
   return mapEvents(events, async (event) => {
     // event.session is the session's current state (or a deleted one's ids, times and status), checked again as it is now.
     if (!event.session || event.type === "AVAILABILITY_CHANGED" || !canSeeSession(ctx.viewer, event.session)) return undefined;
-    return { id: event.id, type: event.type, occurredAt: event.occurredAt, session: event.session, cursor: String(event.id) };
+    return { id: event.id, type: event.type, occurredAt: event.occurredAt, session: event.session, cursor: eventCursor(event.id) };
   });
 }
 

@@ -4,7 +4,6 @@ import type { RequestContext } from "../context.js";
 import { sessionById } from "./session.loaders.js";
 import { canSeeSession } from "./session.visibility.js";
 
-
 /**
  * A session the caller may see, or NOT_FOUND: unknown, another tenant's, or someone else's in
  * the same tenant. The last is answered exactly like the others (FORBIDDEN would confirm that
@@ -23,6 +22,5 @@ export function providerNotesFor(ctx: RequestContext, session: SessionRow): stri
   return ctx.viewer.role === "CLIENT" ? null : session.providerNotes;
 }
 
-/** A session is active (holds its slot) while SCHEDULED or CONFIRMED. */
-export const ACTIVE_STATUSES = ["SCHEDULED", "CONFIRMED"] as const;
-export const isActive = (session: Pick<SessionRow, "status">) => (ACTIVE_STATUSES as readonly string[]).includes(session.status);
+/** Kept for importers not yet on the module's index.ts (video, availability); the rule itself is in session.state.ts. */
+export { ACTIVE_STATUSES, isActive } from "./session.state.js";

@@ -1,5 +1,6 @@
 import type { SessionRow } from "../../db/schema/index.js";
-import type { SessionEventInput } from "../events/outbox.js";
+import { minutesBetween } from "../../time.js";
+import type { SessionEventInput } from "../events/index.js";
 
 /**
  * The outbox payloads of session changes, with the fields booking.md documents for each event,
@@ -7,7 +8,6 @@ import type { SessionEventInput } from "../events/outbox.js";
  * text, a subscriber reads the session's current state when it delivers.
  */
 
-const minutes = (start: Date, end: Date) => Math.round((end.getTime() - start.getTime()) / 60_000);
 const meetingType = (session: SessionRow) => session.modality.toLowerCase();
 
 /** AppointmentBooked */
@@ -17,7 +17,7 @@ export const bookedEvent = (session: SessionRow, isInitialConsultation: boolean)
   payload: {
     startTime: session.startsAt.toISOString(),
     meetingType: meetingType(session),
-    duration: minutes(session.startsAt, session.endsAt),
+    duration: minutesBetween(session.startsAt, session.endsAt),
     isInitialConsultation,
   },
 });
@@ -55,7 +55,7 @@ export const completedEvent = (session: SessionRow, completedAt: Date): SessionE
     session,
     payload: {
       completedAt: completedAt.toISOString(),
-      duration: attended && session.actualStart && session.actualEnd ? minutes(session.actualStart, session.actualEnd) : minutes(session.startsAt, session.endsAt),
+      duration: attended && session.actualStart && session.actualEnd ? minutesBetween(session.actualStart, session.actualEnd) : minutesBetween(session.startsAt, session.endsAt),
       attendanceStatus: attended ? "ATTENDED" : "NO_SHOW",
     },
   };
@@ -66,4 +66,15 @@ export const updatedEvent = (session: SessionRow, changed: string[], extra: Reco
   type: "UPDATED",
   session,
   payload: { status: session.status, changed, ...extra },
+});
+
+/** A session moved to another provider and/or client: who had it before (ids only, no clinical text). */
+export const reassignedEvent = (session: SessionRow, previous: Pick<SessionRow, "providerId" | "clientId">, by: number): SessionEventInput => ({
+  type: "REASSIGNED",
+  session,
+  payload: {
+    reassignedBy: by,
+    previousProviderId: previous.providerId,
+    previousClientId: previous.clientId,
+  },
 });

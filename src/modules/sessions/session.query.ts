@@ -1,16 +1,16 @@
-import { and, eq, gte, ilike, inArray, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, gte, ilike, lte, or, sql, type SQL } from "drizzle-orm";
 import { visibleSessionsWhere } from "./session.visibility.js";
 import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
 import { modalityEnum, sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
-import { anyId, anyOf } from "../../db/any-id.js";
+import { anyId, anyOf, containsPattern } from "../../db/any-id.js";
 import { rowsOf } from "../../db/client.js";
 import { isRecordId, MAX_PAGE } from "../../bounds.js";
 import { decodeRow } from "../../db/rows.js";
 import { chargeRows } from "../response-budget.js";
-import { badFields, throwFieldErrors, badInput } from "../../errors.js";
+import { badInput, field, throwFieldErrors, words, type Words } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import type { RequestContext } from "../context.js";
-import { ACTIVE_STATUSES } from "./session.access.js";
+import { isActiveSql } from "./session.state.js";
 
 /** One filter for every reader of sessions: GraphQL connections, stats and the REST shims' pages. */
 export interface SessionFilter {
@@ -39,7 +39,6 @@ export const DEFAULT_ORDER: SessionOrder = { field: "STARTS_AT", direction: "ASC
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
-
 /** The WHERE of a filter, visibility included. */
 export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): SQL | undefined {
   const where: (SQL | undefined)[] = [visibleSessionsWhere(ctx.viewer)];
@@ -55,7 +54,7 @@ export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): S
   if (filter.to) where.push(lte(sessions.startsAt, filter.to));
   const search = filter.search?.trim();
   if (search) {
-    const pattern = `%${search.replace(/[\\%_]/g, "\\$&")}%`;
+    const pattern = containsPattern(search);
     where.push(or(ilike(sessions.title, pattern), ilike(sessions.description, pattern), ilike(sessions.notes, pattern)));
   }
   return and(...where);
@@ -64,7 +63,7 @@ export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): S
 /** A filter whose range is backwards is bad input (shared by every reader). */
 export function checkFilter(filter: SessionFilter): void {
   checkTextLengths(filter);
-  if (filter.from && filter.to && filter.to < filter.from) throw badInput("to", "to must not be before from");
+  if (filter.from && filter.to && filter.to < filter.from) throw badInput("to", words`${field("to")} must not be before ${field("from")}`);
 }
 
 /** Each order field: its SQL expression and the type its cursor key is cast back to. */
@@ -97,6 +96,8 @@ export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.field, cursor.key, cursor.id])).toString("base64url");
 }
 
+const badCursor = () => badInput("after", words`${field("after")} is not a cursor returned by this connection`, "INVALID_CURSOR");
+
 export function decodeCursor(value: string, order: SessionOrder): Cursor {
   let parsed: unknown;
   try {
@@ -105,12 +106,12 @@ export function decodeCursor(value: string, order: SessionOrder): Cursor {
     parsed = undefined;
   }
   if (!Array.isArray(parsed) || parsed.length !== 3 || typeof parsed[1] !== "string" || !Number.isSafeInteger(parsed[2]) || !(parsed[0] in ORDER_KEYS)) {
-    throw badInput("after", "after is not a cursor returned by this connection");
+    throw badCursor();
   }
-  if (parsed[0] !== order.field) throw badInput("after", `after is a cursor of a ${parsed[0]} ordering, not of ${order.field}`);
+  if (parsed[0] !== order.field) throw badInput("after", words`${field("after")} is a cursor of a ${parsed[0]} ordering, not of ${order.field}`, "INVALID_CURSOR");
   // A forged key or id would fail its cast in the page's statement (a 500 with the SQL): refused here instead.
   if (!isRecordId(parsed[2]) || !CURSOR_KEY[ORDER_KEYS[parsed[0] as SessionOrderField].type](parsed[1])) {
-    throw badInput("after", "after is not a cursor returned by this connection");
+    throw badCursor();
   }
   return { field: parsed[0], key: parsed[1], id: parsed[2] };
 }
@@ -203,7 +204,7 @@ export interface SessionConnectionResult {
 
 /** Checked `first` (default 20, clamped to 100) and decoded `after` of a Relay page. */
 export function pageArgs(args: { first?: number | null; after?: string | null }, order: SessionOrder = DEFAULT_ORDER): { first: number; after?: Cursor } {
-  if (args.first != null && args.first < 0) throw badInput("first", "first must not be negative");
+  if (args.first != null && args.first < 0) throw badInput("first", words`${field("first")} must not be negative`);
   const first = Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   return { first, after: args.after ? decodeCursor(args.after, order) : undefined };
 }
@@ -251,13 +252,13 @@ export async function listSessionsPage(
   paging: { page?: number; perPage?: number } = {},
 ): Promise<{ rows: SessionRow[]; total: number; page: number; perPage: number }> {
   checkFilter(filter);
-  const errors: Record<string, string> = {};
+  const errors: Record<string, Words> = {};
   const page = paging.page ?? 1;
   const perPage = paging.perPage ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(page) || page < 1) errors.page = "page must be a positive integer";
+  if (!Number.isInteger(page) || page < 1) errors.page = words`${field("page")} must be a positive integer`;
   // Past it, OFFSET would outgrow what the database takes: the client's mistake, not a 500.
-  else if (page > MAX_PAGE) errors.page = `page must be at most ${MAX_PAGE}`;
-  if (!Number.isInteger(perPage) || perPage < 1) errors.perPage = "perPage must be a positive integer";
+  else if (page > MAX_PAGE) errors.page = words`${field("page")} must be at most ${MAX_PAGE}`;
+  if (!Number.isInteger(perPage) || perPage < 1) errors.perPage = words`${field("perPage")} must be a positive integer`;
   throwFieldErrors(errors);
   const size = Math.min(perPage, MAX_PAGE_SIZE);
   const { total, rows } = await selectPage(ctx, filter, order, { limit: size, offset: (page - 1) * size });
@@ -291,7 +292,7 @@ export async function sessionStats(ctx: RequestContext, filter: SessionFilter = 
         status: sessions.status,
         type: sessions.type,
         count: sql<number>`count(*)`.mapWith(Number),
-        upcoming: sql<number>`count(*) filter (where ${inArray(sessions.status, [...ACTIVE_STATUSES])} and ${sessions.startsAt} > ${now.toISOString()}::timestamptz)`.mapWith(Number),
+        upcoming: sql<number>`count(*) filter (where ${isActiveSql()} and ${sessions.startsAt} > ${now.toISOString()}::timestamptz)`.mapWith(Number),
       })
       .from(sessions)
       .where(sessionWhere(ctx, filter))

@@ -19,12 +19,14 @@ import {
   confirmSession,
   deleteSession,
   markNoShow,
+  reassignSession,
   rescheduleSession,
   updateSession,
 } from "./session.service.js";
 import { sessionTiming, type Timing } from "./session.timing.js";
 import { Cancellation, Session, SessionConnection, SessionStats, SessionTiming } from "./session.type.js";
 import { limitDescription } from "../../text-limits.js";
+import { minutesBetween } from "../../time.js";
 
 registerNodeType("Session", "sessions", getVisibleSession);
 
@@ -144,9 +146,22 @@ export class SessionResolver {
     return deleteSession(ctx, parseId(id, "id"));
   }
 
+  @Mutation(() => Session, {
+    description:
+      "Moves an active session to another provider and/or client of the tenant: an ADMIN or the session's provider; re-checked like a booking (care, conflicts, the plan's client)",
+  })
+  reassignSession(
+    @Arg("id", () => ID) id: string,
+    @Ctx() ctx: RequestContext,
+    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+    @Arg("clientId", () => ID, { nullable: true }) clientId?: string | null,
+  ): Promise<SessionRow> {
+    return reassignSession(ctx, parseId(id, "id"), { providerId: parseOptionalId(providerId, "providerId"), clientId: parseOptionalId(clientId, "clientId") });
+  }
+
   @FieldResolver(() => Int)
   durationMinutes(@Root() session: SessionRow): number {
-    return Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000);
+    return minutesBetween(session.startsAt, session.endsAt);
   }
 
   @FieldResolver(() => String, { nullable: true, description: "Private to the provider side: null for CLIENT viewers" })

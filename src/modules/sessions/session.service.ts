@@ -1,18 +1,20 @@
-import { and, asc, eq, gt, inArray, lt, ne, or } from "drizzle-orm";
+import { and, asc, eq, gt, lt, ne, or } from "drizzle-orm";
 import { pgErrorOf, type Tx } from "../../db/client.js";
 import { careRelationships, sessions, treatmentDetails, type Modality, type SessionRow, type SessionStatus, type SessionType, type TreatmentPlanRow } from "../../db/schema/index.js";
-import { badFields, DomainError, forbidden, notFound, throwFieldErrors } from "../../errors.js";
+import { badFields, DomainError, field, fieldError, forbidden, instant, notFound, noun, throwFieldErrors, words, type FieldError, type Words } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { assertBookableForClient } from "../availability/availability.service.js";
 import type { RequestContext } from "../context.js";
-import { lockTenantEvents, recordSessionEvent, type SessionEventInput } from "../events/outbox.js";
+import { lockTenantEvents, recordSessionEvent, type SessionEventInput } from "../events/index.js";
+import { providerOrCaller } from "../tenants/permissions.js";
 import { getUserWithRole, hasCareRelationship } from "../tenants/user.service.js";
+import { DAY, HOUR, MINUTE } from "../../time.js";
 import { getTreatmentPlan, planClient, unmatchedClientMessage } from "../treatment-plans/treatment-plan.service.js";
-import { ACTIVE_STATUSES, getVisibleSession } from "./session.access.js";
+import { getVisibleSession } from "./session.access.js";
 import { canSeeSession } from "./session.visibility.js";
-import { bookedEvent, cancelledEvent, completedEvent, rescheduledEvent, updatedEvent } from "./session.events.js";
+import { bookedEvent, cancelledEvent, completedEvent, reassignedEvent, rescheduledEvent, updatedEvent } from "./session.events.js";
 import { sessionById } from "./session.loaders.js";
-import { assertEditable, assertReschedulable, assertTransition } from "./session.state.js";
+import { assertActive, assertEditable, assertReschedulable, assertTransition, isActiveSql, RECORD_STATUSES } from "./session.state.js";
 
 /** What a session says about itself: set when booking, changed by an update. */
 interface SessionDetails {
@@ -25,7 +27,11 @@ interface SessionDetails {
   providerNotes?: string | null;
 }
 
-export interface BookSessionInput extends SessionDetails {
+/**
+ * The service's commands are named ...Command, apart from the GraphQL input classes
+ * (session.input.ts) that the resolver passes in: those are structurally compatible.
+ */
+export interface BookSessionCommand extends SessionDetails {
   /** Defaults to the caller when the caller is a PROVIDER. */
   providerId?: number | null;
   /** Or treatmentPlanId, whose client is matched; a CLIENT books for themself. */
@@ -44,7 +50,7 @@ export interface NewTimes {
   durationMinutes?: number | null;
 }
 
-export interface UpdateSessionInput extends SessionDetails {
+export interface UpdateSessionCommand extends SessionDetails {
   clientFeedback?: string | null;
   exercisesPerformed?: string | null;
   startsAt?: Date | null;
@@ -58,7 +64,7 @@ export interface UpdateSessionInput extends SessionDetails {
   outlookEventId?: string | null;
 }
 
-export interface CompleteSessionInput {
+export interface CompleteSessionCommand {
   actualStart?: Date | null;
   actualEnd?: Date | null;
   notes?: string | null;
@@ -68,7 +74,7 @@ export interface CompleteSessionInput {
 }
 
 /** A session may last at most a day. */
-const MAX_MINUTES = 24 * 60;
+const MAX_MINUTES = DAY / MINUTE;
 
 interface Slot {
   providerId: number;
@@ -85,28 +91,28 @@ const canManage = (ctx: RequestContext, session: SessionRow) => ctx.viewer.role 
 
 async function sessionToManage(ctx: RequestContext, id: number, action: string): Promise<SessionRow> {
   const session = await getVisibleSession(ctx, id);
-  if (!canManage(ctx, session)) throw forbidden(`Only the session's provider or an administrator can ${action} it`);
+  if (!canManage(ctx, session)) throw forbidden(words`Only the ${noun("session")}'s ${noun("provider")} or an administrator can ${action} it`);
   return session;
 }
 
 /** The session's interval from start + end or start + duration; every problem reported at once. */
-function resolveTimes(ctx: RequestContext, times: NewTimes, keepMinutes?: number, notPast = true): { startsAt: Date; endsAt: Date } {
-  const errors: Record<string, string> = {};
+function resolveTimes(ctx: RequestContext, times: NewTimes, keepLengthMs?: number, notPast = true): { startsAt: Date; endsAt: Date } {
+  const errors: Record<string, FieldError | Words> = {};
   const { startsAt, endsAt, durationMinutes } = times;
   let end: Date | undefined;
-  if (endsAt != null && durationMinutes != null) errors.durationMinutes = "give either endsAt or durationMinutes, not both";
+  if (endsAt != null && durationMinutes != null) errors.durationMinutes = words`give either ${field("endsAt")} or ${field("durationMinutes")}, not both`;
   else if (durationMinutes != null) {
-    if (!Number.isInteger(durationMinutes) || durationMinutes < 1 || durationMinutes > MAX_MINUTES) errors.durationMinutes = `durationMinutes must be a whole number from 1 to ${MAX_MINUTES}`;
-    else end = new Date(startsAt.getTime() + durationMinutes * 60_000);
+    if (!Number.isInteger(durationMinutes) || durationMinutes < 1 || durationMinutes > MAX_MINUTES) errors.durationMinutes = words`${field("durationMinutes")} must be a whole number from 1 to ${MAX_MINUTES}`;
+    else end = new Date(startsAt.getTime() + durationMinutes * MINUTE);
   } else if (endsAt != null) {
-    if (endsAt.getTime() <= startsAt.getTime()) errors.endsAt = "endsAt must be after startsAt";
-    else if (endsAt.getTime() - startsAt.getTime() > MAX_MINUTES * 60_000) errors.endsAt = "a session cannot last more than 24 hours";
+    if (endsAt.getTime() <= startsAt.getTime()) errors.endsAt = fieldError(words`${field("endsAt")} must be after ${field("startsAt")}`, "ENDS_BEFORE_START");
+    else if (endsAt.getTime() - startsAt.getTime() > DAY) errors.endsAt = words`a ${noun("session")} cannot last more than 24 hours`;
     else end = endsAt;
-  } else if (keepMinutes !== undefined) end = new Date(startsAt.getTime() + keepMinutes * 60_000);
-  else errors.endsAt = "endsAt or durationMinutes is required";
-  if (notPast && startsAt.getTime() < ctx.deps.now().getTime()) errors.startsAt = "startsAt must not be in the past";
-  if (Object.keys(errors).length || !end) throw badFields(errors);
-  return { startsAt, endsAt: end };
+  } else if (keepLengthMs !== undefined) end = new Date(startsAt.getTime() + keepLengthMs);
+  else errors.endsAt = words`${field("endsAt")} or ${field("durationMinutes")} is required`;
+  if (notPast && startsAt.getTime() < ctx.deps.now().getTime()) errors.startsAt = fieldError(words`${field("startsAt")} must not be in the past`, "IN_THE_PAST");
+  throwFieldErrors(errors);
+  return { startsAt, endsAt: end! };
 }
 
 /** The first active session of the same provider or client overlapping the slot. */
@@ -116,7 +122,7 @@ async function findConflict(tx: Tx, slot: Slot): Promise<SessionRow | undefined>
     .from(sessions)
     .where(
       and(
-        inArray(sessions.status, [...ACTIVE_STATUSES]),
+        isActiveSql(),
         or(eq(sessions.providerId, slot.providerId), eq(sessions.clientId, slot.clientId)),
         lt(sessions.startsAt, slot.endsAt),
         gt(sessions.endsAt, slot.startsAt),
@@ -140,12 +146,12 @@ export const SLOT_TAKEN = "That time is no longer available";
  */
 function conflictError(ctx: RequestContext, other: SessionRow | undefined): DomainError {
   if (other && canSeeSession(ctx.viewer, other)) {
-    const message = `Scheduling conflict detected with session "${other.title ?? "Untitled session"}" at ${other.startsAt.toISOString()}`;
+    const message = words`Scheduling conflict detected with ${noun("session")} "${other.title ?? "Untitled session"}" at ${instant(other.startsAt)}`;
     return new DomainError("SESSION_OVERLAP", message, { conflictingSessionId: other.id, conflictingStartsAt: other.startsAt });
   }
   if (ctx.viewer.role === "CLIENT") return new DomainError("SESSION_OVERLAP", SLOT_TAKEN);
-  if (!other) return new DomainError("SESSION_OVERLAP", "Scheduling conflict detected with another session");
-  return new DomainError("SESSION_OVERLAP", `Scheduling conflict detected with another session at ${other.startsAt.toISOString()}`, { conflictingStartsAt: other.startsAt });
+  if (!other) return new DomainError("SESSION_OVERLAP", words`Scheduling conflict detected with another ${noun("session")}`);
+  return new DomainError("SESSION_OVERLAP", words`Scheduling conflict detected with another ${noun("session")} at ${instant(other.startsAt)}`, { conflictingStartsAt: other.startsAt });
 }
 
 /**
@@ -176,8 +182,11 @@ const remember = (ctx: RequestContext, session: SessionRow) => {
 
 // ---------------------------------------------------------------- booking
 
-const NOT_IN_CARE = "You don't have permission to schedule sessions for this client";
-const OTHER_CLIENTS_PLAN = "The treatment plan belongs to another client: a session may only be linked to a plan of its own client";
+const NOT_IN_CARE = fieldError(words`You don't have permission to schedule ${noun("sessions")} for this ${noun("client")}`, "NOT_IN_CARE");
+const OTHER_CLIENTS_PLAN = fieldError(
+  words`The treatment plan belongs to another ${noun("client")}: a ${noun("session")} may only be linked to a plan of its own ${noun("client")}`,
+  "OTHER_CLIENTS_PLAN",
+);
 
 /**
  * A plan a session of `clientId` may be linked to: one whose client is that client. A plan that
@@ -199,8 +208,8 @@ async function planFor(ctx: RequestContext, plan: TreatmentPlanRow, clientId: nu
 async function checkWhoBooksWhom(ctx: RequestContext, providerId: number, clientId: number, throughPlan: boolean): Promise<boolean> {
   const me = ctx.viewer;
   if (me.role === "CLIENT") {
-    if (clientId !== me.id) throw forbidden("Clients can book sessions only for themselves");
-    if (!(await hasCareRelationship(ctx, providerId, me.id))) throw forbidden("You can only book sessions with a provider you are in care with");
+    if (clientId !== me.id) throw forbidden(words`${noun("Client")}s can book ${noun("sessions")} only for themselves`);
+    if (!(await hasCareRelationship(ctx, providerId, me.id))) throw forbidden(words`You can only book ${noun("sessions")} with a ${noun("provider")} you are in care with`);
     return false;
   }
   if (me.role === "ADMIN" || throughPlan) return true;
@@ -208,18 +217,18 @@ async function checkWhoBooksWhom(ctx: RequestContext, providerId: number, client
   return false;
 }
 
-export async function bookSession(ctx: RequestContext, input: BookSessionInput): Promise<SessionRow> {
+export async function bookSession(ctx: RequestContext, input: BookSessionCommand): Promise<SessionRow> {
   checkTextLengths(input);
   const me = ctx.viewer;
-  const providerId = input.providerId ?? (me.role === "PROVIDER" ? me.id : undefined);
-  const missing: Record<string, string> = {};
-  if (providerId === undefined) missing.providerId = "providerId is required";
-  if (input.clientId == null && input.treatmentPlanId == null && me.role !== "CLIENT") missing.clientId = "clientId or treatmentPlanId is required";
+  const providerId = providerOrCaller(ctx, input.providerId);
+  const missing: Record<string, Words> = {};
+  if (providerId === undefined) missing.providerId = words`${field("providerId")} is required`;
+  if (input.clientId == null && input.treatmentPlanId == null && me.role !== "CLIENT") missing.clientId = words`${field("clientId")} or ${field("treatmentPlanId")} is required`;
   throwFieldErrors(missing);
   const times = resolveTimes(ctx, input);
 
-  if (me.role === "PROVIDER" && providerId !== me.id) throw forbidden("Providers can book sessions only for themselves");
-  if (me.role === "CLIENT" && input.providerNotes != null) throw forbidden("Clients cannot write provider notes");
+  if (me.role === "PROVIDER" && providerId !== me.id) throw forbidden(words`${noun("Provider")}s can book ${noun("sessions")} only for themselves`);
+  if (me.role === "CLIENT" && input.providerNotes != null) throw forbidden(words`${noun("Client")}s cannot write ${noun("provider")} notes`);
   const provider = await getUserWithRole(ctx, providerId!, "PROVIDER", "Provider");
 
   const plan = input.treatmentPlanId != null ? await getTreatmentPlan(ctx, input.treatmentPlanId) : undefined;
@@ -274,11 +283,70 @@ export async function bookSession(ctx: RequestContext, input: BookSessionInput):
   return remember(ctx, session);
 }
 
+// ---------------------------------------------------------------- reassigning
+
+/** A session's new people: either or both; what is not given stays. */
+export interface ReassignSessionCommand {
+  providerId?: number | null;
+  clientId?: number | null;
+}
+
+/**
+ * Moves an active session to another provider and/or client of the tenant (a covering
+ * therapist, a booking made under the wrong client): the one rule behind GraphQL's
+ * reassignSession and every shim's PUT/PATCH of a session's people.
+ *
+ * - ADMIN, or the session's provider (others who see it: FORBIDDEN; who cannot: NOT_FOUND).
+ * - Only an active session (SCHEDULED, CONFIRMED): else INVALID_TRANSITION.
+ * - Unknown ids, or a user of the wrong role: NOT_FOUND Provider / Client, as bookSession.
+ * - Re-checked like a booking: who books whom with the new people (an ADMIN's move, or one
+ *   through the new client's own plan, puts the client in the new provider's care; a
+ *   provider's needs that care already), conflicts of the new provider and client (the
+ *   exclusion constraints decide under concurrency, through the booking's conflict path).
+ * - A session linked to a treatment plan keeps it only when the plan is the new client's (or
+ *   names no client user): another client's plan is refused (OTHER_CLIENTS_PLAN), never
+ *   silently dropped; unlink or relink it first with updateSession.
+ * - Recorded as a REASSIGNED event naming the previous people (ids only), delivered to both
+ *   providers' slotsChanged and to the sessionChanged of everyone who sees the session now.
+ * - Neither id given: VALIDATION (providerId). The people it already has: no change, no event.
+ * - A provider need not hand over only to themself (bookSession's "for themselves" rule is about
+ *   creating sessions); the times stay, so neither "in the past" nor availability is re-checked.
+ */
+export async function reassignSession(ctx: RequestContext, id: number, change: ReassignSessionCommand): Promise<SessionRow> {
+  if (change.providerId == null && change.clientId == null) throw badFields({ providerId: words`${field("providerId")} or ${field("clientId")} is required` });
+  const session = await sessionToManage(ctx, id, "reassign");
+  assertActive(session, "reassign", "status");
+  const providerId = change.providerId != null ? (await getUserWithRole(ctx, change.providerId, "PROVIDER", "Provider")).id : session.providerId;
+  const clientId = change.clientId != null ? (await getUserWithRole(ctx, change.clientId, "CLIENT", "Client")).id : session.clientId;
+  if (providerId === session.providerId && clientId === session.clientId) return session;
+
+  const plan = session.treatmentPlanId !== null ? await getTreatmentPlan(ctx, session.treatmentPlanId) : undefined;
+  const owner = plan ? await planClient(ctx, plan) : null;
+  if (plan && clientId !== session.clientId) await planFor(ctx, plan, clientId);
+  const addsCare = await checkWhoBooksWhom(ctx, providerId, clientId, !!owner && owner.id === clientId);
+  const slot: Slot = { providerId, clientId, startsAt: session.startsAt, endsAt: session.endsAt, excludeSessionId: session.id };
+  await checkSlotFree(ctx, slot);
+
+  const me = ctx.viewer;
+  const updated = await guardedWrite(ctx, slot, async (tx) => {
+    const [locked] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
+    if (!locked) throw notFound("Session");
+    // What was checked on the loaded row holds for the locked one (a concurrent change may have moved it).
+    if (!canManage(ctx, locked)) throw forbidden(words`Only the ${noun("session")}'s ${noun("provider")} or an administrator can reassign it`);
+    assertActive(locked, "reassign", "status");
+    if (addsCare) await tx.insert(careRelationships).values({ tenantId: ctx.tenant.id, providerId, clientId }).onConflictDoNothing();
+    const [row] = await tx.update(sessions).set({ providerId, clientId, updatedAt: ctx.deps.now(), updatedBy: me.id }).where(eq(sessions.id, locked.id)).returning();
+    await recordSessionEvent(tx, ctx, reassignedEvent(row, locked, me.id));
+    return row;
+  });
+  return remember(ctx, updated);
+}
+
 // ---------------------------------------------------------------- changes
 
 /** Hours between the cancellation and the start, 2 decimals (negative when cancelled after the start). */
 export function noticeHours(session: Pick<SessionRow, "startsAt">, cancelledAt: Date): number {
-  return Math.round((session.startsAt.getTime() - cancelledAt.getTime()) / 36_000) / 100;
+  return Math.round(((session.startsAt.getTime() - cancelledAt.getTime()) * 100) / HOUR) / 100;
 }
 
 /** A session's cancellation, or null when it is not cancelled. */
@@ -317,11 +385,11 @@ const sameTime = (a: Date, b: Date) => a.getTime() === b.getTime();
 async function applyChange(ctx: RequestContext, session: SessionRow, change: Change): Promise<SessionRow> {
   const me = ctx.viewer;
   const now = ctx.deps.now();
-  const minutes = (session.endsAt.getTime() - session.startsAt.getTime()) / 60_000;
+  const length = session.endsAt.getTime() - session.startsAt.getTime();
   // Times that stay as they are (a legacy PATCH echoing them) are no reschedule, even in the past.
-  const given = change.times ? resolveTimes(ctx, change.times, minutes, false) : undefined;
+  const given = change.times ? resolveTimes(ctx, change.times, length, false) : undefined;
   const moves = change.action === "reschedule" || (!!given && !(sameTime(given.startsAt, session.startsAt) && sameTime(given.endsAt, session.endsAt)));
-  const times = moves && change.times ? resolveTimes(ctx, change.times, minutes) : given;
+  const times = moves && change.times ? resolveTimes(ctx, change.times, length) : given;
   checkState(session, change, moves);
   const slot: Slot | undefined = moves && times ? { providerId: session.providerId, clientId: session.clientId, ...times, excludeSessionId: session.id } : undefined;
   if (slot) await checkSlotFree(ctx, slot);
@@ -338,7 +406,9 @@ async function applyChange(ctx: RequestContext, session: SessionRow, change: Cha
     if (to === "CANCELLED") Object.assign(set, { cancelledAt: now, cancelledBy: me.id, cancellationReason: change.reason ?? null });
     const actualStart = set.actualStart !== undefined ? set.actualStart : locked.actualStart;
     const actualEnd = set.actualEnd !== undefined ? set.actualEnd : locked.actualEnd;
-    if (actualStart && actualEnd && actualEnd.getTime() <= actualStart.getTime()) throw badFields({ actualEnd: "actualEnd must be after actualStart" });
+    if (actualStart && actualEnd && actualEnd.getTime() <= actualStart.getTime()) {
+      throw badFields({ actualEnd: fieldError(words`${field("actualEnd")} must be after ${field("actualStart")}`, "ENDS_BEFORE_START") });
+    }
 
     const [row] = await tx.update(sessions).set(set).where(eq(sessions.id, locked.id)).returning();
     const events: SessionEventInput[] = [];
@@ -371,7 +441,7 @@ export async function confirmSession(ctx: RequestContext, id: number): Promise<S
   return applyChange(ctx, await sessionToManage(ctx, id, "confirm"), { action: "confirm", to: "CONFIRMED" });
 }
 
-export async function completeSession(ctx: RequestContext, id: number, input: CompleteSessionInput = {}): Promise<SessionRow> {
+export async function completeSession(ctx: RequestContext, id: number, input: CompleteSessionCommand = {}): Promise<SessionRow> {
   checkTextLengths(input);
   const session = await sessionToManage(ctx, id, "complete");
   return applyChange(ctx, session, { action: "complete", to: "COMPLETED", set: definedOnly(input) });
@@ -388,19 +458,19 @@ const CLIENT_FIELDS = new Set(["startsAt", "endsAt", "durationMinutes", "status"
  * A partial update: only the fields given change. New times follow the reschedule rules, a new
  * status the state machine (CANCELLED records the cancellation); final sessions refuse all.
  */
-export async function updateSession(ctx: RequestContext, id: number, input: UpdateSessionInput): Promise<SessionRow> {
+export async function updateSession(ctx: RequestContext, id: number, input: UpdateSessionCommand): Promise<SessionRow> {
   checkTextLengths(input);
   const session = await getVisibleSession(ctx, id);
   const given = definedOnly(input);
   if (!canManage(ctx, session)) {
     const other = Object.keys(given).filter((k) => !CLIENT_FIELDS.has(k));
     if (other.length || (given.status && given.status !== "CANCELLED" && given.status !== session.status)) {
-      throw forbidden("Clients can only reschedule or cancel their sessions");
+      throw forbidden(words`${noun("Client")}s can only reschedule or cancel their ${noun("sessions")}`);
     }
   }
   const { startsAt, endsAt, durationMinutes, status, treatmentPlanId, ...set } = given;
-  if (status === null) throw badFields({ status: "status cannot be null" });
-  for (const key of ["type", "modality"] as const) if (set[key] === null) throw badFields({ [key]: `${key} cannot be null` });
+  if (status === null) throw badFields({ status: words`${field("status")} cannot be null` });
+  for (const key of ["type", "modality"] as const) if (set[key] === null) throw badFields({ [key]: words`${field(key)} cannot be null` });
   const values: SessionValues = set as SessionValues;
   if (treatmentPlanId !== undefined) values.treatmentPlanId = treatmentPlanId === null ? null : (await planFor(ctx, await getTreatmentPlan(ctx, treatmentPlanId), session.clientId)).id;
   const newTimes = startsAt != null || endsAt != null || durationMinutes != null;
@@ -413,10 +483,8 @@ export async function updateSession(ctx: RequestContext, id: number, input: Upda
   });
 }
 
-/** Sessions that took place (or were missed) are clinical records: never deleted. */
-const RECORD_STATUSES: readonly SessionStatus[] = ["COMPLETED", "NO_SHOW"];
-const IS_RECORD = "Completed and no-show sessions are clinical records and cannot be deleted; cancel or amend the session instead";
-const HAS_DETAILS = "This session has treatment details recorded and cannot be deleted; cancel or amend the session instead";
+const IS_RECORD = words`Completed and no-show ${noun("sessions")} are clinical records and cannot be deleted; cancel or amend the ${noun("session")} instead`;
+const HAS_DETAILS = words`This ${noun("session")} has treatment details recorded and cannot be deleted; cancel or amend the ${noun("session")} instead`;
 
 /** The friendly form of the rule; treatment_details_session_fk (ON DELETE RESTRICT) guards it against races. */
 async function assertDeletable(tx: Tx, session: SessionRow): Promise<void> {

@@ -1,5 +1,6 @@
 import type { SessionRow } from "../../db/schema/index.js";
-import { isActive } from "./session.access.js";
+import { MINUTE } from "../../time.js";
+import { isActive } from "./session.state.js";
 
 /** Joining a video session opens this long before its start and closes at its end. */
 export const JOIN_WINDOW_OPENS_MINUTES = 10;
@@ -19,7 +20,7 @@ export function sessionTiming(session: Pick<SessionRow, "startsAt" | "endsAt" | 
   const start = session.startsAt.getTime();
   const end = session.endsAt.getTime();
   const phase = t < start ? "UPCOMING" : t < end ? "IN_PROGRESS" : "ENDED";
-  const joinOpensAt = new Date(start - JOIN_WINDOW_OPENS_MINUTES * 60_000);
+  const joinOpensAt = new Date(start - JOIN_WINDOW_OPENS_MINUTES * MINUTE);
   return {
     phase,
     timeUntilStartSeconds: phase === "UPCOMING" ? Math.floor((start - t) / 1000) : null,

@@ -1,0 +1,7 @@
+/**
+ * The events module's public face: the outbox (written in the writer's own transaction), the
+ * dispatcher that fans committed events out to subscribers, and the GraphQL subscriptions.
+ */
+export { EventDispatcher } from "./dispatcher.js";
+export { EVENTS_CHANNEL, lockTenantEvents, recordAvailabilityEvent, recordSessionEvent, type SessionEventInput } from "./outbox.js";
+export { SubscriptionResolver } from "./subscription.resolver.js";

@@ -1,0 +1,43 @@
+/**
+ * The sessions module's public face: what code outside src/modules/sessions may use. Files
+ * inside the module import each other directly.
+ */
+export { getVisibleSession, providerNotesFor } from "./session.access.js";
+export { sessionById } from "./session.loaders.js";
+export { canSeeSession, visibleSessionsWhere } from "./session.visibility.js";
+export { ACTIVE_STATUSES, FINAL_STATUSES, isActive, isActiveSql, RECORD_STATUSES, TRANSITIONS } from "./session.state.js";
+export { JOIN_WINDOW_OPENS_MINUTES, sessionTiming, type Timing } from "./session.timing.js";
+export {
+  DEFAULT_PAGE_SIZE,
+  listAllSessions,
+  listSessions,
+  listSessionsOfPlans,
+  listSessionsPage,
+  MAX_PAGE_SIZE,
+  pageArgs,
+  sessionStats,
+  type SessionConnectionResult,
+  type SessionFilter,
+  type SessionOrder,
+  type SessionOrderField,
+} from "./session.query.js";
+export {
+  bookSession,
+  cancelSession,
+  cancellationOf,
+  completeSession,
+  confirmSession,
+  deleteSession,
+  markNoShow,
+  noticeHours,
+  reassignSession,
+  rescheduleSession,
+  updateSession,
+  type BookSessionCommand,
+  type CompleteSessionCommand,
+  type NewTimes,
+  type ReassignSessionCommand,
+  type UpdateSessionCommand,
+} from "./session.service.js";
+export { CancellationResolver, SessionResolver } from "./session.resolver.js";
+export { Session, SessionConnection } from "./session.type.js";

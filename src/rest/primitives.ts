@@ -18,7 +18,11 @@ import { scoped, type Credentials, type ShimContext, type ShimOptions } from "./
  * A record id in a shim's path, query or body: src/bounds.ts's ID_SCHEMA (an integer from 1 to
  * MAX_ID), so a number past our largest id is the client's mistake, never a failed cast.
  */
-export const idSchema = <const D extends string>(description: D) => ({ ...ID_SCHEMA, description }) as const;
+export function idSchema(): typeof ID_SCHEMA;
+export function idSchema<const D extends string>(description: D): typeof ID_SCHEMA & { readonly description: D };
+export function idSchema(description?: string) {
+  return description === undefined ? ID_SCHEMA : { ...ID_SCHEMA, description };
+}
 
 /** The same id, or null (DRF's PrimaryKeyRelatedField, Go's *int): null is the same as leaving it out. */
 export const nullableIdSchema = <const D extends string>(description: D) => ({ type: ["integer", "null"], minimum: ID_SCHEMA.minimum, maximum: ID_SCHEMA.maximum, description }) as const;
@@ -34,7 +38,9 @@ export const ID_PARAMS = {
  * An id of an API whose ids are opaque strings to its clients (the booking API): any string;
  * one that is not ours (src/bounds.ts parseRecordId) names no record, so it is simply not found.
  */
-export const opaqueIdSchema = <const D extends string>(description: D) => ({ type: "string", minLength: 1, description }) as const;
+export const OPAQUE_ID_SCHEMA = { type: "string" } as const;
+/** The same in a body or query, where an empty one is a missing one. */
+export const opaqueIdSchema = <const D extends string>(description: D) => ({ ...OPAQUE_ID_SCHEMA, minLength: 1, description }) as const;
 
 // ------------------------------------------------------------------ DRF's dates, times and error bodies
 

@@ -19,8 +19,8 @@ const pk = nullableIdSchema;
 const ERRORS = { 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } as const;
 
 const SESSION_FIELDS = {
-  client: pk("The client user (role Clients/Parent); on update, another client moves the session to them"),
-  staff: pk("The staff user (a provider); defaults to the caller; on update, another staff member moves the session to them"),
+  client: pk("The client user (role Clients/Parent)"),
+  staff: pk("The staff user (a provider); defaults to the caller"),
   session_date: DATE_SCHEMA,
   start_time: TIME_SCHEMA,
   end_time: TIME_SCHEMA,
@@ -37,7 +37,12 @@ const CREATE_BODY = {
   },
 } as const;
 
-const UPDATE_FIELDS = { ...SESSION_FIELDS, treatment_plan: pk("The treatment plan; null unlinks it") } as const;
+const UPDATE_FIELDS = {
+  ...SESSION_FIELDS,
+  client: pk("The client user (role Clients/Parent): another client moves the session to them"),
+  staff: pk("The staff user (a provider): another staff member moves the session to them"),
+  treatment_plan: pk("The treatment plan; null unlinks it"),
+} as const;
 /** PATCH: the fields given change. */
 const PATCH_BODY = { type: "object", properties: UPDATE_FIELDS } as const;
 /** PUT: the date and times are required, other fields as given. */

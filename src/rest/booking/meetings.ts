@@ -83,6 +83,8 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
       // "Change therapist (if allowed)": the one reassignment rule (who may, conflicts, care); then the other changes.
       if (body.therapistId !== undefined && body.therapistId !== String(session.providerId)) {
         session = await reassignSession(ctx, session.id, { providerId: bookingId(body.therapistId, "Therapist") });
+        // Only handed over: the previous therapist may no longer edit it, and there is nothing else to change.
+        if (Object.entries(body).every(([field, value]) => field === "therapistId" || value === undefined)) return (await toMeetings(ctx, [session]))[0];
       }
       const updated = await updateSession(ctx, session.id, {
         title: body.title,

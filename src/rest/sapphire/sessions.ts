@@ -173,8 +173,20 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
       endsAt = localInstant(errors, "end_time", date, body.end_time ?? localDateTime(session.endsAt, zone).time, zone);
     }
     throwFieldErrors(errors);
-    if (clientId !== undefined || providerId !== undefined) await reassignSession(ctx, id, { providerId, clientId }).catch(asUpdateFields);
-    const updated = await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId: body.treatment_plan }).catch(asUpdateFields);
+    if (clientId === undefined && providerId === undefined) {
+      return sessionJson(ctx, await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId: body.treatment_plan }).catch(asUpdateFields));
+    }
+    let treatmentPlanId = body.treatment_plan;
+    // A plan is its client's: a request that also sets treatment_plan (null, or the new client's plan) lets go of the old one first.
+    if (treatmentPlanId !== undefined && session.treatmentPlanId !== null) {
+      await updateSession(ctx, id, { treatmentPlanId: null });
+      if (treatmentPlanId === null) treatmentPlanId = undefined;
+    }
+    const moved = await reassignSession(ctx, id, { providerId, clientId }).catch(asUpdateFields);
+    // The other changes, if any: a PUT that only hands the session over repeats its times (and its old staff member may no longer edit it).
+    const same = (given: Date | undefined, current: Date) => given === undefined || given.getTime() === current.getTime();
+    const more = body.session_notes !== undefined || treatmentPlanId !== undefined || !same(startsAt, moved.startsAt) || !same(endsAt, moved.endsAt);
+    const updated = more ? await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId }).catch(asUpdateFields) : moved;
     return sessionJson(ctx, updated);
   };
   const updateResponses = { 200: SESSION_SCHEMA, ...ERRORS };

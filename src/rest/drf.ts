@@ -5,10 +5,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { bearerToken } from "../modules/tenants/auth.service.js";
-import { SUPPORTED_DATES, SUPPORTED_YEAR_PATTERN } from "../time.js";
 import { render } from "../errors.js";
+import { FORMATS } from "./primitives.js";
 import { unreachable, useErrorFormat, type ErrorFormat, type FieldProblem, type Problem } from "./shim.js";
-import { ID_SCHEMA } from "../bounds.js";
 
 export interface DrfOptions {
   /**
@@ -29,40 +28,6 @@ export const INVALID_PAGE_BODY = { detail: "Invalid page." } as const;
 
 /** The request's own schema for a property, to word a failure the way DRF's field would. */
 type PropertySchema = { type?: string | string[]; format?: string; pattern?: string };
-
-/** Strings with a fixed format: their DRF "has wrong format" message, by the schema's format or pattern. */
-const FORMATS = new Map<string, { label: string; hint: string }>([["date", { label: "Date", hint: "YYYY-MM-DD" }]]);
-
-function formatted(label: string, hint: string, pattern: string, description: string) {
-  FORMATS.set(pattern, { label, hint });
-  return { type: "string", pattern, description } as const;
-}
-
-/** A calendar date YYYY-MM-DD (2025-02-30 is none). */
-export const DATE_SCHEMA = { type: "string", format: "date", pattern: `^${SUPPORTED_YEAR_PATTERN}-`, description: `YYYY-MM-DD, ${SUPPORTED_DATES}` } as const;
-/** DRF's TimeField input: hh:mm[:ss[.uuuuuu]]. */
-export const TIME_SCHEMA = formatted("Time", "hh:mm[:ss[.uuuuuu]]", "^([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d(\\.\\d{1,6})?)?$", "hh:mm[:ss[.uuuuuu]], a local time");
-export const MONTH_SCHEMA = formatted("Month", "YYYY-MM", `^${SUPPORTED_YEAR_PATTERN}-(0[1-9]|1[0-2])$`, `YYYY-MM, ${SUPPORTED_DATES}`);
-export const YEAR_SCHEMA = formatted("Year", "YYYY", `^${SUPPORTED_YEAR_PATTERN}$`, `YYYY, ${SUPPORTED_DATES}`);
-/** A path id: anything else is a 404, as with Django's URL patterns. */
-export const ID_PARAMS = {
-  type: "object",
-  required: ["id"],
-  properties: { id: ID_SCHEMA },
-} as const;
-/** DRF's `{"detail": "..."}`, for the documentation of error responses. */
-export const DETAIL_SCHEMA = { type: "object", properties: { detail: { type: "string" } }, required: ["detail"] } as const;
-/** A 400: DRF's field errors, or `{"detail": "..."}` (malformed JSON, or a view's error). */
-export const BAD_REQUEST_SCHEMA = {
-  anyOf: [
-    DETAIL_SCHEMA,
-    {
-      type: "object",
-      description: 'DRF field errors: {"field": ["message"], "non_field_errors": ["message"]}',
-      additionalProperties: { type: "array", items: { type: "string" } },
-    },
-  ],
-} as const;
 
 /**
  * Installs the DRF conventions on an API's (encapsulated) plugin: its error envelope, JSON

@@ -8,17 +8,10 @@ import {
   listAvailabilityRules,
   updateAvailabilityRule,
 } from "../../modules/availability/availability.service.js";
-import { scoped, type ShimContext, type ShimOptions } from "../shim.js";
+import { shimRoutes } from "../primitives.js";
+import type { ShimContext, ShimOptions } from "../shim.js";
 import { bookingId, type RouteNaming } from "./common.js";
 import * as schema from "./schemas.js";
-
-interface AvailabilityBody {
-  dayOfWeek?: number;
-  startTime?: string;
-  endTime?: string;
-  notes?: string | null;
-  isAvailable?: boolean;
-}
 
 /**
  * The legacy controller's gate for the availability routes, answered 401 as the document says:
@@ -28,33 +21,34 @@ function therapistOnly(ctx: ShimContext): void {
   if (ctx.viewer.role !== "PROVIDER") throw new DomainError("UNAUTHENTICATED", "Only therapists can manage availability");
 }
 
-const slotIdOf = (params: unknown) => bookingId((params as { id: string }).id, "Availability slot");
+const slotIdOf = (params: { id: string }) => bookingId(params.id, "Availability slot");
 
 export function availabilityRoutes(api: FastifyInstance, options: ShimOptions, naming: RouteNaming): void {
   const doc = naming.describe;
+  const routes = shimRoutes(api, options);
 
-  api.post(
+  routes.post(
     "/availability",
     { schema: { ...doc("createAvailability", "Add a weekly availability slot (therapists)"), body: schema.availabilityCreateBody, response: { 201: schema.availability, ...schema.errorResponses } } },
-    scoped(options, async (ctx, request, reply) => {
+    async (ctx, request, reply) => {
       therapistOnly(ctx);
-      const body = request.body as Required<Pick<AvailabilityBody, "dayOfWeek" | "startTime" | "endTime">> & AvailabilityBody;
+      const { body } = request;
       const rule = await createAvailabilityRule(ctx, { dayOfWeek: body.dayOfWeek, startTime: body.startTime, endTime: body.endTime, notes: body.notes });
       reply.code(201);
       return toAvailability(rule);
-    }),
+    },
   );
 
-  api.get(
+  routes.get(
     "/availability",
     { schema: { ...doc("listAvailability", "The current therapist's weekly availability"), response: { 200: { type: "array", items: schema.availability }, ...schema.errorResponses } } },
-    scoped(options, async (ctx) => {
+    async (ctx) => {
       therapistOnly(ctx);
       return (await listAvailabilityRules(ctx)).map(toAvailability);
-    }),
+    },
   );
 
-  api.put(
+  routes.put(
     "/availability/:id",
     {
       schema: {
@@ -64,9 +58,9 @@ export function availabilityRoutes(api: FastifyInstance, options: ShimOptions, n
         response: { 200: schema.availability, ...schema.errorResponses },
       },
     },
-    scoped(options, async (ctx, request) => {
+    async (ctx, request) => {
       therapistOnly(ctx);
-      const body = request.body as AvailabilityBody;
+      const { body } = request;
       const rule = await updateAvailabilityRule(ctx, slotIdOf(request.params), {
         dayOfWeek: body.dayOfWeek,
         startTime: body.startTime,
@@ -75,23 +69,23 @@ export function availabilityRoutes(api: FastifyInstance, options: ShimOptions, n
         isAvailable: body.isAvailable,
       });
       return toAvailability(rule);
-    }),
+    },
   );
 
-  api.delete(
+  routes.delete(
     "/availability/:id",
     { schema: { ...doc("deleteAvailability", "Delete a weekly availability slot (its therapist)"), params: schema.idParams, response: { 200: schema.success, ...schema.errorResponses } } },
-    scoped(options, async (ctx, request) => {
+    async (ctx, request) => {
       therapistOnly(ctx);
       return { success: await deleteAvailabilityRule(ctx, slotIdOf(request.params)) };
-    }),
+    },
   );
 
-  api.get(
+  routes.get(
     "/slots",
     { schema: { ...doc("listSlots", "Bookable start times of a therapist on a date, with the durations that fit"), querystring: schema.slotsQuery, response: { 200: schema.slots, ...schema.errorResponses } } },
-    scoped(options, async (ctx, request) => {
-      const query = request.query as { therapistId: string; date: string };
+    async (ctx, request) => {
+      const { query } = request;
       const days = await availableSlots(ctx, { providerId: bookingId(query.therapistId, "Therapist"), from: query.date });
       return days.flatMap((day) =>
         day.slots.map((slot) => ({
@@ -99,7 +93,7 @@ export function availabilityRoutes(api: FastifyInstance, options: ShimOptions, n
           availableDurations: slot.availableDurations.map((minutes) => ({ id: String(minutes), name: `${minutes} minutes`, duration: minutes })),
         })),
       );
-    }),
+    },
   );
 }
 

@@ -1,5 +1,5 @@
 import { notFound } from "../../errors.js";
-import { integerId } from "../shim.js";
+import { parseRecordId } from "../../bounds.js";
 
 /**
  * The routes are registered under two prefixes (/booking and /api/booking): each registration
@@ -15,7 +15,7 @@ export function routeNaming(operationPrefix: string, summarySuffix: string): Rou
 
 /** A path or body id: ids are opaque strings to legacy clients, so one that is not ours is simply not found. */
 export function bookingId(value: string, entity: string): number {
-  const id = integerId(value);
+  const id = parseRecordId(value);
   if (id === undefined) throw notFound(entity);
   return id;
 }

@@ -1,26 +1,16 @@
 import type { FastifyInstance } from "fastify";
-import { localToInstant } from "../../time.js";
-import type { Modality, SessionRow, UserRow } from "../../db/schema/index.js";
-import { forbidden } from "../../errors.js";
+import type { Modality, SessionRow, SessionStatus, UserRow } from "../../db/schema/index.js";
+import { DomainError, forbidden } from "../../errors.js";
 import { getProvider } from "../../modules/availability/availability.service.js";
-import { bookSession, cancelSession, getVisibleSession, listAllSessions, updateSession } from "../../modules/sessions/session.service.js";
+import { bookSession, cancelSession, getVisibleSession, listAllSessions, reassignSession, updateSession } from "../../modules/sessions/index.js";
 import { findVisibleUsers } from "../../modules/tenants/user.visibility.js";
-import { parseInstant } from "../../time.js";
-import { scoped, type ShimContext, type ShimOptions } from "../shim.js";
-import { InvalidField } from "./errors.js";
+import { localToInstant, minutesBetween, parseInstant } from "../../time.js";
+import { shimRoutes } from "../primitives.js";
+import type { ShimContext, ShimOptions } from "../shim.js";
 import { bookingId, type RouteNaming } from "./common.js";
+import { InvalidField } from "./errors.js";
 import * as schema from "./schemas.js";
-import type { MeetingStatus, MeetingType } from "./schemas.js";
-
-interface MeetingBody {
-  title?: string | null;
-  description?: string | null;
-  startTime?: string;
-  duration?: number;
-  status?: MeetingStatus;
-  meetingType?: MeetingType;
-  therapistId?: string;
-}
+import type { MeetingType } from "./schemas.js";
 
 const MODALITY_OF: Record<MeetingType, Modality> = { video: "VIDEO", audio: "AUDIO", in_person: "IN_PERSON", chat: "CHAT" };
 const MEETING_TYPE_OF: Record<Modality, MeetingType> = { VIDEO: "video", AUDIO: "audio", IN_PERSON: "in_person", CHAT: "chat" };
@@ -28,14 +18,18 @@ const MEETING_TYPE_OF: Record<Modality, MeetingType> = { VIDEO: "video", AUDIO: 
 /** Newest first, as the legacy service listed them. */
 const NEWEST_FIRST = { field: "STARTS_AT", direction: "DESC" } as const;
 
+/** The document's update restriction: "Cannot update completed or cancelled meetings" (400). */
+const NOT_UPDATABLE: readonly SessionStatus[] = ["COMPLETED", "CANCELLED"];
+
 export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming: RouteNaming): void {
   const doc = naming.describe;
+  const routes = shimRoutes(api, options);
 
-  api.post(
+  routes.post(
     "/meetings",
     { schema: { ...doc("createMeeting", "Book a meeting (clients, with a therapist they are in care with)"), body: schema.meetingCreateBody, response: { 201: schema.meeting, ...schema.errorResponses } } },
-    scoped(options, async (ctx, request, reply) => {
-      const body = request.body as MeetingBody & Required<Pick<MeetingBody, "startTime" | "duration" | "therapistId">>;
+    async (ctx, request, reply) => {
+      const body = request.body;
       // The legacy controller's gate: booking is a client's action (therapists manage their sessions).
       if (ctx.viewer.role !== "CLIENT") throw forbidden("Only clients can book meetings");
       const providerId = bookingId(body.therapistId, "Therapist");
@@ -52,26 +46,26 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
       if (body.status && body.status !== session.status) session = await updateSession(ctx, session.id, { status: body.status });
       reply.code(201);
       return (await toMeetings(ctx, [session]))[0];
-    }),
+    },
   );
 
-  api.get(
+  routes.get(
     "/meetings",
     { schema: { ...doc("listMeetings", "All meetings of the current user (newest first)"), response: { 200: { type: "array", items: schema.meeting }, ...schema.errorResponses } } },
     // Every session the caller sees: the legacy list had no paging.
-    scoped(options, async (ctx) => toMeetings(ctx, await listAllSessions(ctx, {}, NEWEST_FIRST))),
+    async (ctx) => toMeetings(ctx, await listAllSessions(ctx, {}, NEWEST_FIRST)),
   );
 
-  api.get(
+  routes.get(
     "/meetings/:id",
     { schema: { ...doc("getMeeting", "One meeting"), params: schema.idParams, response: { 200: schema.meeting, ...schema.errorResponses } } },
-    scoped(options, async (ctx, request) => {
-      const session = await getVisibleSession(ctx, meetingIdOf(request.params));
+    async (ctx, request) => {
+      const session = await getVisibleSession(ctx, bookingId(request.params.id, "Meeting"));
       return (await toMeetings(ctx, [session]))[0];
-    }),
+    },
   );
 
-  api.put(
+  routes.put(
     "/meetings/:id",
     {
       schema: {
@@ -81,11 +75,16 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
         response: { 200: schema.meeting, ...schema.errorResponses },
       },
     },
-    scoped(options, async (ctx, request) => {
-      const body = request.body as MeetingBody;
-      const session = await getVisibleSession(ctx, meetingIdOf(request.params));
+    async (ctx, request) => {
+      const body = request.body;
+      let session = await getVisibleSession(ctx, bookingId(request.params.id, "Meeting"));
+      // The document's restriction comes before any other check of the request.
+      if (NOT_UPDATABLE.includes(session.status)) throw new DomainError("INVALID_TRANSITION", "Cannot update completed/cancelled meetings");
+      // "Change therapist (if allowed)": the one reassignment rule (who may, conflicts, care); then the other changes.
       if (body.therapistId !== undefined && body.therapistId !== String(session.providerId)) {
-        throw new InvalidField("therapistId", "cannot be changed: cancel the meeting and book with the other therapist");
+        session = await reassignSession(ctx, session.id, { providerId: bookingId(body.therapistId, "Therapist") });
+        // Only handed over: the previous therapist may no longer edit it, and there is nothing else to change.
+        if (Object.entries(body).every(([field, value]) => field === "therapistId" || value === undefined)) return (await toMeetings(ctx, [session]))[0];
       }
       const updated = await updateSession(ctx, session.id, {
         title: body.title,
@@ -96,20 +95,18 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
         modality: body.meetingType && MODALITY_OF[body.meetingType],
       });
       return (await toMeetings(ctx, [updated]))[0];
-    }),
+    },
   );
 
-  api.delete(
+  routes.delete(
     "/meetings/:id/cancel",
     { schema: { ...doc("cancelMeeting", "Cancel a meeting"), params: schema.idParams, response: { 200: schema.meeting, ...schema.errorResponses } } },
-    scoped(options, async (ctx, request) => {
-      const cancelled = await cancelSession(ctx, meetingIdOf(request.params));
+    async (ctx, request) => {
+      const cancelled = await cancelSession(ctx, bookingId(request.params.id, "Meeting"));
       return (await toMeetings(ctx, [cancelled]))[0];
-    }),
+    },
   );
 }
-
-const meetingIdOf = (params: unknown) => bookingId((params as { id: string }).id, "Meeting");
 
 /** startTime as an instant: with an offset as written, without one in the therapist's zone. */
 async function instantOf(ctx: ShimContext, value: string, providerId: number): Promise<Date> {
@@ -127,7 +124,7 @@ async function toMeetings(ctx: ShimContext, rows: SessionRow[]) {
     title: s.title,
     description: s.description,
     startTime: s.startsAt.toISOString(),
-    duration: Math.round((s.endsAt.getTime() - s.startsAt.getTime()) / 60_000),
+    duration: minutesBetween(s.startsAt, s.endsAt),
     status: s.status,
     meetingType: MEETING_TYPE_OF[s.modality],
     // Video rooms are issued by the video API when a participant joins; a meeting carries no URL.

@@ -1,12 +1,17 @@
-/** JSON schemas of the booking API (../shared/legacy-api/booking.md): validation and the OpenAPI document. */
+/**
+ * JSON schemas of the booking API (../shared/legacy-api/booking.md): validation, the OpenAPI
+ * document, and (through TypeBox) the types of the requests its handlers read.
+ */
+import { sessionStatusEnum } from "../../db/schema/index.js";
 import { maxLengthOf } from "../../text-limits.js";
+import { opaqueIdSchema, OPAQUE_ID_SCHEMA } from "../primitives.js";
 
 export const DURATIONS = [30, 60, 90, 120] as const;
 export const MEETING_TYPES = ["video", "audio", "in_person", "chat"] as const;
-export const MEETING_STATUSES = ["SCHEDULED", "CONFIRMED", "COMPLETED", "CANCELLED", "NO_SHOW"] as const;
+/** A meeting's status is a session's: the database enum is the source. */
+export const MEETING_STATUSES = sessionStatusEnum.enumValues;
 
 export type MeetingType = (typeof MEETING_TYPES)[number];
-export type MeetingStatus = (typeof MEETING_STATUSES)[number];
 
 /** ISO 8601 date-time; the offset is optional (without one it is the therapist's local time). */
 export const DATE_TIME_PATTERN = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})?$";
@@ -30,7 +35,7 @@ const meetingFields = {
   duration: { type: "integer", enum: [...DURATIONS], description: "Minutes" },
   status: { type: "string", enum: [...MEETING_STATUSES] },
   meetingType: { type: "string", enum: [...MEETING_TYPES], description: "Default video" },
-  therapistId: { type: "string", minLength: 1, description: "Therapist user ID" },
+  therapistId: opaqueIdSchema("Therapist user ID"),
 } as const;
 
 export const meetingCreateBody = {
@@ -51,7 +56,7 @@ export const meetingCreateBody = {
 
 export const meetingUpdateBody = {
   type: "object",
-  properties: { ...meetingFields, therapistId: { ...meetingFields.therapistId, description: "Only the meeting's own therapist: a meeting cannot change therapist" } },
+  properties: { ...meetingFields, therapistId: opaqueIdSchema("Change therapist (if allowed): an administrator or the meeting's therapist moves it to another therapist") },
   examples: [
     {
       title: "Updated Therapy Session",
@@ -98,7 +103,7 @@ export const meeting = {
 export const idParams = {
   type: "object",
   required: ["id"],
-  properties: { id: { type: "string" } },
+  properties: { id: OPAQUE_ID_SCHEMA },
 } as const;
 
 const availabilityFields = {
@@ -142,7 +147,7 @@ export const slotsQuery = {
   type: "object",
   required: ["therapistId", "date"],
   properties: {
-    therapistId: { type: "string", minLength: 1, description: "Therapist user ID" },
+    therapistId: opaqueIdSchema("Therapist user ID"),
     date: { type: "string", format: "date", description: "YYYY-MM-DD, a local date of the therapist" },
   },
 } as const;

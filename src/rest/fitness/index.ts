@@ -8,12 +8,15 @@ import {
   deleteSession,
   getVisibleSession,
   listSessionsPage,
+  reassignSession,
   sessionStats,
   updateSession,
   type SessionFilter,
-} from "../../modules/sessions/session.service.js";
+} from "../../modules/sessions/index.js";
+import { providerOrCaller } from "../../modules/tenants/permissions.js";
 import { localDate } from "../../time.js";
-import { bearerCredentials, scoped, useErrorFormat, type Credentials, type ShimContext, type ShimOptions } from "../shim.js";
+import { readEmptyJsonAs, shimRoutes, type SchemaRequest } from "../primitives.js";
+import { bearerCredentials, useErrorFormat, type Credentials, type ShimOptions } from "../shim.js";
 import {
   formatDateTime,
   localizingConflicts,
@@ -30,7 +33,6 @@ import {
   type FitnessStatus,
   type FitnessType,
   type Include,
-  type SortField,
 } from "./convert.js";
 import { fitnessError } from "./errors.js";
 import { availabilitySchema, createSchema, deleteSchema, getSchema, listSchema, statsSchema, updateSchema } from "./schemas.js";
@@ -43,18 +45,20 @@ export async function fitnessApi(app: FastifyInstance, options: ShimOptions): Pr
   await app.register(
     async (api) => {
       useErrorFormat(api, fitnessError);
-      const handle = <R>(handler: (ctx: ShimContext, request: FastifyRequest, reply: FastifyReply) => Promise<R>) => scoped(options, handler, fitnessCredentials);
+      // Flask's request.get_json() on an empty body is no data: the document's "No data provided".
+      readEmptyJsonAs(api, undefined);
+      const routes = shimRoutes(api, options, fitnessCredentials);
 
-      api.get("", { schema: listSchema }, handle(listRoute));
-      api.post("", { schema: createSchema }, handle(createRoute));
+      routes.get("", { schema: listSchema }, listRoute);
+      routes.post("", { schema: createSchema }, createRoute);
       // Static routes win over the parametric one; ids are digits, like Flask's <int:session_id>.
-      api.get("/stats", { schema: statsSchema }, handle(statsRoute));
-      api.get("/availability", { schema: availabilitySchema }, handle(availabilityRoute));
+      routes.get("/stats", { schema: statsSchema }, statsRoute);
+      routes.get("/availability", { schema: availabilitySchema }, availabilityRoute);
       // It answers with notes, trainer notes and client feedback: each call is an audited read.
-      api.get("/:id(^\\d+$)", { schema: getSchema, config: { auditRead: "Session" } }, handle(getRoute));
-      api.put("/:id(^\\d+$)", { schema: updateSchema }, handle(updateRoute));
-      api.patch("/:id(^\\d+$)", { schema: updateSchema }, handle(updateRoute));
-      api.delete("/:id(^\\d+$)", { schema: deleteSchema }, handle(deleteRoute));
+      routes.get("/:id(^\\d+$)", { schema: getSchema, config: { auditRead: "Session" } }, getRoute);
+      routes.put("/:id(^\\d+$)", { schema: updateSchema }, updateRoute);
+      routes.patch("/:id(^\\d+$)", { schema: updateSchema }, updateRoute);
+      routes.delete("/:id(^\\d+$)", { schema: deleteSchema }, deleteRoute);
     },
     { prefix: "/api/v1/sessions" },
   );
@@ -69,7 +73,6 @@ function fitnessCredentials(request: FastifyRequest): Credentials {
 
 const flag = (value: string | undefined) => value?.toLowerCase() === "true";
 const includes = (q: { include_client?: string; include_trainer?: string }): Include => ({ client: flag(q.include_client), trainer: flag(q.include_trainer) });
-const sessionId = (request: FastifyRequest) => (request.params as { id: number }).id;
 
 /**
  * The date-times given, as instants (naive ones in `zone`); null stays null (cleared). Every
@@ -91,20 +94,6 @@ function instants<K extends string>(given: Partial<Record<K, string | null>>, zo
 
 // ------------------------------------------------------------------ list and read
 
-interface ListQuery {
-  page: number;
-  per_page: number;
-  client_id?: number;
-  status?: FitnessStatus;
-  session_type?: FitnessType;
-  start_date?: string;
-  end_date?: string;
-  include_client?: string;
-  include_trainer?: string;
-  sort_by: SortField;
-  sort_order: "asc" | "desc";
-}
-
 /** start_date / end_date without an offset are the caller's local time. */
 function filterOf(ctx: RequestContext, q: { client_id?: number; status?: FitnessStatus; session_type?: FitnessType; start_date?: string; end_date?: string }): SessionFilter {
   const range = instants({ start_date: q.start_date, end_date: q.end_date }, ctx.viewer.timeZone);
@@ -117,8 +106,8 @@ function filterOf(ctx: RequestContext, q: { client_id?: number; status?: Fitness
   };
 }
 
-async function listRoute(ctx: RequestContext, request: FastifyRequest) {
-  const q = request.query as ListQuery;
+async function listRoute(ctx: RequestContext, request: SchemaRequest<typeof listSchema>) {
+  const q = request.query;
   const order = { field: SORT_FIELDS[q.sort_by], direction: q.sort_order === "asc" ? "ASC" : "DESC" } as const;
   const page = await listSessionsPage(ctx, filterOf(ctx, q), order, { page: q.page, perPage: q.per_page });
   const totalPages = Math.ceil(page.total / page.perPage);
@@ -131,39 +120,19 @@ async function listRoute(ctx: RequestContext, request: FastifyRequest) {
   };
 }
 
-async function getRoute(ctx: RequestContext, request: FastifyRequest) {
-  const session = await getVisibleSession(ctx, sessionId(request));
-  const [json] = await sessionsJson(ctx, [session], includes(request.query as ListQuery));
+async function getRoute(ctx: RequestContext, request: SchemaRequest<typeof getSchema>) {
+  const session = await getVisibleSession(ctx, request.params.id);
+  const [json] = await sessionsJson(ctx, [session], includes(request.query));
   return { success: true, data: json };
 }
 
 // ------------------------------------------------------------------ writes
 
-interface WriteBody {
-  client_id?: number;
-  trainer_id?: number;
-  title?: string | null;
-  scheduled_start?: string;
-  scheduled_end?: string;
-  description?: string | null;
-  session_type?: FitnessType;
-  location?: string | null;
-  notes?: string | null;
-  trainer_notes?: string | null;
-  status?: FitnessStatus;
-  actual_start?: string | null;
-  actual_end?: string | null;
-  exercises_performed?: string | null;
-  client_feedback?: string | null;
-  google_event_id?: string | null;
-  outlook_event_id?: string | null;
-}
-
 /** Created and updated sessions answer with their client, as the document's examples do. */
 const WITH_CLIENT: Include = { client: true, trainer: false };
 
-async function createRoute(ctx: RequestContext, request: FastifyRequest, reply: FastifyReply) {
-  const body = request.body as WriteBody;
+async function createRoute(ctx: RequestContext, request: SchemaRequest<typeof createSchema>, reply: FastifyReply) {
+  const { body } = request;
   const zone = await trainerZone(ctx, body.trainer_id);
   const times = instants({ scheduled_start: body.scheduled_start, scheduled_end: body.scheduled_end }, zone);
   const session = await localizingConflicts(zone, () =>
@@ -185,13 +154,15 @@ async function createRoute(ctx: RequestContext, request: FastifyRequest, reply: 
   return { success: true, message: "Session created successfully", data: json };
 }
 
-/** PUT and PATCH alike: only the fields given change (the document: "supports partial updates"). */
-async function updateRoute(ctx: RequestContext, request: FastifyRequest) {
-  const current = await getVisibleSession(ctx, sessionId(request));
-  const body = request.body as WriteBody;
-  if (body.client_id !== undefined && body.client_id !== current.clientId) {
-    throw badFields({ client_id: "A session's client cannot change: cancel it and create a session for the other client" });
-  }
+/**
+ * PUT and PATCH alike: only the fields given change (the document: "supports partial updates";
+ * "any session fields from the create endpoint can be updated"). Another client_id moves the
+ * session to that client (reassignSession: its rules decide), then the other fields change.
+ */
+async function updateRoute(ctx: RequestContext, request: SchemaRequest<typeof updateSchema>) {
+  let current = await getVisibleSession(ctx, request.params.id);
+  const { body } = request;
+  if (body.client_id !== undefined && body.client_id !== current.clientId) current = await reassignSession(ctx, current.id, { clientId: body.client_id });
   const zone = await trainerZone(ctx, current.providerId);
   const t = instants({ scheduled_start: body.scheduled_start, scheduled_end: body.scheduled_end, actual_start: body.actual_start, actual_end: body.actual_end }, zone);
   const moves = t.scheduled_start != null || t.scheduled_end != null;
@@ -221,9 +192,9 @@ async function updateRoute(ctx: RequestContext, request: FastifyRequest) {
   return { success: true, message: "Session updated successfully", data: json };
 }
 
-async function deleteRoute(ctx: RequestContext, request: FastifyRequest) {
-  const id = sessionId(request);
-  if (flag((request.query as { permanent?: string }).permanent)) {
+async function deleteRoute(ctx: RequestContext, request: SchemaRequest<typeof deleteSchema>) {
+  const { id } = request.params;
+  if (flag(request.query.permanent)) {
     await deleteSession(ctx, id);
     return { success: true, message: "Session permanently deleted" };
   }
@@ -238,8 +209,8 @@ async function deleteRoute(ctx: RequestContext, request: FastifyRequest) {
 
 // ------------------------------------------------------------------ stats and availability
 
-async function statsRoute(ctx: RequestContext, request: FastifyRequest) {
-  const stats = await sessionStats(ctx, filterOf(ctx, request.query as ListQuery));
+async function statsRoute(ctx: RequestContext, request: SchemaRequest<typeof statsSchema>) {
+  const stats = await sessionStats(ctx, filterOf(ctx, request.query));
   const byStatus: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]));
   for (const { status, count } of stats.byStatus) byStatus[statusName(status)] += count;
   // Every type of the API; a type only other APIs book ("therapy") when there are such sessions.
@@ -248,9 +219,9 @@ async function statsRoute(ctx: RequestContext, request: FastifyRequest) {
   return { success: true, data: { total_sessions: stats.total, by_status: byStatus, by_type: byType, upcoming_sessions: stats.upcoming } };
 }
 
-async function availabilityRoute(ctx: RequestContext, request: FastifyRequest) {
-  const q = request.query as { date?: string; duration: number; trainer_id?: number };
-  const trainerId = q.trainer_id ?? (ctx.viewer.role === "PROVIDER" ? ctx.viewer.id : undefined);
+async function availabilityRoute(ctx: RequestContext, request: SchemaRequest<typeof availabilitySchema>) {
+  const q = request.query;
+  const trainerId = providerOrCaller(ctx, q.trainer_id);
   if (trainerId === undefined) throw badFields({ trainer_id: "trainer_id is required: only trainers have a calendar of their own" });
   const zone = await trainerZone(ctx, trainerId);
   // A date-time counts by its date part, as Flask's fromisoformat(...).date() does.

@@ -1,12 +1,16 @@
-/** JSON schemas of the fitness routes: validation (Ajv) and the OpenAPI document (@fastify/swagger). */
-import { DATE_TIME_PATTERN, SORT_FIELDS, STATUSES, TYPES } from "./convert.js";
+/**
+ * JSON schemas of the fitness routes: validation (Ajv), the OpenAPI document (@fastify/swagger)
+ * and, through TypeBox, the types of the requests the handlers read.
+ */
+import { PAGE_NUMBER_SCHEMA } from "../../bounds.js";
 import { maxLengthOf, type TextField } from "../../text-limits.js";
-import { ID_SCHEMA, PAGE_NUMBER_SCHEMA } from "../../bounds.js";
+import { idSchema } from "../primitives.js";
+import { DATE_TIME_PATTERN, SORT_FIELDS, STATUSES, TYPES, type SortField } from "./convert.js";
 
 const TAGS = ["fitness-crm-sessions"];
 const SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { sessionCookie: [] }];
 
-const ID = ID_SCHEMA;
+const ID = idSchema;
 const DATE_TIME = {
   type: "string",
   pattern: DATE_TIME_PATTERN,
@@ -73,9 +77,10 @@ const envelope = (data?: object, message = false) => ({
 
 const responses = (status: number, body: object) => ({ [status]: body, "4xx": ERROR, "5xx": ERROR });
 
-const route = (summary: string, schema: object) => ({ tags: TAGS, summary, security: SECURITY, ...schema });
+const route = <const S extends object>(summary: string, schema: S) => ({ tags: TAGS, summary, security: SECURITY, ...schema });
 
-const SESSION_PARAMS = { type: "object", required: ["id"], properties: { id: { ...ID, description: "session_id" } } } as const;
+const SESSION_PARAMS = { type: "object", required: ["id"], properties: { id: ID("session_id") } } as const;
+const SORT_BY = Object.keys(SORT_FIELDS) as SortField[];
 const INCLUDES = { include_client: FLAG, include_trainer: FLAG };
 
 // ------------------------------------------------------------------ routes
@@ -86,13 +91,13 @@ export const listSchema = route("List sessions", {
     properties: {
       page: { ...PAGE_NUMBER_SCHEMA, default: 1 },
       per_page: { type: "integer", minimum: 1, default: 20, description: "At most 100: larger values are clamped" },
-      client_id: ID,
+      client_id: ID(),
       status: { type: "string", enum: [...STATUSES] },
       session_type: { type: "string", enum: [...TYPES] },
       start_date: DATE_TIME,
       end_date: DATE_TIME,
       ...INCLUDES,
-      sort_by: { type: "string", enum: Object.keys(SORT_FIELDS), default: "scheduled_start" },
+      sort_by: { type: "string", enum: SORT_BY, default: "scheduled_start" },
       sort_order: { type: "string", enum: ["asc", "desc"], default: "desc" },
     },
   },
@@ -128,7 +133,7 @@ export const getSchema = route("Get a single session", {
 const text = (field: TextField) => ({ ...NULLABLE_STRING, ...maxLengthOf(field) }) as const;
 
 const WRITABLE = {
-  client_id: ID,
+  client_id: ID(),
   title: { type: "string", minLength: 1, ...maxLengthOf("title") },
   scheduled_start: DATE_TIME,
   scheduled_end: DATE_TIME,
@@ -146,7 +151,7 @@ export const createSchema = route("Create a session", {
     required: ["client_id", "title", "scheduled_start", "scheduled_end"],
     properties: {
       ...WRITABLE,
-      trainer_id: { ...ID, description: "Only for administrators booking for a trainer; a trainer books for themself" },
+      trainer_id: ID("Only for administrators booking for a trainer; a trainer books for themself"),
     },
     example: {
       client_id: 5,
@@ -171,7 +176,7 @@ export const updateSchema = route("Update a session (PUT and PATCH both update o
     properties: {
       ...WRITABLE,
       title: text("title"),
-      client_id: { ...ID, description: "A session's client cannot change: only its own client_id is accepted" },
+      client_id: ID("Another client moves the session to them (the trainer or an administrator; the client must be in the trainer's care)"),
       status: { type: "string", enum: [...STATUSES] },
       actual_start: NULLABLE_DATE_TIME,
       actual_end: NULLABLE_DATE_TIME,
@@ -211,7 +216,7 @@ export const deleteSchema = route("Cancel a session, or delete it with permanent
 const COUNTS = (names: readonly string[]) => ({ type: "object", properties: Object.fromEntries(names.map((n) => [n, { type: "integer" }])) });
 
 export const statsSchema = route("Session statistics", {
-  querystring: { type: "object", properties: { start_date: DATE_TIME, end_date: DATE_TIME, client_id: ID } },
+  querystring: { type: "object", properties: { start_date: DATE_TIME, end_date: DATE_TIME, client_id: ID() } },
   response: responses(
     200,
     envelope({
@@ -232,7 +237,7 @@ export const availabilitySchema = route("Check the trainer's availability on a d
     properties: {
       date: { ...DATE_TIME, description: "The date to check (its date part); default: today in the trainer's time zone" },
       duration: { type: "integer", minimum: 1, maximum: 1440, default: 60, description: "Minutes; free slots at least this long" },
-      trainer_id: { ...ID, description: "Whose calendar; default: the caller (required for callers who are not trainers)" },
+      trainer_id: ID("Whose calendar; default: the caller (required for callers who are not trainers)"),
     },
   },
   response: responses(

@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { DateTime } from "luxon";
+import { PAGE_NUMBER_SCHEMA } from "../../bounds.js";
 import type { Modality, SessionRow, SessionStatus } from "../../db/schema/index.js";
-import { MAX_PAGE_SIZE } from "../../modules/sessions/session.query.js";
-import { listSessionsPage, type SessionFilter } from "../../modules/sessions/session.service.js";
-import { sessionTiming } from "../../modules/sessions/session.timing.js";
+import { listSessionsPage, MAX_PAGE_SIZE, sessionTiming, type SessionFilter } from "../../modules/sessions/index.js";
 import { requireRole } from "../../modules/tenants/permissions.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
 import { findVisibleUser } from "../../modules/tenants/user.visibility.js";
-import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, drfDateTime, drfPage, INVALID_PAGE_BODY, MONTH_SCHEMA, PAGE_SCHEMA, YEAR_SCHEMA } from "../drf.js";
-import { scoped, type ShimContext, type ShimOptions } from "../shim.js";
-import { PAGE_NUMBER_SCHEMA } from "../../bounds.js";
+import { minutesBetween } from "../../time.js";
+import { drfDateTime, drfPage, INVALID_PAGE_BODY, PAGE_SCHEMA } from "../drf.js";
+import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, MONTH_SCHEMA, shimRoutes, YEAR_SCHEMA, type SchemaRequest } from "../primitives.js";
+import type { ShimContext, ShimOptions } from "../shim.js";
 
 const tags = ["psychologist video"];
 const integer = { type: "integer" } as const;
@@ -87,7 +87,7 @@ async function appointmentJson(ctx: ShimContext, session: SessionRow) {
     appointment_date: drfDateTime(session.startsAt),
     formatted_date: local.toFormat("ccc, dd LLL yyyy"),
     formatted_time: local.toFormat("hh:mm a"),
-    duration_minutes: Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000),
+    duration_minutes: minutesBetween(session.startsAt, session.endsAt),
     status: session.status.toLowerCase(),
     session_type: SESSION_TYPES[session.modality],
     video_room_id: room,
@@ -128,11 +128,8 @@ function instantRange(bounds: LocalBounds, zone: string): { from?: Date; to?: Da
   return { from: starts.length ? DateTime.max(...starts)!.toJSDate() : undefined, to: ends.length ? DateTime.min(...ends)!.toJSDate() : undefined };
 }
 
-interface PageQuery {
-  status?: (typeof STATUSES)[number] | "all" | "";
-  page: number;
-  page_size: number;
-}
+/** The paging and status parameters of both lists, as validated (page and page_size have defaults). */
+type PageQuery = SchemaRequest<{ querystring: { type: "object"; properties: ReturnType<typeof paging> } }>["query"];
 
 /** A DRF page of the sessions the caller sees within the bounds; a page past the last is DRF's 404. */
 async function appointmentPage(ctx: ShimContext, request: FastifyRequest, reply: FastifyReply, query: PageQuery, bounds: LocalBounds, filter: SessionFilter = {}) {
@@ -149,7 +146,8 @@ async function appointmentPage(ctx: ShimContext, request: FastifyRequest, reply:
 }
 
 export function appointmentRoutes(api: FastifyInstance, options: ShimOptions): void {
-  api.get(
+  const routes = shimRoutes(api, options);
+  routes.get(
     "/psychologist/schedule/",
     {
       schema: {
@@ -163,15 +161,15 @@ export function appointmentRoutes(api: FastifyInstance, options: ShimOptions): v
         response: RESPONSES,
       },
     },
-    scoped(options, async (ctx, request, reply) => {
+    async (ctx, request, reply) => {
       requireRole(ctx, "PROVIDER");
-      const query = request.query as PageQuery & { start_date?: string; end_date?: string; month?: string; year?: string };
+      const { query } = request;
       const bounds = { fromDate: query.start_date, toDate: query.end_date, month: query.month, year: query.year };
       return appointmentPage(ctx, request, reply, query, bounds, { providerId: ctx.viewer.id });
-    }),
+    },
   );
 
-  api.get(
+  routes.get(
     "/",
     {
       prefixTrailingSlash: "slash",
@@ -183,9 +181,9 @@ export function appointmentRoutes(api: FastifyInstance, options: ShimOptions): v
         response: RESPONSES,
       },
     },
-    scoped(options, async (ctx, request, reply) => {
-      const query = request.query as PageQuery & { date_from?: string; date_to?: string };
+    async (ctx, request, reply) => {
+      const { query } = request;
       return appointmentPage(ctx, request, reply, query, { fromDate: query.date_from, toDate: query.date_to });
-    }),
+    },
   );
 }

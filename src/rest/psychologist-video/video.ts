@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { issueVideoAccess, videoRoomStatus, type VideoAccessResult } from "../../modules/video/video.service.js";
-import { BAD_REQUEST_SCHEMA, DETAIL_SCHEMA, drfDateTime, drfDateTimeOrNull, ID_PARAMS } from "../drf.js";
-import { scoped, type ShimOptions } from "../shim.js";
+import { drfDateTime, drfDateTimeOrNull } from "../drf.js";
+import { BAD_REQUEST_SCHEMA, DETAIL_SCHEMA, ID_PARAMS, shimRoutes } from "../primitives.js";
+import type { ShimOptions } from "../shim.js";
 
 const tags = ["psychologist video"];
 const integer = { type: "integer" } as const;
@@ -64,10 +65,10 @@ function tokenJson(access: VideoAccessResult) {
 }
 
 export function videoRoutes(api: FastifyInstance, options: ShimOptions): void {
-  const idOf = (params: unknown) => (params as { id: number }).id;
+  const routes = shimRoutes(api, options);
 
   // Issuing a token creates the room: a write, rate-limited like the issueVideoAccess mutation.
-  api.get(
+  routes.get(
     "/video-token/:id/",
     {
       config: { countsAsWrite: true },
@@ -79,23 +80,23 @@ export function videoRoutes(api: FastifyInstance, options: ShimOptions): void {
         response: { 200: TOKEN_SCHEMA, ...ERRORS },
       },
     },
-    scoped(options, async (ctx, request) => tokenJson(await issueVideoAccess(ctx, idOf(request.params)))),
+    async (ctx, request) => tokenJson(await issueVideoAccess(ctx, request.params.id)),
   );
 
-  api.get(
+  routes.get(
     "/video-token-refresh/:id/",
     { config: { countsAsWrite: true }, schema: { tags, summary: "A new token for the same room, before the current one expires", params: ID_PARAMS, response: { 200: REFRESHED_SCHEMA, ...ERRORS } } },
-    scoped(options, async (ctx, request) => {
-      const access = await issueVideoAccess(ctx, idOf(request.params), { refresh: true });
+    async (ctx, request) => {
+      const access = await issueVideoAccess(ctx, request.params.id, { refresh: true });
       return { ...tokenJson(access), refreshed_at: drfDateTime(access.refreshedAt!) };
-    }),
+    },
   );
 
-  api.get(
+  routes.get(
     "/video-status/:id/",
     { schema: { tags, summary: "The video room's status and participants", params: ID_PARAMS, response: { 200: STATUS_SCHEMA, ...ERRORS } } },
-    scoped(options, async (ctx, request) => {
-      const room = await videoRoomStatus(ctx, idOf(request.params));
+    async (ctx, request) => {
+      const room = await videoRoomStatus(ctx, request.params.id);
       return {
         room_name: room.roomName,
         room_sid: room.roomSid,
@@ -106,6 +107,6 @@ export function videoRoutes(api: FastifyInstance, options: ShimOptions): void {
         created_at: drfDateTimeOrNull(room.createdAt),
         appointment_id: room.sessionId,
       };
-    }),
+    },
   );
 }

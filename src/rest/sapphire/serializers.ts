@@ -4,7 +4,7 @@ import { userById } from "../../modules/tenants/user.loaders.js";
 import { findVisibleUser } from "../../modules/tenants/user.visibility.js";
 import { drfDateTime } from "../drf.js";
 import { type ShimContext } from "../shim.js";
-import { localDateTime } from "../../time.js";
+import { localDateTime, minutesBetween } from "../../time.js";
 
 /** The legacy role name of sessiongraph's CLIENT users. */
 export const CLIENT_ROLE = "Clients/Parent";
@@ -90,7 +90,7 @@ export async function sessionJson(ctx: ShimContext, session: SessionRow) {
     start_time: start.time,
     end_time: localDateTime(session.endsAt, zone).time,
     session_notes: session.notes,
-    duration: Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000),
+    duration: minutesBetween(session.startsAt, session.endsAt),
     created_at: drfDateTime(session.createdAt),
     client_details: client && details(client),
     staff_details: staff && details(staff),

@@ -1,22 +1,21 @@
 import type { FastifyInstance } from "fastify";
-import { localToInstant } from "../../time.js";
 import { DateTime } from "luxon";
 import { sessionStatusEnum } from "../../db/schema/index.js";
 import { DomainError, throwFieldErrors } from "../../errors.js";
-import { bookSession, deleteSession, getVisibleSession, listAllSessions, updateSession } from "../../modules/sessions/session.service.js";
+import { bookSession, deleteSession, getVisibleSession, listAllSessions, reassignSession, updateSession } from "../../modules/sessions/index.js";
 import { userById } from "../../modules/tenants/user.loaders.js";
 import { getUserWithRole } from "../../modules/tenants/user.service.js";
 import { getTreatmentPlan } from "../../modules/treatment-plans/treatment-plan.service.js";
-import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, ID_PARAMS, TIME_SCHEMA } from "../drf.js";
-import { scoped, type ShimOptions } from "../shim.js";
-import { SESSION_SCHEMA, sessionJson } from "./serializers.js";
-import { localDateTime } from "../../time.js";
+import { ID_SCHEMA } from "../../bounds.js";
 import { maxLengthOf } from "../../text-limits.js";
-import { ID_SCHEMA, MAX_ID } from "../../bounds.js";
+import { localDateTime, localToInstant } from "../../time.js";
+import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, ID_PARAMS, idSchema, nullableIdSchema, shimRoutes, TIME_SCHEMA, type ShimHandler } from "../primitives.js";
+import type { ShimOptions } from "../shim.js";
+import { SESSION_SCHEMA, sessionJson } from "./serializers.js";
 
 const tags = ["sapphire scheduler"];
 /** A related object's primary key (DRF's PrimaryKeyRelatedField); null is the same as leaving it out. */
-const pk = (description: string) => ({ type: ["integer", "null"], minimum: 1, maximum: MAX_ID, description }) as const;
+const pk = nullableIdSchema;
 const ERRORS = { 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } as const;
 
 const SESSION_FIELDS = {
@@ -33,23 +32,21 @@ const CREATE_BODY = {
   required: ["session_date", "start_time", "end_time"],
   properties: {
     ...SESSION_FIELDS,
-    // An id, but not a related field: an unknown plan has its own documented message.
-    treatment_plan_id: { type: ["integer", "null"], maximum: MAX_ID, description: "The client is the plan's client (found by client_id / client_name) unless `client` is given" },
+    // An id, but not a related field: an unknown plan (any number up to our largest id) has its own documented message.
+    treatment_plan_id: { type: ["integer", "null"], maximum: ID_SCHEMA.maximum, description: "The client is the plan's client (found by client_id / client_name) unless `client` is given" },
   },
 } as const;
 
-const UPDATE_FIELDS = { ...SESSION_FIELDS, treatment_plan: pk("The treatment plan; null unlinks it") } as const;
-
-interface SessionBody {
-  client?: number | null;
-  staff?: number | null;
-  session_date?: string;
-  start_time?: string;
-  end_time?: string;
-  session_notes?: string | null;
-  treatment_plan_id?: number | null;
-  treatment_plan?: number | null;
-}
+const UPDATE_FIELDS = {
+  ...SESSION_FIELDS,
+  client: pk("The client user (role Clients/Parent): another client moves the session to them"),
+  staff: pk("The staff user (a provider): another staff member moves the session to them"),
+  treatment_plan: pk("The treatment plan; null unlinks it"),
+} as const;
+/** PATCH: the fields given change. */
+const PATCH_BODY = { type: "object", properties: UPDATE_FIELDS } as const;
+/** PUT: the date and times are required, other fields as given. */
+const PUT_BODY = { type: "object", required: ["session_date", "start_time", "end_time"], properties: UPDATE_FIELDS } as const;
 
 /** The scheduler has no cancelled sessions (it deletes them): every other status is listed. */
 const LISTED_STATUSES = sessionStatusEnum.enumValues.filter((status) => status !== "CANCELLED");
@@ -77,10 +74,6 @@ function localInstant(errors: Record<string, string>, field: string, date: strin
   return instant;
 }
 
-function throwIfAny(errors: Record<string, string>): void {
-  throwFieldErrors(errors);
-}
-
 /** On update the plan is the field `treatment_plan` (on create, and in the API's field map, `treatment_plan_id`). */
 function asUpdateFields(err: unknown): never {
   const fields = err instanceof DomainError ? err.details.fieldErrors : undefined;
@@ -90,26 +83,27 @@ function asUpdateFields(err: unknown): never {
 }
 
 export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void {
-  api.get(
+  const routes = shimRoutes(api, options);
+  routes.get(
     "/scheduler/sessions/",
     {
       schema: {
         tags,
         summary: "The caller's sessions as staff from today on (in the caller's zone), by date and start time",
-        querystring: { type: "object", properties: { treatment_plan_id: { ...ID_SCHEMA, description: "Only this treatment plan's sessions" } } },
+        querystring: { type: "object", properties: { treatment_plan_id: idSchema("Only this treatment plan's sessions") } },
         response: { 200: { type: "array", items: SESSION_SCHEMA }, 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA },
       },
     },
-    scoped(options, async (ctx, request) => {
-      const { treatment_plan_id } = request.query as { treatment_plan_id?: number };
+    async (ctx, request) => {
+      const { treatment_plan_id } = request.query;
       const today = DateTime.fromJSDate(ctx.deps.now(), { zone: ctx.viewer.timeZone }).startOf("day").toJSDate();
       // The scheduler's list is not paginated.
       const rows = await listAllSessions(ctx, { providerId: ctx.viewer.id, treatmentPlanId: treatment_plan_id, from: today, status: LISTED_STATUSES });
       return Promise.all(rows.map((session) => sessionJson(ctx, session)));
-    }),
+    },
   );
 
-  api.post(
+  routes.post(
     "/scheduler/sessions/",
     {
       schema: {
@@ -119,8 +113,8 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
         response: { 201: SESSION_SCHEMA, ...ERRORS },
       },
     },
-    scoped(options, async (ctx, request, reply) => {
-      const body = request.body as SessionBody & Required<Pick<SessionBody, "session_date" | "start_time" | "end_time">>;
+    async (ctx, request, reply) => {
+      const body = request.body;
       const errors: Record<string, string> = {};
       const [staff] = await Promise.all([
         body.staff != null ? related(errors, "staff", invalidPk(body.staff), () => getUserWithRole(ctx, body.staff!, "PROVIDER", "Provider")) : undefined,
@@ -130,7 +124,7 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
       const zone = (staff ?? ctx.viewer).timeZone;
       const startsAt = localInstant(errors, "start_time", body.session_date, body.start_time, zone);
       const endsAt = localInstant(errors, "end_time", body.session_date, body.end_time, zone);
-      throwIfAny(errors);
+      throwFieldErrors(errors);
       const session = await bookSession(ctx, {
         providerId: body.staff,
         clientId: body.client,
@@ -141,60 +135,69 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
       });
       reply.code(201);
       return sessionJson(ctx, session);
-    }),
+    },
   );
 
-  api.get(
+  routes.get(
     "/scheduler/sessions/:id/",
     // It answers with session_notes: each call is an audited read.
     { config: { auditRead: "Session" }, schema: { tags, summary: "One session", params: ID_PARAMS, response: { 200: SESSION_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } } },
-    scoped(options, async (ctx, request) => sessionJson(ctx, await getVisibleSession(ctx, (request.params as { id: number }).id))),
+    async (ctx, request) => sessionJson(ctx, await getVisibleSession(ctx, request.params.id)),
   );
 
-  const update = scoped(options, async (ctx, request) => {
-    const { id } = request.params as { id: number };
-    const body = request.body as SessionBody;
+  /**
+   * PUT and PATCH: another client or staff member moves the session to them (reassignSession,
+   * with its rules: who may, active sessions only, conflicts, care); then the other fields change,
+   * all in the request's transaction. Unknown people are their fields' errors, as on create.
+   */
+  const update: ShimHandler<{ params: typeof ID_PARAMS; body: typeof PATCH_BODY }, unknown> = async (ctx, request) => {
+    const { id } = request.params;
+    const body = request.body;
     const session = await getVisibleSession(ctx, id);
     const errors: Record<string, string> = {};
-    // The services keep a session's people: a different one is a new booking.
-    if (body.client != null && body.client !== session.clientId) errors.client = "The client of a session cannot be changed; book a new session instead.";
-    if (body.staff != null && body.staff !== session.providerId) errors.staff = "The staff of a session cannot be changed; book a new session instead.";
-    if (body.treatment_plan != null) await related(errors, "treatment_plan", invalidPk(body.treatment_plan), () => getTreatmentPlan(ctx, body.treatment_plan!));
+    const clientId = body.client != null && body.client !== session.clientId ? body.client : undefined;
+    const providerId = body.staff != null && body.staff !== session.providerId ? body.staff : undefined;
+    const [staff] = await Promise.all([
+      providerId !== undefined ? related(errors, "staff", invalidPk(providerId), () => getUserWithRole(ctx, providerId, "PROVIDER", "Provider")) : undefined,
+      clientId !== undefined ? related(errors, "client", invalidPk(clientId), () => getUserWithRole(ctx, clientId, "CLIENT", "Client")) : undefined,
+      body.treatment_plan != null ? related(errors, "treatment_plan", invalidPk(body.treatment_plan), () => getTreatmentPlan(ctx, body.treatment_plan!)) : undefined,
+    ]);
     let startsAt: Date | undefined;
     let endsAt: Date | undefined;
     if (body.session_date !== undefined || body.start_time !== undefined || body.end_time !== undefined) {
-      // The date and the times are separate fields: the ones not given keep their value.
-      const zone = (await ctx.loaders.get(userById).load(session.providerId))!.timeZone;
+      // The date and the times are separate fields: the ones not given keep their value, in the (new) staff member's zone.
+      const zone = (staff ?? (await ctx.loaders.get(userById).load(session.providerId)))!.timeZone;
       const start = localDateTime(session.startsAt, zone);
       const date = body.session_date ?? start.date;
       startsAt = localInstant(errors, "start_time", date, body.start_time ?? start.time, zone);
       endsAt = localInstant(errors, "end_time", date, body.end_time ?? localDateTime(session.endsAt, zone).time, zone);
     }
-    throwIfAny(errors);
-    const updated = await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId: body.treatment_plan }).catch(asUpdateFields);
+    throwFieldErrors(errors);
+    if (clientId === undefined && providerId === undefined) {
+      return sessionJson(ctx, await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId: body.treatment_plan }).catch(asUpdateFields));
+    }
+    let treatmentPlanId = body.treatment_plan;
+    // A plan is its client's: a request that also sets treatment_plan (null, or the new client's plan) lets go of the old one first.
+    if (treatmentPlanId !== undefined && session.treatmentPlanId !== null) {
+      await updateSession(ctx, id, { treatmentPlanId: null });
+      if (treatmentPlanId === null) treatmentPlanId = undefined;
+    }
+    const moved = await reassignSession(ctx, id, { providerId, clientId }).catch(asUpdateFields);
+    // The other changes, if any: a PUT that only hands the session over repeats its times (and its old staff member may no longer edit it).
+    const same = (given: Date | undefined, current: Date) => given === undefined || given.getTime() === current.getTime();
+    const more = body.session_notes !== undefined || treatmentPlanId !== undefined || !same(startsAt, moved.startsAt) || !same(endsAt, moved.endsAt);
+    const updated = more ? await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId }).catch(asUpdateFields) : moved;
     return sessionJson(ctx, updated);
-  });
+  };
   const updateResponses = { 200: SESSION_SCHEMA, ...ERRORS };
-  api.patch(
+  routes.patch("/scheduler/sessions/:id/", { schema: { tags, summary: "Changes the fields given", params: ID_PARAMS, body: PATCH_BODY, response: updateResponses } }, update);
+  routes.put(
     "/scheduler/sessions/:id/",
-    { schema: { tags, summary: "Changes the fields given", params: ID_PARAMS, body: { type: "object", properties: UPDATE_FIELDS }, response: updateResponses } },
-    update,
-  );
-  api.put(
-    "/scheduler/sessions/:id/",
-    {
-      schema: {
-        tags,
-        summary: "Changes the session: date and times required, other fields as given",
-        params: ID_PARAMS,
-        body: { type: "object", required: ["session_date", "start_time", "end_time"], properties: UPDATE_FIELDS },
-        response: updateResponses,
-      },
-    },
+    { schema: { tags, summary: "Changes the session: date and times required, other fields as given", params: ID_PARAMS, body: PUT_BODY, response: updateResponses } },
     update,
   );
 
-  api.delete(
+  routes.delete(
     "/scheduler/sessions/:id/",
     {
       schema: {
@@ -204,10 +207,10 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
         response: { 204: { type: "null", description: "No Content" }, 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA },
       },
     },
-    scoped(options, async (ctx, request, reply) => {
-      await deleteSession(ctx, (request.params as { id: number }).id);
+    async (ctx, request, reply) => {
+      await deleteSession(ctx, request.params.id);
       reply.code(204);
       return null;
-    }),
+    },
   );
 }

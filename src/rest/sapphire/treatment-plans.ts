@@ -2,8 +2,8 @@ import type { FastifyInstance } from "fastify";
 import type { TreatmentPlanRow } from "../../db/schema/index.js";
 import { listUsers } from "../../modules/tenants/user.service.js";
 import { getTreatmentPlan, listTreatmentPlans, matchClient, visiblePlanClient } from "../../modules/treatment-plans/treatment-plan.service.js";
-import { DETAIL_SCHEMA, ID_PARAMS } from "../drf.js";
-import { scoped, type ShimOptions } from "../shim.js";
+import { DETAIL_SCHEMA, ID_PARAMS, shimRoutes } from "../primitives.js";
+import type { ShimOptions } from "../shim.js";
 import { CLIENT_SCHEMA, clientJson, PLAN_SCHEMA, planJson } from "./serializers.js";
 
 const tags = ["sapphire scheduler"];
@@ -34,25 +34,26 @@ async function matchingMethod(ctx: Parameters<typeof matchClient>[0], plan: Trea
 }
 
 export function treatmentPlanRoutes(api: FastifyInstance, options: ShimOptions): void {
-  api.get(
+  const routes = shimRoutes(api, options);
+  routes.get(
     "/scheduler/clients/",
     { schema: { tags, summary: "The clients the caller may schedule (role Clients/Parent)", response: { 200: { type: "array", items: CLIENT_SCHEMA }, 401: DETAIL_SCHEMA } } },
-    scoped(options, async (ctx) => (await listUsers(ctx, { role: "CLIENT" })).map(clientJson)),
+    async (ctx) => (await listUsers(ctx, { role: "CLIENT" })).map(clientJson),
   );
 
-  api.get(
+  routes.get(
     "/treatment-plan/treatment-plans/",
     { schema: { tags, summary: "The treatment plans the caller sees", response: { 200: { type: "array", items: PLAN_SCHEMA }, ...READ_ERRORS } } },
-    scoped(options, async (ctx) => (await listTreatmentPlans(ctx)).map(planJson)),
+    async (ctx) => (await listTreatmentPlans(ctx)).map(planJson),
   );
 
-  api.get(
+  routes.get(
     "/treatment-plan/treatment-plans/:id/",
     { schema: { tags, summary: "One treatment plan", params: ID_PARAMS, response: { 200: PLAN_SCHEMA, ...READ_ERRORS } } },
-    scoped(options, async (ctx, request) => planJson(await getTreatmentPlan(ctx, (request.params as { id: number }).id))),
+    async (ctx, request) => planJson(await getTreatmentPlan(ctx, request.params.id)),
   );
 
-  api.get(
+  routes.get(
     "/treatment-plan/plans/:id/client/",
     {
       schema: {
@@ -63,8 +64,8 @@ export function treatmentPlanRoutes(api: FastifyInstance, options: ShimOptions):
         response: { 200: PLAN_CLIENT_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: { anyOf: [PLAN_CLIENT_SCHEMA, DETAIL_SCHEMA] } },
       },
     },
-    scoped(options, async (ctx, request, reply) => {
-      const plan = await getTreatmentPlan(ctx, (request.params as { id: number }).id);
+    async (ctx, request, reply) => {
+      const plan = await getTreatmentPlan(ctx, request.params.id);
       // A client the caller may not see is answered as no match at all.
       const client = await visiblePlanClient(ctx, plan);
       const named = { id: plan.id, client_name: plan.clientName, client_id: plan.clientRef };
@@ -83,6 +84,6 @@ export function treatmentPlanRoutes(api: FastifyInstance, options: ShimOptions):
         matching_method: await matchingMethod(ctx, plan, client.id),
         message: `Client found! Use client ID ${client.id} or simply use treatment_plan_id when creating a session.`,
       };
-    }),
+    },
   );
 }

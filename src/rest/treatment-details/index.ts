@@ -2,20 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { createTreatmentDetail, deleteTreatmentDetail, getTreatmentDetail, listTreatmentDetails, updateTreatmentDetail } from "../../modules/treatment-details/treatment-detail.service.js";
 import { TENANT_MISMATCH, type AuthService } from "../../modules/tenants/auth.service.js";
 import { DomainError } from "../../errors.js";
-import { bearerCredentials, scoped, useErrorFormat, type ShimOptions } from "../shim.js";
+import { readEmptyJsonAs, shimRoutes, type SchemaRequest } from "../primitives.js";
+import { bearerCredentials, useErrorFormat, type ShimOptions } from "../shim.js";
 import { failure, ginErrorFormat, legacyDetail, success } from "./envelope.js";
 import { byTreatmentParams, deletedResponse, detailParams, detailRequest, detailResponse, listQuery, listResponse, TAGS, tenantHeaders } from "./schemas.js";
 import { validatorCompiler } from "./validation.js";
 
-interface DetailBody {
-  treatment_id?: number | null;
-  item_id?: number | null;
-  unit_id?: number | null;
-  quantity: number;
-}
-
-const serviceInput = (body: DetailBody) => ({ sessionId: body.treatment_id, itemId: body.item_id, unitId: body.unit_id, quantity: body.quantity });
-const idOf = (request: FastifyRequest) => (request.params as { id: number }).id;
+const serviceInput = (body: SchemaRequest<{ body: typeof detailRequest }>["body"]) => ({ sessionId: body.treatment_id, itemId: body.item_id, unitId: body.unit_id, quantity: body.quantity });
 
 /** ../shared/legacy-api/treatment-details.md: the Go/Gin treatment detail API (a treatment is a session). */
 export async function treatmentDetailsApi(app: FastifyInstance, options: ShimOptions): Promise<void> {
@@ -23,61 +16,64 @@ export async function treatmentDetailsApi(app: FastifyInstance, options: ShimOpt
     async (api) => {
       useErrorFormat(api, ginErrorFormat);
       api.setValidatorCompiler(validatorCompiler);
-      acceptEmptyJson(api);
+      // An empty JSON body is no body: the documented DELETE sends Content-Type: application/json
+      // without one, which Gin ignores. A POST or PUT without a body still fails its schema.
+      readEmptyJsonAs(api, undefined);
       api.addHook("onRequest", authAndTenantMiddleware(options.auth));
+      const routes = shimRoutes(api, options);
       const root = { prefixTrailingSlash: "no-slash" } as const;
 
-      api.get(
+      routes.get(
         "/",
         { ...root, schema: { tags: TAGS, summary: "List treatment details", headers: tenantHeaders, querystring: listQuery, response: listResponse } },
-        scoped(options, async (ctx, request) => {
-          const query = request.query as { treatment_id?: number; item_id?: number };
+        async (ctx, request) => {
+          const { query } = request;
           const rows = await listTreatmentDetails(ctx, { sessionId: query.treatment_id, itemId: query.item_id });
           return success("Treatment details retrieved successfully", rows.map(legacyDetail));
-        }),
+        },
       );
 
-      api.get(
+      routes.get(
         "/:id",
         { schema: { tags: TAGS, summary: "Get a treatment detail", headers: tenantHeaders, params: detailParams, response: detailResponse("The treatment detail") } },
-        scoped(options, async (ctx, request) => success("Treatment detail retrieved successfully", legacyDetail(await getTreatmentDetail(ctx, idOf(request))))),
+        async (ctx, request) => success("Treatment detail retrieved successfully", legacyDetail(await getTreatmentDetail(ctx, request.params.id))),
       );
 
-      api.get(
+      routes.get(
         "/by-treatment/:treatment_id",
         { schema: { tags: TAGS, summary: "List the details of a treatment", headers: tenantHeaders, params: byTreatmentParams, response: listResponse } },
-        scoped(options, async (ctx, request) => {
-          const sessionId = (request.params as { treatment_id: number }).treatment_id;
+        async (ctx, request) => {
+          const sessionId = request.params.treatment_id;
           return success("Treatment details retrieved successfully", (await listTreatmentDetails(ctx, { sessionId })).map(legacyDetail));
-        }),
+        },
       );
 
-      api.post(
+      routes.post(
         "/",
         { ...root, schema: { tags: TAGS, summary: "Create a treatment detail", headers: tenantHeaders, body: detailRequest, response: detailResponse("Created", 201) } },
-        scoped(options, async (ctx, request, reply) => {
-          const row = await createTreatmentDetail(ctx, serviceInput(request.body as DetailBody));
+        async (ctx, request, reply) => {
+          const row = await createTreatmentDetail(ctx, serviceInput(request.body));
           reply.code(201);
           return success("Treatment detail created successfully", legacyDetail(row));
-        }),
+        },
       );
 
-      api.put(
+      routes.put(
         "/:id",
         { schema: { tags: TAGS, summary: "Replace a treatment detail", headers: tenantHeaders, params: detailParams, body: detailRequest, response: detailResponse("Updated") } },
-        scoped(options, async (ctx, request) => {
-          const row = await updateTreatmentDetail(ctx, idOf(request), serviceInput(request.body as DetailBody));
+        async (ctx, request) => {
+          const row = await updateTreatmentDetail(ctx, request.params.id, serviceInput(request.body));
           return success("Treatment detail updated successfully", legacyDetail(row));
-        }),
+        },
       );
 
-      api.delete(
+      routes.delete(
         "/:id",
         { schema: { tags: TAGS, summary: "Soft delete a treatment detail", headers: tenantHeaders, params: detailParams, response: deletedResponse } },
-        scoped(options, async (ctx, request) => {
-          await deleteTreatmentDetail(ctx, idOf(request));
+        async (ctx, request) => {
+          await deleteTreatmentDetail(ctx, request.params.id);
           return success("Treatment detail deleted successfully", null);
-        }),
+        },
       );
     },
     { prefix: "/so/api/treatment-details" },
@@ -99,14 +95,4 @@ function authAndTenantMiddleware(auth: AuthService) {
     // A valid token with another tenant's code: 403, as on every route (AuthService.authenticate).
     if (tenantCode !== tenant.code) throw new DomainError("TENANT_MISMATCH", TENANT_MISMATCH);
   };
-}
-
-/**
- * An empty JSON body is no body: the documented DELETE sends Content-Type: application/json
- * without one, which Gin ignores. A POST or PUT without a body still fails its schema.
- */
-function acceptEmptyJson(api: FastifyInstance): void {
-  const parseJson = api.getDefaultJsonParser("error", "error");
-  api.removeContentTypeParser("application/json");
-  api.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => (body === "" ? done(null, undefined) : parseJson(request, body as string, done)));
 }

@@ -1,35 +1,38 @@
-/** JSON schemas of /so/api/treatment-details: request validation and the OpenAPI document. */
+/**
+ * JSON schemas of /so/api/treatment-details: request validation, the OpenAPI document and,
+ * through TypeBox, the types of the requests the handlers read.
+ */
 import { MAX_ID } from "../../bounds.js";
+import { idSchema, nullableIdSchema } from "../primitives.js";
 
 export const TAGS = ["treatment-details"];
 
-/** Our ids are PostgreSQL integers: anything outside 1..2^31-1 cannot name a record. */
+/** Our ids are PostgreSQL integers: anything outside 1..2^31-1 cannot name a record. (envelope.ts words its errors with it.) */
 export { MAX_ID };
-const id = (description: string) => ({ type: "integer", minimum: 1, maximum: MAX_ID, description });
-const optionalId = (description: string, example: number) => ({ type: ["integer", "null"], minimum: 1, maximum: MAX_ID, description, examples: [example] });
+const optionalId = <const D extends string, const E extends number>(description: D, example: E) => ({ ...nullableIdSchema(description), examples: [example] }) as const;
 
 export const tenantHeaders = {
   type: "object",
   properties: { "x-tenant-code": { type: "string", description: "The tenant of the token (400 when missing, 403 when another tenant's)" } },
   required: ["x-tenant-code"],
-};
+} as const;
 
 export const detailParams = {
   type: "object",
-  properties: { id: id("The treatment detail's id") },
+  properties: { id: idSchema("The treatment detail's id") },
   required: ["id"],
-};
+} as const;
 
 export const byTreatmentParams = {
   type: "object",
-  properties: { treatment_id: id("The treatment (= session) id") },
+  properties: { treatment_id: idSchema("The treatment (= session) id") },
   required: ["treatment_id"],
-};
+} as const;
 
 export const listQuery = {
   type: "object",
-  properties: { treatment_id: id("Only the details of this treatment (= session)"), item_id: id("Only the details of this item") },
-};
+  properties: { treatment_id: idSchema("Only the details of this treatment (= session)"), item_id: idSchema("Only the details of this item") },
+} as const;
 
 /** Go's TreatmentDetailRequest: unknown fields are ignored, as encoding/json does. */
 export const detailRequest = {
@@ -41,7 +44,7 @@ export const detailRequest = {
     quantity: { type: "integer", description: "Quantity of the item used (required, greater than 0)", examples: [2] },
   },
   required: ["quantity"],
-};
+} as const;
 
 const nullableInteger = (description: string) => ({ type: ["integer", "null"], description });
 const timestamp = (description: string) => ({ type: "string", format: "date-time", description });

@@ -12,10 +12,12 @@ export function anyId(column: PgColumn, ids: readonly number[]): SQL {
 /**
  * `column = any($1::type[])` for a list of enum values (statuses, types, modalities): one
  * statement text whatever the list's length, as anyId for ids. `type` is the column's
- * PostgreSQL type (the enum's name), which the array parameter is cast to.
+ * PostgreSQL type (the enum's name), which the array parameter is cast to. The parameter itself
+ * is text[]: a driver that looks up a parameter's type to encode it (PGlite) knows text[], not
+ * an enum's array type, and would send the array as "A,B" (a malformed array literal).
  */
 export function anyOf<T extends string>(column: PgColumn, values: readonly T[], type: string): SQL {
-  return sql`${column} = any(${sql.param([...values])}::${sql.raw(type)}[])`;
+  return sql`${column} = any(${sql.param([...values])}::text[]::${sql.raw(type)}[])`;
 }
 
 /** An ILIKE pattern matching `text` anywhere, its own %, _ and \\ taken literally. */

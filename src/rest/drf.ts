@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { bearerToken } from "../modules/tenants/auth.service.js";
 import { render } from "../errors.js";
-import { FORMATS } from "./primitives.js";
+import { FORMATS, readEmptyJsonAs } from "./primitives.js";
 import { unreachable, useErrorFormat, type ErrorFormat, type FieldProblem, type Problem } from "./shim.js";
 
 export interface DrfOptions {
@@ -36,15 +36,9 @@ type PropertySchema = { type?: string | string[]; format?: string; pattern?: str
  */
 export function useDrf(app: FastifyInstance, options: DrfOptions): void {
   useErrorFormat(app, drfErrorFormat(options));
-  const parseJson = app.getDefaultJsonParser("error", "error");
   // Only JSON is read (DRF would also read forms): any other body is 415 Unsupported Media Type.
-  app.removeContentTypeParser(["application/json", "text/plain"]);
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) =>
-    body === "" ? done(null, {}) : parseJson(request, body as string, done),
-  );
-  app.addHook("preValidation", async (request) => {
-    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
-  });
+  app.removeContentTypeParser("text/plain");
+  readEmptyJsonAs(app, {}, { absent: true });
 }
 
 /**

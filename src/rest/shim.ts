@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { classifyFailure } from "../db/client.js";
 import type { RequestScope } from "../db/scope.js";
@@ -236,10 +235,6 @@ export function bearerCredentials(request: FastifyRequest): Credentials {
   return { authorization: request.headers.authorization, tenantCode: typeof tenantCode === "string" ? tenantCode : undefined };
 }
 
-/** The request whose handler is running: for helpers called without it (see fitness's localizingConflicts). */
-const HANDLED = new AsyncLocalStorage<FastifyRequest>();
-
-export const currentRequest = (): FastifyRequest | undefined => HANDLED.getStore();
 
 /**
  * Wraps a route handler: authenticates, gives it the request's transaction (the same
@@ -258,7 +253,7 @@ export function scoped<R>(
     const audit = auditOf(request);
     let result: R;
     try {
-      result = await HANDLED.run(request, () => handler(ctx, request, reply));
+      result = await handler(ctx, request, reply);
     } catch (err) {
       // The flag is read from the error as the service threw it: the client only sees its legacy status.
       const entries = audit ? [audit(outcomeOfError(err, problemOf(err).code))] : [];
@@ -300,9 +295,4 @@ function auditOf(request: FastifyRequest): ((outcome: AuditEntry["outcome"], res
 function idIn(result: unknown): unknown {
   const body = result as { id?: unknown; data?: { id?: unknown } } | null | undefined;
   return body?.id ?? body?.data?.id;
-}
-
-/** Plain integer ids in paths: "12" -> 12; anything else, or past our largest id -> undefined (the API answers 400 or 404 as it documents). */
-export function integerId(value: string): number | undefined {
-  return parseRecordId(value);
 }

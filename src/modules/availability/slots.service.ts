@@ -23,7 +23,7 @@ import { badInput, field, forbidden, noun, words, type ErrorReason } from "../..
 import { DAY, MINUTE } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { chargeBytes } from "../response-budget.js";
-import { ACTIVE_STATUSES } from "../sessions/session.access.js";
+import { isActiveSql } from "../sessions/index.js";
 import { canSeeSession } from "../sessions/session.visibility.js";
 import { addDays, checkDate, checkDateOrder, checkIntRange, getClient, getProvider } from "./schedule.service.js";
 import {
@@ -118,7 +118,7 @@ async function busySessions(
       providerIds.length ? anyId(sessions.providerId, providerIds) : undefined,
       clientId !== undefined ? sql`${sessions.clientId} = ${clientId}` : undefined,
     ),
-    anyOf(sessions.status, ACTIVE_STATUSES, "session_status"),
+    isActiveSql(),
     lt(sessions.startsAt, to),
     gt(sessions.endsAt, from),
     excludeSessionId !== undefined ? ne(sessions.id, excludeSessionId) : undefined,

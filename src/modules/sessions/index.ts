@@ -4,7 +4,7 @@
  */
 export { getVisibleSession, providerNotesFor } from "./session.access.js";
 export { sessionById } from "./session.loaders.js";
-export { canSeeSession, visibleSessionsWhere } from "./session.visibility.js";
+export { canManageSession, canSeeSession, visibleSessionsWhere } from "./session.visibility.js";
 export { ACTIVE_STATUSES, FINAL_STATUSES, isActive, isActiveSql, RECORD_STATUSES, TRANSITIONS } from "./session.state.js";
 export { JOIN_WINDOW_OPENS_MINUTES, sessionTiming, type Timing } from "./session.timing.js";
 export {

@@ -11,7 +11,7 @@ import { getUserWithRole, hasCareRelationship } from "../tenants/user.service.js
 import { DAY, HOUR, MINUTE } from "../../time.js";
 import { getTreatmentPlan, planClient, unmatchedClientMessage } from "../treatment-plans/treatment-plan.service.js";
 import { getVisibleSession } from "./session.access.js";
-import { canSeeSession } from "./session.visibility.js";
+import { canManageSession, canSeeSession } from "./session.visibility.js";
 import { bookedEvent, cancelledEvent, completedEvent, reassignedEvent, rescheduledEvent, updatedEvent } from "./session.events.js";
 import { sessionById } from "./session.loaders.js";
 import { assertActive, assertEditable, assertReschedulable, assertTransition, isActiveSql, RECORD_STATUSES } from "./session.state.js";
@@ -87,11 +87,10 @@ interface Slot {
 // ---------------------------------------------------------------- rules shared by every write
 
 /** ADMIN and the session's provider may do everything to it; its client only cancel and reschedule. */
-const canManage = (ctx: RequestContext, session: SessionRow) => ctx.viewer.role === "ADMIN" || session.providerId === ctx.viewer.id;
 
 async function sessionToManage(ctx: RequestContext, id: number, action: string): Promise<SessionRow> {
   const session = await getVisibleSession(ctx, id);
-  if (!canManage(ctx, session)) throw forbidden(words`Only the ${noun("session")}'s ${noun("provider")} or an administrator can ${action} it`);
+  if (!canManageSession(ctx.viewer, session)) throw forbidden(words`Only the ${noun("session")}'s ${noun("provider")} or an administrator can ${action} it`);
   return session;
 }
 
@@ -332,7 +331,7 @@ export async function reassignSession(ctx: RequestContext, id: number, change: R
     const [locked] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
     if (!locked) throw notFound("Session");
     // What was checked on the loaded row holds for the locked one (a concurrent change may have moved it).
-    if (!canManage(ctx, locked)) throw forbidden(words`Only the ${noun("session")}'s ${noun("provider")} or an administrator can reassign it`);
+    if (!canManageSession(ctx.viewer, locked)) throw forbidden(words`Only the ${noun("session")}'s ${noun("provider")} or an administrator can reassign it`);
     assertActive(locked, "reassign", "status");
     if (addsCare) await tx.insert(careRelationships).values({ tenantId: ctx.tenant.id, providerId, clientId }).onConflictDoNothing();
     const [row] = await tx.update(sessions).set({ providerId, clientId, updatedAt: ctx.deps.now(), updatedBy: me.id }).where(eq(sessions.id, locked.id)).returning();
@@ -462,7 +461,7 @@ export async function updateSession(ctx: RequestContext, id: number, input: Upda
   checkTextLengths(input);
   const session = await getVisibleSession(ctx, id);
   const given = definedOnly(input);
-  if (!canManage(ctx, session)) {
+  if (!canManageSession(ctx.viewer, session)) {
     const other = Object.keys(given).filter((k) => !CLIENT_FIELDS.has(k));
     if (other.length || (given.status && given.status !== "CANCELLED" && given.status !== session.status)) {
       throw forbidden(words`${noun("Client")}s can only reschedule or cancel their ${noun("sessions")}`);

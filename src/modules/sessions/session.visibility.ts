@@ -18,3 +18,8 @@ export function canSeeSession(viewer: Viewer, session: Pick<SessionRow, "provide
 export function visibleSessionsWhere(viewer: Viewer): SQL | undefined {
   return viewer.role === "ADMIN" ? undefined : eq(sessions[OWN_COLUMN[viewer.role]], viewer.id);
 }
+
+/** Who may manage a session (change its people, its details, its treatment details): an ADMIN or the session's provider. */
+export function canManageSession(viewer: Viewer, session: Pick<SessionRow, "providerId">): boolean {
+  return viewer.role === "ADMIN" || session.providerId === viewer.id;
+}

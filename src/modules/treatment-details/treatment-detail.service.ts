@@ -5,9 +5,7 @@ import { items, sessions, treatmentDetails, units, type SessionRow, type Treatme
 import { badInput, field, forbidden, notFound, noun, throwFieldErrors, words, type DomainError, type Words } from "../../errors.js";
 import { MAX_INT4 } from "../../bounds.js";
 import type { RequestContext } from "../context.js";
-import { getVisibleSession } from "../sessions/session.access.js";
-import { canSeeSession, visibleSessionsWhere } from "../sessions/session.visibility.js";
-import { sessionById } from "../sessions/session.loaders.js";
+import { canManageSession, canSeeSession, getVisibleSession, sessionById, visibleSessionsWhere } from "../sessions/index.js";
 import { isAdmin, providerOrCaller, requireRole, userById } from "../tenants/index.js";
 import { getItem } from "./catalog.service.js";
 import { itemById, selectDetails, treatmentDetailById, unitById } from "./treatment-detail.loaders.js";
@@ -191,7 +189,7 @@ function visibleSessionsOnly(ctx: RequestContext): SQL | undefined {
 
 /** Who writes a session's details: an ADMIN, or the session's provider; a detail without a session only an ADMIN. */
 function requireWriteAccess(ctx: RequestContext, session: SessionRow | null): void {
-  if (isAdmin(ctx) || (session && session.providerId === ctx.viewer.id)) return;
+  if (session ? canManageSession(ctx.viewer, session) : isAdmin(ctx)) return;
   throw forbidden(
     session
       ? words`Only an ADMIN or the ${noun("session")}'s ${noun("provider")} may change its treatment details`

@@ -4,7 +4,7 @@ import { sessions, treatmentPlans, users, type TreatmentPlanRow, type UserRow } 
 import { byKey, type LoaderFactory } from "../context.js";
 import { anyId, anyOf } from "../../db/any-id.js";
 import { parseRecordId } from "../../bounds.js";
-import { ACTIVE_STATUSES } from "../sessions/session.access.js";
+import { isActiveSql } from "../sessions/index.js";
 import { listSessionsOfPlans, type SessionConnectionResult } from "../sessions/session.query.js";
 import { userById } from "../tenants/index.js";
 
@@ -88,7 +88,7 @@ export const progressByPlan: LoaderFactory<number, PlanProgress> = (ctx, { cache
           .select({
             planId: sessions.treatmentPlanId,
             completed: sql<number>`count(*) filter (where ${sessions.status} = 'COMPLETED')`.mapWith(Number),
-            scheduled: sql<number>`count(*) filter (where ${anyOf(sessions.status, ACTIVE_STATUSES, "session_status")})`.mapWith(Number),
+            scheduled: sql<number>`count(*) filter (where ${isActiveSql()})`.mapWith(Number),
             total: sql<number>`count(*)`.mapWith(Number),
           })
           .from(sessions)

@@ -5,7 +5,6 @@
 import type { SessionRow, SessionStatus, SessionType, UserRow } from "../../db/schema/index.js";
 import { localToInstant } from "../../time.js";
 import type { FastifyRequest } from "fastify";
-import { currentRequest } from "../shim.js";
 import { recordRead } from "../../modules/audit/audit.service.js";
 import type { RequestContext } from "../../modules/context.js";
 import { providerNotesFor } from "../../modules/sessions/session.access.js";
@@ -78,17 +77,6 @@ export function speakLocalTimes(request: FastifyRequest, zone: string): void {
 }
 
 export const localZoneOf = (request: FastifyRequest): string | undefined => LOCAL_ZONE.get(request);
-
-/**
- * A write whose errors speak the trainer's local time: names `zone` for the request being
- * handled (speakLocalTimes) and runs it. The message is never rewritten: the fitness
- * vocabulary renders its instant slots in the zone.
- */
-export async function localizingConflicts<T>(zone: string, write: () => Promise<T>): Promise<T> {
-  const request = currentRequest();
-  if (request) speakLocalTimes(request, zone);
-  return write();
-}
 
 export interface SessionJson {
   id: number;

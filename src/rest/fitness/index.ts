@@ -19,7 +19,7 @@ import { readEmptyJsonAs, shimRoutes, type SchemaRequest } from "../primitives.j
 import { bearerCredentials, useErrorFormat, type Credentials, type ShimOptions } from "../shim.js";
 import {
   formatDateTime,
-  localizingConflicts,
+  speakLocalTimes,
   parseDateTime,
   sessionsJson,
   SORT_FIELDS,
@@ -135,8 +135,8 @@ async function createRoute(ctx: RequestContext, request: SchemaRequest<typeof cr
   const { body } = request;
   const zone = await trainerZone(ctx, body.trainer_id);
   const times = instants({ scheduled_start: body.scheduled_start, scheduled_end: body.scheduled_end }, zone);
-  const session = await localizingConflicts(zone, () =>
-    bookSession(ctx, {
+  speakLocalTimes(request, zone);
+  const session = await bookSession(ctx, {
       providerId: body.trainer_id,
       clientId: body.client_id,
       startsAt: times.scheduled_start!,
@@ -147,8 +147,7 @@ async function createRoute(ctx: RequestContext, request: SchemaRequest<typeof cr
       location: body.location,
       notes: body.notes,
       providerNotes: body.trainer_notes,
-    }),
-  );
+    });
   const [json] = await sessionsJson(ctx, [session], WITH_CLIENT);
   reply.code(201);
   return { success: true, message: "Session created successfully", data: json };
@@ -162,14 +161,15 @@ async function createRoute(ctx: RequestContext, request: SchemaRequest<typeof cr
 async function updateRoute(ctx: RequestContext, request: SchemaRequest<typeof updateSchema>) {
   let current = await getVisibleSession(ctx, request.params.id);
   const { body } = request;
-  if (body.client_id !== undefined && body.client_id !== current.clientId) current = await reassignSession(ctx, current.id, { clientId: body.client_id });
+  // The trainer stays (trainer_id is no field of this API's updates), and so does the zone.
   const zone = await trainerZone(ctx, current.providerId);
+  speakLocalTimes(request, zone);
+  if (body.client_id !== undefined && body.client_id !== current.clientId) current = await reassignSession(ctx, current.id, { clientId: body.client_id });
   const t = instants({ scheduled_start: body.scheduled_start, scheduled_end: body.scheduled_end, actual_start: body.actual_start, actual_end: body.actual_end }, zone);
   const moves = t.scheduled_start != null || t.scheduled_end != null;
   // A status this API shows for the current one ("scheduled" for a confirmed session) is no change.
   const status = body.status ? (statusesOf(body.status).includes(current.status) ? current.status : statusesOf(body.status)[0]) : undefined;
-  const session = await localizingConflicts(zone, () =>
-    updateSession(ctx, current.id, {
+  const session = await updateSession(ctx, current.id, {
       title: body.title,
       description: body.description,
       type: body.session_type ? typeOf(body.session_type) : undefined,
@@ -186,8 +186,7 @@ async function updateRoute(ctx: RequestContext, request: SchemaRequest<typeof up
       status,
       actualStart: t.actual_start,
       actualEnd: t.actual_end,
-    }),
-  );
+    });
   const [json] = await sessionsJson(ctx, [session], WITH_CLIENT);
   return { success: true, message: "Session updated successfully", data: json };
 }

@@ -2,7 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { TreatmentDetailRow } from "../../db/schema/index.js";
 import { render, type Vocabulary } from "../../errors.js";
 import { unreachable, type ErrorFormat, type FieldProblem } from "../shim.js";
-import { MAX_ID } from "./schemas.js";
+import { MAX_ID } from "../../bounds.js";
 
 /** The Gin envelope: {"status": "success"|"error", "message", "data"|"error"}. */
 export const success = <T>(message: string, data: T) => ({ status: "success" as const, message, data });

@@ -8,7 +8,6 @@ import { idSchema, nullableIdSchema } from "../primitives.js";
 export const TAGS = ["treatment-details"];
 
 /** Our ids are PostgreSQL integers: anything outside 1..2^31-1 cannot name a record. (envelope.ts words its errors with it.) */
-export { MAX_ID };
 const optionalId = <const D extends string, const E extends number>(description: D, example: E) => ({ ...nullableIdSchema(description), examples: [example] }) as const;
 
 export const tenantHeaders = {

@@ -1,10 +1,11 @@
-import { Field, ID, InputType, Int } from "type-graphql";
+import { Field, InputType, Int } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import { DateScalar, LocalTimeScalar } from "../../graphql/scalars.js";
 import { limitDescription } from "../../text-limits.js";
 
 @InputType("AvailabilityRuleInput")
 export class AvailabilityRuleInput {
-  @Field(() => ID, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: string | null;
+  @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: number | null;
   @Field(() => Int, { description: "0 = Sunday ... 6 = Saturday" }) dayOfWeek!: number;
   @Field(() => LocalTimeScalar) startTime!: string;
   @Field(() => LocalTimeScalar) endTime!: string;
@@ -23,7 +24,7 @@ export class AvailabilityRulePatch {
 
 @InputType("AvailabilityOverrideInput")
 export class AvailabilityOverrideInput {
-  @Field(() => ID, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: string | null;
+  @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: number | null;
   @Field(() => DateScalar) date!: string;
   @Field(() => LocalTimeScalar, { nullable: true, description: "With endTime; both omitted for a whole day off" }) startTime?: string | null;
   @Field(() => LocalTimeScalar, { nullable: true }) endTime?: string | null;

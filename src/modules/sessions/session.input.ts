@@ -1,4 +1,5 @@
-import { Field, ID, InputType, Int, registerEnumType } from "type-graphql";
+import { Field, InputType, Int, registerEnumType } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import { DateTimeScalar } from "../../graphql/scalars.js";
 import { Modality, SessionStatus, SessionType } from "./session.type.js";
 import { limitDescription } from "../../text-limits.js";
@@ -20,9 +21,9 @@ registerEnumType(OrderDirection, { name: "OrderDirection" });
 
 @InputType("SessionFilter")
 export class SessionFilterInput {
-  @Field(() => ID, { nullable: true }) providerId?: string | null;
-  @Field(() => ID, { nullable: true }) clientId?: string | null;
-  @Field(() => ID, { nullable: true }) treatmentPlanId?: string | null;
+  @Field(() => RecordId, { nullable: true }) providerId?: number | null;
+  @Field(() => RecordId, { nullable: true }) clientId?: number | null;
+  @Field(() => RecordId, { nullable: true }) treatmentPlanId?: number | null;
   @Field(() => [SessionStatus], { nullable: true }) status?: SessionStatus[] | null;
   @Field(() => [SessionType], { nullable: true }) type?: SessionType[] | null;
   @Field(() => [Modality], { nullable: true }) modality?: Modality[] | null;
@@ -39,9 +40,9 @@ export class SessionOrderInput {
 
 @InputType("BookSessionInput")
 export class BookSessionInput {
-  @Field(() => ID, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: string | null;
-  @Field(() => ID, { nullable: true, description: "Or treatmentPlanId, which resolves the client; a CLIENT books for themself" }) clientId?: string | null;
-  @Field(() => ID, { nullable: true }) treatmentPlanId?: string | null;
+  @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: number | null;
+  @Field(() => RecordId, { nullable: true, description: "Or treatmentPlanId, which resolves the client; a CLIENT books for themself" }) clientId?: number | null;
+  @Field(() => RecordId, { nullable: true }) treatmentPlanId?: number | null;
   @Field(() => DateTimeScalar) startsAt!: Date;
   @Field(() => DateTimeScalar, { nullable: true, description: "Or durationMinutes" }) endsAt?: Date | null;
   @Field(() => Int, { nullable: true }) durationMinutes?: number | null;
@@ -71,7 +72,7 @@ export class UpdateSessionInput {
   @Field(() => SessionStatus, { nullable: true }) status?: SessionStatus | null;
   @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
-  @Field(() => ID, { nullable: true }) treatmentPlanId?: string | null;
+  @Field(() => RecordId, { nullable: true }) treatmentPlanId?: number | null;
   @Field(() => String, { nullable: true, description: limitDescription("googleEventId") }) googleEventId?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("outlookEventId") }) outlookEventId?: string | null;
 }

@@ -100,10 +100,12 @@ function usedAs(body: string, variable: string): string | undefined {
   let found: string | undefined;
   try {
     visit(parse(body), {
-      Variable(node, _key, _parent, _path, ancestors) {
+      Variable(node, _key, parent, _path, ancestors) {
         if (found || node.name.value !== variable) return;
-        for (let i = ancestors.length - 1; i >= 0; i--) {
-          const ancestor = ancestors[i] as ASTNode | readonly ASTNode[];
+        // Its parent (an argument, an input field, a list, its own definition), then theirs.
+        const chain = [...ancestors, parent] as Array<ASTNode | readonly ASTNode[]>;
+        for (let i = chain.length - 1; i >= 0; i--) {
+          const ancestor = chain[i];
           if ("kind" in ancestor && (ancestor.kind === Kind.ARGUMENT || ancestor.kind === Kind.OBJECT_FIELD)) {
             found = ancestor.name.value;
             return;

@@ -1,7 +1,8 @@
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
-import { execute, GraphQLError, Kind, printSchema, visit, type DocumentNode, type ExecutionResult, type GraphQLSchema } from "graphql";
+import { execute, GraphQLError, Kind, printSchema, visit, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { JIT_ID_NAME } from "./ids.js";
+import { fragmentsOf, selectedFields } from "./operation-fields.js";
 import { auditsFields } from "./plugins/audit.js";
 
 /** Compiled documents kept; a client sending ever new documents only evicts the oldest. */
@@ -37,7 +38,8 @@ export function jitGateway(schema: GraphQLSchema, jitSchema: GraphQLSchema): Gat
 
   const executor: GatewayExecutor = async ({ document, operation, operationName, queryHash, request, context }) => {
     const graphqlJs = () => execute({ schema, document, operationName, variableValues: request.variables, contextValue: context }) as ReturnType<GatewayExecutor>;
-    if (auditsFields(document, operation)) return graphqlJs();
+    // Introspection names the schema's types: jit's copy would say JitID where the schema says ID.
+    if (auditsFields(document, operation) || introspects(document, operation)) return graphqlJs();
     const query = compile(`${queryHash}:${operationName ?? ""}`, () => compileQuery(jitSchema, withJitIds(document), operationName ?? undefined) as CompiledQuery | ExecutionResult);
     if (!query) return graphqlJs();
     const result = await query.query(undefined, context, request.variables ?? {});
@@ -75,4 +77,9 @@ function withJitIds(document: DocumentNode): DocumentNode {
       }),
     },
   });
+}
+
+/** Whether the operation asks for __schema or __type at its root (through fragments too). */
+function introspects(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  return selectedFields({ fragments: fragmentsOf(document) }, operation.selectionSet).some((f) => f.node.name.value === "__schema" || f.node.name.value === "__type");
 }

@@ -1,5 +1,6 @@
 import { Field, InputType, Int } from "type-graphql";
 import { RecordId } from "../../graphql/ids.js";
+import type { Patch } from "../../graphql/patch.js";
 import { DateScalar, LocalTimeScalar } from "../../graphql/scalars.js";
 import { limitDescription } from "../../text-limits.js";
 
@@ -13,8 +14,9 @@ export class AvailabilityRuleInput {
   @Field(() => Boolean, { nullable: true, description: "Default true" }) isAvailable?: boolean | null;
 }
 
+/** A rule's fields, each optional (the same names and types as AvailabilityRuleInput: checked by `implements`). */
 @InputType("AvailabilityRulePatch")
-export class AvailabilityRulePatch {
+export class AvailabilityRulePatch implements Patch<Omit<AvailabilityRuleInput, "providerId">> {
   @Field(() => Int, { nullable: true }) dayOfWeek?: number | null;
   @Field(() => LocalTimeScalar, { nullable: true }) startTime?: string | null;
   @Field(() => LocalTimeScalar, { nullable: true }) endTime?: string | null;

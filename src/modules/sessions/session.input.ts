@@ -38,32 +38,52 @@ export class SessionOrderInput {
   @Field(() => OrderDirection) direction!: OrderDirection;
 }
 
+/**
+ * The field lists the session inputs share (type-graphql's inheritance: a subclass's input type
+ * has its parent's fields). The bases are never arguments, so the schema has no type of theirs.
+ */
+@InputType("SessionNotesFields")
+export class SessionNotesFields {
+  @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
+}
+
+/** What a booking and an update both write as text. */
+@InputType("SessionTextFields")
+export class SessionTextFields extends SessionNotesFields {
+  @Field(() => String, { nullable: true, description: limitDescription("title") }) title?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("description") }) description?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("location") }) location?: string | null;
+}
+
 @InputType("BookSessionInput")
-export class BookSessionInput {
+export class BookSessionInput extends SessionTextFields {
   @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: number | null;
   @Field(() => RecordId, { nullable: true, description: "Or treatmentPlanId, which resolves the client; a CLIENT books for themself" }) clientId?: number | null;
   @Field(() => RecordId, { nullable: true }) treatmentPlanId?: number | null;
   @Field(() => DateTimeScalar) startsAt!: Date;
   @Field(() => DateTimeScalar, { nullable: true, description: "Or durationMinutes" }) endsAt?: Date | null;
   @Field(() => Int, { nullable: true }) durationMinutes?: number | null;
-  @Field(() => String, { nullable: true, description: limitDescription("title") }) title?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("description") }) description?: string | null;
   @Field(() => SessionType, { nullable: true, description: "Default THERAPY" }) type?: SessionType | null;
   @Field(() => Modality, { nullable: true, description: "Default IN_PERSON" }) modality?: Modality | null;
-  @Field(() => String, { nullable: true, description: limitDescription("location") }) location?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
 }
 
+@InputType("CompleteSessionInput")
+export class CompleteSessionInput extends SessionNotesFields {
+  @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
+  @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?: string | null;
+}
+
+/** Every field of a booking and of completing may be changed (same names, same types: checked by `implements`). */
 @InputType("UpdateSessionInput", { description: "Every field optional; new times follow the rescheduleSession rules, a new status the state machine" })
-export class UpdateSessionInput {
-  @Field(() => String, { nullable: true, description: limitDescription("title") }) title?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("description") }) description?: string | null;
+export class UpdateSessionInput
+  extends SessionTextFields
+  implements Partial<Omit<BookSessionInput, "providerId" | "clientId" | "startsAt">>, Partial<CompleteSessionInput>
+{
   @Field(() => SessionType, { nullable: true }) type?: SessionType | null;
   @Field(() => Modality, { nullable: true }) modality?: Modality | null;
-  @Field(() => String, { nullable: true, description: limitDescription("location") }) location?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?: string | null;
   @Field(() => DateTimeScalar, { nullable: true }) startsAt?: Date | null;
@@ -75,14 +95,4 @@ export class UpdateSessionInput {
   @Field(() => RecordId, { nullable: true }) treatmentPlanId?: number | null;
   @Field(() => String, { nullable: true, description: limitDescription("googleEventId") }) googleEventId?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("outlookEventId") }) outlookEventId?: string | null;
-}
-
-@InputType("CompleteSessionInput")
-export class CompleteSessionInput {
-  @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
-  @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
-  @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?: string | null;
 }

@@ -1,21 +1,12 @@
 import {
   getArgumentValues,
-  getDirectiveValues,
   getNamedType,
   getNullableType,
-  getOperationAST,
-  getVariableValues,
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
   isCompositeType,
   isListType,
   isObjectType,
   isInterfaceType,
-  Kind,
-  typeFromAST,
   type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLSchema,
@@ -24,6 +15,7 @@ import {
 import { AUDIT_LOG_LIMIT } from "../modules/audit/audit.service.js";
 import { MAX_PROVIDERS_PER_SLOTS_REQUEST, MAX_SLOT_RANGE_DAYS } from "../modules/availability/availability.service.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../modules/sessions/session.query.js";
+import { operationWalk, selectedFields, type SelectedField } from "./operation-fields.js";
 
 /**
  * The cost of an operation, computed on what will really execute: fragments (named and inline)
@@ -34,7 +26,8 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../modules/sessions/session.qu
  * range, the starts of a day, the distinct providers; a list of scalars is one value), so that `first: $n` in a fragment costs
  * what `first: 100` costs inline. graphql-query-complexity does this too, but its ESM build loads
  * a second copy of graphql under this project's layout ("another module or realm"); Armor's cost
- * rule sees neither variables nor types. So: graphql's own TypeInfo-free walk, ~100 lines.
+ * rule sees neither variables nor types. So: the operation's fields as operation-fields.ts walks
+ * them (the walk the write limit and the audit use too), priced here.
  */
 export const OBJECT_COST = 2;
 export const SCALAR_COST = 1;
@@ -112,47 +105,22 @@ function entries(parent: string, field: GraphQLField<unknown, unknown>, args: Ar
  * undefined when the variables do not coerce (execution then answers BAD_USER_INPUT itself).
  */
 export function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | null | undefined): number | undefined {
-  const operation = getOperationAST(document, operationName);
+  const prepared = operationWalk(schema, document, operationName, rawVariables);
+  if (!prepared) return undefined;
+  const { operation, walk } = prepared;
   if (!operation) return 0;
-  const { coerced, errors } = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 1 });
-  if (errors) return undefined;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const root = schema.getRootType(operation.operation);
   if (!root) return 0;
+  const coerced = walk.variables ?? {};
 
-  const included = (node: FieldNode | { directives?: FieldNode["directives"] }) => {
-    const skip = getDirectiveValues(GraphQLSkipDirective, node, coerced);
-    const include = getDirectiveValues(GraphQLIncludeDirective, node, coerced);
-    return skip?.if !== true && include?.if !== false;
-  };
+  const selectionCost = (set: SelectionSetNode, type: GraphQLCompositeType, scope: Scope, inFragments: ReadonlySet<string>): number =>
+    selectedFields(walk, set, type, inFragments).reduce((cost, field) => cost + fieldCost(field, scope), 0);
 
-  // `inFragments` guards against a fragment cycle (validation refuses them; this must not hang anyway).
-  const selectionCost = (set: SelectionSetNode, type: GraphQLCompositeType, scope: Scope, inFragments: ReadonlySet<string>): number => {
-    let cost = 0;
-    for (const selection of set.selections) {
-      if (!included(selection)) continue;
-      if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const condition = selection.typeCondition ? typeFromAST(schema, selection.typeCondition) : type;
-        if (condition && isCompositeType(condition)) cost += selectionCost(selection.selectionSet, condition, scope, inFragments);
-      } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        const name = selection.name.value;
-        const fragment = fragments.get(name);
-        if (!fragment || inFragments.has(name)) continue;
-        const condition = typeFromAST(schema, fragment.typeCondition);
-        if (condition && isCompositeType(condition)) cost += selectionCost(fragment.selectionSet, condition, scope, new Set([...inFragments, name]));
-      } else {
-        cost += fieldCost(selection, type, scope, inFragments);
-      }
-    }
-    return cost;
-  };
-
-  const fieldCost = (node: FieldNode, parent: GraphQLCompositeType, scope: Scope, inFragments: ReadonlySet<string>): number => {
+  const fieldCost = ({ node, parentType: parent, inFragments }: SelectedField, scope: Scope): number => {
     const name = node.name.value;
     // Introspection is answered from the schema in memory, and is switched off in production.
     if (name.startsWith("__")) return name === "__typename" ? SCALAR_COST : 0;
-    if (!isObjectType(parent) && !isInterfaceType(parent)) return 0;
+    if (!parent || (!isObjectType(parent) && !isInterfaceType(parent))) return 0;
     const field = parent.getFields()[name];
     if (!field) return 0;
     let args: Args;

@@ -1,7 +1,9 @@
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
-import { execute, GraphQLError, printSchema, type ExecutionResult, type GraphQLSchema } from "graphql";
+import { execute, GraphQLError, Kind, printSchema, visit, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
-import { auditsFields } from "./audit-plugin.js";
+import { JIT_ID_NAME } from "./ids.js";
+import { fragmentsOf, selectedFields } from "./operation-fields.js";
+import { auditsFields } from "./plugins/audit.js";
 
 /** Compiled documents kept; a client sending ever new documents only evicts the oldest. */
 const MAX_COMPILED = 500;
@@ -15,8 +17,11 @@ const MAX_COMPILED = 500;
  *    wraps the schema's resolvers, which a document compiled earlier would not see);
  *  - any request whose variables graphql-jit refuses, so the client gets graphql-js's own
  *    message (errors/fieldErrors name the variable's path in it).
+ * graphql-jit compiles against `jitSchema` (the same schema whose ID scalar is named JitID,
+ * build-schema.ts), with the document's ID variables renamed to match: jit coerces a variable
+ * of a type named ID itself, to a string, where our resolvers receive numbers.
  */
-export function jitGateway(schema: GraphQLSchema): GatewayInterface {
+export function jitGateway(schema: GraphQLSchema, jitSchema: GraphQLSchema): GatewayInterface {
   const compiled = new Map<string, CompiledQuery>();
 
   const compile = (key: string, run: () => CompiledQuery | ExecutionResult): CompiledQuery | undefined => {
@@ -33,8 +38,9 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
 
   const executor: GatewayExecutor = async ({ document, operation, operationName, queryHash, request, context }) => {
     const graphqlJs = () => execute({ schema, document, operationName, variableValues: request.variables, contextValue: context }) as ReturnType<GatewayExecutor>;
-    if (auditsFields(document, operation)) return graphqlJs();
-    const query = compile(`${queryHash}:${operationName ?? ""}`, () => compileQuery(schema, document, operationName ?? undefined) as CompiledQuery | ExecutionResult);
+    // Introspection names the schema's types: jit's copy would say JitID where the schema says ID.
+    if (auditsFields(document, operation) || introspects(document, operation)) return graphqlJs();
+    const query = compile(`${queryHash}:${operationName ?? ""}`, () => compileQuery(jitSchema, withJitIds(document), operationName ?? undefined) as CompiledQuery | ExecutionResult);
     if (!query) return graphqlJs();
     const result = await query.query(undefined, context, request.variables ?? {});
     // An error without a path is the request's own (its variables): graphql-js words it.
@@ -59,4 +65,21 @@ function asGraphQLError(error: GraphQLError): GraphQLError {
   const standard = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions });
   (standard as { locations?: GraphQLError["locations"] }).locations = error.locations;
   return standard;
+}
+
+/** The document with every ID in its variable definitions named JitID (the rest is unchanged). */
+function withJitIds(document: DocumentNode): DocumentNode {
+  return visit(document, {
+    VariableDefinition: {
+      enter: (definition) => ({
+        ...definition,
+        type: visit(definition.type, { NamedType: (named) => (named.name.value === "ID" ? { ...named, name: { kind: Kind.NAME, value: JIT_ID_NAME } } : undefined) }),
+      }),
+    },
+  });
+}
+
+/** Whether the operation asks for __schema or __type at its root (through fragments too). */
+function introspects(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  return selectedFields({ fragments: fragmentsOf(document) }, operation.selectionSet).some((f) => f.node.name.value === "__schema" || f.node.name.value === "__type");
 }

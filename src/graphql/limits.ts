@@ -25,9 +25,25 @@ export const GRAPHQL_LIMITS = { maxDepth: 12, maxAliases: 15, maxTokens: 1000, m
 /** An operation over the cost limit: refused before anything runs (HTTP 400 on /graphql). */
 export function costError(cost: number): GraphQLError {
   return new GraphQLError(`Query Cost limit of ${GRAPHQL_LIMITS.maxCost} exceeded, found ${cost}.`, {
-    extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } },
+    extensions: { code: "GRAPHQL_VALIDATION_FAILED", reason: "TOO_MUCH_WORK", http: { status: 400 } },
   });
 }
+
+/** A refusal of these limits (depth, aliases, directives, tokens, cost) carries reason TOO_MUCH_WORK; formatError keeps it. */
+function tooMuchWork(error: GraphQLError): GraphQLError {
+  Object.assign(error.extensions, { reason: "TOO_MUCH_WORK" });
+  return error;
+}
+
+/**
+ * graphql's parser stops at maxTokens with this syntax error, and Armor's rules refuse depth,
+ * aliases and directives with these; none has a code of its own (and Armor's onReject hooks
+ * repeat the error), so their fixed texts are how they are told from a plain syntax or
+ * validation error. Library wording, not ours: test/http/limits.test.ts pins each.
+ */
+const isTokenLimit = (error: GraphQLError) => error.message.startsWith(`Syntax Error: Document contains more that ${GRAPHQL_LIMITS.maxTokens} tokens`);
+const ARMOR_LIMIT = /^Syntax Error: (Query depth|Aliases|Directives) limit of \d+ exceeded/;
+const isLimit = (error: GraphQLError) => isTokenLimit(error) || ARMOR_LIMIT.test(error.message);
 
 /**
  * The cost of an operation depends on its variables, so it is checked per request, after
@@ -69,6 +85,7 @@ export function graphqlLimits(options: { hideSuggestions: boolean }) {
         },
         async didEncounterErrors({ errors }) {
           hideSuggestions(errors);
+          for (const error of errors) if (isLimit(error)) tooMuchWork(error);
         },
       };
     },
@@ -88,10 +105,11 @@ export function graphqlLimits(options: { hideSuggestions: boolean }) {
         document = parse(payload.query, parseOptions);
       } catch (err) {
         if (!(err instanceof GraphQLError)) throw err;
-        return [new GraphQLError(err.message, { nodes: err.nodes, source: err.source, positions: err.positions, extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
+        const parseError = new GraphQLError(err.message, { nodes: err.nodes, source: err.source, positions: err.positions, extensions: { code: "GRAPHQL_PARSE_FAILED" } });
+        return [isTokenLimit(err) ? tooMuchWork(parseError) : parseError];
       }
       const errors = validate(schema, document, [...specifiedRules, ...validationRules]);
-      if (errors.length) return hideSuggestions(errors);
+      if (errors.length) return hideSuggestions(errors).map((error) => (isLimit(error) ? tooMuchWork(error) : error));
       // Queries and mutations go over HTTP, where each has its request transaction, write limit and audit.
       if (getOperationAST(document, payload.operationName)?.operation !== "subscription") {
         return [new GraphQLError("Only subscriptions are served over WebSocket; send queries and mutations with HTTP POST /graphql", { extensions: { code: "BAD_REQUEST" } })];

@@ -1,4 +1,5 @@
-import { Field, ID, InterfaceType } from "type-graphql";
+import { Field, InterfaceType } from "type-graphql";
+import { RecordId } from "./ids.js";
 import { sql } from "drizzle-orm";
 import { rowsOf } from "../db/client.js";
 import { recordDeniedRead } from "../modules/audit/audit.service.js";
@@ -8,7 +9,7 @@ import { isRecordId } from "../bounds.js";
 /** Relay object identification. Ids are plain integers unique across all entities (entity_id_seq). */
 @InterfaceType("Node", { resolveType: (value: { __typename?: string }) => value.__typename })
 export abstract class Node {
-  @Field(() => ID)
+  @Field(() => RecordId)
   id!: number;
 }
 

@@ -1,6 +1,7 @@
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
+import type { DocumentNode, OperationDefinitionNode } from "graphql";
+import { fragmentsOf, selectedFields } from "../graphql/operation-fields.js";
 import { bearerToken } from "../modules/tenants/auth.service.js";
 import type { TokenVerifier } from "../modules/tenants/jwt.js";
 
@@ -39,7 +40,7 @@ type WriteKey = { user: true; key: string } | { user: false; key: string };
  *
  * REST routes answer 429 in their own API's error format (the error reaches each API's error
  * handler); GraphQL answers extensions.code RATE_LIMITED: an unauthenticated POST /graphql is
- * counted here as one write, an authenticated mutation by writeLimitPlugin (app.ts) once it
+ * counted here as one write, an authenticated mutation by writeLimitPlugin (src/graphql/plugins/write-limit.ts) once it
  * knows how many mutation fields the operation has.
  */
 export async function installWriteLimit(
@@ -107,26 +108,10 @@ async function writeKeyOf(request: FastifyRequest, verifier: Pick<TokenVerifier,
 /**
  * How many writes a mutation operation is: its distinct root fields (by response name, as
  * graphql executes them), through inline fragments and fragment spreads, so 15 aliases of one
- * mutation are 15 writes. @skip/@include are not evaluated: a skipped field still counts.
+ * mutation are 15 writes. With the request's coerced variables a field @skip/@include leaves
+ * out is not one; without them (they did not coerce: nothing runs) every field counts.
  */
-export function mutationFieldCount(operation: OperationDefinitionNode, document: DocumentNode): number {
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
-  const names = new Set<string>();
-  const visited = new Set<string>();
-  const collect = (selectionSet: SelectionSetNode) => {
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        if (!selection.name.value.startsWith("__")) names.add((selection.alias ?? selection.name).value);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        collect(selection.selectionSet);
-      } else if (!visited.has(selection.name.value)) {
-        // Validation refuses cycles; the set keeps this safe regardless.
-        visited.add(selection.name.value);
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) collect(fragment.selectionSet);
-      }
-    }
-  };
-  collect(operation.selectionSet);
-  return names.size;
+export function mutationFieldCount(operation: OperationDefinitionNode, document: DocumentNode, variables?: Record<string, unknown>): number {
+  const fields = selectedFields({ fragments: fragmentsOf(document), variables }, operation.selectionSet);
+  return new Set(fields.filter((f) => !f.node.name.value.startsWith("__")).map((f) => f.responseKey)).size;
 }

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { classifyFailure } from "../db/client.js";
 import type { RequestScope } from "../db/scope.js";
 import { DomainError, HTTP_STATUS, type ErrorCode, type ErrorReason, type FieldError, type Words } from "../errors.js";
-import { httpContext } from "../graphql/context.js";
+import { httpContext } from "../http/request-context.js";
 import { finishAudited, outcomeOfError, readEntries, type AuditEntry } from "../modules/audit/audit.service.js";
 import type { AppDeps, RequestContext } from "../modules/context.js";
 import type { AuthService } from "../modules/tenants/auth.service.js";

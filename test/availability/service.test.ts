@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UserRow } from "../../src/db/schema/index.js";
 import { DomainError, render } from "../../src/errors.js";
-import { httpContext } from "../../src/graphql/context.js";
+import { httpContext } from "../../src/http/request-context.js";
 import {
   assertBookableForClient,
   createAvailabilityOverride,

@@ -8,7 +8,7 @@ import type postgres from "postgres";
 import { createApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { Database } from "../../src/db/client.js";
-import { httpContext } from "../../src/graphql/context.js";
+import { httpContext } from "../../src/http/request-context.js";
 import { slotsForProviders } from "../../src/modules/availability/availability.service.js";
 import { percentile, sortedOf } from "./load.js";
 

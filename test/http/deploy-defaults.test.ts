@@ -56,7 +56,7 @@ describe(`details are exposed only where it is safe (${engine})`, () => {
       expect(introspection.errors?.[0].message).toMatch(/introspection is not allowed/i);
 
       const failed = await withoutSessionsPrivilege(() => server.gql(RENAME, { id: String(sessionId), title: "Renamed" }, token));
-      expect(failed.errors).toEqual([{ message: "Internal server error", path: ["updateSession"], extensions: { code: "INTERNAL_SERVER_ERROR", correlationId: expect.any(String) } }]);
+      expect(failed.errors).toEqual([{ message: "Internal server error", path: ["updateSession"], extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL", correlationId: expect.any(String) } }]);
       expect(JSON.stringify(failed)).not.toMatch(LEAKS);
     } finally {
       await server.close();

@@ -164,7 +164,7 @@ describe(`HTTP transport (${engine})`, () => {
   it("malformed JSON is a 400 in GraphQL's error shape", async () => {
     const result = await post(`{"query": "{ me { id } }"`);
     expect(result.status).toBe(400);
-    expect(result.body).toEqual({ errors: [{ message: expect.any(String), extensions: { code: "BAD_REQUEST" } }] });
+    expect(result.body).toEqual({ errors: [{ message: expect.any(String), extensions: { code: "BAD_REQUEST", reason: "VALIDATION" } }] });
   });
 
   it("batching is off: an array of operations is a 400", async () => {
@@ -201,7 +201,7 @@ describe(`request body limit: 1 MB (${engine})`, () => {
   it("/graphql answers 413 in GraphQL's error shape", async () => {
     const result = await post(JSON.stringify({ query: "{ me { id } }", variables: { padding: "x".repeat(1024 * 1024) } }));
     expect(result.status).toBe(413);
-    expect(result.body).toEqual({ errors: [{ message: expect.stringMatching(/too large/i), extensions: { code: "BAD_REQUEST" } }] });
+    expect(result.body).toEqual({ errors: [{ message: expect.stringMatching(/too large/i), extensions: { code: "BAD_REQUEST", reason: "TOO_MUCH_WORK" } }] });
   });
 
   const cases: [string, string, (body: any) => void][] = [

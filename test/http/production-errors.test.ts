@@ -89,7 +89,7 @@ describe(`unexpected errors in production (${engine})`, () => {
   it("GraphQL: INTERNAL_SERVER_ERROR without stack or SQL; the correlation id is in the log with the real error; nothing written", async () => {
     const result = await withoutSessionsPrivilege(() => gql(production, RENAME, { id: String(sessionId), title: "Renamed" }));
     expect(result.body.data ?? null).toBeNull();
-    expect(result.body.errors).toEqual([{ message: "Internal server error", path: ["updateSession"], extensions: { code: "INTERNAL_SERVER_ERROR", correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) } }]);
+    expect(result.body.errors).toEqual([{ message: "Internal server error", path: ["updateSession"], extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL", correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) } }]);
     expect(result.text).not.toMatch(LEAKS);
     const [entry] = loggedWith(production, result.body.errors![0].extensions.correlationId);
     expect(entry.level).toBe(50);

@@ -116,7 +116,7 @@ describe(`requests without a valid token count per IP (${engine})`, () => {
       expect(restRefused.body).toEqual({ statusCode: 429, message: expect.stringMatching(/Too many requests/), error: "Too Many Requests" });
       const graphqlRefused = await junkWrite(IP_BUDGET);
       expect(graphqlRefused.status).toBe(429);
-      expect(graphqlRefused.body.errors[0].extensions).toEqual({ code: "RATE_LIMITED", retryAfterSeconds: Number(graphqlRefused.headers.get("retry-after")) });
+      expect(graphqlRefused.body.errors[0].extensions).toEqual({ code: "RATE_LIMITED", reason: "RATE_LIMITED", retryAfterSeconds: Number(graphqlRefused.headers.get("retry-after")) });
       // No token at all is the same caller: the IP.
       expect((await rest(s.url, "POST", "/sapphire/scheduler/sessions/", { body: {} })).body).toEqual({ detail: "Request was throttled." });
 

@@ -83,6 +83,7 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
   deleteAvailabilityOverride: { args: (o) => ({ id: o.override }), slots: { id: "override" } },
   deleteAvailabilityRule: { args: (o) => ({ id: o.rule }), slots: { id: "rule" } },
   deleteSession: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
+  reassignSession: { args: (o) => ({ id: o.session, providerId: o.provider, clientId: o.client }), slots: { id: "session", providerId: "provider", clientId: "client" } },
   deleteTreatmentDetail: { args: (o) => ({ id: o.detail }), slots: { id: "detail" } },
   issueVideoAccess: { args: (o) => ({ sessionId: o.session }), slots: { sessionId: "session" } },
   markNoShow: { args: (o) => ({ id: o.session }), slots: { id: "session" } },

@@ -15,6 +15,10 @@ import { asTenant, makePractice, makeSession, makeUser } from "../helpers/factor
 import { rest } from "../helpers/rest.js";
 import { at, BOOK, dataOf, errorOf, iso, NOW, openAllWeek, SESSION, snapshot } from "../sessions/sessions.fixture.js";
 
+/** The reasons of the care and plan rules. */
+const NOT_IN_CARE = "NOT_IN_CARE";
+const OTHER_CLIENTS_PLAN = "OTHER_CLIENTS_PLAN";
+
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;
 /** A provider of the same practice with no care relationship to p.client. */
@@ -134,17 +138,19 @@ describe(`a conflict answered to a client reveals no other session (${engine})`,
 
   it("GraphQL: a client's booking or reschedule gets the neutral message without an id; the provider keeps the full detail", async () => {
     const blocker = await makeSession(t.database, p.tenant, { providerId: p.provider.id, clientId: p.otherClient.id, title: "Someone's therapy", startsAt: at(10, 0, 21), endsAt: at(11, 0, 21) });
-    expect(await rejected(BOOK, { input: { providerId: p.provider.id, startsAt: iso(10, 30, 21), durationMinutes: 60 } }, client)).toEqual({ code: "CONFLICT", message: NEUTRAL });
+    expect(await rejected(BOOK, { input: { providerId: p.provider.id, startsAt: iso(10, 30, 21), durationMinutes: 60 } }, client)).toEqual({ code: "CONFLICT", reason: "SESSION_OVERLAP", message: NEUTRAL });
     const mine = await theirSession({ startsAt: at(14, 0, 21), endsAt: at(15, 0, 21) });
-    expect(await rejected(Q.reschedule, { id: mine.id, startsAt: iso(10, 0, 21) }, client)).toEqual({ code: "CONFLICT", message: NEUTRAL });
+    expect(await rejected(Q.reschedule, { id: mine.id, startsAt: iso(10, 0, 21) }, client)).toEqual({ code: "CONFLICT", reason: "SESSION_OVERLAP", message: NEUTRAL });
     // Their own calendar is theirs to know: a clash with their own session keeps the detail.
     expect(await rejected(BOOK, { input: { providerId: p.provider.id, startsAt: iso(14, 30, 21), durationMinutes: 60 } }, client)).toEqual({
       code: "CONFLICT",
+      reason: "SESSION_OVERLAP",
       message: `Scheduling conflict detected with session "Private matter" at ${iso(14, 0, 21)}`,
       conflictingSessionId: mine.id,
     });
     expect(await rejected(BOOK, { input: { clientId: p.client.id, startsAt: iso(10, 30, 21), durationMinutes: 60 } }, provider)).toEqual({
       code: "CONFLICT",
+      reason: "SESSION_OVERLAP",
       message: `Scheduling conflict detected with session "Someone's therapy" at ${iso(10, 0, 21)}`,
       conflictingSessionId: blocker.id,
     });
@@ -170,7 +176,7 @@ describe(`one rule for who may book whom (${engine})`, () => {
   it("a provider books only clients in their care: GraphQL, fitness and sapphire refuse a client outside it, nothing written", async () => {
     const outside = await makeUser(t.database, p.tenant, "CLIENT");
     const message = "You don't have permission to schedule sessions for this client";
-    expect(await rejected(BOOK, { input: { clientId: outside.id, startsAt: iso(9, 0, 23), durationMinutes: 60 } }, provider)).toEqual({ code: "BAD_USER_INPUT", message, fieldErrors: { clientId: message } });
+    expect(await rejected(BOOK, { input: { clientId: outside.id, startsAt: iso(9, 0, 23), durationMinutes: 60 } }, provider)).toEqual({ code: "BAD_USER_INPUT", reason: NOT_IN_CARE, message, fieldErrors: { clientId: message } });
     const before = await snapshot(t, p.tenant);
     const fitness = await rest(t.url, "POST", "/api/v1/sessions", { token: provider, body: { client_id: outside.id, title: "x", scheduled_start: iso(9, 0, 23), scheduled_end: iso(10, 0, 23) } });
     expect([fitness.status, fitness.body]).toEqual([400, { success: false, error: "Validation failed", errors: { client_id: message } }]);
@@ -219,11 +225,12 @@ describe(`a session links only to a plan of its own client (${engine})`, () => {
     const message = "The treatment plan belongs to another client: a session may only be linked to a plan of its own client";
     expect(await rejected(BOOK, { input: { clientId: p.client.id, treatmentPlanId: foreignPlan.id, startsAt: iso(9, 0, 27), durationMinutes: 60 } }, provider)).toEqual({
       code: "BAD_USER_INPUT",
+      reason: OTHER_CLIENTS_PLAN,
       message,
       fieldErrors: { treatmentPlanId: message },
     });
     const s = await theirSession();
-    expect(await rejected(Q.update, { id: s.id, input: { treatmentPlanId: String(foreignPlan.id) } }, provider)).toEqual({ code: "BAD_USER_INPUT", message, fieldErrors: { treatmentPlanId: message } });
+    expect(await rejected(Q.update, { id: s.id, input: { treatmentPlanId: String(foreignPlan.id) } }, provider)).toEqual({ code: "BAD_USER_INPUT", reason: OTHER_CLIENTS_PLAN, message, fieldErrors: { treatmentPlanId: message } });
     // The client's own plan is fine.
     const own = await planOf(p.client.id);
     expect(dataOf(await t.gql(Q.update, { id: s.id, input: { treatmentPlanId: String(own.id) } }, provider)).updateSession.treatmentPlan).toEqual({ id: String(own.id) });
@@ -254,7 +261,7 @@ describe(`clinical records are not hard-deleted (${engine})`, () => {
   it("a COMPLETED or NO_SHOW session cannot be deleted: GraphQL, fitness and sapphire answer 400 saying to cancel or amend", async () => {
     for (const status of ["COMPLETED", "NO_SHOW"] as const) {
       const s = await theirSession({ status, startsAt: at(9, 0, 2), endsAt: at(10, 0, 2) });
-      for (const token of [provider, admin]) expect(await rejected(Q.delete, { id: s.id }, token)).toEqual({ code: "BAD_USER_INPUT", message: RECORD });
+      for (const token of [provider, admin]) expect(await rejected(Q.delete, { id: s.id }, token)).toEqual({ code: "BAD_USER_INPUT", reason: "HAS_RECORDS", message: RECORD });
       const fitness = await rest(t.url, "DELETE", `/api/v1/sessions/${s.id}?permanent=true`, { token: provider });
       expect([fitness.status, fitness.body]).toEqual([400, { success: false, error: RECORD }]);
       const sapphire = await rest(t.url, "DELETE", `/sapphire/scheduler/sessions/${s.id}/`, { token: provider });
@@ -266,9 +273,9 @@ describe(`clinical records are not hard-deleted (${engine})`, () => {
   it("a session with treatment details (even soft-deleted ones) is not deletable; the database's RESTRICT guards it too", async () => {
     const s = await theirSession();
     const [line] = dataOf(await t.gql(Q.addDetails, { id: String(s.id) }, provider)).createTreatmentDetails;
-    expect(await rejected(Q.delete, { id: s.id }, admin)).toEqual({ code: "BAD_USER_INPUT", message: DETAILS });
+    expect(await rejected(Q.delete, { id: s.id }, admin)).toEqual({ code: "BAD_USER_INPUT", reason: "HAS_RECORDS", message: DETAILS });
     dataOf(await t.gql(`mutation($id: ID!) { deleteTreatmentDetail(id: $id) }`, { id: line.id }, provider));
-    expect(await rejected(Q.delete, { id: s.id }, provider)).toEqual({ code: "BAD_USER_INPUT", message: DETAILS });
+    expect(await rejected(Q.delete, { id: s.id }, provider)).toEqual({ code: "BAD_USER_INPUT", reason: "HAS_RECORDS", message: DETAILS });
     const sapphire = await rest(t.url, "DELETE", `/sapphire/scheduler/sessions/${s.id}/`, { token: provider });
     expect([sapphire.status, sapphire.body]).toEqual([400, { non_field_errors: [DETAILS] }]);
 

@@ -3,7 +3,7 @@ import { jwtVerify } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/client.js";
 import { sessions, type SessionRow, type TenantRow, type UserRow } from "../../src/db/schema/index.js";
-import { httpContext } from "../../src/graphql/context.js";
+import { httpContext } from "../../src/http/request-context.js";
 import { issueVideoAccess, TwilioVideoProvider } from "../../src/modules/video/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";

@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import type { AvailabilityOverrideRow, AvailabilityRuleRow, UserRow } from "../../db/schema/index.js";
-import { parseId, parseOptionalId } from "../../graphql/ids.js";
 import { registerNodeType } from "../../graphql/node.js";
 import { DateScalar, TimeZoneScalar } from "../../graphql/scalars.js";
 import type { RequestContext } from "../context.js";
@@ -23,28 +23,28 @@ export class AvailabilityRuleResolver {
   @Query(() => [AvailabilityRule], { description: "Defaults to the caller's own rules (PROVIDER); an ADMIN without providerId gets every provider's" })
   availabilityRules(
     @Ctx() ctx: RequestContext,
-    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+    @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
   ): Promise<AvailabilityRuleRow[]> {
-    return availability.listAvailabilityRules(ctx, parseOptionalId(providerId, "providerId"));
+    return availability.listAvailabilityRules(ctx, providerId ?? undefined);
   }
 
   @Mutation(() => AvailabilityRule, { description: "A PROVIDER their own, an ADMIN anyone's" })
   createAvailabilityRule(@Arg("input", () => AvailabilityRuleInput) input: AvailabilityRuleInput, @Ctx() ctx: RequestContext): Promise<AvailabilityRuleRow> {
-    return availability.createAvailabilityRule(ctx, { ...input, providerId: parseOptionalId(input.providerId, "providerId") });
+    return availability.createAvailabilityRule(ctx, { ...input, providerId: input.providerId ?? undefined });
   }
 
   @Mutation(() => AvailabilityRule)
   updateAvailabilityRule(
-    @Arg("id", () => ID) id: string,
+    @Arg("id", () => RecordId) id: number,
     @Arg("input", () => AvailabilityRulePatch) input: AvailabilityRulePatch,
     @Ctx() ctx: RequestContext,
   ): Promise<AvailabilityRuleRow> {
-    return availability.updateAvailabilityRule(ctx, parseId(id, "id"), input);
+    return availability.updateAvailabilityRule(ctx, id, input);
   }
 
   @Mutation(() => Boolean)
-  deleteAvailabilityRule(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
-    return availability.deleteAvailabilityRule(ctx, parseId(id, "id"));
+  deleteAvailabilityRule(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return availability.deleteAvailabilityRule(ctx, id);
   }
 }
 
@@ -58,11 +58,11 @@ export class AvailabilityOverrideResolver {
   @Query(() => [AvailabilityOverride], { description: "Defaults to the caller's own (PROVIDER); from..to filters by date (inclusive)" })
   availabilityOverrides(
     @Ctx() ctx: RequestContext,
-    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+    @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
     @Arg("from", () => DateScalar, { nullable: true }) from?: string | null,
     @Arg("to", () => DateScalar, { nullable: true }) to?: string | null,
   ): Promise<AvailabilityOverrideRow[]> {
-    return availability.listAvailabilityOverrides(ctx, { providerId: parseOptionalId(providerId, "providerId"), from, to });
+    return availability.listAvailabilityOverrides(ctx, { providerId: providerId ?? undefined, from, to });
   }
 
   @Mutation(() => AvailabilityOverride, { description: "A PROVIDER their own, an ADMIN anyone's" })
@@ -70,12 +70,12 @@ export class AvailabilityOverrideResolver {
     @Arg("input", () => AvailabilityOverrideInput) input: AvailabilityOverrideInput,
     @Ctx() ctx: RequestContext,
   ): Promise<AvailabilityOverrideRow> {
-    return availability.createAvailabilityOverride(ctx, { ...input, providerId: parseOptionalId(input.providerId, "providerId") });
+    return availability.createAvailabilityOverride(ctx, { ...input, providerId: input.providerId ?? undefined });
   }
 
   @Mutation(() => Boolean)
-  deleteAvailabilityOverride(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
-    return availability.deleteAvailabilityOverride(ctx, parseId(id, "id"));
+  deleteAvailabilityOverride(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return availability.deleteAvailabilityOverride(ctx, id);
   }
 }
 
@@ -88,18 +88,18 @@ export class SlotResolver {
   })
   availableSlots(
     @Ctx() ctx: RequestContext,
-    @Arg("providerId", () => ID) providerId: string,
+    @Arg("providerId", () => RecordId) providerId: number,
     @Arg("from", () => DateScalar) from: string,
     @Arg("to", () => DateScalar, { nullable: true }) to?: string | null,
     @Arg("durations", () => [Int], { nullable: true }) durations?: number[] | null,
-    @Arg("clientId", () => ID, { nullable: true }) clientId?: string | null,
+    @Arg("clientId", () => RecordId, { nullable: true }) clientId?: number | null,
   ): Promise<availability.DaySlots[]> {
     return availability.availableSlots(ctx, {
-      providerId: parseId(providerId, "providerId"),
+      providerId,
       from,
       to,
       durations,
-      clientId: parseOptionalId(clientId, "clientId"),
+      clientId: clientId ?? undefined,
     });
   }
 
@@ -109,18 +109,18 @@ export class SlotResolver {
   })
   availableSlotsByProvider(
     @Ctx() ctx: RequestContext,
-    @Arg("providerIds", () => [ID]) providerIds: string[],
+    @Arg("providerIds", () => [RecordId]) providerIds: number[],
     @Arg("from", () => DateScalar) from: string,
     @Arg("to", () => DateScalar, { nullable: true }) to?: string | null,
     @Arg("durations", () => [Int], { nullable: true }) durations?: number[] | null,
-    @Arg("clientId", () => ID, { nullable: true }) clientId?: string | null,
+    @Arg("clientId", () => RecordId, { nullable: true }) clientId?: number | null,
   ): Promise<availability.ProviderSlots[]> {
     return availability.availableSlotsByProvider(ctx, {
-      providerIds: providerIds.map((id) => parseId(id, "providerIds")),
+      providerIds,
       from,
       to,
       durations,
-      clientId: parseOptionalId(clientId, "clientId"),
+      clientId: clientId ?? undefined,
     });
   }
 
@@ -129,31 +129,31 @@ export class SlotResolver {
   })
   freeIntervals(
     @Ctx() ctx: RequestContext,
-    @Arg("providerId", () => ID) providerId: string,
+    @Arg("providerId", () => RecordId) providerId: number,
     @Arg("date", () => DateScalar) date: string,
     @Arg("minDurationMinutes", () => Int, { nullable: true }) minDurationMinutes?: number | null,
   ): Promise<availability.FreeIntervalResult[]> {
-    return availability.freeIntervals(ctx, { providerId: parseId(providerId, "providerId"), date, minDurationMinutes });
+    return availability.freeIntervals(ctx, { providerId, date, minDurationMinutes });
   }
 
   @Query(() => ProviderSchedulingSettings, { description: "Defaults to the caller (PROVIDER)" })
   providerSchedulingSettings(
     @Ctx() ctx: RequestContext,
-    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+    @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
   ): Promise<availability.SchedulingSettings> {
-    return availability.getProviderSchedulingSettings(ctx, parseOptionalId(providerId, "providerId"));
+    return availability.getProviderSchedulingSettings(ctx, providerId ?? undefined);
   }
 
   @Mutation(() => ProviderSchedulingSettings, { description: "A PROVIDER their own, an ADMIN anyone's; omitted values stay" })
   updateProviderSchedulingSettings(
     @Ctx() ctx: RequestContext,
-    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+    @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
     @Arg("minNoticeMinutes", () => Int, { nullable: true }) minNoticeMinutes?: number | null,
     @Arg("bufferMinutes", () => Int, { nullable: true }) bufferMinutes?: number | null,
     @Arg("timeZone", () => TimeZoneScalar, { nullable: true }) timeZone?: string | null,
   ): Promise<availability.SchedulingSettings> {
     return availability.updateProviderSchedulingSettings(ctx, {
-      providerId: parseOptionalId(providerId, "providerId"),
+      providerId: providerId ?? undefined,
       minNoticeMinutes,
       bufferMinutes,
       timeZone,

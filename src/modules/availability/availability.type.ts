@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Field, Int, ObjectType } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import { Node } from "../../graphql/node.js";
 import { DateScalar, DateTimeScalar, LocalTimeScalar, TimeZoneScalar } from "../../graphql/scalars.js";
 
@@ -38,7 +39,7 @@ export class DaySlots {
 
 @ObjectType("ProviderSlots")
 export class ProviderSlots {
-  @Field(() => ID) providerId!: number;
+  @Field(() => RecordId) providerId!: number;
   @Field(() => TimeZoneScalar, { description: "The provider's zone: the days are its local dates" }) timeZone!: string;
   @Field(() => [DaySlots]) days!: DaySlots[];
 }
@@ -52,7 +53,7 @@ export class FreeInterval {
 
 @ObjectType("ProviderSchedulingSettings")
 export class ProviderSchedulingSettings {
-  @Field(() => ID) providerId!: number;
+  @Field(() => RecordId) providerId!: number;
   @Field(() => TimeZoneScalar, { description: "Rules and overrides are wall-clock times in this zone" }) timeZone!: string;
   @Field(() => Int, { description: "Starts earlier than now + this are not bookable by clients" }) minNoticeMinutes!: number;
   @Field(() => Int, { description: "Minutes kept free before and after every active session" }) bufferMinutes!: number;

@@ -1,4 +1,5 @@
-import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
+import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import { DateTimeScalar, DateScalar } from "../../graphql/scalars.js";
 import { DaySlots } from "../availability/availability.type.js";
 import { Session } from "../sessions/session.type.js";
@@ -8,7 +9,7 @@ registerEnumType(SESSION_EVENT_TYPES, { name: "SessionEventType" });
 
 @ObjectType("SlotsChange", { description: "A provider's slots changed on some dates of the subscribed range" })
 export class SlotsChange {
-  @Field(() => ID) providerId!: number;
+  @Field(() => RecordId) providerId!: number;
   @Field(() => [DateScalar], { description: "The local dates (provider's zone) whose slots changed" }) dates!: string[];
   @Field(() => SESSION_EVENT_TYPES, { nullable: true, description: "The session event behind it; null for an availability change" }) reason!: SessionEventType | null;
   @Field(() => [DaySlots], { description: "The recomputed slots of exactly those dates" }) days!: DaySlots[];
@@ -17,7 +18,7 @@ export class SlotsChange {
 
 @ObjectType("SessionEvent")
 export class SessionEvent {
-  @Field(() => ID) id!: number;
+  @Field(() => RecordId) id!: number;
   @Field(() => SESSION_EVENT_TYPES) type!: SessionEventType;
   @Field(() => DateTimeScalar) occurredAt!: Date;
   @Field(() => Session, { description: "The session as it is when the event is delivered (a deleted session: its ids, times and status only)" }) session!: unknown;

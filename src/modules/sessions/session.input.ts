@@ -1,4 +1,5 @@
-import { Field, ID, InputType, Int, registerEnumType } from "type-graphql";
+import { Field, InputType, Int, registerEnumType } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import { DateTimeScalar } from "../../graphql/scalars.js";
 import { Modality, SessionStatus, SessionType } from "./session.type.js";
 import { limitDescription } from "../../text-limits.js";
@@ -20,9 +21,9 @@ registerEnumType(OrderDirection, { name: "OrderDirection" });
 
 @InputType("SessionFilter")
 export class SessionFilterInput {
-  @Field(() => ID, { nullable: true }) providerId?: string | null;
-  @Field(() => ID, { nullable: true }) clientId?: string | null;
-  @Field(() => ID, { nullable: true }) treatmentPlanId?: string | null;
+  @Field(() => RecordId, { nullable: true }) providerId?: number | null;
+  @Field(() => RecordId, { nullable: true }) clientId?: number | null;
+  @Field(() => RecordId, { nullable: true }) treatmentPlanId?: number | null;
   @Field(() => [SessionStatus], { nullable: true }) status?: SessionStatus[] | null;
   @Field(() => [SessionType], { nullable: true }) type?: SessionType[] | null;
   @Field(() => [Modality], { nullable: true }) modality?: Modality[] | null;
@@ -37,32 +38,52 @@ export class SessionOrderInput {
   @Field(() => OrderDirection) direction!: OrderDirection;
 }
 
-@InputType("BookSessionInput")
-export class BookSessionInput {
-  @Field(() => ID, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: string | null;
-  @Field(() => ID, { nullable: true, description: "Or treatmentPlanId, which resolves the client; a CLIENT books for themself" }) clientId?: string | null;
-  @Field(() => ID, { nullable: true }) treatmentPlanId?: string | null;
-  @Field(() => DateTimeScalar) startsAt!: Date;
-  @Field(() => DateTimeScalar, { nullable: true, description: "Or durationMinutes" }) endsAt?: Date | null;
-  @Field(() => Int, { nullable: true }) durationMinutes?: number | null;
-  @Field(() => String, { nullable: true, description: limitDescription("title") }) title?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("description") }) description?: string | null;
-  @Field(() => SessionType, { nullable: true, description: "Default THERAPY" }) type?: SessionType | null;
-  @Field(() => Modality, { nullable: true, description: "Default IN_PERSON" }) modality?: Modality | null;
-  @Field(() => String, { nullable: true, description: limitDescription("location") }) location?: string | null;
+/**
+ * The field lists the session inputs share (type-graphql's inheritance: a subclass's input type
+ * has its parent's fields). The bases are never arguments, so the schema has no type of theirs.
+ */
+@InputType("SessionNotesFields")
+export class SessionNotesFields {
   @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
 }
 
-@InputType("UpdateSessionInput", { description: "Every field optional; new times follow the rescheduleSession rules, a new status the state machine" })
-export class UpdateSessionInput {
+/** What a booking and an update both write as text. */
+@InputType("SessionTextFields")
+export class SessionTextFields extends SessionNotesFields {
   @Field(() => String, { nullable: true, description: limitDescription("title") }) title?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("description") }) description?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("location") }) location?: string | null;
+}
+
+@InputType("BookSessionInput")
+export class BookSessionInput extends SessionTextFields {
+  @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: number | null;
+  @Field(() => RecordId, { nullable: true, description: "Or treatmentPlanId, which resolves the client; a CLIENT books for themself" }) clientId?: number | null;
+  @Field(() => RecordId, { nullable: true }) treatmentPlanId?: number | null;
+  @Field(() => DateTimeScalar) startsAt!: Date;
+  @Field(() => DateTimeScalar, { nullable: true, description: "Or durationMinutes" }) endsAt?: Date | null;
+  @Field(() => Int, { nullable: true }) durationMinutes?: number | null;
+  @Field(() => SessionType, { nullable: true, description: "Default THERAPY" }) type?: SessionType | null;
+  @Field(() => Modality, { nullable: true, description: "Default IN_PERSON" }) modality?: Modality | null;
+}
+
+@InputType("CompleteSessionInput")
+export class CompleteSessionInput extends SessionNotesFields {
+  @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
+  @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?: string | null;
+}
+
+/** Every field of a booking and of completing may be changed (same names, same types: checked by `implements`). */
+@InputType("UpdateSessionInput", { description: "Every field optional; new times follow the rescheduleSession rules, a new status the state machine" })
+export class UpdateSessionInput
+  extends SessionTextFields
+  implements Partial<Omit<BookSessionInput, "providerId" | "clientId" | "startsAt">>, Partial<CompleteSessionInput>
+{
   @Field(() => SessionType, { nullable: true }) type?: SessionType | null;
   @Field(() => Modality, { nullable: true }) modality?: Modality | null;
-  @Field(() => String, { nullable: true, description: limitDescription("location") }) location?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?: string | null;
   @Field(() => DateTimeScalar, { nullable: true }) startsAt?: Date | null;
@@ -71,17 +92,7 @@ export class UpdateSessionInput {
   @Field(() => SessionStatus, { nullable: true }) status?: SessionStatus | null;
   @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
-  @Field(() => ID, { nullable: true }) treatmentPlanId?: string | null;
+  @Field(() => RecordId, { nullable: true }) treatmentPlanId?: number | null;
   @Field(() => String, { nullable: true, description: limitDescription("googleEventId") }) googleEventId?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("outlookEventId") }) outlookEventId?: string | null;
-}
-
-@InputType("CompleteSessionInput")
-export class CompleteSessionInput {
-  @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
-  @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
-  @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?: string | null;
 }

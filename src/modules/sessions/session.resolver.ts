@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import type { SessionRow, TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
-import { parseId, parseOptionalId } from "../../graphql/ids.js";
 import { registerNodeType } from "../../graphql/node.js";
 import { DateTimeScalar } from "../../graphql/scalars.js";
 import type { RequestContext } from "../context.js";
@@ -34,9 +34,9 @@ registerNodeType("Session", "sessions", getVisibleSession);
 export function toSessionFilter(input: SessionFilterInput | null | undefined): SessionFilter {
   if (!input) return {};
   return {
-    providerId: parseOptionalId(input.providerId, "providerId"),
-    clientId: parseOptionalId(input.clientId, "clientId"),
-    treatmentPlanId: parseOptionalId(input.treatmentPlanId, "treatmentPlanId"),
+    providerId: input.providerId ?? undefined,
+    clientId: input.clientId ?? undefined,
+    treatmentPlanId: input.treatmentPlanId ?? undefined,
     status: input.status ?? undefined,
     type: input.type ?? undefined,
     modality: input.modality ?? undefined,
@@ -49,8 +49,8 @@ export function toSessionFilter(input: SessionFilterInput | null | undefined): S
 @Resolver(() => Session)
 export class SessionResolver {
   @Query(() => Session, { nullable: true, description: "NOT_FOUND when unknown, another tenant's or someone else's (exactly alike)" })
-  session(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<SessionRow> {
-    return getVisibleSession(ctx, parseId(id, "id"));
+  session(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+    return getVisibleSession(ctx, id);
   }
 
   @Query(() => SessionConnection, { description: "The sessions the caller sees; `first` defaults to 20 and is clamped to 100" })
@@ -69,14 +69,14 @@ export class SessionResolver {
     @Ctx() ctx: RequestContext,
     @Arg("from", () => DateTimeScalar, { nullable: true }) from?: Date | null,
     @Arg("to", () => DateTimeScalar, { nullable: true }) to?: Date | null,
-    @Arg("clientId", () => ID, { nullable: true }) clientId?: string | null,
-    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+    @Arg("clientId", () => RecordId, { nullable: true }) clientId?: number | null,
+    @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
   ) {
     return sessionStats(ctx, {
       from: from ?? undefined,
       to: to ?? undefined,
-      clientId: parseOptionalId(clientId, "clientId"),
-      providerId: parseOptionalId(providerId, "providerId"),
+      clientId: clientId ?? undefined,
+      providerId: providerId ?? undefined,
     });
   }
 
@@ -84,66 +84,62 @@ export class SessionResolver {
   bookSession(@Arg("input", () => BookSessionInput) input: BookSessionInput, @Ctx() ctx: RequestContext): Promise<SessionRow> {
     return bookSession(ctx, {
       ...input,
-      providerId: parseOptionalId(input.providerId, "providerId"),
-      clientId: parseOptionalId(input.clientId, "clientId"),
-      treatmentPlanId: parseOptionalId(input.treatmentPlanId, "treatmentPlanId"),
+      providerId: input.providerId ?? undefined,
+      clientId: input.clientId ?? undefined,
+      treatmentPlanId: input.treatmentPlanId ?? undefined,
     });
   }
 
   @Mutation(() => Session)
-  updateSession(@Arg("id", () => ID) id: string, @Arg("input", () => UpdateSessionInput) input: UpdateSessionInput, @Ctx() ctx: RequestContext): Promise<SessionRow> {
-    const { treatmentPlanId, ...rest } = input;
-    return updateSession(ctx, parseId(id, "id"), {
-      ...rest,
-      ...(treatmentPlanId !== undefined ? { treatmentPlanId: treatmentPlanId === null ? null : parseId(treatmentPlanId, "treatmentPlanId") } : {}),
-    });
+  updateSession(@Arg("id", () => RecordId) id: number, @Arg("input", () => UpdateSessionInput) input: UpdateSessionInput, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+    return updateSession(ctx, id, input);
   }
 
   @Mutation(() => Session, { description: "New times are checked like a booking (past, conflicts; availability for clients)" })
   rescheduleSession(
-    @Arg("id", () => ID) id: string,
+    @Arg("id", () => RecordId) id: number,
     @Arg("startsAt", () => DateTimeScalar) startsAt: Date,
     @Ctx() ctx: RequestContext,
     @Arg("endsAt", () => DateTimeScalar, { nullable: true }) endsAt?: Date | null,
     @Arg("durationMinutes", () => Int, { nullable: true }) durationMinutes?: number | null,
     @Arg("reason", () => String, { nullable: true, description: limitDescription("reason") }) reason?: string | null,
   ): Promise<SessionRow> {
-    return rescheduleSession(ctx, parseId(id, "id"), { startsAt, endsAt, durationMinutes }, reason);
+    return rescheduleSession(ctx, id, { startsAt, endsAt, durationMinutes }, reason);
   }
 
   @Mutation(() => Session)
-  confirmSession(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<SessionRow> {
-    return confirmSession(ctx, parseId(id, "id"));
+  confirmSession(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+    return confirmSession(ctx, id);
   }
 
   @Mutation(() => Session)
   completeSession(
-    @Arg("id", () => ID) id: string,
+    @Arg("id", () => RecordId) id: number,
     @Ctx() ctx: RequestContext,
     @Arg("input", () => CompleteSessionInput, { nullable: true }) input?: CompleteSessionInput | null,
   ): Promise<SessionRow> {
-    return completeSession(ctx, parseId(id, "id"), input ?? {});
+    return completeSession(ctx, id, input ?? {});
   }
 
   @Mutation(() => Session)
-  markNoShow(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<SessionRow> {
-    return markNoShow(ctx, parseId(id, "id"));
+  markNoShow(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+    return markNoShow(ctx, id);
   }
 
   @Mutation(() => Session, { description: "Frees the slot; records who cancelled, when, and the notice given" })
   cancelSession(
-    @Arg("id", () => ID) id: string,
+    @Arg("id", () => RecordId) id: number,
     @Ctx() ctx: RequestContext,
     @Arg("reason", () => String, { nullable: true, description: limitDescription("reason") }) reason?: string | null,
   ): Promise<SessionRow> {
-    return cancelSession(ctx, parseId(id, "id"), reason);
+    return cancelSession(ctx, id, reason);
   }
 
   @Mutation(() => Boolean, {
     description: "Permanent; the session's provider or an ADMIN. Never a clinical record: COMPLETED, NO_SHOW or with treatment details is BAD_USER_INPUT (cancel or amend it)",
   })
-  deleteSession(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
-    return deleteSession(ctx, parseId(id, "id"));
+  deleteSession(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return deleteSession(ctx, id);
   }
 
   @Mutation(() => Session, {
@@ -151,12 +147,12 @@ export class SessionResolver {
       "Moves an active session to another provider and/or client of the tenant: an ADMIN or the session's provider; re-checked like a booking (care, conflicts, the plan's client)",
   })
   reassignSession(
-    @Arg("id", () => ID) id: string,
+    @Arg("id", () => RecordId) id: number,
     @Ctx() ctx: RequestContext,
-    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
-    @Arg("clientId", () => ID, { nullable: true }) clientId?: string | null,
+    @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
+    @Arg("clientId", () => RecordId, { nullable: true }) clientId?: number | null,
   ): Promise<SessionRow> {
-    return reassignSession(ctx, parseId(id, "id"), { providerId: parseOptionalId(providerId, "providerId"), clientId: parseOptionalId(clientId, "clientId") });
+    return reassignSession(ctx, id, { providerId: providerId ?? undefined, clientId: clientId ?? undefined });
   }
 
   @FieldResolver(() => Int)

@@ -1,36 +1,22 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
+import { modalityEnum, sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
+import { databaseEnum } from "../../graphql/enums.js";
 import { Node } from "../../graphql/node.js";
 import { DateTimeScalar } from "../../graphql/scalars.js";
 
-export enum SessionStatus {
-  SCHEDULED = "SCHEDULED",
-  CONFIRMED = "CONFIRMED",
-  COMPLETED = "COMPLETED",
-  CANCELLED = "CANCELLED",
-  NO_SHOW = "NO_SHOW",
-}
-export enum SessionType {
-  PERSONAL = "PERSONAL",
-  GROUP = "GROUP",
-  ONLINE = "ONLINE",
-  ASSESSMENT = "ASSESSMENT",
-  CONSULTATION = "CONSULTATION",
-  THERAPY = "THERAPY",
-}
-export enum Modality {
-  VIDEO = "VIDEO",
-  AUDIO = "AUDIO",
-  IN_PERSON = "IN_PERSON",
-  CHAT = "CHAT",
-}
+// The database enums are the source (src/db/schema/sessions.ts): GraphQL's are registered from them.
+export const SessionStatus = databaseEnum("SessionStatus", sessionStatusEnum.enumValues);
+export type SessionStatus = (typeof SessionStatus)[keyof typeof SessionStatus];
+export const SessionType = databaseEnum("SessionType", sessionTypeEnum.enumValues);
+export type SessionType = (typeof SessionType)[keyof typeof SessionType];
+export const Modality = databaseEnum("Modality", modalityEnum.enumValues);
+export type Modality = (typeof Modality)[keyof typeof Modality];
+
 export enum SessionPhase {
   UPCOMING = "UPCOMING",
   IN_PROGRESS = "IN_PROGRESS",
   ENDED = "ENDED",
 }
-registerEnumType(SessionStatus, { name: "SessionStatus" });
-registerEnumType(SessionType, { name: "SessionType" });
-registerEnumType(Modality, { name: "Modality" });
 registerEnumType(SessionPhase, { name: "SessionPhase" });
 
 @ObjectType("SessionTiming")

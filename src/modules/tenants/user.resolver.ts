@@ -1,7 +1,7 @@
-import { Arg, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Ctx, Mutation, Query, Resolver } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import type { UserRow } from "../../db/schema/index.js";
 import { fetchNode, Node, registerNodeType } from "../../graphql/node.js";
-import { parseId } from "../../graphql/ids.js";
 import type { RequestContext } from "../context.js";
 import { CreateUserInput } from "./user.input.js";
 import { assignClient, createUser, listUsers } from "./user.service.js";
@@ -24,9 +24,8 @@ export class UserResolver {
   }
 
   @Query(() => Node, { nullable: true, description: "Any record by its id (ids are unique across types)" })
-  node(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<object | null> {
-    const n = Number(id);
-    return Number.isSafeInteger(n) && n > 0 ? fetchNode(ctx, n) : Promise.resolve(null);
+  node(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<object | null> {
+    return fetchNode(ctx, id);
   }
 
   @Query(() => [User])
@@ -45,10 +44,10 @@ export class UserResolver {
 
   @Mutation(() => Boolean, { description: "Creates the care relationship that lets the client book with the provider; ADMIN only" })
   assignClient(
-    @Arg("providerId", () => ID) providerId: string,
-    @Arg("clientId", () => ID) clientId: string,
+    @Arg("providerId", () => RecordId) providerId: number,
+    @Arg("clientId", () => RecordId) clientId: number,
     @Ctx() ctx: RequestContext,
   ): Promise<boolean> {
-    return assignClient(ctx, parseId(providerId, "providerId"), parseId(clientId, "clientId"));
+    return assignClient(ctx, providerId, clientId);
   }
 }

@@ -1,17 +1,17 @@
-import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
+import { Field, ObjectType } from "type-graphql";
+import { roleEnum } from "../../db/schema/index.js";
+import { databaseEnum } from "../../graphql/enums.js";
+import { RecordId } from "../../graphql/ids.js";
 import { Node } from "../../graphql/node.js";
 import { TimeZoneScalar } from "../../graphql/scalars.js";
 
-export enum Role {
-  ADMIN = "ADMIN",
-  PROVIDER = "PROVIDER",
-  CLIENT = "CLIENT",
-}
-registerEnumType(Role, { name: "Role", description: "PROVIDER = therapist / trainer / psychologist / BCBA / staff" });
+/** The database's role enum (src/db/schema/tenants.ts) as GraphQL's Role. */
+export const Role = databaseEnum("Role", roleEnum.enumValues, { description: "PROVIDER = therapist / trainer / psychologist / BCBA / staff" });
+export type Role = (typeof Role)[keyof typeof Role];
 
 @ObjectType("Tenant")
 export class Tenant {
-  @Field(() => ID) id!: number;
+  @Field(() => RecordId) id!: number;
   @Field(() => String) code!: string;
   @Field(() => String) name!: string;
   @Field(() => TimeZoneScalar) timeZone!: string;

@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import type { ItemRow, SessionRow, TreatmentDetailRow, UnitRow, UserRow } from "../../db/schema/index.js";
-import { parseId, parseOptionalId } from "../../graphql/ids.js";
 import { registerNodeType } from "../../graphql/node.js";
 import { DateTimeScalar } from "../../graphql/scalars.js";
 import type { RequestContext } from "../context.js";
@@ -28,12 +28,12 @@ registerNodeType("Item", "items", (ctx, id) => getItem(ctx, id));
 registerNodeType("Unit", "units", (ctx, id) => getUnit(ctx, id));
 registerNodeType("TreatmentDetail", "treatment_details", (ctx, id) => getTreatmentDetail(ctx, id));
 
-/** GraphQL ids of a detail's input as integers; a bad one is BAD_USER_INPUT naming its field. */
+/** A detail's input as the service takes it: an omitted id is undefined. */
 function parseInput(input: TreatmentDetailInput) {
   return {
-    sessionId: parseOptionalId(input.sessionId, "sessionId"),
-    itemId: parseOptionalId(input.itemId, "itemId"),
-    unitId: parseOptionalId(input.unitId, "unitId"),
+    sessionId: input.sessionId ?? undefined,
+    itemId: input.itemId ?? undefined,
+    unitId: input.unitId ?? undefined,
     quantity: input.quantity,
   };
 }
@@ -63,12 +63,12 @@ export class CatalogResolver {
 
   @Mutation(() => Item, { description: "ADMIN only. An omitted argument keeps its value; sku: null clears it" })
   updateItem(
-    @Arg("id", () => ID) id: string,
+    @Arg("id", () => RecordId) id: number,
     @Arg("name", () => String, { nullable: true, description: limitDescription("name") }) name: string | null | undefined,
     @Arg("sku", () => String, { nullable: true, description: limitDescription("sku") }) sku: string | null | undefined,
     @Ctx() ctx: RequestContext,
   ): Promise<ItemRow> {
-    return updateItem(ctx, parseId(id, "id"), { name, sku });
+    return updateItem(ctx, id, { name, sku });
   }
 
   @Mutation(() => Unit, { description: "ADMIN only" })
@@ -77,8 +77,8 @@ export class CatalogResolver {
   }
 
   @Mutation(() => Unit, { description: "ADMIN only" })
-  updateUnit(@Arg("id", () => ID) id: string, @Arg("name", () => String, { description: limitDescription("name") }) name: string, @Ctx() ctx: RequestContext): Promise<UnitRow> {
-    return updateUnit(ctx, parseId(id, "id"), { name });
+  updateUnit(@Arg("id", () => RecordId) id: number, @Arg("name", () => String, { description: limitDescription("name") }) name: string, @Ctx() ctx: RequestContext): Promise<UnitRow> {
+    return updateUnit(ctx, id, { name });
   }
 }
 
@@ -87,15 +87,15 @@ export class TreatmentDetailResolver {
   @Query(() => [TreatmentDetail], { description: "Details the caller may see, optionally of one session and/or one item" })
   treatmentDetails(
     @Ctx() ctx: RequestContext,
-    @Arg("sessionId", () => ID, { nullable: true }) sessionId?: string | null,
-    @Arg("itemId", () => ID, { nullable: true }) itemId?: string | null,
+    @Arg("sessionId", () => RecordId, { nullable: true }) sessionId?: number | null,
+    @Arg("itemId", () => RecordId, { nullable: true }) itemId?: number | null,
   ): Promise<TreatmentDetailRow[]> {
-    return listTreatmentDetails(ctx, { sessionId: parseOptionalId(sessionId, "sessionId"), itemId: parseOptionalId(itemId, "itemId") });
+    return listTreatmentDetails(ctx, { sessionId: sessionId ?? undefined, itemId: itemId ?? undefined });
   }
 
   @Query(() => TreatmentDetail, { nullable: true })
-  treatmentDetail(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<TreatmentDetailRow> {
-    return getTreatmentDetail(ctx, parseId(id, "id"));
+  treatmentDetail(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<TreatmentDetailRow> {
+    return getTreatmentDetail(ctx, id);
   }
 
   @Query(() => [ItemUsage], { description: "Total quantity per item and unit over the sessions starting in [from, to); ADMIN, or a PROVIDER for their own sessions" })
@@ -103,9 +103,9 @@ export class TreatmentDetailResolver {
     @Arg("from", () => DateTimeScalar) from: Date,
     @Arg("to", () => DateTimeScalar) to: Date,
     @Ctx() ctx: RequestContext,
-    @Arg("providerId", () => ID, { nullable: true }) providerId?: string | null,
+    @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
   ): Promise<ItemUsageRow[]> {
-    return itemUsage(ctx, { from, to, providerId: parseOptionalId(providerId, "providerId") });
+    return itemUsage(ctx, { from, to, providerId: providerId ?? undefined });
   }
 
   @Mutation(() => TreatmentDetail, { description: "ADMIN or the session's provider" })
@@ -115,30 +115,26 @@ export class TreatmentDetailResolver {
 
   @Mutation(() => [TreatmentDetail], { description: "Several lines for one session in one transaction: all or nothing" })
   createTreatmentDetails(
-    @Arg("sessionId", () => ID) sessionId: string,
+    @Arg("sessionId", () => RecordId) sessionId: number,
     @Arg("lines", () => [TreatmentDetailLine]) lines: TreatmentDetailLine[],
     @Ctx() ctx: RequestContext,
   ): Promise<TreatmentDetailRow[]> {
-    const parsed = lines.map((line, i) => ({
-      itemId: parseOptionalId(line.itemId, `lines[${i}].itemId`),
-      unitId: parseOptionalId(line.unitId, `lines[${i}].unitId`),
-      quantity: line.quantity,
-    }));
-    return createTreatmentDetails(ctx, parseId(sessionId, "sessionId"), parsed);
+    const parsed = lines.map((line) => ({ itemId: line.itemId ?? undefined, unitId: line.unitId ?? undefined, quantity: line.quantity }));
+    return createTreatmentDetails(ctx, sessionId, parsed);
   }
 
   @Mutation(() => TreatmentDetail, { description: "Full replace of session, item, unit and quantity (an omitted id becomes null)" })
   updateTreatmentDetail(
-    @Arg("id", () => ID) id: string,
+    @Arg("id", () => RecordId) id: number,
     @Arg("input", () => TreatmentDetailInput) input: TreatmentDetailInput,
     @Ctx() ctx: RequestContext,
   ): Promise<TreatmentDetailRow> {
-    return updateTreatmentDetail(ctx, parseId(id, "id"), parseInput(input));
+    return updateTreatmentDetail(ctx, id, parseInput(input));
   }
 
   @Mutation(() => Boolean, { description: "Soft delete; deleting again is NOT_FOUND" })
-  deleteTreatmentDetail(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<boolean> {
-    return deleteTreatmentDetail(ctx, parseId(id, "id"));
+  deleteTreatmentDetail(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<boolean> {
+    return deleteTreatmentDetail(ctx, id);
   }
 
   // The detail is visible, hence so is its session.

@@ -1,10 +1,11 @@
-import { Field, ID, InputType } from "type-graphql";
+import { Field, InputType } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import { DateScalar } from "../../graphql/scalars.js";
 import { limitDescription } from "../../text-limits.js";
 
 @InputType("TreatmentPlanInput")
 export class TreatmentPlanInput {
-  @Field(() => ID, { nullable: true, description: "The client user; or clientRef / clientName for matching" }) clientId?: string | null;
+  @Field(() => RecordId, { nullable: true, description: "The client user; or clientRef / clientName for matching" }) clientId?: number | null;
   @Field(() => String, { nullable: true, description: limitDescription("clientRef") }) clientRef?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("clientName") }) clientName?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("planType") }) planType?: string | null;

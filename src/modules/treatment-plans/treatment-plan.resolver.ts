@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import type { TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
-import { parseId, parseOptionalId } from "../../graphql/ids.js";
 import { registerNodeType } from "../../graphql/node.js";
 import type { RequestContext } from "../context.js";
 import { pageArgs, type SessionConnectionResult } from "../sessions/session.query.js";
@@ -26,23 +26,23 @@ registerNodeType("TreatmentPlan", "treatment_plans", getTreatmentPlan);
 @Resolver(() => TreatmentPlan)
 export class TreatmentPlanResolver {
   @Query(() => [TreatmentPlan], { description: "The tenant's plans, or one client's (assigned or matched); a CLIENT gets their own" })
-  treatmentPlans(@Ctx() ctx: RequestContext, @Arg("clientId", () => ID, { nullable: true }) clientId?: string | null): Promise<TreatmentPlanRow[]> {
-    return listTreatmentPlans(ctx, parseOptionalId(clientId, "clientId"));
+  treatmentPlans(@Ctx() ctx: RequestContext, @Arg("clientId", () => RecordId, { nullable: true }) clientId?: number | null): Promise<TreatmentPlanRow[]> {
+    return listTreatmentPlans(ctx, clientId ?? undefined);
   }
 
   @Query(() => TreatmentPlan, { nullable: true })
-  treatmentPlan(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow> {
-    return getTreatmentPlan(ctx, parseId(id, "id"));
+  treatmentPlan(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow> {
+    return getTreatmentPlan(ctx, id);
   }
 
   @Mutation(() => TreatmentPlan, { description: "ADMIN or PROVIDER" })
   createTreatmentPlan(@Arg("input", () => TreatmentPlanInput) input: TreatmentPlanInput, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow> {
-    return createTreatmentPlan(ctx, { ...input, clientId: parseOptionalId(input.clientId, "clientId") });
+    return createTreatmentPlan(ctx, { ...input, clientId: input.clientId ?? undefined });
   }
 
   @Mutation(() => TreatmentPlan, { description: "ADMIN or PROVIDER" })
-  updateTreatmentPlan(@Arg("id", () => ID) id: string, @Arg("input", () => TreatmentPlanPatch) input: TreatmentPlanPatch, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow> {
-    return updateTreatmentPlan(ctx, parseId(id, "id"), input);
+  updateTreatmentPlan(@Arg("id", () => RecordId) id: number, @Arg("input", () => TreatmentPlanPatch) input: TreatmentPlanPatch, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow> {
+    return updateTreatmentPlan(ctx, id, input);
   }
 
   @FieldResolver(() => User, { nullable: true, description: "The assigned client, else the matched one" })

@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Field, Int, ObjectType } from "type-graphql";
+import { RecordId } from "../../graphql/ids.js";
 import { DateTimeScalar } from "../../graphql/scalars.js";
 
 @ObjectType("VideoAccess", { description: "A token to join a session's video room" })
@@ -8,7 +9,7 @@ export class VideoAccess {
   @Field(() => String, { description: "<userId>-<email or username>" }) identity!: string;
   @Field(() => Int, { description: "Token lifetime in seconds: the session's duration plus 30 minutes, at most 24 hours" }) expiresIn!: number;
   @Field(() => DateTimeScalar) expiresAt!: Date;
-  @Field(() => ID) sessionId!: number;
+  @Field(() => RecordId) sessionId!: number;
   @Field(() => Int) durationMinutes!: number;
   @Field(() => DateTimeScalar, { nullable: true, description: "Set when this token replaces an earlier one for the same room" }) refreshedAt!: Date | null;
 }
@@ -31,5 +32,5 @@ export class VideoRoomStatus {
   @Field(() => [VideoParticipant], { description: "Everyone who joined, connected or already left" }) participants!: VideoParticipant[];
   @Field(() => Int, { nullable: true }) durationSeconds!: number | null;
   @Field(() => DateTimeScalar, { nullable: true }) createdAt!: Date | null;
-  @Field(() => ID) sessionId!: number;
+  @Field(() => RecordId) sessionId!: number;
 }

@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import { getNamedType, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLFormattedError, type GraphQLResolveInfo, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
-import { DomainError } from "../errors.js";
-import { outcomeOfError, readEntries, recordRead, type AuditEntry } from "../modules/audit/audit.service.js";
+import { getNamedType, Kind, type DocumentNode, type FieldNode, type GraphQLFormattedError, type GraphQLResolveInfo, type OperationDefinitionNode } from "graphql";
+import { DomainError } from "../../errors.js";
+import { outcomeOfError, readEntries, recordRead, type AuditEntry } from "../../modules/audit/audit.service.js";
+import { fragmentsOf, selectsField, type FieldWalk } from "../operation-fields.js";
 
 /**
  * A root field to audit, once its outcome is known: the code of its error as the client gets
@@ -67,7 +68,8 @@ export function auditPlugin<C extends AuditedContext>(): ApolloServerPlugin<C> {
                 return (error, result) => fields.push({ responseKey, error, entries: (code) => writeEntries(info, args as Args, outcomeOfError(error, code), result as FieldResult | FieldResult[]) });
               }
               if (SINGLE_SESSION_FIELDS.has(info.fieldName)) {
-                const clinical = info.fieldNodes.some((f) => selectsClinical(f.selectionSet, info.fragments, new Set()));
+                const walk: FieldWalk = { fragments: new Map(Object.entries(info.fragments)) };
+                const clinical = info.fieldNodes.some((f) => selectsField(walk, f.selectionSet, isClinical, false));
                 return (error) => {
                   if (!error) return; // a success is in the read entry when it returned clinical text
                   // Before formatting, the service's own code (FORBIDDEN) or flag (denied) tells a refusal.
@@ -99,9 +101,8 @@ const watches = new WeakMap<OperationDefinitionNode, Watch | null>();
 function watchOf(document: DocumentNode, operation: OperationDefinitionNode): Watch | null {
   let watch = watches.get(operation);
   if (watch !== undefined) return watch;
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-  const clinical = operation.operation === "query" && selectsClinical(operation.selectionSet, fragments, new Set(), true);
+  // Without variables: a field @skip may leave out still counts (the hooks record only what runs).
+  const clinical = operation.operation === "query" && selectsField({ fragments: fragmentsOf(document) }, operation.selectionSet, isClinical, true);
   const watched = operation.operation !== "query" || clinical || operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || SINGLE_SESSION_FIELDS.has(s.name.value));
   watch = watched ? { clinical } : null;
   watches.set(operation, watch);
@@ -122,16 +123,5 @@ function writeEntries(info: GraphQLResolveInfo, args: Args, outcome: AuditEntry[
   return ids.map((entityId) => ({ action: info.fieldName, entity, entityId, outcome }));
 }
 
-/**
- * Whether the selections (through fragments) name a clinical field: directly only, or at any
- * depth (deep). By name, whatever the type: the hook then records only Session's.
- */
-function selectsClinical(selectionSet: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>, seen: Set<string>, deep = false): boolean {
-  return !!selectionSet?.selections.some((s) => {
-    if (s.kind === Kind.FIELD) return CLINICAL_FIELDS.has(s.name.value) || (deep && selectsClinical(s.selectionSet, fragments, seen, deep));
-    if (s.kind === Kind.INLINE_FRAGMENT) return selectsClinical(s.selectionSet, fragments, seen, deep);
-    if (seen.has(s.name.value)) return false;
-    seen.add(s.name.value);
-    return selectsClinical(fragments[s.name.value]?.selectionSet, fragments, seen, deep);
-  });
-}
+/** A clinical field, by name whatever the type: the hook then records only Session's. */
+const isClinical = (field: FieldNode) => CLINICAL_FIELDS.has(field.name.value);

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { GraphQLError } from "graphql";
 import type { Database, Tx } from "../db/client.js";
 import { RequestScope } from "../db/scope.js";
-import { DomainError } from "../errors.js";
 import { Loaders, type AppDeps, type RequestContext, type Runner } from "../modules/context.js";
 import { startResponseBudget } from "../modules/response-budget.js";
 import type { AuthService } from "../modules/tenants/auth.service.js";
 
-const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403 };
+/**
+ * The request context every service call gets, built the same way for every transport: GraphQL
+ * over HTTP, the REST shims (src/rest/shim.ts) and graphql-ws. Nothing here knows GraphQL.
+ */
 
 /** The context of one HTTP request: its own transaction (RequestScope), committed by the caller. */
 export async function httpContext(
@@ -47,10 +48,4 @@ export function autoCommitRunner(database: Database, tenantId: number): Runner {
 
 export function subscriptionContext(deps: AppDeps, tenant: RequestContext["tenant"], viewer: RequestContext["viewer"]): RequestContext {
   return contextOf(randomUUID(), deps, tenant, viewer, autoCommitRunner(deps.database, tenant.id), new Loaders(false));
-}
-
-/** An authentication failure as the GraphQL error Apollo answers with (401/403, not 500). */
-export function authError(err: unknown): unknown {
-  if (!(err instanceof DomainError)) return err;
-  return new GraphQLError(err.message, { extensions: { code: err.code, http: { status: HTTP_STATUS[err.code] ?? 400 } } });
 }

@@ -6,8 +6,8 @@ import { DatabaseBusyError, openDatabase } from "./db/open.js";
 import { enterTenant } from "./db/client.js";
 import { tenants, users } from "./db/schema/index.js";
 import { DomainError } from "./errors.js";
-import { signToken } from "./modules/tenants/jwt.js";
-import { createTenant } from "./modules/tenants/tenant.service.js";
+import { signToken } from "./modules/tenants/index.js";
+import { createTenant } from "./modules/tenants/index.js";
 import { seedDemo } from "./seed.js";
 
 const USAGE = `usage: npm run --silent cli -- <command>

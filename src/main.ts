@@ -3,7 +3,7 @@ import { createApp } from "./app.js";
 import { join, resolve } from "node:path";
 import { ConfigError, JWT_SECRET_FILE, loadConfig } from "./config.js";
 import { DatabaseBusyError, openDatabase } from "./db/open.js";
-import { signToken } from "./modules/tenants/jwt.js";
+import { signToken } from "./modules/tenants/index.js";
 import { isEmpty, seedDemo } from "./seed.js";
 
 /** Reads config, opens the database, starts the server; nothing else. */

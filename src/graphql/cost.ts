@@ -12,9 +12,9 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from "graphql";
-import { AUDIT_LOG_LIMIT } from "../modules/audit/audit.service.js";
-import { MAX_PROVIDERS_PER_SLOTS_REQUEST, MAX_SLOT_RANGE_DAYS } from "../modules/availability/availability.service.js";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../modules/sessions/session.query.js";
+import { AUDIT_LOG_LIMIT } from "../modules/audit/index.js";
+import { MAX_PROVIDERS_PER_SLOTS_REQUEST, MAX_SLOT_RANGE_DAYS } from "../modules/availability/index.js";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../modules/sessions/index.js";
 import { operationWalk, selectedFields, type SelectedField } from "./operation-fields.js";
 
 /**

@@ -9,7 +9,7 @@ import type { Metrics } from "../http/metrics.js";
 import { httpContext } from "../http/request-context.js";
 import type { WriteLimit } from "../http/write-limit.js";
 import type { AppDeps } from "../modules/context.js";
-import type { AuthService } from "../modules/tenants/auth.service.js";
+import type { AuthService } from "../modules/tenants/index.js";
 import { getJitSchema, getSchema } from "./build-schema.js";
 import { authError, formatError } from "./errors.js";
 import { jitGateway } from "./jit-gateway.js";

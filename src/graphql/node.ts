@@ -2,7 +2,7 @@ import { Field, InterfaceType } from "type-graphql";
 import { RecordId } from "./ids.js";
 import { sql } from "drizzle-orm";
 import { rowsOf } from "../db/client.js";
-import { recordDeniedRead } from "../modules/audit/audit.service.js";
+import { recordDeniedRead } from "../modules/audit/index.js";
 import type { RequestContext } from "../modules/context.js";
 import { isRecordId } from "../bounds.js";
 

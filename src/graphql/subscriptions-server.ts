@@ -6,7 +6,7 @@ import type { Config } from "../config.js";
 import { anyId } from "../db/any-id.js";
 import { users } from "../db/schema/index.js";
 import type { AppDeps, RequestContext } from "../modules/context.js";
-import type { AuthService } from "../modules/tenants/auth.service.js";
+import type { AuthService } from "../modules/tenants/index.js";
 import { autoCommitRunner, subscriptionContext } from "../http/request-context.js";
 import type { graphqlLimits } from "./limits.js";
 import { subscribeSharingResults } from "./shared-subscription.js";

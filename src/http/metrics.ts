@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Database } from "../db/client.js";
-import type { EventDispatcher } from "../modules/events/dispatcher.js";
-import { bearerToken } from "../modules/tenants/auth.service.js";
+import type { EventDispatcher } from "../modules/events/index.js";
+import { bearerToken } from "../modules/tenants/index.js";
 
 export interface Metrics {
   registry: Registry;

@@ -3,7 +3,7 @@ import type { Database, Tx } from "../db/client.js";
 import { RequestScope } from "../db/scope.js";
 import { Loaders, type AppDeps, type RequestContext, type Runner } from "../modules/context.js";
 import { startResponseBudget } from "../modules/response-budget.js";
-import type { AuthService } from "../modules/tenants/auth.service.js";
+import type { AuthService } from "../modules/tenants/index.js";
 
 /**
  * The request context every service call gets, built the same way for every transport: GraphQL

@@ -2,8 +2,8 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { DocumentNode, OperationDefinitionNode } from "graphql";
 import { fragmentsOf, selectedFields } from "../graphql/operation-fields.js";
-import { bearerToken } from "../modules/tenants/auth.service.js";
-import type { TokenVerifier } from "../modules/tenants/jwt.js";
+import { bearerToken } from "../modules/tenants/index.js";
+import type { TokenVerifier } from "../modules/tenants/index.js";
 
 export interface WriteLimit {
   limited: boolean;

@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import type { Config } from "../config.js";
 import type { Database, Tx } from "../db/client.js";
 import type { TenantRow, UserRow } from "../db/schema/index.js";
-import type { EventDispatcher } from "./events/dispatcher.js";
+import type { EventDispatcher } from "./events/index.js";
 import type { VideoProvider } from "./video/index.js";
 
 /**

@@ -4,7 +4,7 @@
  * as `{}`, PageNumberPagination pages, and DRF's rendering of instants.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { bearerToken } from "../modules/tenants/auth.service.js";
+import { bearerToken } from "../modules/tenants/index.js";
 import { render } from "../errors.js";
 import { FORMATS, readEmptyJsonAs } from "./primitives.js";
 import { unreachable, useErrorFormat, type ErrorFormat, type FieldProblem, type Problem } from "./shim.js";

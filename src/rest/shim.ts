@@ -3,11 +3,10 @@ import { classifyFailure } from "../db/client.js";
 import type { RequestScope } from "../db/scope.js";
 import { DomainError, HTTP_STATUS, type ErrorCode, type ErrorReason, type FieldError, type Words } from "../errors.js";
 import { httpContext } from "../http/request-context.js";
-import { finishAudited, outcomeOfError, readEntries, type AuditEntry } from "../modules/audit/audit.service.js";
+import { finishAudited, outcomeOfError, readEntries, type AuditEntry } from "../modules/audit/index.js";
 import type { AppDeps, RequestContext } from "../modules/context.js";
-import type { AuthService } from "../modules/tenants/auth.service.js";
+import type { AuthService } from "../modules/tenants/index.js";
 import { isWriteRequest } from "../http/write-limit.js";
-import { parseRecordId } from "../bounds.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {

@@ -9,7 +9,7 @@ import { createApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { Database } from "../../src/db/client.js";
 import { httpContext } from "../../src/http/request-context.js";
-import { slotsForProviders } from "../../src/modules/availability/availability.service.js";
+import { slotsForProviders } from "../../src/modules/availability/index.js";
 import { percentile, sortedOf } from "./load.js";
 
 export interface CapturedStatement {

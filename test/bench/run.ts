@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const profileDir = options.profile ? mkdtempSync(join(os.tmpdir(), "sessiongraph-cpu-prof-")) : undefined;
   /** The part of the run the CPU profile summary looks at: scenario 1's measured load, else scenario 6's deliveries. */
   let profileWindow: { us: [number, number]; label: string } | undefined;
-  let sqlReport: Record<string, unknown> = {};
+  let sqlReport: Record<string, unknown>;
   try {
     const [{ version }] = await owner<{ version: string }[]>`select current_setting('server_version') as version`;
     machine.postgres = version;

@@ -185,7 +185,7 @@ async function fuzz(field: GraphqlField): Promise<void> {
       { numRuns: RUNS, seed: [...field.name].reduce((hash, c) => (hash * 31 + c.charCodeAt(0)) | 0, SEED), includeErrorInReport: true },
     );
   } catch (err) {
-    throw new Error(`${field.name}: ${(err as Error).message}`);
+    throw new Error(`${field.name}: ${(err as Error).message}`, { cause: err });
   }
   expect(changedTables(others, await fingerprint(t, b.tenant)), `${field.name} changed another tenant's rows`).toEqual([]);
 }

@@ -118,7 +118,7 @@ async function fuzz(route: RestRoute): Promise<void> {
       { numRuns: write ? WRITE_RUNS : READ_RUNS, seed: seedOf(route.key), includeErrorInReport: true },
     );
   } catch (err) {
-    throw new Error(`${route.key}: ${(err as Error).message}`);
+    throw new Error(`${route.key}: ${(err as Error).message}`, { cause: err });
   }
   expect(changedTables(others, await fingerprint(t, b.tenant)), `${route.key} changed another tenant's rows`).toEqual([]);
 }
@@ -170,7 +170,7 @@ async function sweep(route: RestRoute, batch: Batch): Promise<number> {
     try {
       return await attempt(route, input, { checkWrites, replaceNeeded: true });
     } catch (err) {
-      throw new Error(`${route.key} ${batch.label} ${describe(input)}: ${(err as Error).message}`);
+      throw new Error(`${route.key} ${batch.label} ${describe(input)}: ${(err as Error).message}`, { cause: err });
     }
   };
   if (!WRITE_METHODS.includes(route.method)) {

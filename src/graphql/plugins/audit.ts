@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { getNamedType, Kind, type DocumentNode, type FieldNode, type GraphQLFormattedError, type GraphQLResolveInfo, type OperationDefinitionNode } from "graphql";
 import { DomainError } from "../../errors.js";
-import { outcomeOfError, readEntries, recordRead, type AuditEntry } from "../../modules/audit/audit.service.js";
+import { outcomeOfError, readEntries, recordRead, type AuditEntry } from "../../modules/audit/index.js";
 import { fragmentsOf, selectsField, type FieldWalk } from "../operation-fields.js";
 
 /**

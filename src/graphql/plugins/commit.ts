@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { DomainError } from "../../errors.js";
-import { finishAudited } from "../../modules/audit/audit.service.js";
+import { finishAudited } from "../../modules/audit/index.js";
 import { auditEntries } from "./audit.js";
 import type { GraphQLContext } from "./context.js";
 

@@ -2,8 +2,8 @@ import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import { RecordId } from "../../graphql/ids.js";
 import type { AuditLogRow, UserRow } from "../../db/schema/index.js";
 import type { RequestContext } from "../context.js";
-import { findVisibleUser } from "../tenants/user.visibility.js";
-import { User } from "../tenants/user.type.js";
+import { findVisibleUser } from "../tenants/index.js";
+import { User } from "../tenants/graphql.js";
 import { listAuditLog } from "./audit.service.js";
 import { AuditEntry } from "./audit.type.js";
 

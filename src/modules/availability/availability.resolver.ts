@@ -4,14 +4,15 @@ import type { AvailabilityOverrideRow, AvailabilityRuleRow, UserRow } from "../.
 import { registerNodeType } from "../../graphql/node.js";
 import { DateScalar, TimeZoneScalar } from "../../graphql/scalars.js";
 import type { RequestContext } from "../context.js";
-import { findVisibleUser } from "../tenants/user.visibility.js";
-import { User } from "../tenants/user.type.js";
+import { findVisibleUser } from "../tenants/index.js";
+import { User } from "../tenants/graphql.js";
 import { AvailabilityOverrideInput, AvailabilityRuleInput, AvailabilityRulePatch } from "./availability.input.js";
-import * as availability from "./availability.service.js";
+import * as schedule from "./schedule.service.js";
+import * as slots from "./slots.service.js";
 import { AvailabilityOverride, AvailabilityRule, DaySlots, FreeInterval, ProviderSchedulingSettings, ProviderSlots } from "./availability.type.js";
 
-registerNodeType("AvailabilityRule", "availability_rules", (ctx, id) => availability.getAvailabilityRule(ctx, id));
-registerNodeType("AvailabilityOverride", "availability_overrides", (ctx, id) => availability.getAvailabilityOverride(ctx, id));
+registerNodeType("AvailabilityRule", "availability_rules", (ctx, id) => schedule.getAvailabilityRule(ctx, id));
+registerNodeType("AvailabilityOverride", "availability_overrides", (ctx, id) => schedule.getAvailabilityOverride(ctx, id));
 
 @Resolver(() => AvailabilityRule)
 export class AvailabilityRuleResolver {
@@ -25,12 +26,12 @@ export class AvailabilityRuleResolver {
     @Ctx() ctx: RequestContext,
     @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
   ): Promise<AvailabilityRuleRow[]> {
-    return availability.listAvailabilityRules(ctx, providerId ?? undefined);
+    return schedule.listAvailabilityRules(ctx, providerId ?? undefined);
   }
 
   @Mutation(() => AvailabilityRule, { description: "A PROVIDER their own, an ADMIN anyone's" })
   createAvailabilityRule(@Arg("input", () => AvailabilityRuleInput) input: AvailabilityRuleInput, @Ctx() ctx: RequestContext): Promise<AvailabilityRuleRow> {
-    return availability.createAvailabilityRule(ctx, { ...input, providerId: input.providerId ?? undefined });
+    return schedule.createAvailabilityRule(ctx, { ...input, providerId: input.providerId ?? undefined });
   }
 
   @Mutation(() => AvailabilityRule)
@@ -39,12 +40,12 @@ export class AvailabilityRuleResolver {
     @Arg("input", () => AvailabilityRulePatch) input: AvailabilityRulePatch,
     @Ctx() ctx: RequestContext,
   ): Promise<AvailabilityRuleRow> {
-    return availability.updateAvailabilityRule(ctx, id, input);
+    return schedule.updateAvailabilityRule(ctx, id, input);
   }
 
   @Mutation(() => Boolean)
   deleteAvailabilityRule(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<boolean> {
-    return availability.deleteAvailabilityRule(ctx, id);
+    return schedule.deleteAvailabilityRule(ctx, id);
   }
 }
 
@@ -62,7 +63,7 @@ export class AvailabilityOverrideResolver {
     @Arg("from", () => DateScalar, { nullable: true }) from?: string | null,
     @Arg("to", () => DateScalar, { nullable: true }) to?: string | null,
   ): Promise<AvailabilityOverrideRow[]> {
-    return availability.listAvailabilityOverrides(ctx, { providerId: providerId ?? undefined, from, to });
+    return schedule.listAvailabilityOverrides(ctx, { providerId: providerId ?? undefined, from, to });
   }
 
   @Mutation(() => AvailabilityOverride, { description: "A PROVIDER their own, an ADMIN anyone's" })
@@ -70,12 +71,12 @@ export class AvailabilityOverrideResolver {
     @Arg("input", () => AvailabilityOverrideInput) input: AvailabilityOverrideInput,
     @Ctx() ctx: RequestContext,
   ): Promise<AvailabilityOverrideRow> {
-    return availability.createAvailabilityOverride(ctx, { ...input, providerId: input.providerId ?? undefined });
+    return schedule.createAvailabilityOverride(ctx, { ...input, providerId: input.providerId ?? undefined });
   }
 
   @Mutation(() => Boolean)
   deleteAvailabilityOverride(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<boolean> {
-    return availability.deleteAvailabilityOverride(ctx, id);
+    return schedule.deleteAvailabilityOverride(ctx, id);
   }
 }
 
@@ -93,8 +94,8 @@ export class SlotResolver {
     @Arg("to", () => DateScalar, { nullable: true }) to?: string | null,
     @Arg("durations", () => [Int], { nullable: true }) durations?: number[] | null,
     @Arg("clientId", () => RecordId, { nullable: true }) clientId?: number | null,
-  ): Promise<availability.DaySlots[]> {
-    return availability.availableSlots(ctx, {
+  ): Promise<slots.DaySlots[]> {
+    return slots.availableSlots(ctx, {
       providerId,
       from,
       to,
@@ -114,8 +115,8 @@ export class SlotResolver {
     @Arg("to", () => DateScalar, { nullable: true }) to?: string | null,
     @Arg("durations", () => [Int], { nullable: true }) durations?: number[] | null,
     @Arg("clientId", () => RecordId, { nullable: true }) clientId?: number | null,
-  ): Promise<availability.ProviderSlots[]> {
-    return availability.availableSlotsByProvider(ctx, {
+  ): Promise<slots.ProviderSlots[]> {
+    return slots.availableSlotsByProvider(ctx, {
       providerIds,
       from,
       to,
@@ -132,16 +133,16 @@ export class SlotResolver {
     @Arg("providerId", () => RecordId) providerId: number,
     @Arg("date", () => DateScalar) date: string,
     @Arg("minDurationMinutes", () => Int, { nullable: true }) minDurationMinutes?: number | null,
-  ): Promise<availability.FreeIntervalResult[]> {
-    return availability.freeIntervals(ctx, { providerId, date, minDurationMinutes });
+  ): Promise<slots.FreeIntervalResult[]> {
+    return slots.freeIntervals(ctx, { providerId, date, minDurationMinutes });
   }
 
   @Query(() => ProviderSchedulingSettings, { description: "Defaults to the caller (PROVIDER)" })
   providerSchedulingSettings(
     @Ctx() ctx: RequestContext,
     @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
-  ): Promise<availability.SchedulingSettings> {
-    return availability.getProviderSchedulingSettings(ctx, providerId ?? undefined);
+  ): Promise<schedule.SchedulingSettings> {
+    return schedule.getProviderSchedulingSettings(ctx, providerId ?? undefined);
   }
 
   @Mutation(() => ProviderSchedulingSettings, { description: "A PROVIDER their own, an ADMIN anyone's; omitted values stay" })
@@ -151,8 +152,8 @@ export class SlotResolver {
     @Arg("minNoticeMinutes", () => Int, { nullable: true }) minNoticeMinutes?: number | null,
     @Arg("bufferMinutes", () => Int, { nullable: true }) bufferMinutes?: number | null,
     @Arg("timeZone", () => TimeZoneScalar, { nullable: true }) timeZone?: string | null,
-  ): Promise<availability.SchedulingSettings> {
-    return availability.updateProviderSchedulingSettings(ctx, {
+  ): Promise<schedule.SchedulingSettings> {
+    return schedule.updateProviderSchedulingSettings(ctx, {
       providerId: providerId ?? undefined,
       minNoticeMinutes,
       bufferMinutes,

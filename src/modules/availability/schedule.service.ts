@@ -18,11 +18,11 @@ import { badInput, field, forbidden, notFound, noun, throwFieldErrors, words, ty
 import { checkTextLengths } from "../../text-limits.js";
 import { assertTimeZone, DAY, isCalendarDate, isLocalTime } from "../../time.js";
 import type { RequestContext } from "../context.js";
-import { recordAvailabilityEvent } from "../events/outbox.js";
+import { recordAvailabilityEvent } from "../events/index.js";
 import { charged } from "../response-budget.js";
-import { providerOrCaller, requireRole } from "../tenants/permissions.js";
-import { userById } from "../tenants/user.loaders.js";
-import { forgetUser } from "../tenants/user.visibility.js";
+import { providerOrCaller, requireRole } from "../tenants/index.js";
+import { userById } from "../tenants/index.js";
+import { forgetUser } from "../tenants/index.js";
 import { overrideById, ruleById } from "./availability.loaders.js";
 
 export const MAX_MIN_NOTICE_MINUTES = 60 * 24 * 30;

@@ -16,15 +16,15 @@
  */
 import { and, gt, lt, ne, or, sql } from "drizzle-orm";
 import { rowsOf, type Tx } from "../../db/client.js";
-import { anyId, anyOf } from "../../db/any-id.js";
+import { anyId } from "../../db/any-id.js";
 import { decodeRow } from "../../db/rows.js";
 import { availabilityOverrides, availabilityRules, sessions } from "../../db/schema/index.js";
 import { badInput, field, forbidden, noun, words, type ErrorReason } from "../../errors.js";
 import { DAY, MINUTE } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { chargeBytes } from "../response-budget.js";
-import { isActiveSql } from "../sessions/index.js";
-import { canSeeSession } from "../sessions/session.visibility.js";
+import { isActiveSql } from "../../rules/session-states.js";
+import { canSeeSession } from "../../rules/session-visibility.js";
 import { addDays, checkDate, checkDateOrder, checkIntRange, getClient, getProvider } from "./schedule.service.js";
 import {
   computeSlots,

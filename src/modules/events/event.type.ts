@@ -1,8 +1,8 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { RecordId } from "../../graphql/ids.js";
 import { DateTimeScalar, DateScalar } from "../../graphql/scalars.js";
-import { DaySlots } from "../availability/availability.type.js";
-import { Session } from "../sessions/session.type.js";
+import { DaySlots } from "../availability/graphql.js";
+import { Session } from "../sessions/graphql.js";
 import { SESSION_EVENT_TYPES, type SessionEventType } from "./outbox.js";
 
 registerEnumType(SESSION_EVENT_TYPES, { name: "SessionEventType" });

@@ -4,4 +4,3 @@
  */
 export { EventDispatcher } from "./dispatcher.js";
 export { EVENTS_CHANNEL, lockTenantEvents, recordAvailabilityEvent, recordSessionEvent, type SessionEventInput } from "./outbox.js";
-export { SubscriptionResolver } from "./subscription.resolver.js";

@@ -1,9 +1,9 @@
 import { Repeater } from "@repeaterjs/repeater";
 import { badInput, field, forbidden, noun, words } from "../../errors.js";
 import type { RequestContext } from "../context.js";
-import { getProvider, MAX_SLOT_RANGE_DAYS, slotsForProviders, validateRange, type DaySlots } from "../availability/availability.service.js";
-import { datesTouchedBy, DEFAULT_DURATIONS, localDaysInRange, type Interval } from "../availability/slot-math.js";
-import { canSeeSession } from "../sessions/index.js";
+import { getProvider, MAX_SLOT_RANGE_DAYS, slotsForProviders, validateRange, type DaySlots } from "../availability/index.js";
+import { datesTouchedBy, DEFAULT_DURATIONS, localDaysInRange, type Interval } from "../availability/index.js";
+import { canSeeSession } from "../../rules/session-visibility.js";
 import type { SessionRow } from "../../db/schema/index.js";
 import { MINUTE } from "../../time.js";
 import { eventCursor, parseEventCursor } from "./event-cursor.js";

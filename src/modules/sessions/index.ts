@@ -4,8 +4,6 @@
  */
 export { getVisibleSession, providerNotesFor } from "./session.access.js";
 export { sessionById } from "./session.loaders.js";
-export { canManageSession, canSeeSession, visibleSessionsWhere } from "./session.visibility.js";
-export { ACTIVE_STATUSES, FINAL_STATUSES, isActive, isActiveSql, RECORD_STATUSES, TRANSITIONS } from "./session.state.js";
 export { JOIN_WINDOW_OPENS_MINUTES, sessionTiming, type Timing } from "./session.timing.js";
 export {
   DEFAULT_PAGE_SIZE,
@@ -39,5 +37,3 @@ export {
   type ReassignSessionCommand,
   type UpdateSessionCommand,
 } from "./session.service.js";
-export { CancellationResolver, SessionResolver } from "./session.resolver.js";
-export { Session, SessionConnection } from "./session.type.js";

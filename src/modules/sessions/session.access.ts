@@ -2,7 +2,7 @@ import type { SessionRow } from "../../db/schema/index.js";
 import { hiddenFromCaller, notFound } from "../../errors.js";
 import type { RequestContext } from "../context.js";
 import { sessionById } from "./session.loaders.js";
-import { canSeeSession } from "./session.visibility.js";
+import { canSeeSession } from "../../rules/session-visibility.js";
 
 /**
  * A session the caller may see, or NOT_FOUND: unknown, another tenant's, or someone else's in
@@ -21,6 +21,3 @@ export async function getVisibleSession(ctx: RequestContext, id: number): Promis
 export function providerNotesFor(ctx: RequestContext, session: SessionRow): string | null {
   return ctx.viewer.role === "CLIENT" ? null : session.providerNotes;
 }
-
-/** Kept for importers not yet on the module's index.ts (video, availability); the rule itself is in session.state.ts. */
-export { ACTIVE_STATUSES, isActive } from "./session.state.js";

@@ -1,5 +1,5 @@
 import { and, eq, gte, ilike, lte, or, sql, type SQL } from "drizzle-orm";
-import { visibleSessionsWhere } from "./session.visibility.js";
+import { visibleSessionsWhere } from "../../rules/session-visibility.js";
 import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
 import { modalityEnum, sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
 import { anyId, anyOf, containsPattern } from "../../db/any-id.js";
@@ -10,7 +10,7 @@ import { chargeRows } from "../response-budget.js";
 import { badInput, field, throwFieldErrors, words, type Words } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import type { RequestContext } from "../context.js";
-import { isActiveSql } from "./session.state.js";
+import { isActiveSql } from "../../rules/session-states.js";
 
 /** One filter for every reader of sessions: GraphQL connections, stats and the REST shims' pages. */
 export interface SessionFilter {

@@ -4,13 +4,14 @@ import type { SessionRow, TreatmentPlanRow, UserRow } from "../../db/schema/inde
 import { registerNodeType } from "../../graphql/node.js";
 import { DateTimeScalar } from "../../graphql/scalars.js";
 import type { RequestContext } from "../context.js";
-import { findVisibleUser } from "../tenants/user.visibility.js";
-import { User } from "../tenants/user.type.js";
-import { findVisibleTreatmentPlan } from "../treatment-plans/treatment-plan.service.js";
-import { TreatmentPlan } from "../treatment-plans/treatment-plan.type.js";
+import { findVisibleUser } from "../tenants/index.js";
+import { User } from "../tenants/graphql.js";
+import { findVisibleTreatmentPlan } from "../treatment-plans/index.js";
+import { TreatmentPlan } from "../treatment-plans/graphql.js";
 import { getVisibleSession, providerNotesFor } from "./session.access.js";
 import { BookSessionInput, CompleteSessionInput, SessionFilterInput, SessionOrderInput, UpdateSessionInput } from "./session.input.js";
-import { DEFAULT_ORDER, listSessions, sessionStats, type SessionConnectionResult, type SessionFilter } from "./session.query.js";
+import { sessionsOfPlan } from "./session.loaders.js";
+import { DEFAULT_ORDER, listSessions, pageArgs, sessionStats, type SessionConnectionResult, type SessionFilter } from "./session.query.js";
 import {
   bookSession,
   cancellationOf,
@@ -198,5 +199,21 @@ export class CancellationResolver {
   @FieldResolver(() => User, { nullable: true })
   async cancelledBy(@Root() cancellation: Cancellation, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
     return findVisibleUser(ctx, cancellation.cancelledById);
+  }
+}
+
+/** TreatmentPlan.sessions: the plan's sessions are this module's to page (its treatment-plans neighbour knows no sessions). */
+@Resolver(() => TreatmentPlan)
+export class TreatmentPlanSessionsResolver {
+  @FieldResolver(() => SessionConnection, { description: "The plan's sessions the caller sees, by start" })
+  sessions(
+    @Root() plan: TreatmentPlanRow,
+    @Ctx() ctx: RequestContext,
+    @Arg("first", () => Int, { nullable: true }) first?: number | null,
+    @Arg("after", () => String, { nullable: true }) after?: string | null,
+  ): Promise<SessionConnectionResult> {
+    // Checked here (BAD_USER_INPUT on this field), loaded in one batch with the other plans' pages.
+    pageArgs({ first, after });
+    return ctx.loaders.get(sessionsOfPlan).load({ planId: plan.id, first, after });
   }
 }

@@ -3,18 +3,18 @@ import { pgErrorOf, type Tx } from "../../db/client.js";
 import { careRelationships, sessions, treatmentDetails, type Modality, type SessionRow, type SessionStatus, type SessionType, type TreatmentPlanRow } from "../../db/schema/index.js";
 import { badFields, DomainError, field, fieldError, forbidden, instant, notFound, noun, throwFieldErrors, words, type FieldError, type Words } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
-import { assertBookableForClient } from "../availability/availability.service.js";
+import { assertBookableForClient } from "../availability/index.js";
 import type { RequestContext } from "../context.js";
 import { lockTenantEvents, recordSessionEvent, type SessionEventInput } from "../events/index.js";
-import { providerOrCaller } from "../tenants/permissions.js";
-import { getUserWithRole, hasCareRelationship } from "../tenants/user.service.js";
+import { providerOrCaller } from "../tenants/index.js";
+import { getUserWithRole, hasCareRelationship } from "../tenants/index.js";
 import { DAY, HOUR, MINUTE } from "../../time.js";
-import { getTreatmentPlan, planClient, unmatchedClientMessage } from "../treatment-plans/treatment-plan.service.js";
+import { getTreatmentPlan, planClient, unmatchedClientMessage } from "../treatment-plans/index.js";
 import { getVisibleSession } from "./session.access.js";
-import { canManageSession, canSeeSession } from "./session.visibility.js";
+import { canManageSession, canSeeSession } from "../../rules/session-visibility.js";
 import { bookedEvent, cancelledEvent, completedEvent, reassignedEvent, rescheduledEvent, updatedEvent } from "./session.events.js";
 import { sessionById } from "./session.loaders.js";
-import { assertActive, assertEditable, assertReschedulable, assertTransition, isActiveSql, RECORD_STATUSES } from "./session.state.js";
+import { assertActive, assertEditable, assertReschedulable, assertTransition, isActiveSql, RECORD_STATUSES } from "../../rules/session-states.js";
 
 /** What a session says about itself: set when booking, changed by an update. */
 interface SessionDetails {
@@ -521,6 +521,3 @@ export async function deleteSession(ctx: RequestContext, id: number): Promise<bo
 function definedOnly<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
-
-export { getVisibleSession } from "./session.access.js";
-export { listAllSessions, listSessions, listSessionsPage, sessionStats, type SessionFilter, type SessionOrder } from "./session.query.js";

@@ -1,6 +1,6 @@
 import type { SessionRow } from "../../db/schema/index.js";
 import { MINUTE } from "../../time.js";
-import { isActive } from "./session.state.js";
+import { isActive } from "../../rules/session-states.js";
 
 /** Joining a video session opens this long before its start and closes at its end. */
 export const JOIN_WINDOW_OPENS_MINUTES = 10;

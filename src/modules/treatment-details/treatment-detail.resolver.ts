@@ -4,10 +4,10 @@ import type { ItemRow, SessionRow, TreatmentDetailRow, UnitRow, UserRow } from "
 import { registerNodeType } from "../../graphql/node.js";
 import { DateTimeScalar } from "../../graphql/scalars.js";
 import type { RequestContext } from "../context.js";
-import { sessionById } from "../sessions/session.loaders.js";
-import { Session } from "../sessions/session.type.js";
-import { findVisibleUser } from "../tenants/user.visibility.js";
-import { User } from "../tenants/user.type.js";
+import { sessionById } from "../sessions/index.js";
+import { Session } from "../sessions/graphql.js";
+import { findVisibleUser } from "../tenants/index.js";
+import { User } from "../tenants/graphql.js";
 import { createItem, createUnit, getItem, getUnit, listItems, listUnits, updateItem, updateUnit } from "./catalog.service.js";
 import { TreatmentDetailInput, TreatmentDetailLine } from "./treatment-detail.input.js";
 import { itemById, treatmentDetailsBySession, unitById } from "./treatment-detail.loaders.js";

@@ -5,7 +5,8 @@ import { items, sessions, treatmentDetails, units, type SessionRow, type Treatme
 import { badInput, field, forbidden, notFound, noun, throwFieldErrors, words, type DomainError, type Words } from "../../errors.js";
 import { MAX_INT4 } from "../../bounds.js";
 import type { RequestContext } from "../context.js";
-import { canManageSession, canSeeSession, getVisibleSession, sessionById, visibleSessionsWhere } from "../sessions/index.js";
+import { getVisibleSession, sessionById } from "../sessions/index.js";
+import { canManageSession, canSeeSession, visibleSessionsWhere } from "../../rules/session-visibility.js";
 import { isAdmin, providerOrCaller, requireRole, userById } from "../tenants/index.js";
 import { getItem } from "./catalog.service.js";
 import { itemById, selectDetails, treatmentDetailById, unitById } from "./treatment-detail.loaders.js";

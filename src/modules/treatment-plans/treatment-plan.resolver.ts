@@ -1,13 +1,10 @@
-import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
 import { RecordId } from "../../graphql/ids.js";
 import type { TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
 import { registerNodeType } from "../../graphql/node.js";
 import type { RequestContext } from "../context.js";
-import { pageArgs, type SessionConnectionResult } from "../sessions/session.query.js";
-import { SessionConnection } from "../sessions/session.type.js";
-import { User } from "../tenants/user.type.js";
+import { User } from "../tenants/graphql.js";
 import { TreatmentPlanInput, TreatmentPlanPatch } from "./treatment-plan.input.js";
-import { sessionsOfPlan } from "./treatment-plan.loaders.js";
 import {
   createTreatmentPlan,
   getTreatmentPlan,
@@ -53,18 +50,6 @@ export class TreatmentPlanResolver {
   @FieldResolver(() => ClientMatch, { nullable: true, description: "How clientRef / clientName match a client user; null when none does or the caller may not see it" })
   clientMatch(@Root() plan: TreatmentPlanRow, @Ctx() ctx: RequestContext): Promise<ClientMatchResult | null> {
     return visibleClientMatch(ctx, plan);
-  }
-
-  @FieldResolver(() => SessionConnection, { description: "The plan's sessions the caller sees, by start" })
-  sessions(
-    @Root() plan: TreatmentPlanRow,
-    @Ctx() ctx: RequestContext,
-    @Arg("first", () => Int, { nullable: true }) first?: number | null,
-    @Arg("after", () => String, { nullable: true }) after?: string | null,
-  ): Promise<SessionConnectionResult> {
-    // Checked here (BAD_USER_INPUT on this field), loaded in one batch with the other plans' pages.
-    pageArgs({ first, after });
-    return ctx.loaders.get(sessionsOfPlan).load({ planId: plan.id, first, after });
   }
 
   @FieldResolver(() => TreatmentPlanProgress, { description: "Counts over all the plan's sessions" })

@@ -1,7 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../../graphql/node.js";
 import { DateScalar, DateTimeScalar } from "../../graphql/scalars.js";
-import { User } from "../tenants/user.type.js";
+import { User } from "../tenants/graphql.js";
 
 export enum ClientMatchMethod {
   USERNAME = "USERNAME",

@@ -9,9 +9,10 @@ import { sessions, type SessionRow } from "../../db/schema/index.js";
 import { badInput, instant, noun, unavailable, words } from "../../errors.js";
 import { DAY, minutesBetween } from "../../time.js";
 import type { RequestContext } from "../context.js";
-import { getVisibleSession, isActive } from "../sessions/session.access.js";
-import { sessionById } from "../sessions/session.loaders.js";
-import { JOIN_WINDOW_OPENS_MINUTES, sessionTiming } from "../sessions/session.timing.js";
+import { getVisibleSession } from "../sessions/index.js";
+import { isActive } from "../../rules/session-states.js";
+import { sessionById } from "../sessions/index.js";
+import { JOIN_WINDOW_OPENS_MINUTES, sessionTiming } from "../sessions/index.js";
 import { notStartedRoom, VideoProviderError, type VideoProvider, type VideoRoomSnapshot } from "./video.provider.js";
 
 /** A token outlives the session by this much, so a late finish does not cut the call. */

@@ -7,7 +7,7 @@ import {
   deleteAvailabilityRule,
   listAvailabilityRules,
   updateAvailabilityRule,
-} from "../../modules/availability/availability.service.js";
+} from "../../modules/availability/index.js";
 import { shimRoutes } from "../primitives.js";
 import type { ShimContext, ShimOptions } from "../shim.js";
 import { bookingId, type RouteNaming } from "./common.js";

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { Modality, SessionRow, SessionStatus, UserRow } from "../../db/schema/index.js";
 import { DomainError, forbidden } from "../../errors.js";
-import { getProvider } from "../../modules/availability/availability.service.js";
+import { getProvider } from "../../modules/availability/index.js";
 import { bookSession, cancelSession, getVisibleSession, listAllSessions, reassignSession, updateSession } from "../../modules/sessions/index.js";
-import { findVisibleUsers } from "../../modules/tenants/user.visibility.js";
+import { findVisibleUsers } from "../../modules/tenants/index.js";
 import { localToInstant, minutesBetween, parseInstant } from "../../time.js";
 import { shimRoutes } from "../primitives.js";
 import type { ShimContext, ShimOptions } from "../shim.js";

@@ -5,12 +5,12 @@
 import type { SessionRow, SessionStatus, SessionType, UserRow } from "../../db/schema/index.js";
 import { localToInstant } from "../../time.js";
 import type { FastifyRequest } from "fastify";
-import { recordRead } from "../../modules/audit/audit.service.js";
+import { recordRead } from "../../modules/audit/index.js";
 import type { RequestContext } from "../../modules/context.js";
-import { providerNotesFor } from "../../modules/sessions/session.access.js";
-import type { SessionOrderField } from "../../modules/sessions/session.query.js";
-import { userById } from "../../modules/tenants/user.loaders.js";
-import { findVisibleUsers } from "../../modules/tenants/user.visibility.js";
+import { providerNotesFor } from "../../modules/sessions/index.js";
+import type { SessionOrderField } from "../../modules/sessions/index.js";
+import { userById } from "../../modules/tenants/index.js";
+import { findVisibleUsers } from "../../modules/tenants/index.js";
 import { localDateTime, parseInstant } from "../../time.js";
 
 export const STATUSES = ["scheduled", "completed", "cancelled", "no-show"] as const;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { badFields, throwFieldErrors } from "../../errors.js";
-import { dayAvailability } from "../../modules/availability/availability.service.js";
+import { dayAvailability } from "../../modules/availability/index.js";
 import type { RequestContext } from "../../modules/context.js";
 import {
   bookSession,
@@ -13,7 +13,7 @@ import {
   updateSession,
   type SessionFilter,
 } from "../../modules/sessions/index.js";
-import { providerOrCaller } from "../../modules/tenants/permissions.js";
+import { providerOrCaller } from "../../modules/tenants/index.js";
 import { localDate } from "../../time.js";
 import { readEmptyJsonAs, shimRoutes, type SchemaRequest } from "../primitives.js";
 import { bearerCredentials, useErrorFormat, type Credentials, type ShimOptions } from "../shim.js";

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { issueVideoAccess, videoRoomStatus, type VideoAccessResult } from "../../modules/video/video.service.js";
+import { issueVideoAccess, videoRoomStatus, type VideoAccessResult } from "../../modules/video/index.js";
 import { drfDateTime, drfDateTimeOrNull } from "../drf.js";
 import { BAD_REQUEST_SCHEMA, DETAIL_SCHEMA, ID_PARAMS, shimRoutes } from "../primitives.js";
 import type { ShimOptions } from "../shim.js";

@@ -1,7 +1,7 @@
 import type { SessionRow, TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
-import { recordRead } from "../../modules/audit/audit.service.js";
-import { userById } from "../../modules/tenants/user.loaders.js";
-import { findVisibleUser } from "../../modules/tenants/user.visibility.js";
+import { recordRead } from "../../modules/audit/index.js";
+import { userById } from "../../modules/tenants/index.js";
+import { findVisibleUser } from "../../modules/tenants/index.js";
 import { drfDateTime } from "../drf.js";
 import { type ShimContext } from "../shim.js";
 import { localDateTime, minutesBetween } from "../../time.js";

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { TreatmentPlanRow } from "../../db/schema/index.js";
-import { listUsers } from "../../modules/tenants/user.service.js";
-import { getTreatmentPlan, listTreatmentPlans, matchClient, visiblePlanClient } from "../../modules/treatment-plans/treatment-plan.service.js";
+import { listUsers } from "../../modules/tenants/index.js";
+import { getTreatmentPlan, listTreatmentPlans, matchClient, visiblePlanClient } from "../../modules/treatment-plans/index.js";
 import { DETAIL_SCHEMA, ID_PARAMS, shimRoutes } from "../primitives.js";
 import type { ShimOptions } from "../shim.js";
 import { CLIENT_SCHEMA, clientJson, PLAN_SCHEMA, planJson } from "./serializers.js";

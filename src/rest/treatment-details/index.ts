@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { createTreatmentDetail, deleteTreatmentDetail, getTreatmentDetail, listTreatmentDetails, updateTreatmentDetail } from "../../modules/treatment-details/treatment-detail.service.js";
+import { createTreatmentDetail, deleteTreatmentDetail, getTreatmentDetail, listTreatmentDetails, updateTreatmentDetail } from "../../modules/treatment-details/index.js";
 import type { AuthService } from "../../modules/tenants/index.js";
-import { DomainError } from "../../errors.js";
 import { readEmptyJsonAs, shimRoutes, type SchemaRequest } from "../primitives.js";
 import { bearerCredentials, useErrorFormat, type ShimOptions } from "../shim.js";
 import { failure, ginErrorFormat, legacyDetail, success } from "./envelope.js";

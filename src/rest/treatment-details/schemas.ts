@@ -2,7 +2,6 @@
  * JSON schemas of /so/api/treatment-details: request validation, the OpenAPI document and,
  * through TypeBox, the types of the requests the handlers read.
  */
-import { MAX_ID } from "../../bounds.js";
 import { idSchema, nullableIdSchema } from "../primitives.js";
 
 export const TAGS = ["treatment-details"];

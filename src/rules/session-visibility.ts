@@ -1,5 +1,5 @@
 import { eq, type SQL } from "drizzle-orm";
-import { sessions, type Role, type SessionRow, type UserRow } from "../../db/schema/index.js";
+import { sessions, type Role, type SessionRow, type UserRow } from "../db/schema/index.js";
 
 /**
  * Who may see a session, the one definition: an ADMIN every session of the tenant (row-level

@@ -1,7 +1,7 @@
 import { inArray, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
-import { sessions, type SessionRow, type SessionStatus } from "../../db/schema/index.js";
-import { badInput, noun, words, type Words } from "../../errors.js";
+import { sessions, type SessionRow, type SessionStatus } from "../db/schema/index.js";
+import { badInput, noun, words, type Words } from "../errors.js";
 
 /**
  * The one place that knows what a session's status means: which statuses hold a slot, which

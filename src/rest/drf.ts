@@ -50,51 +50,30 @@ export function drfErrorFormat(options: DrfOptions): ErrorFormat {
   return (problem, request) => {
     const detail = (status: number, message: string) => ({ status, body: { detail: message } });
     const message = render(problem.words);
-    switch (problem.reason) {
+    switch (problem.code) {
       case "UNAUTHENTICATED":
         // DRF's JWT authentication ignores a header that is no Bearer token: no credentials at all.
         return detail(401, bearerToken(request.headers.authorization) ? message : "Authentication credentials were not provided.");
       case "FORBIDDEN":
-      case "TENANT_MISMATCH":
         return detail(403, message);
       case "NOT_FOUND":
       case "ROUTE_NOT_FOUND":
         return { status: 404, body: NOT_FOUND_BODY };
-      case "SESSION_OVERLAP":
-      case "SLOT_HELD":
-      case "SESSION_FULL":
-      case "PLAN_SESSION_LIMIT":
-      case "PLAN_EXPIRED":
-      case "HOLD_EXPIRED":
+      case "CONFLICT":
         return { status: 400, body: nonFieldError(options, message) };
-      case "VALIDATION":
+      case "BAD_USER_INPUT":
         if (problem.validation) return schemaErrors(problem.validation, request, options);
-        return { status: 400, body: serviceErrors(problem, options) };
-      case "ENDS_BEFORE_START":
-      case "INVALID_TRANSITION":
-      case "INVALID_RECURRENCE":
-      case "INVALID_CURSOR":
-      case "OUTSIDE_AVAILABILITY":
-      case "MIN_NOTICE":
-      case "IN_THE_PAST":
-      case "NOT_IN_CARE":
-      case "OTHER_CLIENTS_PLAN":
-      case "HAS_RECORDS":
-      case "UNSTORABLE_TEXT":
-      case "TOO_MUCH_WORK":
         return { status: 400, body: serviceErrors(problem, options) };
       case "INVALID_BODY":
         return bodyError(problem, request);
       case "RATE_LIMITED":
         return detail(429, "Request was throttled.");
       case "UNAVAILABLE":
-      case "STATEMENT_TIMEOUT":
-      case "DEADLINE_EXCEEDED":
         return detail(503, message);
       case "INTERNAL":
         return { status: 500, body: { detail: "A server error occurred.", correlation_id: problem.correlationId } };
       default:
-        return unreachable(problem.reason);
+        return unreachable(problem.code);
     }
   };
 }

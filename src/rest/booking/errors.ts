@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import { render, type Vocabulary } from "../../errors.js";
-import { unreachable, type ErrorFormat, type FieldProblem, type Problem, type ProblemReason } from "../shim.js";
+import { unreachable, type ErrorFormat, type FieldProblem, type Problem } from "../shim.js";
 import { ALLOWED_VALUES, DATE_TIME_PATTERN, HH_MM_PATTERN } from "./schemas.js";
 
 /**
@@ -23,42 +23,21 @@ export const nestErrorFormat: ErrorFormat = (problem, request) => {
 
 /** The document's status of each reason: conflicts are 400 ("Bad Request: conflict"), the rest the conventional one. */
 function nestStatus(problem: Problem): number {
-  const reason: ProblemReason = problem.reason;
-  switch (reason) {
-    case "SESSION_OVERLAP":
-    case "SLOT_HELD":
-    case "SESSION_FULL":
-    case "PLAN_SESSION_LIMIT":
-    case "PLAN_EXPIRED":
-    case "HOLD_EXPIRED":
+  switch (problem.code) {
+    case "CONFLICT":
       return 400;
-    case "VALIDATION":
-    case "ENDS_BEFORE_START":
-    case "INVALID_TRANSITION":
-    case "INVALID_RECURRENCE":
-    case "INVALID_CURSOR":
-    case "OUTSIDE_AVAILABILITY":
-    case "MIN_NOTICE":
-    case "IN_THE_PAST":
-    case "NOT_IN_CARE":
-    case "OTHER_CLIENTS_PLAN":
-    case "HAS_RECORDS":
-    case "UNSTORABLE_TEXT":
-    case "TOO_MUCH_WORK":
+    case "BAD_USER_INPUT":
     case "NOT_FOUND":
     case "FORBIDDEN":
-    case "TENANT_MISMATCH":
     case "UNAUTHENTICATED":
     case "UNAVAILABLE":
-    case "STATEMENT_TIMEOUT":
-    case "DEADLINE_EXCEEDED":
     case "ROUTE_NOT_FOUND":
     case "INVALID_BODY":
     case "RATE_LIMITED":
     case "INTERNAL":
       return problem.status;
     default:
-      return unreachable(reason);
+      return unreachable(problem.code);
   }
 }
 

@@ -112,33 +112,13 @@ export const fitnessError: ErrorFormat = (problem: Problem, request) => {
   // The document answers another trainer's session with its "Permission Denied" body (403); other
   // hidden records, like unknown ones, are 404.
   if (problem.denied && problem.entity === "Session") return failure(403, PERMISSION_DENIED);
-  switch (problem.reason) {
-    case "SESSION_OVERLAP":
-    case "SLOT_HELD":
-    case "SESSION_FULL":
-    case "PLAN_SESSION_LIMIT":
-    case "PLAN_EXPIRED":
-    case "HOLD_EXPIRED":
-    case "VALIDATION":
-    case "ENDS_BEFORE_START":
-    case "INVALID_TRANSITION":
-    case "INVALID_RECURRENCE":
-    case "INVALID_CURSOR":
-    case "OUTSIDE_AVAILABILITY":
-    case "MIN_NOTICE":
-    case "IN_THE_PAST":
-    case "NOT_IN_CARE":
-    case "OTHER_CLIENTS_PLAN":
-    case "HAS_RECORDS":
-    case "UNSTORABLE_TEXT":
-    case "TOO_MUCH_WORK":
+  switch (problem.code) {
+    case "CONFLICT":
+    case "BAD_USER_INPUT":
     case "NOT_FOUND":
     case "FORBIDDEN":
-    case "TENANT_MISMATCH":
     case "UNAUTHENTICATED":
     case "UNAVAILABLE":
-    case "STATEMENT_TIMEOUT":
-    case "DEADLINE_EXCEEDED":
       // Conflicts are 409 here, as the document lists; every other reason its conventional status.
       return failure(problem.status, render(problem.words, vocabulary));
     case "INVALID_BODY":
@@ -149,7 +129,7 @@ export const fitnessError: ErrorFormat = (problem: Problem, request) => {
     case "INTERNAL":
       return failure(500, `Internal server error (correlation id ${problem.correlationId})`);
     default:
-      return unreachable(problem.reason);
+      return unreachable(problem.code);
   }
 };
 

@@ -50,46 +50,26 @@ const answer = (status: number, message: string, error: string | null) => ({ sta
 /** Every failure of this API in the Gin envelope; the documented messages where the document gives one. */
 export const ginErrorFormat: ErrorFormat = (problem, request) => {
   const words = () => render(problem.words, TREATMENT_VOCABULARY);
-  switch (problem.reason) {
+  switch (problem.code) {
     case "NOT_FOUND":
       return answer(404, problem.entity ? `${ENTITIES[problem.entity] ?? problem.entity} not found` : words(), null);
     case "ROUTE_NOT_FOUND":
       return answer(404, "Route not found", problem.message);
     case "INVALID_BODY":
       return answer(problem.status, "Invalid request body", problem.message);
-    case "VALIDATION":
-    case "ENDS_BEFORE_START":
-    case "INVALID_TRANSITION":
-    case "INVALID_RECURRENCE":
-    case "INVALID_CURSOR":
-    case "OUTSIDE_AVAILABILITY":
-    case "MIN_NOTICE":
-    case "IN_THE_PAST":
-    case "NOT_IN_CARE":
-    case "OTHER_CLIENTS_PLAN":
-    case "HAS_RECORDS":
-    case "UNSTORABLE_TEXT":
-    case "TOO_MUCH_WORK":
+    case "BAD_USER_INPUT":
       return problem.validation ? validationFailure(problem.validation, request) : answer(400, "Invalid request body", words());
     case "INTERNAL":
       return answer(500, STATUS_MESSAGES[500], `correlation id ${problem.correlationId}`);
     case "RATE_LIMITED":
       return answer(problem.status, STATUS_MESSAGES[problem.status] ?? "Request failed", problem.message);
-    case "SESSION_OVERLAP":
-    case "SLOT_HELD":
-    case "SESSION_FULL":
-    case "PLAN_SESSION_LIMIT":
-    case "PLAN_EXPIRED":
-    case "HOLD_EXPIRED":
+    case "CONFLICT":
     case "FORBIDDEN":
-    case "TENANT_MISMATCH":
     case "UNAUTHENTICATED":
     case "UNAVAILABLE":
-    case "STATEMENT_TIMEOUT":
-    case "DEADLINE_EXCEEDED":
       return answer(problem.status, STATUS_MESSAGES[problem.status] ?? "Request failed", words());
     default:
-      return unreachable(problem.reason);
+      return unreachable(problem.code);
   }
 };
 

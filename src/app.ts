@@ -70,18 +70,31 @@ export async function createApp(options: AppOptions): Promise<App> {
   await server.register(fastifyCookie);
   // Browser frontends: only the configured origins, credentials allowed (the fitness cookie).
   // Another origin gets no CORS header at all (a list would still send allow-credentials).
-  const corsOrigin = (origin: string | undefined, done: (err: Error | null, allow: boolean) => void) => done(null, origin !== undefined && config.corsOrigins.includes(origin));
-  if (config.corsOrigins.length) await server.register(fastifyCors, { origin: corsOrigin, credentials: true, maxAge: 600 });
+  const corsOrigin = (origin: string | undefined, done: (err: Error | null, allow: boolean) => void) =>
+    done(null, origin !== undefined && config.corsOrigins.includes(origin));
+  if (config.corsOrigins.length)
+    await server.register(fastifyCors, { origin: corsOrigin, credentials: true, maxAge: 600 });
 
   const events = new EventDispatcher(database, (err) => server.log.error({ err }, "event dispatch failed"), {
     retentionDays: config.eventRetentionDays,
     pruneIntervalMs: config.eventPruneIntervalSeconds * 1000,
   });
   await events.start();
-  const metrics = installMetrics(server, { database, events, poolMax: config.databasePoolMax, token: config.metricsToken });
+  const metrics = installMetrics(server, {
+    database,
+    events,
+    poolMax: config.databasePoolMax,
+    token: config.metricsToken,
+  });
   const verifier = new TokenVerifier(config.jwt);
   const checkWriteLimit = await installWriteLimit(server, config.writesPerMinute, verifier);
-  const deps: AppDeps = { config, database, events, now: options.now ?? (() => new Date()), video: options.video ?? createVideoProvider(config) };
+  const deps: AppDeps = {
+    config,
+    database,
+    events,
+    now: options.now ?? (() => new Date()),
+    video: options.video ?? createVideoProvider(config),
+  };
   const auth = new AuthService(verifier, new TenantDirectory(database));
   const graphql = await installGraphQL(server, { config, deps, auth, metrics, checkWriteLimit });
 
@@ -91,7 +104,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   server.get("/readyz", async (request, reply) => {
     try {
       const applied = await migrationsApplied(database);
-      if (!applied.ok) return reply.code(503).send({ status: "unavailable", reason: `migrations pending: ${applied.applied}/${applied.expected} applied` });
+      if (!applied.ok)
+        return reply.code(503).send({
+          status: "unavailable",
+          reason: `migrations pending: ${applied.applied}/${applied.expected} applied`,
+        });
       return { status: "ready", database: database.kind, migrations: applied.applied };
     } catch (err) {
       // The driver's text can name hosts, roles and SQL: it goes to the log, the probe gets a fixed reason.

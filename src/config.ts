@@ -83,7 +83,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const jwtSecret = resolveJwtSecret(env, { production, explicitDevelopment, databaseUrl, dataDir });
   const twilio =
     env.TWILIO_ACCOUNT_SID && env.TWILIO_API_KEY_SID && env.TWILIO_API_KEY_SECRET
-      ? { accountSid: env.TWILIO_ACCOUNT_SID, apiKeySid: env.TWILIO_API_KEY_SID, apiKeySecret: env.TWILIO_API_KEY_SECRET }
+      ? {
+          accountSid: env.TWILIO_ACCOUNT_SID,
+          apiKeySid: env.TWILIO_API_KEY_SID,
+          apiKeySecret: env.TWILIO_API_KEY_SECRET,
+        }
       : undefined;
   const port = integer(env.PORT, 4000, "PORT");
   return Object.freeze({
@@ -108,7 +112,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : exposeDetails,
     graphqlJit: env.GRAPHQL_JIT !== "false",
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
-    corsOrigins: Object.freeze((env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean)),
+    corsOrigins: Object.freeze(
+      (env.CORS_ORIGINS ?? "")
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
     statementTimeoutMs: integer(env.STATEMENT_TIMEOUT_MS, 5_000, "STATEMENT_TIMEOUT_MS"),
     requestTimeoutMs: integer(env.REQUEST_TIMEOUT_MS, 15_000, "REQUEST_TIMEOUT_MS"),
     writesPerMinute: integer(env.RATE_LIMIT_WRITES_PER_MINUTE, 300, "RATE_LIMIT_WRITES_PER_MINUTE"),
@@ -135,7 +144,9 @@ function resolveJwtSecret(
   if (env.JWT_SECRET) {
     const bytes = Buffer.byteLength(env.JWT_SECRET, "utf8");
     if (bytes < MIN_JWT_SECRET_BYTES) {
-      throw new ConfigError(`JWT_SECRET is ${bytes} bytes; it must be at least ${MIN_JWT_SECRET_BYTES} (generate one with: openssl rand -base64 48)`);
+      throw new ConfigError(
+        `JWT_SECRET is ${bytes} bytes; it must be at least ${MIN_JWT_SECRET_BYTES} (generate one with: openssl rand -base64 48)`,
+      );
     }
     return { secret: env.JWT_SECRET };
   }
@@ -162,11 +173,14 @@ function dataDirSecret(dataDir: string): string {
     // "wx": of two processes starting at once, one creates it and the other reads it.
     writeFileSync(file, `${randomSecret()}\n`, { flag: "wx", mode: 0o600 });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new ConfigError(`Cannot create ${file}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST")
+      throw new ConfigError(`Cannot create ${file}: ${(err as Error).message}`);
   }
   const secret = readFileSync(file, "utf8").trim();
   if (Buffer.byteLength(secret, "utf8") < MIN_JWT_SECRET_BYTES) {
-    throw new ConfigError(`${file} holds a secret shorter than ${MIN_JWT_SECRET_BYTES} bytes; delete it to have a new one generated`);
+    throw new ConfigError(
+      `${file} holds a secret shorter than ${MIN_JWT_SECRET_BYTES} bytes; delete it to have a new one generated`,
+    );
   }
   return secret;
 }
@@ -180,7 +194,9 @@ function randomSecret(): string {
  * nothing" (it cannot check the peer), so a hop count becomes the function that trusts that many
  * hops nearest the server: right only when the server cannot be reached except through them.
  */
-export function fastifyTrustProxy(trust: Config["trustProxy"]): false | string[] | ((address: string, hop: number) => boolean) {
+export function fastifyTrustProxy(
+  trust: Config["trustProxy"],
+): false | string[] | ((address: string, hop: number) => boolean) {
   if (trust === false) return false;
   if (typeof trust === "number") return (_address, hop) => hop < trust;
   return [...trust];
@@ -190,7 +206,10 @@ export function fastifyTrustProxy(trust: Config["trustProxy"]): false | string[]
 function trustProxy(value: string | undefined): Config["trustProxy"] {
   if (value === undefined || value.trim() === "") return false;
   if (/^\d+$/.test(value.trim())) return integer(value.trim(), 0, "TRUST_PROXY") || false;
-  const entries = value.split(",").map((e) => e.trim()).filter(Boolean);
+  const entries = value
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
   // proxy-addr's names for the reserved ranges, or an address with an optional prefix length.
   const named = new Set(["loopback", "linklocal", "uniquelocal"]);
   for (const entry of entries) {
@@ -198,7 +217,9 @@ function trustProxy(value: string | undefined): Config["trustProxy"] {
     const family = isIP(address ?? "");
     const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
     if (!named.has(entry) && (!family || !prefixOk || extra !== undefined)) {
-      throw new ConfigError(`TRUST_PROXY must be a hop count or a comma-separated list of addresses/CIDRs (or loopback, linklocal, uniquelocal), got "${entry}"`);
+      throw new ConfigError(
+        `TRUST_PROXY must be a hop count or a comma-separated list of addresses/CIDRs (or loopback, linklocal, uniquelocal), got "${entry}"`,
+      );
     }
   }
   return Object.freeze(entries);

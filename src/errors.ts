@@ -164,14 +164,18 @@ export class DomainError extends Error {
 const asWords = (message: Words | string): Words => (typeof message === "string" ? [message] : message);
 
 export const unauthenticated = (message: Words | string) => new DomainError("UNAUTHENTICATED", asWords(message));
-export const forbidden = (message: Words | string = "You do not have permission to do this", reason: ErrorReason = "FORBIDDEN") =>
-  new DomainError(reason, asWords(message));
+export const forbidden = (
+  message: Words | string = "You do not have permission to do this",
+  reason: ErrorReason = "FORBIDDEN",
+) => new DomainError(reason, asWords(message));
 /** An unknown record, worded "<Entity> not found"; legacy APIs word it from `details.entity`. */
 export const notFound = (entity: string) => new DomainError("NOT_FOUND", [`${entity} not found`], { entity });
 /** A record that exists but is not the caller's to see: NOT_FOUND to them, DENIED in the audit. */
 export const hiddenFromCaller = (entity: string) => Object.assign(notFound(entity), { denied: true });
-export const unavailable = (message: Words | string, reason: ErrorReason = "UNAVAILABLE") => new DomainError(reason, asWords(message));
-export const conflict = (reason: ErrorReason, message: Words | string, details: ErrorDetails = {}) => new DomainError(reason, asWords(message), details);
+export const unavailable = (message: Words | string, reason: ErrorReason = "UNAVAILABLE") =>
+  new DomainError(reason, asWords(message));
+export const conflict = (reason: ErrorReason, message: Words | string, details: ErrorDetails = {}) =>
+  new DomainError(reason, asWords(message), details);
 
 /** A bad value in one field: the message names the field. */
 export const badInput = (name: string, message: Words | string, reason: ErrorReason = "VALIDATION") =>
@@ -179,9 +183,14 @@ export const badInput = (name: string, message: Words | string, reason: ErrorRea
 
 /** Several bad fields at once (VALIDATION, or the reason of the first field that has its own), worded together. */
 export function badFields(fieldErrors: Record<string, FieldError | Words | string>): DomainError {
-  const entries = Object.entries(fieldErrors).map(([name, e]): [string, FieldError] => [name, typeof e === "string" || Array.isArray(e) ? { words: asWords(e as Words | string) } : (e as FieldError)]);
+  const entries = Object.entries(fieldErrors).map(([name, e]): [string, FieldError] => [
+    name,
+    typeof e === "string" || Array.isArray(e) ? { words: asWords(e as Words | string) } : (e as FieldError),
+  ]);
   const joined = entries.flatMap(([, e], i) => (i ? ["; ", ...e.words] : [...e.words]));
-  return new DomainError(entries.find(([, e]) => e.reason)?.[1].reason ?? "VALIDATION", joined, { fieldErrors: Object.fromEntries(entries) });
+  return new DomainError(entries.find(([, e]) => e.reason)?.[1].reason ?? "VALIDATION", joined, {
+    fieldErrors: Object.fromEntries(entries),
+  });
 }
 
 /** Throws the field errors collected so far, if any: the one way services report several bad fields. */
@@ -190,4 +199,7 @@ export function throwFieldErrors(fieldErrors: Record<string, FieldError | Words 
 }
 
 /** A field error with its own reason, for badFields and throwFieldErrors. */
-export const fieldError = (message: Words | string, reason?: ErrorReason): FieldError => ({ words: asWords(message), ...(reason ? { reason } : {}) });
+export const fieldError = (message: Words | string, reason?: ErrorReason): FieldError => ({
+  words: asWords(message),
+  ...(reason ? { reason } : {}),
+});

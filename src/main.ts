@@ -12,9 +12,14 @@ async function main(): Promise<void> {
   const { database, release } = await openDatabase(config, "the sessiongraph server");
   const app = await createApp({ config, database });
   if (config.jwt.generatedSecret === "process") {
-    app.server.log.warn("JWT_SECRET is not set: tokens are signed with a random secret made for this process; they stop working when it exits");
+    app.server.log.warn(
+      "JWT_SECRET is not set: tokens are signed with a random secret made for this process; they stop working when it exits",
+    );
   } else if (config.jwt.generatedSecret === "data-dir") {
-    app.server.log.info({ file: join(resolve(config.dataDir), JWT_SECRET_FILE) }, "JWT_SECRET is not set: tokens are signed with the secret generated into DATA_DIR");
+    app.server.log.info(
+      { file: join(resolve(config.dataDir), JWT_SECRET_FILE) },
+      "JWT_SECRET is not set: tokens are signed with the secret generated into DATA_DIR",
+    );
   }
   // Drain: stop accepting, let in-flight requests finish (and commit), close sockets with 1001,
   // then the database. A drain that hangs is cut short rather than blocking a deploy.
@@ -30,7 +35,12 @@ async function main(): Promise<void> {
 
   const seeded = config.seedDemo && (await isEmpty(database)) ? await seedDemo(database) : undefined;
   const url = await app.listen();
-  const where = database.kind === "pglite" ? (config.databaseUrl === "memory://" ? "in-memory PGlite" : `embedded PGlite in ${config.dataDir}`) : "PostgreSQL";
+  const where =
+    database.kind === "pglite"
+      ? config.databaseUrl === "memory://"
+        ? "in-memory PGlite"
+        : `embedded PGlite in ${config.dataDir}`
+      : "PostgreSQL";
   console.log(`sessiongraph listening on ${url} (GraphQL ${url}/graphql, ${where})`);
   // Demo tokens only where details are shown anyway (development, the embedded default): never into a production log.
   if (seeded && config.exposeDetails && config.jwt.secret) {
@@ -39,7 +49,9 @@ async function main(): Promise<void> {
     console.log(`  admin    (${seeded.admin.username}):  ${await token(seeded.admin.id)}`);
     console.log(`  provider (${seeded.provider.username}): ${await token(seeded.provider.id)}`);
     console.log(`  client   (${seeded.client.username}): ${await token(seeded.client.id)}`);
-    console.log(`\nTry:\n  curl -s ${url}/graphql -H 'content-type: application/json' \\\n    -H "authorization: Bearer ${await token(seeded.provider.id)}" \\\n    -d '{"query":"{ me { id name role } sessions(first: 5) { totalCount nodes { id title startsAt client { name } } } }"}'\n`);
+    console.log(
+      `\nTry:\n  curl -s ${url}/graphql -H 'content-type: application/json' \\\n    -H "authorization: Bearer ${await token(seeded.provider.id)}" \\\n    -d '{"query":"{ me { id name role } sessions(first: 5) { totalCount nodes { id title startsAt client { name } } } }"}'\n`,
+    );
   }
 }
 

@@ -33,13 +33,34 @@ export async function seedDemo(database: Database, now: Date = new Date(), code 
     if (existing) {
       await enterTenant(tx, existing.id);
       const byName = async (username: string) => (await tx.select().from(users).where(eq(users.username, username)))[0];
-      return { tenant: existing, admin: await byName("admin"), provider: await byName("dr.smith"), client: await byName("john.doe") };
+      return {
+        tenant: existing,
+        admin: await byName("admin"),
+        provider: await byName("dr.smith"),
+        client: await byName("john.doe"),
+      };
     }
-    const [tenant] = await tx.insert(tenants).values({ code, name: "Demo Therapy & Training", timeZone: zone }).returning();
+    const [tenant] = await tx
+      .insert(tenants)
+      .values({ code, name: "Demo Therapy & Training", timeZone: zone })
+      .returning();
     await enterTenant(tx, tenant.id);
-    const person = (role: "ADMIN" | "PROVIDER" | "CLIENT", username: string, firstName: string, lastName: string, extra: Partial<UserRow> = {}) => ({
-      tenantId: tenant.id, role, username, name: `${firstName} ${lastName}`, firstName, lastName,
-      email: `${username}@demo.example`, timeZone: zone, ...extra,
+    const person = (
+      role: "ADMIN" | "PROVIDER" | "CLIENT",
+      username: string,
+      firstName: string,
+      lastName: string,
+      extra: Partial<UserRow> = {},
+    ) => ({
+      tenantId: tenant.id,
+      role,
+      username,
+      name: `${firstName} ${lastName}`,
+      firstName,
+      lastName,
+      email: `${username}@demo.example`,
+      timeZone: zone,
+      ...extra,
     });
     const [admin, provider, coach, client, sarah, liam] = await tx
       .insert(users)
@@ -59,18 +80,49 @@ export async function seedDemo(database: Database, now: Date = new Date(), code 
       { tenantId: tenant.id, providerId: coach.id, clientId: liam.id },
     ]);
     await tx.insert(availabilityRules).values([
-      ...[1, 2, 3, 4, 5].map((day) => ({ tenantId: tenant.id, providerId: provider.id, dayOfWeek: day, startTime: "09:00", endTime: "17:00", notes: "Regular sessions" })),
-      ...[1, 3, 5].map((day) => ({ tenantId: tenant.id, providerId: coach.id, dayOfWeek: day, startTime: "07:00", endTime: "12:00", notes: "Morning training" })),
+      ...[1, 2, 3, 4, 5].map((day) => ({
+        tenantId: tenant.id,
+        providerId: provider.id,
+        dayOfWeek: day,
+        startTime: "09:00",
+        endTime: "17:00",
+        notes: "Regular sessions",
+      })),
+      ...[1, 3, 5].map((day) => ({
+        tenantId: tenant.id,
+        providerId: coach.id,
+        dayOfWeek: day,
+        startTime: "07:00",
+        endTime: "12:00",
+        notes: "Morning training",
+      })),
     ]);
     const [plan] = await tx
       .insert(treatmentPlans)
-      .values({ tenantId: tenant.id, clientRef: "CLIENT001", clientName: "John Doe", clientId: client.id, planType: "Comprehensive ABA", title: "Anxiety management", createdBy: provider.id })
+      .values({
+        tenantId: tenant.id,
+        clientRef: "CLIENT001",
+        clientName: "John Doe",
+        clientId: client.id,
+        planType: "Comprehensive ABA",
+        title: "Anxiety management",
+        createdBy: provider.id,
+      })
       .returning();
-    const [band, gloves] = await tx.insert(items).values([
-      { tenantId: tenant.id, name: "Resistance band", sku: "RB-01" },
-      { tenantId: tenant.id, name: "Nitrile gloves", sku: "NG-02" },
-    ]).returning();
-    const [piece, pair] = await tx.insert(units).values([{ tenantId: tenant.id, name: "piece" }, { tenantId: tenant.id, name: "pair" }]).returning();
+    const [band, gloves] = await tx
+      .insert(items)
+      .values([
+        { tenantId: tenant.id, name: "Resistance band", sku: "RB-01" },
+        { tenantId: tenant.id, name: "Nitrile gloves", sku: "NG-02" },
+      ])
+      .returning();
+    const [piece, pair] = await tx
+      .insert(units)
+      .values([
+        { tenantId: tenant.id, name: "piece" },
+        { tenantId: tenant.id, name: "pair" },
+      ])
+      .returning();
 
     // Sessions on weekdays around today, in the provider's zone.
     const day = (offset: number, hour: number) => {
@@ -80,20 +132,75 @@ export async function seedDemo(database: Database, now: Date = new Date(), code 
     };
     const hour = 60 * 60 * 1000;
     const session = (start: Date, minutes: number, values: Partial<typeof sessions.$inferInsert>) => ({
-      tenantId: tenant.id, providerId: provider.id, clientId: client.id, startsAt: start, endsAt: new Date(start.getTime() + minutes * 60_000),
-      createdBy: provider.id, ...values,
+      tenantId: tenant.id,
+      providerId: provider.id,
+      clientId: client.id,
+      startsAt: start,
+      endsAt: new Date(start.getTime() + minutes * 60_000),
+      createdBy: provider.id,
+      ...values,
     });
     const past = day(-7, 10);
-    const [done] = await tx.insert(sessions).values([
-      session(past, 60, { title: "Intake assessment", type: "ASSESSMENT", status: "COMPLETED", treatmentPlanId: plan.id, actualStart: past, actualEnd: new Date(past.getTime() + hour), notes: "Baseline established" }),
-      session(day(1, 10), 60, { title: "Weekly therapy session", type: "THERAPY", modality: "VIDEO", treatmentPlanId: plan.id, notes: "Anxiety management techniques", providerNotes: "Follow up on sleep diary" }),
-      session(day(2, 14), 90, { title: "Strength training", type: "PERSONAL", clientId: sarah.id, location: "Main Gym - Studio A" }),
-      session(day(3, 9), 60, { title: "Cancelled check-in", type: "CONSULTATION", status: "CANCELLED", cancelledAt: now, cancelledBy: client.id, cancellationReason: "Travelling" }),
-      session(day(1, 8), 60, { title: "Morning conditioning", type: "PERSONAL", providerId: coach.id, clientId: liam.id, location: "Outdoor Track" }),
-    ]).returning();
+    const [done] = await tx
+      .insert(sessions)
+      .values([
+        session(past, 60, {
+          title: "Intake assessment",
+          type: "ASSESSMENT",
+          status: "COMPLETED",
+          treatmentPlanId: plan.id,
+          actualStart: past,
+          actualEnd: new Date(past.getTime() + hour),
+          notes: "Baseline established",
+        }),
+        session(day(1, 10), 60, {
+          title: "Weekly therapy session",
+          type: "THERAPY",
+          modality: "VIDEO",
+          treatmentPlanId: plan.id,
+          notes: "Anxiety management techniques",
+          providerNotes: "Follow up on sleep diary",
+        }),
+        session(day(2, 14), 90, {
+          title: "Strength training",
+          type: "PERSONAL",
+          clientId: sarah.id,
+          location: "Main Gym - Studio A",
+        }),
+        session(day(3, 9), 60, {
+          title: "Cancelled check-in",
+          type: "CONSULTATION",
+          status: "CANCELLED",
+          cancelledAt: now,
+          cancelledBy: client.id,
+          cancellationReason: "Travelling",
+        }),
+        session(day(1, 8), 60, {
+          title: "Morning conditioning",
+          type: "PERSONAL",
+          providerId: coach.id,
+          clientId: liam.id,
+          location: "Outdoor Track",
+        }),
+      ])
+      .returning();
     await tx.insert(treatmentDetails).values([
-      { tenantId: tenant.id, sessionId: done.id, itemId: band.id, unitId: piece.id, quantity: 2, createdBy: provider.id },
-      { tenantId: tenant.id, sessionId: done.id, itemId: gloves.id, unitId: pair.id, quantity: 1, createdBy: provider.id },
+      {
+        tenantId: tenant.id,
+        sessionId: done.id,
+        itemId: band.id,
+        unitId: piece.id,
+        quantity: 2,
+        createdBy: provider.id,
+      },
+      {
+        tenantId: tenant.id,
+        sessionId: done.id,
+        itemId: gloves.id,
+        unitId: pair.id,
+        quantity: 1,
+        createdBy: provider.id,
+      },
     ]);
     return { tenant, admin, provider, client };
   });

@@ -28,14 +28,19 @@ export function isTimeZone(value: string): boolean {
 }
 
 export function assertTimeZone(value: string, name: string): string {
-  if (!isTimeZone(value)) throw badInput(name, words`${field(name)} must be an IANA time zone such as America/New_York, got "${value}"`);
+  if (!isTimeZone(value))
+    throw badInput(name, words`${field(name)} must be an IANA time zone such as America/New_York, got "${value}"`);
   return value;
 }
 
 /** A real calendar day written YYYY-MM-DD (2026-02-30 is not one), in the supported years. */
 export function isCalendarDate(value: string): boolean {
   const m = DATE.exec(value);
-  return !!m && isSupportedYear(+m[1]) && DateTime.fromObject({ year: +m[1], month: +m[2], day: +m[3] }, { zone: "UTC" }).isValid;
+  return (
+    !!m &&
+    isSupportedYear(+m[1]) &&
+    DateTime.fromObject({ year: +m[1], month: +m[2], day: +m[3] }, { zone: "UTC" }).isValid
+  );
 }
 
 /** HH:MM on a 24-hour clock, 00:00 to 23:59. */
@@ -58,7 +63,8 @@ export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
 /** Whole minutes from start to end (a session's length): the one rounding every adapter shows. */
-export const minutesBetween = (start: Date, end: Date): number => Math.round((end.getTime() - start.getTime()) / MINUTE);
+export const minutesBetween = (start: Date, end: Date): number =>
+  Math.round((end.getTime() - start.getTime()) / MINUTE);
 
 const CACHE_LIMIT = 20_000;
 
@@ -83,7 +89,7 @@ export interface OffsetSegment {
 export function offsetSegments(start: number, end: number, zone: string): OffsetSegment[] {
   const tz = IANAZone.create(zone);
   const segments: OffsetSegment[] = [];
-  for (let s = start; s < end; ) {
+  for (let s = start; s < end;) {
     const offset = tz.offset(s);
     let e = end;
     if (tz.offset(end - 1) !== offset) {
@@ -109,7 +115,8 @@ const utcDayOffsets = new Map<string, OffsetSegment[]>();
 export function utcOffsetMs(instant: number, zone: string): number {
   const dayStart = Math.floor(instant / DAY) * DAY;
   const key = `${zone}|${dayStart}`;
-  const segments = utcDayOffsets.get(key) ?? remember(utcDayOffsets, key, offsetSegments(dayStart, dayStart + DAY, zone));
+  const segments =
+    utcDayOffsets.get(key) ?? remember(utcDayOffsets, key, offsetSegments(dayStart, dayStart + DAY, zone));
   return segments.find((segment) => instant < segment.end)!.offsetMs;
 }
 

@@ -23,16 +23,25 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 describe("JWT secret at start", () => {
   it("a real PostgreSQL without JWT_SECRET or JWT_JWKS_URL is refused unless NODE_ENV is explicitly development or test", () => {
     for (const NODE_ENV of [undefined, "", "production", "staging"]) {
-      expect(() => loadConfig({ DATABASE_URL: POSTGRES, ...(NODE_ENV === undefined ? {} : { NODE_ENV }) }), `NODE_ENV=${NODE_ENV}`).toThrow(ConfigError);
+      expect(
+        () => loadConfig({ DATABASE_URL: POSTGRES, ...(NODE_ENV === undefined ? {} : { NODE_ENV }) }),
+        `NODE_ENV=${NODE_ENV}`,
+      ).toThrow(ConfigError);
     }
     expect(() => loadConfig({ DATABASE_URL: POSTGRES })).toThrow(/JWT_SECRET or JWT_JWKS_URL must be set/);
     // With a key it starts, whatever NODE_ENV says.
     expect(loadConfig({ DATABASE_URL: POSTGRES, JWT_SECRET: GOOD_SECRET }).jwt.secret).toBe(GOOD_SECRET);
-    expect(loadConfig({ DATABASE_URL: POSTGRES, JWT_JWKS_URL: "https://idp.example/jwks.json" }).jwt.secret).toBeUndefined();
+    expect(
+      loadConfig({ DATABASE_URL: POSTGRES, JWT_JWKS_URL: "https://idp.example/jwks.json" }).jwt.secret,
+    ).toBeUndefined();
   });
 
   it("PostgreSQL in development/test and memory:// without a secret: a random secret for this process only", () => {
-    for (const env of [{ DATABASE_URL: POSTGRES, NODE_ENV: "development" }, { DATABASE_URL: POSTGRES, NODE_ENV: "test" }, { DATABASE_URL: "memory://" }]) {
+    for (const env of [
+      { DATABASE_URL: POSTGRES, NODE_ENV: "development" },
+      { DATABASE_URL: POSTGRES, NODE_ENV: "test" },
+      { DATABASE_URL: "memory://" },
+    ]) {
       const a = loadConfig(env).jwt;
       const b = loadConfig(env).jwt;
       expect(a.generatedSecret).toBe("process");
@@ -43,7 +52,9 @@ describe("JWT secret at start", () => {
 
   it("a JWT_SECRET shorter than 32 bytes is refused with a clear message (bytes, not characters)", () => {
     for (const secret of ["short", "x".repeat(31), "é".repeat(15)]) {
-      expect(() => loadConfig({ JWT_SECRET: secret, DATABASE_URL: "memory://" })).toThrow(/JWT_SECRET is \d+ bytes; it must be at least 32/);
+      expect(() => loadConfig({ JWT_SECRET: secret, DATABASE_URL: "memory://" })).toThrow(
+        /JWT_SECRET is \d+ bytes; it must be at least 32/,
+      );
     }
     expect(loadConfig({ JWT_SECRET: "é".repeat(16), DATABASE_URL: "memory://" }).jwt.secret).toBe("é".repeat(16));
   });
@@ -84,15 +95,24 @@ describe("details (introspection, stack traces, unmasked messages)", () => {
   };
   it("a real database with NODE_ENV unset, or NODE_ENV=production anywhere: off", () => {
     expect(exposed({ DATABASE_URL: POSTGRES })).toEqual({ exposeDetails: false, introspection: false });
-    expect(exposed({ DATABASE_URL: POSTGRES, NODE_ENV: "staging" })).toEqual({ exposeDetails: false, introspection: false });
+    expect(exposed({ DATABASE_URL: POSTGRES, NODE_ENV: "staging" })).toEqual({
+      exposeDetails: false,
+      introspection: false,
+    });
     expect(exposed({ NODE_ENV: "production" })).toEqual({ exposeDetails: false, introspection: false });
   });
   it("NODE_ENV explicitly development or test, or the embedded default: on; GRAPHQL_INTROSPECTION still overrides introspection", () => {
-    expect(exposed({ DATABASE_URL: POSTGRES, NODE_ENV: "development" })).toEqual({ exposeDetails: true, introspection: true });
+    expect(exposed({ DATABASE_URL: POSTGRES, NODE_ENV: "development" })).toEqual({
+      exposeDetails: true,
+      introspection: true,
+    });
     expect(exposed({ DATABASE_URL: POSTGRES, NODE_ENV: "test" })).toEqual({ exposeDetails: true, introspection: true });
     expect(exposed({ DATA_DIR: freshDir() })).toEqual({ exposeDetails: true, introspection: true });
     expect(exposed({ DATABASE_URL: "memory://" })).toEqual({ exposeDetails: true, introspection: true });
-    expect(exposed({ DATABASE_URL: POSTGRES, GRAPHQL_INTROSPECTION: "true" })).toEqual({ exposeDetails: false, introspection: true });
+    expect(exposed({ DATABASE_URL: POSTGRES, GRAPHQL_INTROSPECTION: "true" })).toEqual({
+      exposeDetails: false,
+      introspection: true,
+    });
   });
 });
 
@@ -101,11 +121,15 @@ describe("TRUST_PROXY", () => {
     expect(loadConfig({ DATABASE_URL: "memory://" }).trustProxy).toBe(false);
     expect(loadConfig({ DATABASE_URL: "memory://", TRUST_PROXY: "0" }).trustProxy).toBe(false);
     expect(loadConfig({ DATABASE_URL: "memory://", TRUST_PROXY: "2" }).trustProxy).toBe(2);
-    expect(loadConfig({ DATABASE_URL: "memory://", TRUST_PROXY: "10.0.0.0/8, 127.0.0.1,::1/128,loopback" }).trustProxy).toEqual(["10.0.0.0/8", "127.0.0.1", "::1/128", "loopback"]);
+    expect(
+      loadConfig({ DATABASE_URL: "memory://", TRUST_PROXY: "10.0.0.0/8, 127.0.0.1,::1/128,loopback" }).trustProxy,
+    ).toEqual(["10.0.0.0/8", "127.0.0.1", "::1/128", "loopback"]);
   });
   it("anything else is refused at start", () => {
     for (const value of ["true", "10.0.0.0/33", "proxy.internal", "1.2.3.4/8/1", "-1"]) {
-      expect(() => loadConfig({ DATABASE_URL: "memory://", TRUST_PROXY: value }), value).toThrow(/TRUST_PROXY must be a hop count/);
+      expect(() => loadConfig({ DATABASE_URL: "memory://", TRUST_PROXY: value }), value).toThrow(
+        /TRUST_PROXY must be a hop count/,
+      );
     }
   });
 });

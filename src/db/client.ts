@@ -48,7 +48,11 @@ export class Database {
     readonly kind: "pglite" | "postgres",
     /** The owner connection: migrations, the CLI, the outbox dispatcher. Requests use withTenant. */
     readonly db: Db,
-    private readonly listenImpl: (channel: string, onNotify: Notify, onListen?: () => void) => Promise<() => Promise<void>>,
+    private readonly listenImpl: (
+      channel: string,
+      onNotify: Notify,
+      onListen?: () => void,
+    ) => Promise<() => Promise<void>>,
     private readonly closeImpl: () => Promise<void>,
     readonly pglite?: PGlite,
     private readonly statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS,
@@ -125,7 +129,11 @@ export class Database {
 }
 
 /** One statement: switch to the app role and set the tenant, both until the transaction ends. */
-export async function enterTenant(tx: Tx, tenantId: number, statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS): Promise<void> {
+export async function enterTenant(
+  tx: Tx,
+  tenantId: number,
+  statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS,
+): Promise<void> {
   await tx.execute(
     sql`select set_config('role', ${APP_ROLE}, true), set_config('app.tenant_id', ${String(tenantId)}, true), set_config('statement_timeout', ${String(statementTimeoutMs)}, true)`,
   );
@@ -140,7 +148,8 @@ export async function enterTenant(tx: Tx, tenantId: number, statementTimeoutMs =
 export function classifyFailure(err: unknown): unknown {
   const code = pgErrorOf(err)?.code;
   if (code === "57014") return new DomainError("STATEMENT_TIMEOUT", "The database took too long to answer; try again");
-  if (code === "22021" || code === "22P05") return new DomainError("UNSTORABLE_TEXT", "Text may not contain the NUL character (\\u0000)");
+  if (code === "22021" || code === "22P05")
+    return new DomainError("UNSTORABLE_TEXT", "Text may not contain the NUL character (\\u0000)");
   return err;
 }
 
@@ -151,8 +160,13 @@ export function rowsOf<T>(result: unknown): T[] {
 
 /** The SQLSTATE and constraint of a driver error, unwrapped from DrizzleQueryError. */
 export function pgErrorOf(err: unknown): { code?: string; constraint?: string } | undefined {
-  for (let e = err as { code?: unknown; constraint?: string; constraint_name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) return { code: e.code, constraint: e.constraint ?? e.constraint_name };
+  for (
+    let e = err as { code?: unknown; constraint?: string; constraint_name?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code))
+      return { code: e.code, constraint: e.constraint ?? e.constraint_name };
   }
   return undefined;
 }

@@ -10,12 +10,20 @@ export class DatabaseBusyError extends Error {}
  * held by one process only: a lock file in DATA_DIR names the holder, and a second opener
  * (the CLI while the server runs) is refused with a clear message.
  */
-export async function openDatabase(config: Config, holder: string): Promise<{ database: Database; release: () => Promise<void> }> {
+export async function openDatabase(
+  config: Config,
+  holder: string,
+): Promise<{ database: Database; release: () => Promise<void> }> {
   const embeddedOnDisk = !config.databaseUrl;
   const lockFile = join(resolve(config.dataDir), "sessiongraph.lock");
   if (embeddedOnDisk) claimLock(lockFile, holder);
   try {
-    const database = await Database.open({ url: config.databaseUrl, dataDir: resolve(config.dataDir), poolMax: config.databasePoolMax, statementTimeoutMs: config.statementTimeoutMs });
+    const database = await Database.open({
+      url: config.databaseUrl,
+      dataDir: resolve(config.dataDir),
+      poolMax: config.databasePoolMax,
+      statementTimeoutMs: config.statementTimeoutMs,
+    });
     await database.migrate();
     return {
       database,

@@ -17,7 +17,11 @@ export function decodeRow<T extends Table>(table: T, raw: RawRow, prefix = ""): 
   if (!byPrefix) decoders.set(table, (byPrefix = new Map()));
   let decode = byPrefix.get(prefix);
   if (!decode) {
-    const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, name: prefix + column.name, column }));
+    const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({
+      key,
+      name: prefix + column.name,
+      column,
+    }));
     decode = (row) => {
       const out: Record<string, unknown> = {};
       for (const { key, name, column } of columns) {
@@ -34,11 +38,22 @@ export function decodeRow<T extends Table>(table: T, raw: RawRow, prefix = ""): 
 /** A joined table's columns named `prefix` + column name, for decodeRow(table, raw, prefix). */
 export function columnsAs(table: Table, prefix: string): SQL {
   const name = getTableName(table);
-  return sql.raw(Object.values(getTableColumns(table)).map((c) => `"${name}"."${c.name}" as "${prefix}${c.name}"`).join(", "));
+  return sql.raw(
+    Object.values(getTableColumns(table))
+      .map((c) => `"${name}"."${c.name}" as "${prefix}${c.name}"`)
+      .join(", "),
+  );
 }
 
 /** `select * from table where … <tail>` (tail: order by, limit) as decoded rows (see decodeRow). */
-export async function selectRows<T extends Table>(tx: Queryable, table: T, where: SQL | undefined, tail?: SQL): Promise<T["$inferSelect"][]> {
-  const raw = rowsOf<RawRow>(await tx.execute(sql`select * from ${table}${where ? sql` where ${where}` : sql``}${tail ? sql` ${tail}` : sql``}`));
+export async function selectRows<T extends Table>(
+  tx: Queryable,
+  table: T,
+  where: SQL | undefined,
+  tail?: SQL,
+): Promise<T["$inferSelect"][]> {
+  const raw = rowsOf<RawRow>(
+    await tx.execute(sql`select * from ${table}${where ? sql` where ${where}` : sql``}${tail ? sql` ${tail}` : sql``}`),
+  );
   return raw.map((row) => decodeRow(table, row));
 }

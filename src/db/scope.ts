@@ -109,7 +109,10 @@ export class RequestScope {
       }, this.timeoutMs);
       this.deadline.unref();
       // A failure to begin must reach the waiting caller, not hang it.
-      this.txPromise = Promise.race([this.txPromise, this.done.then(() => Promise.reject(new Error("transaction ended")))]);
+      this.txPromise = Promise.race([
+        this.txPromise,
+        this.done.then(() => Promise.reject(new Error("transaction ended"))),
+      ]);
     }
     return this.txPromise;
   }

@@ -65,7 +65,8 @@ const LIST_SIZES: Record<string, ListSize> = {
   "Query.auditLog": () => AUDIT_LOG_LIMIT,
   "Query.availableSlots": (_, scope) => scope.days,
   // Over 100 distinct providers the service refuses the request (BAD_USER_INPUT) before any work.
-  "Query.availableSlotsByProvider": (args) => (distinct(args.providerIds) > MAX_PROVIDERS_PER_SLOTS_REQUEST ? 1 : distinct(args.providerIds)),
+  "Query.availableSlotsByProvider": (args) =>
+    distinct(args.providerIds) > MAX_PROVIDERS_PER_SLOTS_REQUEST ? 1 : distinct(args.providerIds),
   "ProviderSlots.days": (_, scope) => scope.days,
   "SlotsChange.dates": (_, scope) => scope.days,
   "SlotsChange.days": (_, scope) => scope.days,
@@ -104,7 +105,12 @@ function entries(parent: string, field: GraphQLField<unknown, unknown>, args: Ar
  * The cost of the operation `operationName` of `document` with these (raw) variables, or
  * undefined when the variables do not coerce (execution then answers BAD_USER_INPUT itself).
  */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | null | undefined): number | undefined {
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Record<string, unknown> | null | undefined,
+): number | undefined {
   const prepared = operationWalk(schema, document, operationName, rawVariables);
   if (!prepared) return undefined;
   const { operation, walk } = prepared;
@@ -113,8 +119,12 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, ope
   if (!root) return 0;
   const coerced = walk.variables ?? {};
 
-  const selectionCost = (set: SelectionSetNode, type: GraphQLCompositeType, scope: Scope, inFragments: ReadonlySet<string>): number =>
-    selectedFields(walk, set, type, inFragments).reduce((cost, field) => cost + fieldCost(field, scope), 0);
+  const selectionCost = (
+    set: SelectionSetNode,
+    type: GraphQLCompositeType,
+    scope: Scope,
+    inFragments: ReadonlySet<string>,
+  ): number => selectedFields(walk, set, type, inFragments).reduce((cost, field) => cost + fieldCost(field, scope), 0);
 
   const fieldCost = ({ node, parentType: parent, inFragments }: SelectedField, scope: Scope): number => {
     const name = node.name.value;

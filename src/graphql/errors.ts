@@ -40,7 +40,9 @@ export function reasonOf(code: string | undefined, reason?: unknown): GraphQLRea
 /** An authentication failure as the GraphQL error Apollo answers with (401/403, not 500), with its reason. */
 export function authError(err: unknown): unknown {
   if (!(err instanceof DomainError)) return err;
-  return new GraphQLError(err.message, { extensions: { code: err.code, reason: err.reason, http: { status: HTTP_STATUS[err.code] } } });
+  return new GraphQLError(err.message, {
+    extensions: { code: err.code, reason: err.reason, http: { status: HTTP_STATUS[err.code] } },
+  });
 }
 
 /**
@@ -58,19 +60,46 @@ export function formatError(production: boolean, log: (err: unknown, correlation
     // An inline literal our scalars reject is bad input, like a bad variable.
     if (code === "GRAPHQL_VALIDATION_FAILED" && SCALAR_REJECTION.test(formatted.message)) code = "BAD_USER_INPUT";
     const reason = reasonOf(code, formatted.extensions?.reason);
-    if (code === "BAD_USER_INPUT" || code === "GRAPHQL_VALIDATION_FAILED" || code === "GRAPHQL_PARSE_FAILED" || code === "BAD_REQUEST") {
+    if (
+      code === "BAD_USER_INPUT" ||
+      code === "GRAPHQL_VALIDATION_FAILED" ||
+      code === "GRAPHQL_PARSE_FAILED" ||
+      code === "BAD_REQUEST"
+    ) {
       const id = badId(error);
-      if (id) return { message: id.message, locations: formatted.locations, path: formatted.path, extensions: { code: "BAD_USER_INPUT", reason, fieldErrors: { [id.field]: id.message } } };
+      if (id)
+        return {
+          message: id.message,
+          locations: formatted.locations,
+          path: formatted.path,
+          extensions: { code: "BAD_USER_INPUT", reason, fieldErrors: { [id.field]: id.message } },
+        };
       const field = variableField(formatted.message) ?? literalField(error);
-      const extensions = { ...formatted.extensions, code, reason, ...(field ? { fieldErrors: { [field]: formatted.message } } : {}) };
+      const extensions = {
+        ...formatted.extensions,
+        code,
+        reason,
+        ...(field ? { fieldErrors: { [field]: formatted.message } } : {}),
+      };
       delete (extensions as Record<string, unknown>).stacktrace;
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
     }
-    if (code && code !== "INTERNAL_SERVER_ERROR") return production ? { ...formatted, extensions: { code, reason } } : { ...formatted, extensions: { ...formatted.extensions, code, reason } };
+    if (code && code !== "INTERNAL_SERVER_ERROR")
+      return production
+        ? { ...formatted, extensions: { code, reason } }
+        : { ...formatted, extensions: { ...formatted.extensions, code, reason } };
     const correlationId = crypto.randomUUID();
     log(original, correlationId, error);
-    if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL", correlationId } };
-    return { message: "Internal server error", path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL", correlationId } };
+    if (!production)
+      return {
+        ...formatted,
+        extensions: { ...formatted.extensions, code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL", correlationId },
+      };
+    return {
+      message: "Internal server error",
+      path: formatted.path,
+      extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL", correlationId },
+    };
   };
 }
 
@@ -80,13 +109,16 @@ function extensionsOf(error: DomainError): Record<string, unknown> {
   return {
     code: error.code,
     reason: error.reason,
-    ...(fieldErrors ? { fieldErrors: Object.fromEntries(Object.entries(fieldErrors).map(([name, e]) => [name, render(e.words)])) } : {}),
+    ...(fieldErrors
+      ? { fieldErrors: Object.fromEntries(Object.entries(fieldErrors).map(([name, e]) => [name, render(e.words)])) }
+      : {}),
     ...(conflictingSessionId !== undefined ? { conflictingSessionId } : {}),
   };
 }
 
 /** What graphql reports when a scalar's parseLiteral refuses a value (ours, or a built-in one). */
-const SCALAR_REJECTION = /^(Expected value of type|(DateTime|Date|LocalTime|TimeZone) must be|(Int|Float|ID|String|Boolean) cannot represent)/;
+const SCALAR_REJECTION =
+  /^(Expected value of type|(DateTime|Date|LocalTime|TimeZone) must be|(Int|Float|ID|String|Boolean) cannot represent)/;
 
 /** The argument or input field an inline literal was written for: `timeZone: "Mars/Base"` -> timeZone. */
 function literalField(error: unknown): string | undefined {

@@ -77,13 +77,29 @@ export async function installGraphQL(
   });
   await apollo.start();
 
-  const subscriptions = subscriptionServer({ schema, deps, auth, config, limits, formatError: formatGraphQLError, log: server.log });
+  const subscriptions = subscriptionServer({
+    schema,
+    deps,
+    auth,
+    config,
+    limits,
+    formatError: formatGraphQLError,
+    log: server.log,
+  });
 
   const graphqlHandler = fastifyApolloHandler(apollo, {
     context: async (request) => {
       try {
         const tenantCode = request.headers["x-tenant-code"];
-        const ctx = await httpContext(deps, auth, { authorization: request.headers.authorization, tenantCode: typeof tenantCode === "string" ? tenantCode : undefined }, request.id);
+        const ctx = await httpContext(
+          deps,
+          auth,
+          {
+            authorization: request.headers.authorization,
+            tenantCode: typeof tenantCode === "string" ? tenantCode : undefined,
+          },
+          request.id,
+        );
         (request as { scope?: RequestScope }).scope = ctx.db;
         return { ...ctx, log: request.log, checkWriteLimit: (writes: number) => checkWriteLimit(request, writes) };
       } catch (err) {
@@ -103,8 +119,19 @@ export async function installGraphQL(
     // Apollo's CDN, which a locked-down CSP would break. Frame denial, nosniff and HSTS stay.
     await graphql.register(fastifyHelmet, { contentSecurityPolicy: false });
     // One path for both: GET carries graphql-ws upgrades (and GET queries), POST the usual requests.
-    graphql.route({ method: "GET", url: "/graphql", handler: graphqlHandler, wsHandler: subscriptions.wsHandler, errorHandler: graphqlTransportError });
-    graphql.route({ method: ["POST", "OPTIONS"], url: "/graphql", handler: graphqlHandler, errorHandler: graphqlTransportError });
+    graphql.route({
+      method: "GET",
+      url: "/graphql",
+      handler: graphqlHandler,
+      wsHandler: subscriptions.wsHandler,
+      errorHandler: graphqlTransportError,
+    });
+    graphql.route({
+      method: ["POST", "OPTIONS"],
+      url: "/graphql",
+      handler: graphqlHandler,
+      errorHandler: graphqlTransportError,
+    });
   });
 
   return {

@@ -30,7 +30,8 @@ function idScalar(name: string) {
     name,
     description: GraphQLID.description,
     // Numbers (our rows) as decimal strings; a string (a cursor-like id already text) as it is.
-    serialize: (value) => (typeof value === "number" && Number.isInteger(value) ? String(value) : (GraphQLID.serialize(value) as string)),
+    serialize: (value) =>
+      typeof value === "number" && Number.isInteger(value) ? String(value) : (GraphQLID.serialize(value) as string),
     parseValue: idOf,
     parseLiteral: (ast: ValueNode) => {
       if (ast.kind === Kind.STRING) return idOf(ast.value);
@@ -66,7 +67,11 @@ export function recordIdOf(value: unknown): number | undefined {
  */
 export function badId(error: unknown): { field: string; message: string } | undefined {
   let bad: BadIdError | undefined;
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { originalError?: unknown }).originalError, depth++) {
+  for (
+    let e: unknown = error, depth = 0;
+    e && depth < 5;
+    e = (e as { originalError?: unknown }).originalError, depth++
+  ) {
     if (e instanceof BadIdError) bad = e;
   }
   if (!bad) return undefined;

@@ -1,5 +1,15 @@
 import type { GatewayExecutor, GatewayInterface } from "@apollo/server-gateway-interface";
-import { execute, GraphQLError, Kind, printSchema, visit, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from "graphql";
+import {
+  execute,
+  GraphQLError,
+  Kind,
+  printSchema,
+  visit,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { JIT_ID_NAME } from "./ids.js";
 import { fragmentsOf, selectedFields } from "./operation-fields.js";
@@ -37,10 +47,21 @@ export function jitGateway(schema: GraphQLSchema, jitSchema: GraphQLSchema): Gat
   };
 
   const executor: GatewayExecutor = async ({ document, operation, operationName, queryHash, request, context }) => {
-    const graphqlJs = () => execute({ schema, document, operationName, variableValues: request.variables, contextValue: context }) as ReturnType<GatewayExecutor>;
+    const graphqlJs = () =>
+      execute({
+        schema,
+        document,
+        operationName,
+        variableValues: request.variables,
+        contextValue: context,
+      }) as ReturnType<GatewayExecutor>;
     // Introspection names the schema's types: jit's copy would say JitID where the schema says ID.
     if (auditsFields(document, operation) || introspects(document, operation)) return graphqlJs();
-    const query = compile(`${queryHash}:${operationName ?? ""}`, () => compileQuery(jitSchema, withJitIds(document), operationName ?? undefined) as CompiledQuery | ExecutionResult);
+    const query = compile(
+      `${queryHash}:${operationName ?? ""}`,
+      () =>
+        compileQuery(jitSchema, withJitIds(document), operationName ?? undefined) as CompiledQuery | ExecutionResult,
+    );
     if (!query) return graphqlJs();
     const result = await query.query(undefined, context, request.variables ?? {});
     // An error without a path is the request's own (its variables): graphql-js words it.
@@ -62,7 +83,11 @@ export function jitGateway(schema: GraphQLSchema, jitSchema: GraphQLSchema): Gat
 
 /** graphql-jit's errors only look like graphql's (no extensions object, no nodes): Apollo and formatError get real ones. */
 function asGraphQLError(error: GraphQLError): GraphQLError {
-  const standard = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions });
+  const standard = new GraphQLError(error.message, {
+    path: error.path,
+    originalError: error.originalError ?? undefined,
+    extensions: error.extensions,
+  });
   (standard as { locations?: GraphQLError["locations"] }).locations = error.locations;
   return standard;
 }
@@ -73,7 +98,10 @@ function withJitIds(document: DocumentNode): DocumentNode {
     VariableDefinition: {
       enter: (definition) => ({
         ...definition,
-        type: visit(definition.type, { NamedType: (named) => (named.name.value === "ID" ? { ...named, name: { kind: Kind.NAME, value: JIT_ID_NAME } } : undefined) }),
+        type: visit(definition.type, {
+          NamedType: (named) =>
+            named.name.value === "ID" ? { ...named, name: { kind: Kind.NAME, value: JIT_ID_NAME } } : undefined,
+        }),
       }),
     },
   });
@@ -81,5 +109,7 @@ function withJitIds(document: DocumentNode): DocumentNode {
 
 /** Whether the operation asks for __schema or __type at its root (through fragments too). */
 function introspects(document: DocumentNode, operation: OperationDefinitionNode): boolean {
-  return selectedFields({ fragments: fragmentsOf(document) }, operation.selectionSet).some((f) => f.node.name.value === "__schema" || f.node.name.value === "__type");
+  return selectedFields({ fragments: fragmentsOf(document) }, operation.selectionSet).some(
+    (f) => f.node.name.value === "__schema" || f.node.name.value === "__type",
+  );
 }

@@ -41,7 +41,8 @@ function tooMuchWork(error: GraphQLError): GraphQLError {
  * repeat the error), so their fixed texts are how they are told from a plain syntax or
  * validation error. Library wording, not ours: test/http/limits.test.ts pins each.
  */
-const isTokenLimit = (error: GraphQLError) => error.message.startsWith(`Syntax Error: Document contains more that ${GRAPHQL_LIMITS.maxTokens} tokens`);
+const isTokenLimit = (error: GraphQLError) =>
+  error.message.startsWith(`Syntax Error: Document contains more that ${GRAPHQL_LIMITS.maxTokens} tokens`);
 const ARMOR_LIMIT = /^Syntax Error: (Query depth|Aliases|Directives) limit of \d+ exceeded/;
 const isLimit = (error: GraphQLError) => isTokenLimit(error) || ARMOR_LIMIT.test(error.message);
 
@@ -50,7 +51,12 @@ const isLimit = (error: GraphQLError) => isTokenLimit(error) || ARMOR_LIMIT.test
  * validation (which Apollo caches per document, without variables): here for HTTP, in
  * prepareSubscription for graphql-ws.
  */
-function checkCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): GraphQLError | undefined {
+function checkCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): GraphQLError | undefined {
   const cost = operationCost(schema, document, operationName, variables);
   return cost !== undefined && cost > GRAPHQL_LIMITS.maxCost ? costError(cost) : undefined;
 }
@@ -73,7 +79,8 @@ export function graphqlLimits(options: { hideSuggestions: boolean }) {
   const validationRules = [...armorRules];
   const parseOptions = { maxTokens: GRAPHQL_LIMITS.maxTokens };
   const hideSuggestions = (errors: readonly GraphQLError[]) => {
-    if (options.hideSuggestions) for (const error of errors) error.message = error.message.replace(/ ?Did you mean .+\?$/, "");
+    if (options.hideSuggestions)
+      for (const error of errors) error.message = error.message.replace(/ ?Did you mean .+\?$/, "");
     return errors;
   };
   const suggestionsHidden: ApolloServerPlugin = {
@@ -105,14 +112,24 @@ export function graphqlLimits(options: { hideSuggestions: boolean }) {
         document = parse(payload.query, parseOptions);
       } catch (err) {
         if (!(err instanceof GraphQLError)) throw err;
-        const parseError = new GraphQLError(err.message, { nodes: err.nodes, source: err.source, positions: err.positions, extensions: { code: "GRAPHQL_PARSE_FAILED" } });
+        const parseError = new GraphQLError(err.message, {
+          nodes: err.nodes,
+          source: err.source,
+          positions: err.positions,
+          extensions: { code: "GRAPHQL_PARSE_FAILED" },
+        });
         return [isTokenLimit(err) ? tooMuchWork(parseError) : parseError];
       }
       const errors = validate(schema, document, [...specifiedRules, ...validationRules]);
       if (errors.length) return hideSuggestions(errors).map((error) => (isLimit(error) ? tooMuchWork(error) : error));
       // Queries and mutations go over HTTP, where each has its request transaction, write limit and audit.
       if (getOperationAST(document, payload.operationName)?.operation !== "subscription") {
-        return [new GraphQLError("Only subscriptions are served over WebSocket; send queries and mutations with HTTP POST /graphql", { extensions: { code: "BAD_REQUEST" } })];
+        return [
+          new GraphQLError(
+            "Only subscriptions are served over WebSocket; send queries and mutations with HTTP POST /graphql",
+            { extensions: { code: "BAD_REQUEST" } },
+          ),
+        ];
       }
       const tooCostly = checkCost(schema, document, payload.operationName, payload.variables);
       if (tooCostly) return [tooCostly];

@@ -26,18 +26,24 @@ export async function fetchNode(ctx: RequestContext, id: number): Promise<object
   // A number past our ids names nothing, and compared with an int4 column it would fail the statement.
   if (!nodeTypes.size || !isRecordId(id)) return null;
   const union = sql.join(
-    [...nodeTypes].map(([typename, { table }]) => sql`select ${typename}::text as typename from ${sql.identifier(table)} where id = ${id}`),
+    [...nodeTypes].map(
+      ([typename, { table }]) =>
+        sql`select ${typename}::text as typename from ${sql.identifier(table)} where id = ${id}`,
+    ),
     sql` union all `,
   );
   const [row] = rowsOf<{ typename: string }>(await ctx.db.run((tx) => tx.execute(sql`${union} limit 1`)));
   if (!row) return null;
-  const found = await nodeTypes.get(row.typename)!.fetch(ctx, id).catch((err: { code?: string }) => {
-    // The record exists (the union found it): refusing it to this caller is a denied read.
-    if (err?.code === "NOT_FOUND" || err?.code === "FORBIDDEN") {
-      recordDeniedRead(ctx, row.typename, id);
-      return null;
-    }
-    throw err;
-  });
+  const found = await nodeTypes
+    .get(row.typename)!
+    .fetch(ctx, id)
+    .catch((err: { code?: string }) => {
+      // The record exists (the union found it): refusing it to this caller is a denied read.
+      if (err?.code === "NOT_FOUND" || err?.code === "FORBIDDEN") {
+        recordDeniedRead(ctx, row.typename, id);
+        return null;
+      }
+      throw err;
+    });
   return found ? { ...found, __typename: row.typename } : null;
 }

@@ -43,7 +43,8 @@ export interface SelectedField {
 
 export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   return fragments;
 }
 
@@ -58,7 +59,9 @@ export function operationWalk(
   rawVariables: Record<string, unknown> | null | undefined,
 ): { operation: OperationDefinitionNode | null | undefined; walk: FieldWalk } | undefined {
   const operation = getOperationAST(document, operationName);
-  const { coerced, errors } = getVariableValues(schema, operation?.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 1 });
+  const { coerced, errors } = getVariableValues(schema, operation?.variableDefinitions ?? [], rawVariables ?? {}, {
+    maxErrors: 1,
+  });
   if (errors) return undefined;
   return { operation, walk: { fragments: fragmentsOf(document), variables: coerced, schema } };
 }
@@ -83,7 +86,9 @@ export function selectedFields(
   inFragments: ReadonlySet<string> = new Set(),
 ): SelectedField[] {
   const out: SelectedField[] = [];
-  const narrowed = (condition: Parameters<typeof typeFromAST>[1] | undefined): GraphQLCompositeType | undefined | null => {
+  const narrowed = (
+    condition: Parameters<typeof typeFromAST>[1] | undefined,
+  ): GraphQLCompositeType | undefined | null => {
     if (!walk.schema || !condition) return type;
     const t = typeFromAST(walk.schema, condition);
     // A condition naming no composite type selects nothing.
@@ -93,7 +98,12 @@ export function selectedFields(
     for (const selection of set.selections) {
       if (!included(walk, selection)) continue;
       if (selection.kind === Kind.FIELD) {
-        out.push({ node: selection, responseKey: (selection.alias ?? selection.name).value, parentType: parent, inFragments: seen });
+        out.push({
+          node: selection,
+          responseKey: (selection.alias ?? selection.name).value,
+          parentType: parent,
+          inFragments: seen,
+        });
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const condition = narrowed(selection.typeCondition);
         if (condition !== null) collect(selection.selectionSet, condition ?? parent, seen);
@@ -112,7 +122,13 @@ export function selectedFields(
 }
 
 /** Whether any field selected here (at any depth when `deep`) satisfies the test. */
-export function selectsField(walk: FieldWalk, selectionSet: SelectionSetNode | undefined, test: (field: FieldNode) => boolean, deep: boolean, inFragments: ReadonlySet<string> = new Set()): boolean {
+export function selectsField(
+  walk: FieldWalk,
+  selectionSet: SelectionSetNode | undefined,
+  test: (field: FieldNode) => boolean,
+  deep: boolean,
+  inFragments: ReadonlySet<string> = new Set(),
+): boolean {
   if (!selectionSet) return false;
   return selectedFields(walk, selectionSet, undefined, inFragments).some(
     (f) => test(f.node) || (deep && selectsField(walk, f.node.selectionSet, test, deep, f.inFragments)),

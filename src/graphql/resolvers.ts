@@ -1,12 +1,37 @@
 import type { ClassType, NonEmptyArray } from "type-graphql";
 import { UserResolver } from "../modules/tenants/graphql.js";
-import { AvailabilityOverrideResolver, AvailabilityRuleResolver, SlotResolver } from "../modules/availability/graphql.js";
+import {
+  AvailabilityOverrideResolver,
+  AvailabilityRuleResolver,
+  SlotResolver,
+} from "../modules/availability/graphql.js";
 import { CancellationResolver, SessionResolver, TreatmentPlanSessionsResolver } from "../modules/sessions/graphql.js";
 import { TreatmentPlanResolver } from "../modules/treatment-plans/graphql.js";
 import { SubscriptionResolver } from "../modules/events/graphql.js";
 import { VideoResolver } from "../modules/video/graphql.js";
 import { AuditResolver } from "../modules/audit/graphql.js";
-import { CatalogResolver, ItemUsageResolver, SessionTreatmentDetailsResolver, TreatmentDetailResolver } from "../modules/treatment-details/graphql.js";
+import {
+  CatalogResolver,
+  ItemUsageResolver,
+  SessionTreatmentDetailsResolver,
+  TreatmentDetailResolver,
+} from "../modules/treatment-details/graphql.js";
 
 /** Every resolver class of the schema: one line per module. */
-export const resolvers: NonEmptyArray<ClassType> = [UserResolver, AvailabilityRuleResolver, AvailabilityOverrideResolver, SlotResolver, VideoResolver, CatalogResolver, TreatmentDetailResolver, ItemUsageResolver, SessionTreatmentDetailsResolver, SessionResolver, CancellationResolver, TreatmentPlanResolver, TreatmentPlanSessionsResolver, SubscriptionResolver, AuditResolver];
+export const resolvers: NonEmptyArray<ClassType> = [
+  UserResolver,
+  AvailabilityRuleResolver,
+  AvailabilityOverrideResolver,
+  SlotResolver,
+  VideoResolver,
+  CatalogResolver,
+  TreatmentDetailResolver,
+  ItemUsageResolver,
+  SessionTreatmentDetailsResolver,
+  SessionResolver,
+  CancellationResolver,
+  TreatmentPlanResolver,
+  TreatmentPlanSessionsResolver,
+  SubscriptionResolver,
+  AuditResolver,
+];

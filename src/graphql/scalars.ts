@@ -2,7 +2,13 @@ import { GraphQLScalarType, Kind, type ValueNode } from "graphql";
 import { isCalendarDate, isLocalTime, isTimeZone, parseInstant, SUPPORTED_DATES } from "../time.js";
 
 /** A scalar over strings: one check for variables and inline literals alike. */
-function stringScalar<T>(name: string, description: string, parse: (value: string) => T | undefined, expected: string, serialize: (value: unknown) => string) {
+function stringScalar<T>(
+  name: string,
+  description: string,
+  parse: (value: string) => T | undefined,
+  expected: string,
+  serialize: (value: unknown) => string,
+) {
   const parseValue = (value: unknown): T => {
     const parsed = typeof value === "string" ? parse(value) : undefined;
     // A plain error: graphql wraps it with the value's location and the variable path, which name the field.

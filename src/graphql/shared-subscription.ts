@@ -11,7 +11,9 @@ const executed = new WeakMap<object, Map<string, Result>>();
  * and range the same result object (computed once per event), so 1,000 subscribers cost one
  * execution; per-viewer events (sessionChanged) are distinct objects and are executed each.
  */
-export async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+export async function subscribeSharingResults(
+  args: ExecutionArgs,
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
   const events = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();

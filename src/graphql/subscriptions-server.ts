@@ -58,7 +58,8 @@ export function subscriptionServer(options: {
   const formatWsErrors = (errors: readonly GraphQLError[], requestCode: string) =>
     errors.map((error) => {
       const json = error.toJSON();
-      const coded = error.path || json.extensions?.code ? json : { ...json, extensions: { ...json.extensions, code: requestCode } };
+      const coded =
+        error.path || json.extensions?.code ? json : { ...json, extensions: { ...json.extensions, code: requestCode } };
       return options.formatError(coded, error);
     });
   const tooMany = (message: string) => [new GraphQLError(message, { extensions: { code: "RATE_LIMITED" } })];
@@ -68,10 +69,15 @@ export function subscriptionServer(options: {
     subscribe: subscribeSharingResults,
     onSubscribe: (ctx, _id, payload) => {
       const extra = ctx.extra as unknown as Socket;
-      if (extra.overLimit) return tooMany(`Too many open connections: a user may hold at most ${config.maxSocketsPerUser}; close another one first`);
+      if (extra.overLimit)
+        return tooMany(
+          `Too many open connections: a user may hold at most ${config.maxSocketsPerUser}; close another one first`,
+        );
       // graphql-ws registers the subscription (this one included) before calling us, and removes it when it ends.
       if (Object.keys(ctx.subscriptions).length > config.maxSubscriptionsPerSocket) {
-        return tooMany(`Too many subscriptions on this connection: at most ${config.maxSubscriptionsPerSocket}; complete one first`);
+        return tooMany(
+          `Too many subscriptions on this connection: at most ${config.maxSubscriptionsPerSocket}; complete one first`,
+        );
       }
       return limits.prepareSubscription(schema, payload);
     },
@@ -81,19 +87,25 @@ export function subscriptionServer(options: {
       extra.timers = [];
       const authorization = (ctx.connectionParams as { authorization?: unknown } | undefined)?.authorization;
       try {
-        const { tenant, subject, expiresAt } = await auth.authenticate(typeof authorization === "string" ? authorization : undefined);
+        const { tenant, subject, expiresAt } = await auth.authenticate(
+          typeof authorization === "string" ? authorization : undefined,
+        );
         const viewer = await auth.viewer(autoCommitRunner(deps.database, tenant.id), subject);
         extra.context = subscriptionContext(deps, tenant, viewer);
         // The token's lifetime is the socket's: it ends the moment the token expires.
         const remaining = expiresAt.getTime() + config.jwt.clockToleranceSeconds * 1000 - Date.now();
-        extra.timers.push(setTimeout(() => extra.socket.close(FORBIDDEN, "Forbidden: token expired"), Math.min(remaining, 2 ** 31 - 1)));
+        extra.timers.push(
+          setTimeout(() => extra.socket.close(FORBIDDEN, "Forbidden: token expired"), Math.min(remaining, 2 ** 31 - 1)),
+        );
         extra.userKey = `${tenant.id}:${viewer.id}`;
         let mine = counted.get(extra.userKey);
         if (!mine) counted.set(extra.userKey, (mine = new Set()));
         if (mine.size >= config.maxSocketsPerUser) {
           // Acknowledged so that its subscribes get a GraphQL error with a code (not a bare close); not counted.
           extra.overLimit = true;
-          extra.timers.push(setTimeout(() => extra.socket.close(TOO_MANY, "Too many open connections"), OVER_LIMIT_GRACE_MS));
+          extra.timers.push(
+            setTimeout(() => extra.socket.close(TOO_MANY, "Too many open connections"), OVER_LIMIT_GRACE_MS),
+          );
         } else mine.add(extra);
         open.add(extra);
         return true;
@@ -113,7 +125,8 @@ export function subscriptionServer(options: {
       }
     },
     context: (ctx) => (ctx.extra as unknown as Socket).context!,
-    onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatWsErrors(result.errors, "BAD_USER_INPUT") } : result),
+    onNext: (_ctx, _id, _payload, _args, result) =>
+      result.errors ? { ...result, errors: formatWsErrors(result.errors, "BAD_USER_INPUT") } : result,
     onError: (_ctx, _id, _payload, errors) => formatWsErrors(errors, "GRAPHQL_VALIDATION_FAILED"),
   });
 
@@ -134,7 +147,8 @@ export function subscriptionServer(options: {
       );
       const still = new Set(active.map((u) => u.id));
       for (const socket of sockets) {
-        if (!still.has(socket.context!.viewer.id)) socket.socket.close(FORBIDDEN, "Forbidden: user is no longer active");
+        if (!still.has(socket.context!.viewer.id))
+          socket.socket.close(FORBIDDEN, "Forbidden: user is no longer active");
       }
     }
   }

@@ -17,10 +17,18 @@ export interface Metrics {
  * One registry per app (tests run several apps in one process). With a token (METRICS_TOKEN)
  * the scrape must send `Authorization: Bearer <token>`; anything else is 401.
  */
-export function installMetrics(server: FastifyInstance, sources: { database: Database; events: EventDispatcher; poolMax: number; token?: string }): Metrics {
+export function installMetrics(
+  server: FastifyInstance,
+  sources: { database: Database; events: EventDispatcher; poolMax: number; token?: string },
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({ name: "http_requests_total", help: "HTTP requests by method, route and status", labelNames: ["method", "route", "status"], registers: [registry] });
+  const requests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests by method, route and status",
+    labelNames: ["method", "route", "status"],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: "http_request_duration_seconds",
     help: "HTTP request latency by method and route",
@@ -35,9 +43,30 @@ export function installMetrics(server: FastifyInstance, sources: { database: Dat
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  new Gauge({ name: "graphql_subscriptions_open", help: "Open GraphQL subscriptions on this instance", registers: [registry], collect() { this.set(sources.events.subscriberCount); } });
-  new Gauge({ name: "db_statements_total", help: "SQL statements sent (BEGIN/COMMIT not counted)", registers: [registry], collect() { this.set(sources.database.statements); } });
-  new Gauge({ name: "db_pool_max_connections", help: "Connection pool size (1 for embedded PGlite)", registers: [registry], collect() { this.set(sources.database.kind === "pglite" ? 1 : sources.poolMax); } });
+  new Gauge({
+    name: "graphql_subscriptions_open",
+    help: "Open GraphQL subscriptions on this instance",
+    registers: [registry],
+    collect() {
+      this.set(sources.events.subscriberCount);
+    },
+  });
+  new Gauge({
+    name: "db_statements_total",
+    help: "SQL statements sent (BEGIN/COMMIT not counted)",
+    registers: [registry],
+    collect() {
+      this.set(sources.database.statements);
+    },
+  });
+  new Gauge({
+    name: "db_pool_max_connections",
+    help: "Connection pool size (1 for embedded PGlite)",
+    registers: [registry],
+    collect() {
+      this.set(sources.database.kind === "pglite" ? 1 : sources.poolMax);
+    },
+  });
 
   server.addHook("onResponse", async (request, reply) => {
     // The route pattern, never the raw URL: ids and query strings would explode the label set.
@@ -49,7 +78,10 @@ export function installMetrics(server: FastifyInstance, sources: { database: Dat
   server.get("/metrics", async (request, reply) => {
     // Compared as fixed-length digests in constant time: neither the token's bytes nor its length leak through timing.
     if (expected && !timingSafeEqual(digest(bearerToken(request.headers.authorization) ?? ""), expected)) {
-      return reply.code(401).header("www-authenticate", 'Bearer realm="metrics"').send({ error: "Unauthorized: send Authorization: Bearer $METRICS_TOKEN" });
+      return reply
+        .code(401)
+        .header("www-authenticate", 'Bearer realm="metrics"')
+        .send({ error: "Unauthorized: send Authorization: Bearer $METRICS_TOKEN" });
     }
     return reply.type(registry.contentType).send(await registry.metrics());
   });

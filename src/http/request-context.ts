@@ -30,7 +30,14 @@ export async function httpContext(
   }
 }
 
-function contextOf<R extends Runner>(requestId: string, deps: AppDeps, tenant: RequestContext["tenant"], viewer: RequestContext["viewer"], db: R, loaders: Loaders) {
+function contextOf<R extends Runner>(
+  requestId: string,
+  deps: AppDeps,
+  tenant: RequestContext["tenant"],
+  viewer: RequestContext["viewer"],
+  db: R,
+  loaders: Loaders,
+) {
   const ctx = { requestId, deps, tenant, viewer, db, loaders };
   loaders.bind(ctx);
   return ctx;
@@ -46,6 +53,10 @@ export function autoCommitRunner(database: Database, tenantId: number): Runner {
   };
 }
 
-export function subscriptionContext(deps: AppDeps, tenant: RequestContext["tenant"], viewer: RequestContext["viewer"]): RequestContext {
+export function subscriptionContext(
+  deps: AppDeps,
+  tenant: RequestContext["tenant"],
+  viewer: RequestContext["viewer"],
+): RequestContext {
   return contextOf(randomUUID(), deps, tenant, viewer, autoCommitRunner(deps.database, tenant.id), new Loaders(false));
 }

@@ -81,7 +81,9 @@ export async function installWriteLimit(
     const limit = await check(request, 1);
     if (!limit.limited) return;
     reply.header("retry-after", String(limit.retryAfterSeconds));
-    throw Object.assign(new Error(`Too many requests: retry in ${limit.retryAfterSeconds} seconds`), { statusCode: 429 });
+    throw Object.assign(new Error(`Too many requests: retry in ${limit.retryAfterSeconds} seconds`), {
+      statusCode: 429,
+    });
   });
   return check;
 }
@@ -111,7 +113,11 @@ async function writeKeyOf(request: FastifyRequest, verifier: Pick<TokenVerifier,
  * mutation are 15 writes. With the request's coerced variables a field @skip/@include leaves
  * out is not one; without them (they did not coerce: nothing runs) every field counts.
  */
-export function mutationFieldCount(operation: OperationDefinitionNode, document: DocumentNode, variables?: Record<string, unknown>): number {
+export function mutationFieldCount(
+  operation: OperationDefinitionNode,
+  document: DocumentNode,
+  variables?: Record<string, unknown>,
+): number {
   const fields = selectedFields({ fragments: fragmentsOf(document), variables }, operation.selectionSet);
   return new Set(fields.filter((f) => !f.node.name.value.startsWith("__")).map((f) => f.responseKey)).size;
 }

@@ -53,7 +53,10 @@ export function drfErrorFormat(options: DrfOptions): ErrorFormat {
     switch (problem.code) {
       case "UNAUTHENTICATED":
         // DRF's JWT authentication ignores a header that is no Bearer token: no credentials at all.
-        return detail(401, bearerToken(request.headers.authorization) ? message : "Authentication credentials were not provided.");
+        return detail(
+          401,
+          bearerToken(request.headers.authorization) ? message : "Authentication credentials were not provided.",
+        );
       case "FORBIDDEN":
         return detail(403, message);
       case "NOT_FOUND":
@@ -124,7 +127,8 @@ function serviceErrors(problem: Problem, options: DrfOptions): DrfBody {
  */
 function schemaErrors(problems: FieldProblem[], request: FastifyRequest, options: DrfOptions) {
   if (problems.some((p) => p.location === "params")) return { status: 404, body: NOT_FOUND_BODY };
-  if (problems.some((p) => p.location === "querystring" && p.field === "page")) return { status: 404, body: INVALID_PAGE_BODY };
+  if (problems.some((p) => p.location === "querystring" && p.field === "page"))
+    return { status: 404, body: INVALID_PAGE_BODY };
   const errors: Record<string, string[]> = {};
   for (const problem of problems) {
     const field = problem.field || "non_field_errors";
@@ -135,7 +139,8 @@ function schemaErrors(problems: FieldProblem[], request: FastifyRequest, options
 
 function drfMessage(problem: FieldProblem, request: FastifyRequest, options: DrfOptions): string {
   if (problem.field === "") return `Invalid data. Expected a dictionary, but got ${pythonType(request.body)}.`;
-  const part = (problem.location === "querystring" ? request.query : request.body) as Record<string, unknown> | undefined;
+  const part = (problem.location === "querystring" ? request.query : request.body) as
+    Record<string, unknown> | undefined;
   const value = part?.[problem.field];
   const schema = propertySchema(request, problem.location, problem.field);
   const primaryKey = options.primaryKeys?.includes(problem.field) ?? false;
@@ -150,13 +155,17 @@ function drfMessage(problem: FieldProblem, request: FastifyRequest, options: Drf
       return TYPE_MESSAGES[[schema?.type].flat().find((t) => t !== "null") ?? ""] ?? problem.message;
     case "format":
     case "pattern":
-      return format ? `${format.label} has wrong format. Use one of these formats instead: ${format.hint}.` : "Enter a valid value.";
+      return format
+        ? `${format.label} has wrong format. Use one of these formats instead: ${format.hint}.`
+        : "Enter a valid value.";
     case "enum":
       return `"${String(value)}" is not a valid choice.`;
     case "minimum":
     case "maximum":
       if (primaryKey) return `Invalid pk "${String(value)}" - object does not exist.`;
-      return problem.keyword === "minimum" ? `Ensure this value is greater than or equal to ${limit}.` : `Ensure this value is less than or equal to ${limit}.`;
+      return problem.keyword === "minimum"
+        ? `Ensure this value is greater than or equal to ${limit}.`
+        : `Ensure this value is less than or equal to ${limit}.`;
     case "maxLength":
       return `Ensure this field has no more than ${limit} characters.`;
     default:
@@ -172,7 +181,8 @@ const TYPE_MESSAGES: Record<string, string> = {
 };
 
 function propertySchema(request: FastifyRequest, location: string, field: string): PropertySchema | undefined {
-  const schemas = request.routeOptions.schema as Record<string, { properties?: Record<string, PropertySchema> } | undefined> | undefined;
+  const schemas = request.routeOptions.schema as
+    Record<string, { properties?: Record<string, PropertySchema> } | undefined> | undefined;
   return schemas?.[location]?.properties?.[field];
 }
 
@@ -213,7 +223,12 @@ export const PAGE_SCHEMA = (item: object) =>
  * A page as DRF's PageNumberPagination answers it: next/previous are absolute links to this
  * request with another `page` (the first page's link has none), built on the public base URL.
  */
-export function drfPage<T>(request: FastifyRequest, publicBaseUrl: string, page: { count: number; page: number; pageSize: number }, results: T[]) {
+export function drfPage<T>(
+  request: FastifyRequest,
+  publicBaseUrl: string,
+  page: { count: number; page: number; pageSize: number },
+  results: T[],
+) {
   const link = (to: number) => {
     const url = new URL(`${publicBaseUrl}${request.url}`);
     if (to === 1) url.searchParams.delete("page");

@@ -12,7 +12,10 @@ export const POSTMAN_FILE = new URL("../../schema/postman-collection.json", impo
 /** The committed API documents as a ready server describes them (test/rest/api-documents.test.ts fails when stale). */
 export function apiDocuments(server: FastifyInstance): { openapi: string; postman: string } {
   const openapi = server.swagger() as Parameters<typeof postmanCollection>[0];
-  return { openapi: `${JSON.stringify(openapi, null, 2)}\n`, postman: `${JSON.stringify(postmanCollection(openapi), null, 2)}\n` };
+  return {
+    openapi: `${JSON.stringify(openapi, null, 2)}\n`,
+    postman: `${JSON.stringify(postmanCollection(openapi), null, 2)}\n`,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,7 +1,18 @@
 /** The Postman collection (v2.1) of the shim routes, derived from the OpenAPI document. */
 interface OpenApiDocument {
   info: { title: string; description?: string };
-  paths?: Record<string, Record<string, { summary?: string; tags?: string[]; parameters?: Array<{ name: string; in: string; required?: boolean }>; requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>>;
+  paths?: Record<
+    string,
+    Record<
+      string,
+      {
+        summary?: string;
+        tags?: string[];
+        parameters?: Array<{ name: string; in: string; required?: boolean }>;
+        requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+      }
+    >
+  >;
 }
 interface JsonSchema {
   type?: string | string[];
@@ -27,8 +38,12 @@ export function postmanCollection(openapi: OpenApiDocument) {
       const operation = operations[method];
       if (!operation) continue;
       const folder = operation.tags?.[0] ?? "other";
-      const query = (operation.parameters ?? []).filter((p) => p.in === "query").map((p) => ({ key: p.name, value: "", disabled: !p.required }));
-      const headers = (operation.parameters ?? []).filter((p) => p.in === "header").map((p) => ({ key: p.name, value: p.name.toLowerCase() === "x-tenant-code" ? "{{tenant_code}}" : "" }));
+      const query = (operation.parameters ?? [])
+        .filter((p) => p.in === "query")
+        .map((p) => ({ key: p.name, value: "", disabled: !p.required }));
+      const headers = (operation.parameters ?? [])
+        .filter((p) => p.in === "header")
+        .map((p) => ({ key: p.name, value: p.name.toLowerCase() === "x-tenant-code" ? "{{tenant_code}}" : "" }));
       const schema = operation.requestBody?.content?.["application/json"]?.schema;
       const postmanPath = path.replace(/\{(\w+)\}/g, ":$1");
       const item = {
@@ -37,13 +52,31 @@ export function postmanCollection(openapi: OpenApiDocument) {
           method: method.toUpperCase(),
           header: [...headers, ...(schema ? [{ key: "Content-Type", value: "application/json" }] : [])],
           url: {
-            raw: `{{base_url}}${postmanPath}${query.length ? "?" + query.filter((q) => !q.disabled).map((q) => `${q.key}=`).join("&") : ""}`,
+            raw: `{{base_url}}${postmanPath}${
+              query.length
+                ? "?" +
+                  query
+                    .filter((q) => !q.disabled)
+                    .map((q) => `${q.key}=`)
+                    .join("&")
+                : ""
+            }`,
             host: ["{{base_url}}"],
             path: postmanPath.split("/").filter(Boolean),
             ...(query.length ? { query } : {}),
-            ...(postmanPath.includes(":") ? { variable: [...postmanPath.matchAll(/:(\w+)/g)].map((m) => ({ key: m[1], value: "" })) } : {}),
+            ...(postmanPath.includes(":")
+              ? { variable: [...postmanPath.matchAll(/:(\w+)/g)].map((m) => ({ key: m[1], value: "" })) }
+              : {}),
           },
-          ...(schema ? { body: { mode: "raw", raw: JSON.stringify(sampleOf(schema), null, 2), options: { raw: { language: "json" } } } } : {}),
+          ...(schema
+            ? {
+                body: {
+                  mode: "raw",
+                  raw: JSON.stringify(sampleOf(schema), null, 2),
+                  options: { raw: { language: "json" } },
+                },
+              }
+            : {}),
         },
       };
       folders.set(folder, [...(folders.get(folder) ?? []), item]);

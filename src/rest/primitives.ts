@@ -6,7 +6,17 @@
  * beside a schema, no `request.body as X`.
  */
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, FastifyTypeProvider, HTTPMethods, RawServerDefault, RouteGenericInterface, RouteShorthandOptions } from "fastify";
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchema,
+  FastifyTypeProvider,
+  HTTPMethods,
+  RawServerDefault,
+  RouteGenericInterface,
+  RouteShorthandOptions,
+} from "fastify";
 import type { IncomingMessage } from "node:http";
 import { ID_SCHEMA } from "../bounds.js";
 import { SUPPORTED_DATES, SUPPORTED_YEAR_PATTERN } from "../time.js";
@@ -25,7 +35,8 @@ export function idSchema(description?: string) {
 }
 
 /** The same id, or null (DRF's PrimaryKeyRelatedField, Go's *int): null is the same as leaving it out. */
-export const nullableIdSchema = <const D extends string>(description: D) => ({ type: ["integer", "null"], minimum: ID_SCHEMA.minimum, maximum: ID_SCHEMA.maximum, description }) as const;
+export const nullableIdSchema = <const D extends string>(description: D) =>
+  ({ type: ["integer", "null"], minimum: ID_SCHEMA.minimum, maximum: ID_SCHEMA.maximum, description }) as const;
 
 /** A path id: anything else is a 404, as with Django's URL patterns. */
 export const ID_PARAMS = {
@@ -40,26 +51,53 @@ export const ID_PARAMS = {
  */
 export const OPAQUE_ID_SCHEMA = { type: "string" } as const;
 /** The same in a body or query, where an empty one is a missing one. */
-export const opaqueIdSchema = <const D extends string>(description: D) => ({ ...OPAQUE_ID_SCHEMA, minLength: 1, description }) as const;
+export const opaqueIdSchema = <const D extends string>(description: D) =>
+  ({ ...OPAQUE_ID_SCHEMA, minLength: 1, description }) as const;
 
 // ------------------------------------------------------------------ DRF's dates, times and error bodies
 
 /** Strings with a fixed format: their DRF "has wrong format" message, by the schema's format or pattern. */
-export const FORMATS = new Map<string, { label: string; hint: string }>([["date", { label: "Date", hint: "YYYY-MM-DD" }]]);
+export const FORMATS = new Map<string, { label: string; hint: string }>([
+  ["date", { label: "Date", hint: "YYYY-MM-DD" }],
+]);
 
-function formatted<const P extends string, const D extends string>(label: string, hint: string, pattern: P, description: D) {
+function formatted<const P extends string, const D extends string>(
+  label: string,
+  hint: string,
+  pattern: P,
+  description: D,
+) {
   FORMATS.set(pattern, { label, hint });
   return { type: "string", pattern, description } as const;
 }
 
 /** A calendar date YYYY-MM-DD (2025-02-30 is none). */
-export const DATE_SCHEMA = { type: "string", format: "date", pattern: `^${SUPPORTED_YEAR_PATTERN}-`, description: `YYYY-MM-DD, ${SUPPORTED_DATES}` } as const;
+export const DATE_SCHEMA = {
+  type: "string",
+  format: "date",
+  pattern: `^${SUPPORTED_YEAR_PATTERN}-`,
+  description: `YYYY-MM-DD, ${SUPPORTED_DATES}`,
+} as const;
 /** DRF's TimeField input: hh:mm[:ss[.uuuuuu]]. */
-export const TIME_SCHEMA = formatted("Time", "hh:mm[:ss[.uuuuuu]]", "^([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d(\\.\\d{1,6})?)?$", "hh:mm[:ss[.uuuuuu]], a local time");
-export const MONTH_SCHEMA = formatted("Month", "YYYY-MM", `^${SUPPORTED_YEAR_PATTERN}-(0[1-9]|1[0-2])$`, `YYYY-MM, ${SUPPORTED_DATES}`);
+export const TIME_SCHEMA = formatted(
+  "Time",
+  "hh:mm[:ss[.uuuuuu]]",
+  "^([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d(\\.\\d{1,6})?)?$",
+  "hh:mm[:ss[.uuuuuu]], a local time",
+);
+export const MONTH_SCHEMA = formatted(
+  "Month",
+  "YYYY-MM",
+  `^${SUPPORTED_YEAR_PATTERN}-(0[1-9]|1[0-2])$`,
+  `YYYY-MM, ${SUPPORTED_DATES}`,
+);
 export const YEAR_SCHEMA = formatted("Year", "YYYY", `^${SUPPORTED_YEAR_PATTERN}$`, `YYYY, ${SUPPORTED_DATES}`);
 /** DRF's `{"detail": "..."}`, for the documentation of error responses. */
-export const DETAIL_SCHEMA = { type: "object", properties: { detail: { type: "string" } }, required: ["detail"] } as const;
+export const DETAIL_SCHEMA = {
+  type: "object",
+  properties: { detail: { type: "string" } },
+  required: ["detail"],
+} as const;
 /** A 400: DRF's field errors, or `{"detail": "..."}` (malformed JSON, or a view's error). */
 export const BAD_REQUEST_SCHEMA = {
   anyOf: [
@@ -80,10 +118,16 @@ export const BAD_REQUEST_SCHEMA = {
  * no body at all (`undefined`: the route's schema, or the document's "No data provided").
  * With `absent`, a request that sends no body at all on a route that takes one reads the same.
  */
-export function readEmptyJsonAs(api: FastifyInstance, empty: Record<string, never> | undefined, { absent = false }: { absent?: boolean } = {}): void {
+export function readEmptyJsonAs(
+  api: FastifyInstance,
+  empty: Record<string, never> | undefined,
+  { absent = false }: { absent?: boolean } = {},
+): void {
   const parseJson = api.getDefaultJsonParser("error", "error");
   api.removeContentTypeParser("application/json");
-  api.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => (body === "" ? done(null, empty && { ...empty }) : parseJson(request, body as string, done)));
+  api.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) =>
+    body === "" ? done(null, empty && { ...empty }) : parseJson(request, body as string, done),
+  );
   if (absent) {
     api.addHook("preValidation", async (request) => {
       if (request.body === undefined && request.routeOptions.schema?.body) request.body = empty && { ...empty };
@@ -94,13 +138,17 @@ export function readEmptyJsonAs(api: FastifyInstance, empty: Record<string, neve
 // ------------------------------------------------------------------ routes typed from their schemas
 
 /** The properties of an object schema that have a `default`: Ajv (useDefaults) fills them in before any handler runs. */
-type DefaultedKeys<S> = S extends { properties: infer P } ? { [K in keyof P]: P[K] extends { default: unknown } ? K : never }[keyof P] : never;
+type DefaultedKeys<S> = S extends { properties: infer P }
+  ? { [K in keyof P]: P[K] extends { default: unknown } ? K : never }[keyof P]
+  : never;
 
 /** What @fastify/type-provider-typebox makes of a schema: TypeBox's Static (of a TypeBox type or a plain `as const` JSON schema). */
 type TypeBoxType<S> = (TypeBoxTypeProvider & { schema: S })["validator"];
 
 /** A validated request part: its TypeBox type, with the defaulted properties present. */
-type Validated<S, T = TypeBoxType<S>> = T extends object ? T & { [K in DefaultedKeys<S> & keyof T]-?: Exclude<T[K], undefined> } : T;
+type Validated<S, T = TypeBoxType<S>> = T extends object
+  ? T & { [K in DefaultedKeys<S> & keyof T]-?: Exclude<T[K], undefined> }
+  : T;
 
 /**
  * The shims' type provider: request parts as @fastify/type-provider-typebox types them, except
@@ -112,14 +160,28 @@ export interface ShimTypeProvider extends FastifyTypeProvider {
 }
 
 /** A request of a route with schema S, as its handler sees it once Fastify validated it. */
-export type SchemaRequest<S extends FastifySchema> = FastifyRequest<RouteGenericInterface, RawServerDefault, IncomingMessage, S, ShimTypeProvider>;
+export type SchemaRequest<S extends FastifySchema> = FastifyRequest<
+  RouteGenericInterface,
+  RawServerDefault,
+  IncomingMessage,
+  S,
+  ShimTypeProvider
+>;
 
 /** A shim handler: scoped() gives it the request's context and transaction. */
-export type ShimHandler<S extends FastifySchema, R> = (ctx: ShimContext, request: SchemaRequest<S>, reply: FastifyReply) => Promise<R>;
+export type ShimHandler<S extends FastifySchema, R> = (
+  ctx: ShimContext,
+  request: SchemaRequest<S>,
+  reply: FastifyReply,
+) => Promise<R>;
 
 type AnyRequestHandler = (ctx: ShimContext, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 type RouteOptions<S extends FastifySchema> = Omit<RouteShorthandOptions, "schema"> & { schema: S };
-type AddRoute = <const S extends FastifySchema, R>(url: string, route: RouteOptions<S>, handler: ShimHandler<S, R>) => void;
+type AddRoute = <const S extends FastifySchema, R>(
+  url: string,
+  route: RouteOptions<S>,
+  handler: ShimHandler<S, R>,
+) => void;
 
 /**
  * Registers an API's routes: each handler runs in scoped() (authenticated, in the request's

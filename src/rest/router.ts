@@ -9,7 +9,13 @@ import type { ShimOptions } from "./shim.js";
 import { treatmentDetailsApi } from "./treatment-details/index.js";
 
 /** The five legacy APIs. Each is one encapsulated plugin with its own error envelope. */
-const LEGACY_APIS: Array<(app: FastifyInstance, options: ShimOptions) => Promise<void>> = [sapphireApi, fitnessApi, treatmentDetailsApi, bookingApi, psychologistVideoApi];
+const LEGACY_APIS: Array<(app: FastifyInstance, options: ShimOptions) => Promise<void>> = [
+  sapphireApi,
+  fitnessApi,
+  treatmentDetailsApi,
+  bookingApi,
+  psychologistVideoApi,
+];
 
 /**
  * Registers the REST shims and GET /openapi.json (OpenAPI 3.1 of every shim route, built

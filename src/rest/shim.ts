@@ -38,7 +38,8 @@ export type ProblemReason = ErrorReason | TransportReason;
  * its message): nothing sent with a JSON content type, JSON that does not parse, a content type
  * no parser reads, a body over the limit, a body shorter or longer than its Content-Length.
  */
-export type BodyFault = "EMPTY" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_LARGE" | "LENGTH_MISMATCH" | "UNREADABLE";
+export type BodyFault =
+  "EMPTY" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_LARGE" | "LENGTH_MISMATCH" | "UNREADABLE";
 
 /**
  * One failure, before an API gives it its legacy shape: the service's reason and structured
@@ -120,7 +121,8 @@ export function useErrorFormat(app: FastifyInstance, format: ErrorFormat): void 
   FORMAT_BY_PREFIX.set(app.prefix, format);
   app.setErrorHandler((error, request, reply) => {
     const problem = problemOf(error);
-    if (problem.reason === "INTERNAL") request.log.error({ err: error, correlationId: problem.correlationId }, "unexpected REST error");
+    if (problem.reason === "INTERNAL")
+      request.log.error({ err: error, correlationId: problem.correlationId }, "unexpected REST error");
     const { status, body } = format(problem, request);
     return reply.code(status).send(body);
   });
@@ -133,9 +135,15 @@ export function useErrorFormat(app: FastifyInstance, format: ErrorFormat): void 
 /** Each API's error format by its route prefix: the same for every server instance (formats hold no state). */
 const FORMAT_BY_PREFIX = new Map<string, ErrorFormat>();
 
-const transport = (reason: TransportReason, status: number, message: string, extra: Partial<Problem> = {}): Problem => ({ status, reason, code: reason, words: [message], message, ...extra });
+const transport = (
+  reason: TransportReason,
+  status: number,
+  message: string,
+  extra: Partial<Problem> = {},
+): Problem => ({ status, reason, code: reason, words: [message], message, ...extra });
 
-const routeNotFound = (request: FastifyRequest) => transport("ROUTE_NOT_FOUND", 404, `Route ${request.method} ${request.url} not found`);
+const routeNotFound = (request: FastifyRequest) =>
+  transport("ROUTE_NOT_FOUND", 404, `Route ${request.method} ${request.url} not found`);
 
 /**
  * Fastify's `frameworkErrors`: a URL the router cannot even decode (a path with invalid UTF-8
@@ -144,7 +152,9 @@ const routeNotFound = (request: FastifyRequest) => transport("ROUTE_NOT_FOUND", 
  */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const path = request.url.split("?")[0];
-  const prefix = [...FORMAT_BY_PREFIX.keys()].filter((p) => p && (path === p || path.startsWith(`${p}/`))).sort((x, y) => y.length - x.length)[0];
+  const prefix = [...FORMAT_BY_PREFIX.keys()]
+    .filter((p) => p && (path === p || path.startsWith(`${p}/`)))
+    .sort((x, y) => y.length - x.length)[0];
   if (prefix === undefined) {
     void reply.code(400).send({ statusCode: 400, error: "Bad Request", message: error.message });
     return;
@@ -196,11 +206,18 @@ export function problemOf(error: unknown): Problem {
       validation: fastifyError.validation.map((v) => fieldProblem(v, fastifyError.validationContext ?? "body")),
     };
   }
-  if (fastifyError.statusCode === 429) return transport("RATE_LIMITED", 429, fastifyError.message ?? "Too many requests");
+  if (fastifyError.statusCode === 429)
+    return transport("RATE_LIMITED", 429, fastifyError.message ?? "Too many requests");
   // Malformed JSON, an empty JSON body, a wrong content type, a body over the limit: the client's fault.
   const bodyFault = fastifyError.code ? BODY_FAULTS[fastifyError.code] : undefined;
-  if (bodyFault || fastifyError.code?.startsWith("FST_ERR_CTP_") || (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500)) {
-    return transport("INVALID_BODY", fastifyError.statusCode ?? 400, fastifyError.message ?? "Invalid request body", { bodyFault: bodyFault ?? "UNREADABLE" });
+  if (
+    bodyFault ||
+    fastifyError.code?.startsWith("FST_ERR_CTP_") ||
+    (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500)
+  ) {
+    return transport("INVALID_BODY", fastifyError.statusCode ?? 400, fastifyError.message ?? "Invalid request body", {
+      bodyFault: bodyFault ?? "UNREADABLE",
+    });
   }
   return transport("INTERNAL", 500, "Internal server error", { correlationId: crypto.randomUUID() });
 }
@@ -208,7 +225,11 @@ export function problemOf(error: unknown): Problem {
 function fieldProblem(v: NonNullable<FastifyError["validation"]>[number], location: string): FieldProblem {
   const params = v.params as Record<string, unknown>;
   const path = v.instancePath.split("/").filter(Boolean);
-  const field = (params.missingProperty as string | undefined) ?? (params.additionalProperty as string | undefined) ?? path[0] ?? "";
+  const field =
+    (params.missingProperty as string | undefined) ??
+    (params.additionalProperty as string | undefined) ??
+    path[0] ??
+    "";
   return { field, keyword: v.keyword, location, params: problemParams(params), message: v.message ?? "is invalid" };
 }
 
@@ -231,9 +252,11 @@ export interface Credentials {
 
 export function bearerCredentials(request: FastifyRequest): Credentials {
   const tenantCode = request.headers["x-tenant-code"];
-  return { authorization: request.headers.authorization, tenantCode: typeof tenantCode === "string" ? tenantCode : undefined };
+  return {
+    authorization: request.headers.authorization,
+    tenantCode: typeof tenantCode === "string" ? tenantCode : undefined,
+  };
 }
-
 
 /**
  * Wraps a route handler: authenticates, gives it the request's transaction (the same
@@ -257,7 +280,9 @@ export function scoped<R>(
       // The flag is read from the error as the service threw it: the client only sees its legacy status.
       const entries = audit ? [audit(outcomeOfError(err, problemOf(err).code))] : [];
       // The client gets the error it caused, even if the rollback or its audit entry failed.
-      await finishAudited(ctx, entries, false).catch((finishErr: unknown) => request.log.error({ err: finishErr }, "ending a failed request (rollback, audit entry) failed"));
+      await finishAudited(ctx, entries, false).catch((finishErr: unknown) =>
+        request.log.error({ err: finishErr }, "ending a failed request (rollback, audit entry) failed"),
+      );
       throw err;
     }
     const own = audit && !request.routeOptions.config.auditRead ? [audit("success", result)] : [];
@@ -268,7 +293,14 @@ export function scoped<R>(
 }
 
 /** The legacy resources by the GraphQL type of their records, so auditLog(entity, id) shows both adapters' writes. */
-const ENTITY_OF_RESOURCE: Record<string, string> = { sessions: "Session", meetings: "Session", "treatment-details": "TreatmentDetail", availability: "AvailabilityRule", "video-token": "VideoAccess", "video-token-refresh": "VideoAccess" };
+const ENTITY_OF_RESOURCE: Record<string, string> = {
+  sessions: "Session",
+  meetings: "Session",
+  "treatment-details": "TreatmentDetail",
+  availability: "AvailabilityRule",
+  "video-token": "VideoAccess",
+  "video-token-refresh": "VideoAccess",
+};
 
 /**
  * How a route is audited: a write as `PUT /api/v1/sessions/:id` of its resource (the last static
@@ -276,7 +308,9 @@ const ENTITY_OF_RESOURCE: Record<string, string> = { sessions: "Session", meetin
  * failed route with config.auditRead as a read of that entity. Successful reads are in the
  * request's read entry when they returned clinical text.
  */
-function auditOf(request: FastifyRequest): ((outcome: AuditEntry["outcome"], result?: unknown) => AuditEntry) | undefined {
+function auditOf(
+  request: FastifyRequest,
+): ((outcome: AuditEntry["outcome"], result?: unknown) => AuditEntry) | undefined {
   const { config } = request.routeOptions;
   // "/api/v1/sessions/:id(^\d+$)" -> "/api/v1/sessions/:id"
   const url = (request.routeOptions.url ?? "").replace(/(:\w+)\([^/]*\)/g, "$1");
@@ -287,7 +321,12 @@ function auditOf(request: FastifyRequest): ((outcome: AuditEntry["outcome"], res
   const firstParam = segments.findIndex((s) => s.startsWith(":"));
   const resource = (firstParam === -1 ? segments : segments.slice(0, firstParam)).at(-1) ?? "";
   const entity = ENTITY_OF_RESOURCE[resource] ?? resource;
-  return (outcome, result) => ({ action: `${request.method} ${url}`, entity, entityId: paramId ?? idIn(result), outcome });
+  return (outcome, result) => ({
+    action: `${request.method} ${url}`,
+    entity,
+    entityId: paramId ?? idIn(result),
+    outcome,
+  });
 }
 
 /** The id of the record a write answered with: { id } or an envelope's { data: { id } }. */

@@ -12,7 +12,8 @@ import { badInput, noun, words, type Words } from "../errors.js";
 
 /** A session is active (holds its slot) while SCHEDULED or CONFIRMED. */
 export const ACTIVE_STATUSES = ["SCHEDULED", "CONFIRMED"] as const satisfies readonly SessionStatus[];
-export const isActive = (session: Pick<SessionRow, "status">): boolean => (ACTIVE_STATUSES as readonly SessionStatus[]).includes(session.status);
+export const isActive = (session: Pick<SessionRow, "status">): boolean =>
+  (ACTIVE_STATUSES as readonly SessionStatus[]).includes(session.status);
 
 /**
  * The same rule as an SQL condition, `status in ($1, $2)`: a fixed list, so one statement text.
@@ -50,8 +51,14 @@ const DESCRIBED: Record<SessionStatus, string> = {
 
 /** "Cannot cancel this session: it is already completed, and completed sessions are final" */
 function refusal(session: Pick<SessionRow, "status">, action: string, why?: Words): Words {
-  const final = FINAL_STATUSES.includes(session.status) ? words`, and ${session.status.toLowerCase()} ${noun("sessions")} are final` : [];
-  return [...words`Cannot ${action} this ${noun("session")}: it is ${DESCRIBED[session.status]}`, ...final, ...(why ? ["; ", ...why] : [])];
+  const final = FINAL_STATUSES.includes(session.status)
+    ? words`, and ${session.status.toLowerCase()} ${noun("sessions")} are final`
+    : [];
+  return [
+    ...words`Cannot ${action} this ${noun("session")}: it is ${DESCRIBED[session.status]}`,
+    ...final,
+    ...(why ? ["; ", ...why] : []),
+  ];
 }
 
 /** Throws INVALID_TRANSITION (field "status") unless `to` is allowed from the session's status. */
@@ -74,9 +81,12 @@ export function assertEditable(session: Pick<SessionRow, "status">, action = "up
 /** Only active sessions (SCHEDULED, CONFIRMED) can move to another time, or to other people (INVALID_TRANSITION). */
 export function assertActive(session: Pick<SessionRow, "status">, action = "reschedule", field = "startsAt"): void {
   if (isActive(session)) return;
-  const why = FINAL_STATUSES.includes(session.status) ? undefined : words`only scheduled or confirmed ${noun("sessions")} can be ${action === "reschedule" ? "rescheduled" : "reassigned"}`;
+  const why = FINAL_STATUSES.includes(session.status)
+    ? undefined
+    : words`only scheduled or confirmed ${noun("sessions")} can be ${action === "reschedule" ? "rescheduled" : "reassigned"}`;
   throw badInput(field, refusal(session, action, why), "INVALID_TRANSITION");
 }
 
 /** Only sessions that hold their slot (SCHEDULED, CONFIRMED) can move to another time. */
-export const assertReschedulable = (session: Pick<SessionRow, "status">): void => assertActive(session, "reschedule", "startsAt");
+export const assertReschedulable = (session: Pick<SessionRow, "status">): void =>
+  assertActive(session, "reschedule", "startsAt");

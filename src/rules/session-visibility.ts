@@ -6,7 +6,10 @@ import { sessions, type Role, type SessionRow, type UserRow } from "../db/schema
  * security keeps other tenants out), a PROVIDER the sessions they give, a CLIENT the sessions
  * they attend. `canSeeSession` and `visibleSessionsWhere` are the same rule in TypeScript and SQL.
  */
-const OWN_COLUMN = { PROVIDER: "providerId", CLIENT: "clientId" } as const satisfies Record<Exclude<Role, "ADMIN">, keyof SessionRow>;
+const OWN_COLUMN = { PROVIDER: "providerId", CLIENT: "clientId" } as const satisfies Record<
+  Exclude<Role, "ADMIN">,
+  keyof SessionRow
+>;
 
 type Viewer = Pick<UserRow, "id" | "role">;
 

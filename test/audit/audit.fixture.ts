@@ -8,6 +8,8 @@ export const REFUSED = "[refused by the test database]";
 export async function refuseMarkedNotes(database: Database): Promise<void> {
   await database.db.execute(sql`create function refuse_marked_notes() returns trigger language plpgsql as $$
     begin raise exception 'refused by the test'; end $$`);
-  await database.db.execute(sql.raw(`create trigger refuse_marked_notes before insert on sessions for each row
-    when (new.notes like '%${REFUSED}') execute function refuse_marked_notes()`));
+  await database.db.execute(
+    sql.raw(`create trigger refuse_marked_notes before insert on sessions for each row
+    when (new.notes like '%${REFUSED}') execute function refuse_marked_notes()`),
+  );
 }

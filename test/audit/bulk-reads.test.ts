@@ -25,12 +25,34 @@ beforeAll(async () => {
   p = await makePractice(t.database);
   const second = await makeUser(t.database, p.tenant, "PROVIDER");
   [admin, provider, client] = await Promise.all([p.admin, p.provider, p.client].map((u) => t.token(u, p.tenant)));
-  [planId] = await asTenant(t.database, p.tenant.id, async (tx) => (await tx.insert(treatmentPlans).values({ tenantId: p.tenant.id, clientId: p.client.id, title: "Plan" }).returning()).map((r) => r.id));
+  [planId] = await asTenant(t.database, p.tenant.id, async (tx) =>
+    (
+      await tx
+        .insert(treatmentPlans)
+        .values({ tenantId: p.tenant.id, clientId: p.client.id, title: "Plan" })
+        .returning()
+    ).map((r) => r.id),
+  );
   mine = [];
   for (let day = 7; day < 10; day++) {
-    mine.push(await makeSession(t.database, p.tenant, { providerId: p.provider.id, clientId: p.client.id, startsAt: at(9, 0, day), endsAt: at(10, 0, day), notes: `note ${day}`, treatmentPlanId: planId }));
+    mine.push(
+      await makeSession(t.database, p.tenant, {
+        providerId: p.provider.id,
+        clientId: p.client.id,
+        startsAt: at(9, 0, day),
+        endsAt: at(10, 0, day),
+        notes: `note ${day}`,
+        treatmentPlanId: planId,
+      }),
+    );
   }
-  othersSession = await makeSession(t.database, p.tenant, { providerId: second.id, clientId: p.otherClient.id, startsAt: at(11), endsAt: at(12), notes: "someone else's" });
+  othersSession = await makeSession(t.database, p.tenant, {
+    providerId: second.id,
+    clientId: p.otherClient.id,
+    startsAt: at(11),
+    endsAt: at(12),
+    notes: "someone else's",
+  });
 });
 afterAll(() => t.close());
 
@@ -48,11 +70,19 @@ const sorted = (values: string[]) => [...values].sort();
 
 describe(`bulk reads of clinical text are audited (${engine})`, () => {
   it("the sessions connection selecting notes: one entry for the request, listing every session returned", async () => {
-    const { result, rows } = await auditedBy(() => t.gql(`{ sessions(first: 50) { edges { node { id notes } } } }`, {}, provider));
+    const { result, rows } = await auditedBy(() =>
+      t.gql(`{ sessions(first: 50) { edges { node { id notes } } } }`, {}, provider),
+    );
     const returned = dataOf(result).sessions.edges.map((e: { node: { id: string } }) => ({ id: Number(e.node.id) }));
     expect(returned.length).toBe(3);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ actorId: p.provider.id, action: "read", entity: "Session", entityId: null, outcome: "success" });
+    expect(rows[0]).toMatchObject({
+      actorId: p.provider.id,
+      action: "read",
+      entity: "Session",
+      entityId: null,
+      outcome: "success",
+    });
     expect(sorted(rows[0].entityIds)).toEqual(ids(returned));
   });
 
@@ -61,7 +91,9 @@ describe(`bulk reads of clinical text are audited (${engine})`, () => {
       treatmentPlan(id: $plan) { sessions { nodes { ...Clinical } } }
       again: session(id: $id) { clientFeedback }
     } fragment Clinical on Session { id providerNotes }`;
-    const { result, rows } = await auditedBy(() => t.gql(query, { plan: String(planId), id: String(mine[0].id) }, provider));
+    const { result, rows } = await auditedBy(() =>
+      t.gql(query, { plan: String(planId), id: String(mine[0].id) }, provider),
+    );
     expect(result.errors).toBeUndefined();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ action: "read", entity: "Session", outcome: "success" });
@@ -70,7 +102,11 @@ describe(`bulk reads of clinical text are audited (${engine})`, () => {
 
   it("a query that selects no clinical text writes nothing, even listing the same sessions", async () => {
     const { result, rows } = await auditedBy(() =>
-      t.gql(`query($plan: ID!) { sessions { edges { node { id title description } } } treatmentPlan(id: $plan) { sessions { nodes { id startsAt } } } }`, { plan: String(planId) }, provider),
+      t.gql(
+        `query($plan: ID!) { sessions { edges { node { id title description } } } treatmentPlan(id: $plan) { sessions { nodes { id startsAt } } } }`,
+        { plan: String(planId) },
+        provider,
+      ),
     );
     expect(result.errors).toBeUndefined();
     expect(rows).toEqual([]);
@@ -80,7 +116,12 @@ describe(`bulk reads of clinical text are audited (${engine})`, () => {
     const sapphire = await auditedBy(() => rest(t.url, "GET", `/sapphire/scheduler/sessions/`, { token: provider }));
     expect(sapphire.result.status).toBe(200);
     expect(sapphire.rows).toHaveLength(1);
-    expect(sapphire.rows[0]).toMatchObject({ actorId: p.provider.id, action: "read", entity: "Session", outcome: "success" });
+    expect(sapphire.rows[0]).toMatchObject({
+      actorId: p.provider.id,
+      action: "read",
+      entity: "Session",
+      outcome: "success",
+    });
     expect(sorted(sapphire.rows[0].entityIds)).toEqual(ids(mine));
 
     const fitness = await auditedBy(() => rest(t.url, "GET", `/api/v1/sessions`, { token: provider }));
@@ -90,16 +131,30 @@ describe(`bulk reads of clinical text are audited (${engine})`, () => {
   });
 
   it("REST detail: one entry naming the record (entityId and entityIds)", async () => {
-    const { result, rows } = await auditedBy(() => rest(t.url, "GET", `/api/v1/sessions/${mine[1].id}`, { token: provider }));
+    const { result, rows } = await auditedBy(() =>
+      rest(t.url, "GET", `/api/v1/sessions/${mine[1].id}`, { token: provider }),
+    );
     expect(result.status).toBe(200);
-    expect(rows).toMatchObject([{ action: "read", entity: "Session", entityId: String(mine[1].id), entityIds: [String(mine[1].id)], outcome: "success" }]);
+    expect(rows).toMatchObject([
+      {
+        action: "read",
+        entity: "Session",
+        entityId: String(mine[1].id),
+        entityIds: [String(mine[1].id)],
+        outcome: "success",
+      },
+    ]);
   });
 
   it("auditLog(entity, entityId) finds the bulk reads that listed the record and exposes their ids", async () => {
     const { rows } = await auditedBy(() => t.gql(`{ sessions { nodes { notes } } }`, {}, admin));
     expect(rows).toHaveLength(1);
     const { auditLog: entries } = dataOf(
-      await t.gql(`query($id: ID!) { auditLog(entity: "Session", entityId: $id) { action entityId entityIds outcome } }`, { id: String(othersSession.id) }, admin),
+      await t.gql(
+        `query($id: ID!) { auditLog(entity: "Session", entityId: $id) { action entityId entityIds outcome } }`,
+        { id: String(othersSession.id) },
+        admin,
+      ),
     );
     expect(entries[0]).toMatchObject({ action: "read", entityId: null, outcome: "SUCCESS" });
     expect(entries[0].entityIds).toEqual(expect.arrayContaining([String(othersSession.id), ...ids(mine)]));
@@ -110,10 +165,20 @@ describe(`refused reads of existing records are DENIED (${engine})`, () => {
   // FORBIDDEN today, NOT_FOUND once session access throws hiddenFromCaller (issue 14, another bullet): DENIED either way.
   // The NOT_FOUND path itself: test/audit/denied-flag.test.ts.
   it("GraphQL session(id) of another client's session: refused (no hint of the flag), DENIED on record", async () => {
-    const { result, rows } = await auditedBy(() => t.gql(`query($id: ID!) { session(id: $id) { id title } }`, { id: String(othersSession.id) }, client));
+    const { result, rows } = await auditedBy(() =>
+      t.gql(`query($id: ID!) { session(id: $id) { id title } }`, { id: String(othersSession.id) }, client),
+    );
     expect(["FORBIDDEN", "NOT_FOUND"]).toContain(errorOf(result).code);
     expect(JSON.stringify(result)).not.toMatch(/denied/i);
-    expect(rows).toMatchObject([{ actorId: p.client.id, action: "read", entity: "Session", entityId: String(othersSession.id), outcome: "denied" }]);
+    expect(rows).toMatchObject([
+      {
+        actorId: p.client.id,
+        action: "read",
+        entity: "Session",
+        entityId: String(othersSession.id),
+        outcome: "denied",
+      },
+    ]);
 
     // A session that does not exist is only NOT_FOUND.
     const missing = await auditedBy(() => t.gql(`{ session(id: "99999999") { notes } }`, {}, client));
@@ -122,28 +187,58 @@ describe(`refused reads of existing records are DENIED (${engine})`, () => {
   });
 
   it("node(id) of another client's session: null to the caller, DENIED on record", async () => {
-    const { result, rows } = await auditedBy(() => t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: String(othersSession.id) }, client));
+    const { result, rows } = await auditedBy(() =>
+      t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: String(othersSession.id) }, client),
+    );
     expect(dataOf(result).node).toBeNull();
-    expect(rows).toMatchObject([{ actorId: p.client.id, action: "read", entity: "Session", entityId: String(othersSession.id), outcome: "denied" }]);
+    expect(rows).toMatchObject([
+      {
+        actorId: p.client.id,
+        action: "read",
+        entity: "Session",
+        entityId: String(othersSession.id),
+        outcome: "denied",
+      },
+    ]);
   });
 
   it("a mutation on another client's session is a denied write", async () => {
-    const { result, rows } = await auditedBy(() => t.gql(`mutation($id: ID!) { cancelSession(id: $id) { id } }`, { id: String(othersSession.id) }, client));
+    const { result, rows } = await auditedBy(() =>
+      t.gql(`mutation($id: ID!) { cancelSession(id: $id) { id } }`, { id: String(othersSession.id) }, client),
+    );
     expect(["FORBIDDEN", "NOT_FOUND"]).toContain(errorOf(result).code);
-    expect(rows).toMatchObject([{ action: "cancelSession", entity: "Session", entityId: String(othersSession.id), outcome: "denied" }]);
-    const [still] = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(sessions).where(eq(sessions.id, othersSession.id)));
+    expect(rows).toMatchObject([
+      { action: "cancelSession", entity: "Session", entityId: String(othersSession.id), outcome: "denied" },
+    ]);
+    const [still] = await asTenant(t.database, p.tenant.id, (tx) =>
+      tx.select().from(sessions).where(eq(sessions.id, othersSession.id)),
+    );
     expect(still.status).toBe(othersSession.status);
   });
 
   // Which status each shim answers is its document's (session visibility is not this test's); the record is what matters.
   it("REST: the shims' session by id refuse in their own format, and the refusal is DENIED on record", async () => {
-    const sapphire = await auditedBy(() => rest(t.url, "GET", `/sapphire/scheduler/sessions/${othersSession.id}/`, { token: provider }));
+    const sapphire = await auditedBy(() =>
+      rest(t.url, "GET", `/sapphire/scheduler/sessions/${othersSession.id}/`, { token: provider }),
+    );
     expect([403, 404]).toContain(sapphire.result.status);
     expect(sapphire.result.text).not.toMatch(/denied/i);
-    expect(sapphire.rows).toMatchObject([{ actorId: p.provider.id, action: "read", entity: "Session", entityId: String(othersSession.id), outcome: "denied" }]);
+    expect(sapphire.rows).toMatchObject([
+      {
+        actorId: p.provider.id,
+        action: "read",
+        entity: "Session",
+        entityId: String(othersSession.id),
+        outcome: "denied",
+      },
+    ]);
 
-    const fitness = await auditedBy(() => rest(t.url, "GET", `/api/v1/sessions/${othersSession.id}`, { token: provider }));
+    const fitness = await auditedBy(() =>
+      rest(t.url, "GET", `/api/v1/sessions/${othersSession.id}`, { token: provider }),
+    );
     expect([403, 404]).toContain(fitness.result.status);
-    expect(fitness.rows).toMatchObject([{ action: "read", entity: "Session", entityId: String(othersSession.id), outcome: "denied" }]);
+    expect(fitness.rows).toMatchObject([
+      { action: "read", entity: "Session", entityId: String(othersSession.id), outcome: "denied" },
+    ]);
   });
 });

@@ -25,7 +25,11 @@ let ny: UserRow;
 beforeAll(async () => {
   t = await startTestApp({ now: () => NOW });
   p = await makePractice(t.database);
-  ny = await makeUser(t.database, p.tenant, "PROVIDER", { timeZone: "America/New_York", bufferMinutes: 15, minNoticeMinutes: 60 });
+  ny = await makeUser(t.database, p.tenant, "PROVIDER", {
+    timeZone: "America/New_York",
+    bufferMinutes: 15,
+    minNoticeMinutes: 60,
+  });
   // Monday 09:00–17:00 and Sunday 09:00–17:00 New York time; Monday 2026-03-09 off.
   await as(p.admin, async (ctx) => {
     await createAvailabilityRule(ctx, { providerId: ny.id, dayOfWeek: 1, startTime: "09:00", endTime: "17:00" });
@@ -33,8 +37,18 @@ beforeAll(async () => {
     await createAvailabilityOverride(ctx, { providerId: ny.id, date: "2026-03-09", isAvailable: false });
   });
   // Monday 2026-03-02: the provider is busy 15:00–16:00Z; the client has another provider 19:00–20:00Z.
-  await makeSession(t.database, p.tenant, { providerId: ny.id, clientId: p.otherClient.id, startsAt: new Date("2026-03-02T15:00:00Z"), endsAt: new Date("2026-03-02T16:00:00Z") });
-  await makeSession(t.database, p.tenant, { providerId: p.provider.id, clientId: p.client.id, startsAt: new Date("2026-03-02T19:00:00Z"), endsAt: new Date("2026-03-02T20:00:00Z") });
+  await makeSession(t.database, p.tenant, {
+    providerId: ny.id,
+    clientId: p.otherClient.id,
+    startsAt: new Date("2026-03-02T15:00:00Z"),
+    endsAt: new Date("2026-03-02T16:00:00Z"),
+  });
+  await makeSession(t.database, p.tenant, {
+    providerId: p.provider.id,
+    clientId: p.client.id,
+    startsAt: new Date("2026-03-02T19:00:00Z"),
+    endsAt: new Date("2026-03-02T20:00:00Z"),
+  });
 });
 afterAll(() => t.close());
 
@@ -58,7 +72,8 @@ async function domainError(promise: Promise<unknown>): Promise<DomainError> {
 }
 
 /** Field errors as text, as GraphQL shows them. */
-const renderedFieldErrors = (err: DomainError) => Object.fromEntries(Object.entries(err.details.fieldErrors ?? {}).map(([name, e]) => [name, render(e.words)]));
+const renderedFieldErrors = (err: DomainError) =>
+  Object.fromEntries(Object.entries(err.details.fieldErrors ?? {}).map(([name, e]) => [name, render(e.words)]));
 
 const booking = (startsAt: string, endsAt: string, extra: { excludeSessionId?: number; clientId?: number } = {}) => ({
   providerId: ny.id,
@@ -71,10 +86,16 @@ const booking = (startsAt: string, endsAt: string, extra: { excludeSessionId?: n
 describe(`assertBookableForClient (${engine})`, () => {
   it("accepts a booking inside availability, off the 30-minute grid too", async () => {
     await as(p.client, async (ctx) => {
-      await expect(assertBookableForClient(ctx, booking("2026-03-02T14:00:00Z", "2026-03-02T14:30:00Z"))).resolves.toBeUndefined();
-      await expect(assertBookableForClient(ctx, booking("2026-03-02T16:40:00Z", "2026-03-02T17:25:00Z"))).resolves.toBeUndefined();
+      await expect(
+        assertBookableForClient(ctx, booking("2026-03-02T14:00:00Z", "2026-03-02T14:30:00Z")),
+      ).resolves.toBeUndefined();
+      await expect(
+        assertBookableForClient(ctx, booking("2026-03-02T16:40:00Z", "2026-03-02T17:25:00Z")),
+      ).resolves.toBeUndefined();
       // Up to the end of the working hours (17:00 EST = 22:00Z).
-      await expect(assertBookableForClient(ctx, booking("2026-03-02T21:00:00Z", "2026-03-02T22:00:00Z"))).resolves.toBeUndefined();
+      await expect(
+        assertBookableForClient(ctx, booking("2026-03-02T21:00:00Z", "2026-03-02T22:00:00Z")),
+      ).resolves.toBeUndefined();
     });
   });
 
@@ -95,7 +116,12 @@ describe(`assertBookableForClient (${engine})`, () => {
     await as(p.client, async (ctx) => {
       for (const [input, reason] of rejected) {
         const err = await domainError(assertBookableForClient(ctx, input));
-        expect({ code: err.code, reason: err.reason, message: err.message, fieldErrors: renderedFieldErrors(err) }).toEqual({
+        expect({
+          code: err.code,
+          reason: err.reason,
+          message: err.message,
+          fieldErrors: renderedFieldErrors(err),
+        }).toEqual({
           code: "BAD_USER_INPUT",
           reason,
           message: "the therapist is not available at the requested time",
@@ -107,9 +133,16 @@ describe(`assertBookableForClient (${engine})`, () => {
 
   it("minimum notice: with 150 minutes and now 12:00Z, 14:00Z today is too soon and 14:30Z is fine", async () => {
     const sunday = await makeUser(t.database, p.tenant, "PROVIDER", { timeZone: "UTC", minNoticeMinutes: 150 });
-    await as(p.admin, (ctx) => createAvailabilityRule(ctx, { providerId: sunday.id, dayOfWeek: 0, startTime: "08:00", endTime: "20:00" }));
+    await as(p.admin, (ctx) =>
+      createAvailabilityRule(ctx, { providerId: sunday.id, dayOfWeek: 0, startTime: "08:00", endTime: "20:00" }),
+    );
     await as(p.client, async (ctx) => {
-      const at = (h: string) => ({ providerId: sunday.id, clientId: p.client.id, startsAt: new Date(`2026-02-01T${h}:00Z`), endsAt: new Date(`2026-02-01T${h.slice(0, 2)}:59Z`) });
+      const at = (h: string) => ({
+        providerId: sunday.id,
+        clientId: p.client.id,
+        startsAt: new Date(`2026-02-01T${h}:00Z`),
+        endsAt: new Date(`2026-02-01T${h.slice(0, 2)}:59Z`),
+      });
       expect((await domainError(assertBookableForClient(ctx, at("14:00")))).code).toBe("BAD_USER_INPUT");
       expect((await domainError(assertBookableForClient(ctx, at("14:00")))).reason).toBe("MIN_NOTICE");
       await expect(assertBookableForClient(ctx, at("14:30"))).resolves.toBeUndefined();
@@ -117,7 +150,12 @@ describe(`assertBookableForClient (${engine})`, () => {
   });
 
   it("excludeSessionId: a session does not block its own reschedule", async () => {
-    const own = await makeSession(t.database, p.tenant, { providerId: ny.id, clientId: p.client.id, startsAt: new Date("2026-03-16T14:00:00Z"), endsAt: new Date("2026-03-16T15:00:00Z") });
+    const own = await makeSession(t.database, p.tenant, {
+      providerId: ny.id,
+      clientId: p.client.id,
+      startsAt: new Date("2026-03-16T14:00:00Z"),
+      endsAt: new Date("2026-03-16T15:00:00Z"),
+    });
     await as(p.client, async (ctx) => {
       const moved = booking("2026-03-16T14:30:00Z", "2026-03-16T15:30:00Z");
       expect((await domainError(assertBookableForClient(ctx, moved))).code).toBe("BAD_USER_INPUT");
@@ -127,7 +165,16 @@ describe(`assertBookableForClient (${engine})`, () => {
 
   it("an unknown provider is NOT_FOUND", async () => {
     await as(p.client, async (ctx) => {
-      expect((await domainError(assertBookableForClient(ctx, { ...booking("2026-03-02T14:00:00Z", "2026-03-02T14:30:00Z"), providerId: p.client.id }))).code).toBe("NOT_FOUND");
+      expect(
+        (
+          await domainError(
+            assertBookableForClient(ctx, {
+              ...booking("2026-03-02T14:00:00Z", "2026-03-02T14:30:00Z"),
+              providerId: p.client.id,
+            }),
+          )
+        ).code,
+      ).toBe("NOT_FOUND");
     });
   });
 });
@@ -137,18 +184,26 @@ describe(`slotsForProviders (${engine})`, () => {
     const zones = ["America/New_York", "Asia/Kolkata", "Europe/Berlin", "UTC", "Australia/Sydney"];
     const many = await Promise.all(zones.map((timeZone) => makeUser(t.database, p.tenant, "PROVIDER", { timeZone })));
     await as(p.admin, async (ctx) => {
-      for (const u of many) await createAvailabilityRule(ctx, { providerId: u.id, dayOfWeek: 1, startTime: "09:00", endTime: "10:00" });
+      for (const u of many)
+        await createAvailabilityRule(ctx, { providerId: u.id, dayOfWeek: 1, startTime: "09:00", endTime: "10:00" });
     });
     const result = await as(p.admin, async (ctx) => {
       await ctx.db.run(async () => undefined); // the request transaction is open before counting
       const before = t.database.statements;
-      const answer = await slotsForProviders(ctx, [...many.map((u) => u.id), ny.id], "2026-03-02", "2026-03-08", { durations: [60] });
+      const answer = await slotsForProviders(ctx, [...many.map((u) => u.id), ny.id], "2026-03-02", "2026-03-08", {
+        durations: [60],
+      });
       expect(t.database.statements - before).toBe(3);
       return answer;
     });
     expect(result.map((r) => r.providerId)).toEqual([...many.map((u) => u.id), ny.id]);
     const firstStart = (i: number) => result[i].days[0].slots[0]?.startsAt.toISOString();
-    expect([0, 1, 2, 3].map(firstStart)).toEqual(["2026-03-02T14:00:00.000Z", "2026-03-02T03:30:00.000Z", "2026-03-02T08:00:00.000Z", "2026-03-02T09:00:00.000Z"]);
+    expect([0, 1, 2, 3].map(firstStart)).toEqual([
+      "2026-03-02T14:00:00.000Z",
+      "2026-03-02T03:30:00.000Z",
+      "2026-03-02T08:00:00.000Z",
+      "2026-03-02T09:00:00.000Z",
+    ]);
     expect(firstStart(4)).toBe("2026-03-01T22:00:00.000Z"); // Sydney is UTC+11 in March
     expect(result[0].days).toHaveLength(7);
     expect(result[0].days[0].slots.map((s) => s.availableDurations)).toEqual([[60]]);
@@ -158,9 +213,14 @@ describe(`slotsForProviders (${engine})`, () => {
 
   it("validates like availableSlots", async () => {
     await as(p.admin, async (ctx) => {
-      expect((await domainError(slotsForProviders(ctx, [ny.id], "2026-03-02", "2026-05-03"))).details.fieldErrors).toHaveProperty("to");
+      expect(
+        (await domainError(slotsForProviders(ctx, [ny.id], "2026-03-02", "2026-05-03"))).details.fieldErrors,
+      ).toHaveProperty("to");
       expect((await domainError(slotsForProviders(ctx, [ny.id, 99_999_999], "2026-03-02"))).code).toBe("NOT_FOUND");
-      expect((await domainError(slotsForProviders(ctx, [ny.id], "2026-03-02", null, { durations: [481] }))).details.fieldErrors).toHaveProperty("durations");
+      expect(
+        (await domainError(slotsForProviders(ctx, [ny.id], "2026-03-02", null, { durations: [481] }))).details
+          .fieldErrors,
+      ).toHaveProperty("durations");
     });
   });
 });
@@ -176,14 +236,29 @@ describe(`service validation with raw strings (REST shims) (${engine})`, () => {
         [{ dayOfWeek: "1" }, "dayOfWeek"],
       ] as const;
       for (const [patch, field] of bad) {
-        const input = { providerId: ny.id, dayOfWeek: 3, startTime: "09:00", endTime: "17:00", ...patch } as Parameters<typeof createAvailabilityRule>[1];
+        const input = { providerId: ny.id, dayOfWeek: 3, startTime: "09:00", endTime: "17:00", ...patch } as Parameters<
+          typeof createAvailabilityRule
+        >[1];
         const err = await domainError(createAvailabilityRule(ctx, input));
         expect(err.code).toBe("BAD_USER_INPUT");
         expect(err.details.fieldErrors).toHaveProperty(field);
       }
-      const rule = await createAvailabilityRule(ctx, { providerId: ny.id, dayOfWeek: 3, startTime: "09:00", endTime: "17:00" });
-      expect((await domainError(updateAvailabilityRule(ctx, rule.id, { startTime: "9am" }))).details.fieldErrors).toHaveProperty("startTime");
-      expect((await domainError(createAvailabilityOverride(ctx, { providerId: ny.id, date: "2026-02-30", isAvailable: false }))).details.fieldErrors).toHaveProperty("date");
+      const rule = await createAvailabilityRule(ctx, {
+        providerId: ny.id,
+        dayOfWeek: 3,
+        startTime: "09:00",
+        endTime: "17:00",
+      });
+      expect(
+        (await domainError(updateAvailabilityRule(ctx, rule.id, { startTime: "9am" }))).details.fieldErrors,
+      ).toHaveProperty("startTime");
+      expect(
+        (
+          await domainError(
+            createAvailabilityOverride(ctx, { providerId: ny.id, date: "2026-02-30", isAvailable: false }),
+          )
+        ).details.fieldErrors,
+      ).toHaveProperty("date");
     });
   });
 });
@@ -191,9 +266,23 @@ describe(`service validation with raw strings (REST shims) (${engine})`, () => {
 describe(`dayAvailability (the fitness API's view) (${engine})`, () => {
   it("returns the free intervals and the day's booked sessions with titles for those who may see them", async () => {
     const trainer = await makeUser(t.database, p.tenant, "PROVIDER", { timeZone: "America/New_York" });
-    const s1 = await makeSession(t.database, p.tenant, { providerId: trainer.id, clientId: p.client.id, title: "Personal Training - John Doe", startsAt: new Date("2026-03-11T14:00:00Z"), endsAt: new Date("2026-03-11T15:00:00Z") });
-    const s2 = await makeSession(t.database, p.tenant, { providerId: trainer.id, clientId: p.otherClient.id, title: "Group Class - HIIT", startsAt: new Date("2026-03-11T18:00:00Z"), endsAt: new Date("2026-03-11T19:30:00Z") });
-    const asTrainer = await as(trainer, (ctx) => dayAvailability(ctx, { providerId: trainer.id, date: "2026-03-11", minDurationMinutes: 90 }));
+    const s1 = await makeSession(t.database, p.tenant, {
+      providerId: trainer.id,
+      clientId: p.client.id,
+      title: "Personal Training - John Doe",
+      startsAt: new Date("2026-03-11T14:00:00Z"),
+      endsAt: new Date("2026-03-11T15:00:00Z"),
+    });
+    const s2 = await makeSession(t.database, p.tenant, {
+      providerId: trainer.id,
+      clientId: p.otherClient.id,
+      title: "Group Class - HIIT",
+      startsAt: new Date("2026-03-11T18:00:00Z"),
+      endsAt: new Date("2026-03-11T19:30:00Z"),
+    });
+    const asTrainer = await as(trainer, (ctx) =>
+      dayAvailability(ctx, { providerId: trainer.id, date: "2026-03-11", minDurationMinutes: 90 }),
+    );
     expect(asTrainer).toEqual({
       date: "2026-03-11",
       timeZone: "America/New_York",

@@ -32,13 +32,19 @@ const rule = (dayOfWeek: number, startTime: string, endTime: string, isAvailable
   isAvailable,
 });
 /** Slots as { ISO start: durations } for compact assertions. */
-const table = (day: DaySlots) => Object.fromEntries(day.slots.map((s) => [s.startsAt.toISOString(), s.availableDurations]));
+const table = (day: DaySlots) =>
+  Object.fromEntries(day.slots.map((s) => [s.startsAt.toISOString(), s.availableDurations]));
 const starts = (day: DaySlots) => day.slots.map((s) => s.startsAt.toISOString());
 const LONG_AGO = new Date("2026-02-01T00:00:00Z");
 const MONDAY_9_TO_5 = [rule(1, "09:00", "17:00")];
 
 /** One local date's slots, as production computes them (computeSlots over from = to = date). */
-function daySlots(date: string, zone: string, rules: WeeklyRule[], extra: Partial<Parameters<typeof computeSlots>[0]> = {}): DaySlots {
+function daySlots(
+  date: string,
+  zone: string,
+  rules: WeeklyRule[],
+  extra: Partial<Parameters<typeof computeSlots>[0]> = {},
+): DaySlots {
   const days = computeSlots({ from: date, to: date, zone, rules, busy: [], now: LONG_AGO, ...extra });
   expect(days).toHaveLength(1);
   return days[0];
@@ -48,7 +54,12 @@ const isBookable = (input: Parameters<typeof whyNotBookable>[0]) => whyNotBookab
 
 describe("localDaysInRange", () => {
   it("lists local dates inclusive, across month ends", () => {
-    expect(localDaysInRange("2026-02-27", "2026-03-02")).toEqual(["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]);
+    expect(localDaysInRange("2026-02-27", "2026-03-02")).toEqual([
+      "2026-02-27",
+      "2026-02-28",
+      "2026-03-01",
+      "2026-03-02",
+    ]);
     expect(localDaysInRange("2026-03-08", "2026-03-08")).toEqual(["2026-03-08"]);
   });
   it("rejects reversed, too long and invalid ranges", () => {
@@ -61,13 +72,33 @@ describe("localDaysInRange", () => {
 
 describe("interval helpers", () => {
   it("merges overlapping and touching intervals, drops empty ones", () => {
-    expect(mergeIntervals([{ start: 5, end: 7 }, { start: 1, end: 3 }, { start: 3, end: 4 }, { start: 6, end: 9 }, { start: 8, end: 8 }])).toEqual([
+    expect(
+      mergeIntervals([
+        { start: 5, end: 7 },
+        { start: 1, end: 3 },
+        { start: 3, end: 4 },
+        { start: 6, end: 9 },
+        { start: 8, end: 8 },
+      ]),
+    ).toEqual([
       { start: 1, end: 4 },
       { start: 5, end: 9 },
     ]);
   });
   it("subtracts busy intervals (half-open)", () => {
-    expect(subtractIntervals([{ start: 0, end: 10 }, { start: 20, end: 30 }], [{ start: 2, end: 3 }, { start: 9, end: 22 }, { start: 30, end: 40 }])).toEqual([
+    expect(
+      subtractIntervals(
+        [
+          { start: 0, end: 10 },
+          { start: 20, end: 30 },
+        ],
+        [
+          { start: 2, end: 3 },
+          { start: 9, end: 22 },
+          { start: 30, end: 40 },
+        ],
+      ),
+    ).toEqual([
       { start: 0, end: 2 },
       { start: 3, end: 9 },
       { start: 22, end: 30 },
@@ -75,7 +106,9 @@ describe("interval helpers", () => {
     expect(subtractIntervals([{ start: 0, end: 10 }], [{ start: -5, end: 15 }])).toEqual([]);
   });
   it("widens busy intervals by a buffer on both sides", () => {
-    expect(expandIntervals([{ start: 10 * 60_000, end: 20 * 60_000 }], 5)).toEqual([{ start: 5 * 60_000, end: 25 * 60_000 }]);
+    expect(expandIntervals([{ start: 10 * 60_000, end: 20 * 60_000 }], 5)).toEqual([
+      { start: 5 * 60_000, end: 25 * 60_000 },
+    ]);
   });
 });
 
@@ -104,7 +137,14 @@ describe("wall time -> instant (DST)", () => {
 
 describe("computeSlots", () => {
   it("America/New_York Monday 09:00-17:00 before and after the DST change", () => {
-    const days = computeSlots({ from: "2026-03-02", to: "2026-03-09", zone: NY, rules: MONDAY_9_TO_5, busy: [], now: LONG_AGO });
+    const days = computeSlots({
+      from: "2026-03-02",
+      to: "2026-03-09",
+      zone: NY,
+      rules: MONDAY_9_TO_5,
+      busy: [],
+      now: LONG_AGO,
+    });
     expect(days.map((d) => d.date)).toEqual(localDaysInRange("2026-03-02", "2026-03-09"));
     const [mon, ...rest] = days;
     const nextMon = rest.pop()!;
@@ -167,12 +207,19 @@ describe("computeSlots", () => {
       "2026-03-02T06:00:00.000Z",
     ]);
     const hourly = daySlots("2026-03-02", "Asia/Kolkata", [rule(1, "09:00", "12:00")], { gridMinutes: 60 });
-    expect(starts(hourly)).toEqual(["2026-03-02T03:30:00.000Z", "2026-03-02T04:30:00.000Z", "2026-03-02T05:30:00.000Z"]);
+    expect(starts(hourly)).toEqual([
+      "2026-03-02T03:30:00.000Z",
+      "2026-03-02T04:30:00.000Z",
+      "2026-03-02T05:30:00.000Z",
+    ]);
   });
 
   it("Australia/Lord_Howe: a 30-minute DST change keeps an hourly grid on local :00", () => {
     // 2026-04-05 02:00 LHDT (+11) -> 01:30 LHST (+10:30); 00:00-04:00 local is 4.5 real hours.
-    const day = daySlots("2026-04-05", "Australia/Lord_Howe", [rule(0, "00:00", "04:00")], { durations: [60], gridMinutes: 60 });
+    const day = daySlots("2026-04-05", "Australia/Lord_Howe", [rule(0, "00:00", "04:00")], {
+      durations: [60],
+      gridMinutes: 60,
+    });
     expect(starts(day)).toEqual([
       "2026-04-04T13:00:00.000Z", // 00:00 LHDT
       "2026-04-04T14:00:00.000Z", // 01:00 LHDT
@@ -183,7 +230,14 @@ describe("computeSlots", () => {
 
   it("Europe/London across 2026-03-29 (GMT -> BST)", () => {
     const everyDay = [0, 1, 2, 3, 4, 5, 6].map((d) => rule(d, "09:00", "17:00"));
-    const days = computeSlots({ from: "2026-03-28", to: "2026-03-30", zone: "Europe/London", rules: everyDay, busy: [], now: LONG_AGO });
+    const days = computeSlots({
+      from: "2026-03-28",
+      to: "2026-03-30",
+      zone: "Europe/London",
+      rules: everyDay,
+      busy: [],
+      now: LONG_AGO,
+    });
     expect(days.map((d) => [starts(d)[0], starts(d).at(-1)])).toEqual([
       ["2026-03-28T09:00:00.000Z", "2026-03-28T16:30:00.000Z"],
       ["2026-03-29T08:00:00.000Z", "2026-03-29T15:30:00.000Z"],
@@ -191,7 +245,12 @@ describe("computeSlots", () => {
     ]);
     // The night itself: 00:00 GMT to 03:00 BST is 2 real hours, 01:00-02:00 local does not exist.
     const night = daySlots("2026-03-29", "Europe/London", [rule(0, "00:00", "03:00")], { durations: [30, 120] });
-    expect(starts(night)).toEqual(["2026-03-29T00:00:00.000Z", "2026-03-29T00:30:00.000Z", "2026-03-29T01:00:00.000Z", "2026-03-29T01:30:00.000Z"]);
+    expect(starts(night)).toEqual([
+      "2026-03-29T00:00:00.000Z",
+      "2026-03-29T00:30:00.000Z",
+      "2026-03-29T01:00:00.000Z",
+      "2026-03-29T01:30:00.000Z",
+    ]);
     expect(night.slots[0].availableDurations).toEqual([30, 120]);
   });
 
@@ -199,7 +258,8 @@ describe("computeSlots", () => {
     const date = "2026-03-02";
     const busy = [iv("2026-03-02T17:00:00Z", "2026-03-02T18:00:00Z")];
     /** Monday 09:00-17:00's slots on the date. */
-    const monday = (extra: Partial<Parameters<typeof computeSlots>[0]> & { busy: Interval[]; now: Date }) => daySlots(date, NY, MONDAY_9_TO_5, extra);
+    const monday = (extra: Partial<Parameters<typeof computeSlots>[0]> & { busy: Interval[]; now: Date }) =>
+      daySlots(date, NY, MONDAY_9_TO_5, extra);
 
     it("removes starts inside and durations running into the session; back-to-back is allowed", () => {
       const t = table(monday({ busy, now: LONG_AGO }));
@@ -228,9 +288,7 @@ describe("computeSlots", () => {
         iv("2026-03-01T15:00:00Z", "2026-03-01T16:00:00Z"),
         iv("2026-03-02T17:00:00Z", "2026-03-02T17:45:00Z"),
       ];
-      expect(monday({ busy: messy, now: LONG_AGO })).toEqual(
-        monday({ busy, now: LONG_AGO }),
-      );
+      expect(monday({ busy: messy, now: LONG_AGO })).toEqual(monday({ busy, now: LONG_AGO }));
     });
 
     it("never offers a start in the past or inside the minimum notice", () => {
@@ -271,7 +329,15 @@ describe("overrides", () => {
   it("whole day off", () => {
     const overrides = [at({ isAvailable: false, startTime: null, endTime: null })];
     expect(workingIntervalsForDay(date, NY, MONDAY_9_TO_5, overrides)).toEqual([]);
-    const days = computeSlots({ from: date, to: "2026-03-09", zone: NY, rules: MONDAY_9_TO_5, overrides, busy: [], now: LONG_AGO });
+    const days = computeSlots({
+      from: date,
+      to: "2026-03-09",
+      zone: NY,
+      rules: MONDAY_9_TO_5,
+      overrides,
+      busy: [],
+      now: LONG_AGO,
+    });
     expect(days[0].slots).toEqual([]);
     expect(days.at(-1)!.slots).toHaveLength(16);
   });
@@ -285,17 +351,25 @@ describe("overrides", () => {
   });
 
   it("extra hours are added to the weekly hours (union)", () => {
-    expect(workingIntervalsForDay(date, NY, MONDAY_9_TO_5, [at({ isAvailable: true, startTime: "18:00", endTime: "20:00" })]).map(isoOf)).toEqual([
+    expect(
+      workingIntervalsForDay(date, NY, MONDAY_9_TO_5, [
+        at({ isAvailable: true, startTime: "18:00", endTime: "20:00" }),
+      ]).map(isoOf),
+    ).toEqual([
       { start: "2026-03-02T14:00:00.000Z", end: "2026-03-02T22:00:00.000Z" },
       { start: "2026-03-02T23:00:00.000Z", end: "2026-03-03T01:00:00.000Z" },
     ]);
-    expect(workingIntervalsForDay(date, NY, MONDAY_9_TO_5, [at({ isAvailable: true, startTime: "16:00", endTime: "19:00" })]).map(isoOf)).toEqual([
-      { start: "2026-03-02T14:00:00.000Z", end: "2026-03-03T00:00:00.000Z" },
-    ]);
+    expect(
+      workingIntervalsForDay(date, NY, MONDAY_9_TO_5, [
+        at({ isAvailable: true, startTime: "16:00", endTime: "19:00" }),
+      ]).map(isoOf),
+    ).toEqual([{ start: "2026-03-02T14:00:00.000Z", end: "2026-03-03T00:00:00.000Z" }]);
     // A Tuesday without weekly rules: only the extra hours.
-    expect(workingIntervalsForDay("2026-03-03", NY, MONDAY_9_TO_5, [at({ isAvailable: true, startTime: "10:00", endTime: "11:00" }, "2026-03-03")]).map(isoOf)).toEqual([
-      { start: "2026-03-03T15:00:00.000Z", end: "2026-03-03T16:00:00.000Z" },
-    ]);
+    expect(
+      workingIntervalsForDay("2026-03-03", NY, MONDAY_9_TO_5, [
+        at({ isAvailable: true, startTime: "10:00", endTime: "11:00" }, "2026-03-03"),
+      ]).map(isoOf),
+    ).toEqual([{ start: "2026-03-03T15:00:00.000Z", end: "2026-03-03T16:00:00.000Z" }]);
   });
 
   it("day off plus extra hours is the extra hours; time off wins over extra hours", () => {
@@ -312,7 +386,9 @@ describe("overrides", () => {
 
   it("overrides of other dates do not apply", () => {
     const overrides = [at({ isAvailable: false }, "2026-03-09")];
-    expect(workingIntervalsForDay(date, NY, MONDAY_9_TO_5, overrides)).toEqual(workingIntervalsForDay(date, NY, MONDAY_9_TO_5));
+    expect(workingIntervalsForDay(date, NY, MONDAY_9_TO_5, overrides)).toEqual(
+      workingIntervalsForDay(date, NY, MONDAY_9_TO_5),
+    );
   });
 });
 
@@ -337,7 +413,11 @@ describe("freeIntervals (fitness API 'Check Availability')", () => {
     ]);
     expect(result.busy.map((b) => b.ref)).toEqual(["Personal Training - John Doe", "Group Class - HIIT"]);
     // Local wall clock, as the legacy API prints it.
-    expect(result.free.map((f) => DateTime.fromMillis(f.start, { zone: NY }).toFormat("HH:mm"))).toEqual(["08:00", "11:00", "15:30"]);
+    expect(result.free.map((f) => DateTime.fromMillis(f.start, { zone: NY }).toFormat("HH:mm"))).toEqual([
+      "08:00",
+      "11:00",
+      "15:30",
+    ]);
   });
 
   it("minimum 150 minutes keeps only the last two gaps", () => {
@@ -347,14 +427,22 @@ describe("freeIntervals (fitness API 'Check Availability')", () => {
 
   it("uses the provider's hours when there is a schedule, and nothing on a day off", () => {
     const wed = [rule(3, "09:00", "12:00")];
-    const own = freeIntervals({ date, zone: NY, working: workingIntervalsOrDefault(date, NY, wed), busy, minDurationMinutes: 30 });
+    const own = freeIntervals({
+      date,
+      zone: NY,
+      working: workingIntervalsOrDefault(date, NY, wed),
+      busy,
+      minDurationMinutes: 30,
+    });
     expect(own.free.map(isoOf)).toEqual([
       { start: "2025-12-10T14:00:00.000Z", end: "2025-12-10T15:00:00.000Z" },
       { start: "2025-12-10T16:00:00.000Z", end: "2025-12-10T17:00:00.000Z" },
     ]);
     const off = [{ date, isAvailable: false }];
     expect(hasScheduleForDay(date, rules, off)).toBe(true);
-    expect(freeIntervals({ date, zone: NY, working: workingIntervalsOrDefault(date, NY, rules, off), busy }).free).toEqual([]);
+    expect(
+      freeIntervals({ date, zone: NY, working: workingIntervalsOrDefault(date, NY, rules, off), busy }).free,
+    ).toEqual([]);
   });
 });
 
@@ -380,8 +468,15 @@ describe("whyNotBookable (the client booking rule)", () => {
     expect(check("2026-03-02T16:00:00Z", "2026-03-02T17:00:00Z", { bufferMinutes: 10 })).toBe(false);
     expect(check("2026-03-02T21:30:00Z", "2026-03-02T22:30:00Z")).toBe(false); // past 17:00
     expect(check("2026-03-02T13:30:00Z", "2026-03-02T14:30:00Z")).toBe(false); // before 09:00
-    expect(check("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", { now: new Date("2026-03-02T15:00:01Z") })).toBe(false);
-    expect(check("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", { now: new Date("2026-03-02T14:30:00Z"), minNoticeMinutes: 60 })).toBe(false);
+    expect(check("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", { now: new Date("2026-03-02T15:00:01Z") })).toBe(
+      false,
+    );
+    expect(
+      check("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", {
+        now: new Date("2026-03-02T14:30:00Z"),
+        minNoticeMinutes: 60,
+      }),
+    ).toBe(false);
     expect(check("2026-03-02T15:00:00Z", "2026-03-02T15:00:00Z")).toBe(false);
   });
 
@@ -390,16 +485,36 @@ describe("whyNotBookable (the client booking rule)", () => {
     expect(why("2026-03-02T16:00:00Z", "2026-03-02T17:00:00Z", { bufferMinutes: 10 })).toBe("OUTSIDE_AVAILABILITY"); // its buffer
     expect(why("2026-03-02T21:30:00Z", "2026-03-02T22:30:00Z")).toBe("OUTSIDE_AVAILABILITY"); // past 17:00
     expect(why("2026-03-02T15:00:00Z", "2026-03-02T15:00:00Z")).toBe("OUTSIDE_AVAILABILITY"); // empty
-    expect(why("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", { now: new Date("2026-03-02T15:00:01Z") })).toBe("IN_THE_PAST");
-    expect(why("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", { now: new Date("2026-03-02T14:30:00Z"), minNoticeMinutes: 60 })).toBe("MIN_NOTICE");
+    expect(why("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", { now: new Date("2026-03-02T15:00:01Z") })).toBe(
+      "IN_THE_PAST",
+    );
+    expect(
+      why("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z", {
+        now: new Date("2026-03-02T14:30:00Z"),
+        minNoticeMinutes: 60,
+      }),
+    ).toBe("MIN_NOTICE");
     // Outside the hours and too soon: the hours are the reason (it will never be bookable).
-    expect(why("2026-03-02T13:30:00Z", "2026-03-02T14:30:00Z", { now: new Date("2026-03-02T13:00:00Z"), minNoticeMinutes: 60 })).toBe("OUTSIDE_AVAILABILITY");
+    expect(
+      why("2026-03-02T13:30:00Z", "2026-03-02T14:30:00Z", {
+        now: new Date("2026-03-02T13:00:00Z"),
+        minNoticeMinutes: 60,
+      }),
+    ).toBe("OUTSIDE_AVAILABILITY");
     expect(why("2026-03-02T15:15:00Z", "2026-03-02T16:00:00Z")).toBeUndefined();
   });
 
   it("must lie inside ONE working interval; across midnight when the hours continue", () => {
     const split = workingIntervalsForDay(date, NY, [rule(1, "09:00", "12:00"), rule(1, "13:00", "17:00")]);
-    expect(isBookable({ startsAt: new Date("2026-03-02T16:30:00Z"), endsAt: new Date("2026-03-02T18:30:00Z"), working: split, busy: [], now: LONG_AGO })).toBe(false);
+    expect(
+      isBookable({
+        startsAt: new Date("2026-03-02T16:30:00Z"),
+        endsAt: new Date("2026-03-02T18:30:00Z"),
+        working: split,
+        busy: [],
+        now: LONG_AGO,
+      }),
+    ).toBe(false);
     const night = [rule(1, "22:00", "24:00"), rule(2, "00:00", "02:00")];
     const startsAt = new Date("2026-03-03T04:00:00Z"); // Monday 23:00 local
     const endsAt = new Date("2026-03-03T06:00:00Z"); // Tuesday 01:00 local
@@ -425,7 +540,8 @@ describe("property: slots never overlap busy time and always lie inside working 
     ["2026-03-27", "2026-03-30"],
     ["2026-04-03", "2026-04-06"], // Lord Howe ends DST (30 min change) on 2026-04-05
   ];
-  const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+  const hhmm = (minutes: number) =>
+    `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
 
   it("holds for 150 random providers, and agrees with isBookable on every grid start", () => {
     const r = rng(42);
@@ -468,8 +584,14 @@ describe("property: slots never overlap busy time and always lie inside working 
           expect(availableDurations.length, ctx).toBeGreaterThan(0);
           for (const d of availableDurations) {
             const e = s + d * 60_000;
-            expect(working.some((w) => w.start <= s && e <= w.end), ctx).toBe(true);
-            expect(wide.some((b) => b.start < e && s < b.end), ctx).toBe(false);
+            expect(
+              working.some((w) => w.start <= s && e <= w.end),
+              ctx,
+            ).toBe(true);
+            expect(
+              wide.some((b) => b.start < e && s < b.end),
+              ctx,
+            ).toBe(false);
           }
           offered.set(s, availableDurations);
         }
@@ -480,7 +602,15 @@ describe("property: slots never overlap busy time and always lie inside working 
         const local = DateTime.fromMillis(s, { zone });
         if ((local.hour * 60 + local.minute) % gridMinutes !== 0) continue;
         const ok = durations.filter((d) =>
-          isBookable({ startsAt: new Date(s), endsAt: new Date(s + d * 60_000), working, busy, now, bufferMinutes, minNoticeMinutes }),
+          isBookable({
+            startsAt: new Date(s),
+            endsAt: new Date(s + d * 60_000),
+            working,
+            busy,
+            now,
+            bufferMinutes,
+            minNoticeMinutes,
+          }),
         );
         expect(offered.get(s) ?? [], `${ctx} ${local.toISO()}`).toEqual(ok);
       }
@@ -505,11 +635,25 @@ describe("performance", () => {
 
   it("1 provider x 30 days well under 5 ms; 100 providers x 7 days under 50 ms", () => {
     const month = () =>
-      computeSlots({ from: "2026-03-01", to: "2026-03-30", zone: NY, rules: weekdays, busy: sessions(1, "2026-03-01", 30, NY), now: LONG_AGO });
+      computeSlots({
+        from: "2026-03-01",
+        to: "2026-03-30",
+        zone: NY,
+        rules: weekdays,
+        busy: sessions(1, "2026-03-01", 30, NY),
+        now: LONG_AGO,
+      });
     const week = () => {
       for (let p = 0; p < 100; p++) {
         const zone = p % 2 ? NY : "Europe/London";
-        computeSlots({ from: "2026-03-02", to: "2026-03-08", zone, rules: weekdays, busy: sessions(p, "2026-03-02", 7, zone), now: LONG_AGO });
+        computeSlots({
+          from: "2026-03-02",
+          to: "2026-03-08",
+          zone,
+          rules: weekdays,
+          busy: sessions(p, "2026-03-02", 7, zone),
+          now: LONG_AGO,
+        });
       }
     };
     month();

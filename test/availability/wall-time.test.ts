@@ -33,7 +33,12 @@ const FALL_BACK: FallBack[] = [
     second: "2026-11-01T06:30:00.000Z", // 01:30 + 5h
     // 01:00 EDT = 05:00Z to 02:00 EST = 07:00Z: 2 real hours, starts in both offsets.
     rule: ["01:00", "02:00"],
-    slots: ["2026-11-01T05:00:00.000Z", "2026-11-01T05:30:00.000Z", "2026-11-01T06:00:00.000Z", "2026-11-01T06:30:00.000Z"],
+    slots: [
+      "2026-11-01T05:00:00.000Z",
+      "2026-11-01T05:30:00.000Z",
+      "2026-11-01T06:00:00.000Z",
+      "2026-11-01T06:30:00.000Z",
+    ],
   },
   {
     // 2026-10-25 03:00 CEST (+2) -> 02:00 CET (+1): 02:00-02:59 happens twice.
@@ -44,7 +49,12 @@ const FALL_BACK: FallBack[] = [
     second: "2026-10-25T01:30:00.000Z", // 02:30 - 1h
     // 02:00 CEST = 00:00Z to 03:00 CET = 02:00Z.
     rule: ["02:00", "03:00"],
-    slots: ["2026-10-25T00:00:00.000Z", "2026-10-25T00:30:00.000Z", "2026-10-25T01:00:00.000Z", "2026-10-25T01:30:00.000Z"],
+    slots: [
+      "2026-10-25T00:00:00.000Z",
+      "2026-10-25T00:30:00.000Z",
+      "2026-10-25T01:00:00.000Z",
+      "2026-10-25T01:30:00.000Z",
+    ],
   },
   {
     // 2026-11-01 02:00 NDT (-2:30) -> 01:00 NST (-3:30): 01:00-01:59 happens twice.
@@ -55,7 +65,12 @@ const FALL_BACK: FallBack[] = [
     second: "2026-11-01T05:00:00.000Z", // 01:30 + 3h30
     // 01:00 NDT = 03:30Z to 02:00 NST = 05:30Z.
     rule: ["01:00", "02:00"],
-    slots: ["2026-11-01T03:30:00.000Z", "2026-11-01T04:00:00.000Z", "2026-11-01T04:30:00.000Z", "2026-11-01T05:00:00.000Z"],
+    slots: [
+      "2026-11-01T03:30:00.000Z",
+      "2026-11-01T04:00:00.000Z",
+      "2026-11-01T04:30:00.000Z",
+      "2026-11-01T05:00:00.000Z",
+    ],
   },
   {
     // 2026-04-05 02:00 LHDT (+11) -> 01:30 LHST (+10:30): 01:30-01:59 happens twice (a 30-minute change).
@@ -77,7 +92,12 @@ const FALL_BACK: FallBack[] = [
     second: "2026-04-04T14:15:00.000Z", // 03:00 - 12h45
     // 03:00 CHADT = 13:15Z to 04:00 CHAST = 15:15Z; the change is at 14:00Z.
     rule: ["03:00", "04:00"],
-    slots: ["2026-04-04T13:15:00.000Z", "2026-04-04T13:45:00.000Z", "2026-04-04T14:15:00.000Z", "2026-04-04T14:45:00.000Z"],
+    slots: [
+      "2026-04-04T13:15:00.000Z",
+      "2026-04-04T13:45:00.000Z",
+      "2026-04-04T14:15:00.000Z",
+      "2026-04-04T14:45:00.000Z",
+    ],
   },
 ];
 
@@ -119,7 +139,15 @@ describe("a repeated wall time is its first occurrence, in every zone", () => {
 
     it(`${c.zone}: a rule ${c.rule[0]}–${c.rule[1]} covering the repeated time yields slots from its first occurrence`, () => {
       const rules: WeeklyRule[] = [{ dayOfWeek: SUNDAY, startTime: c.rule[0], endTime: c.rule[1], isAvailable: true }];
-      const [day] = computeSlots({ from: c.date, to: c.date, zone: c.zone, rules, busy: [], now: LONG_AGO, durations: [30] });
+      const [day] = computeSlots({
+        from: c.date,
+        to: c.date,
+        zone: c.zone,
+        rules,
+        busy: [],
+        now: LONG_AGO,
+        durations: [30],
+      });
       expect(day.slots.map((s) => iso(s.startsAt))).toEqual(c.slots);
       expect(iso(day.slots[0].startsAt)).toBe(iso(wallTimeToInstant(c.date, c.rule[0], c.zone)));
     });

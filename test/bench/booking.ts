@@ -30,7 +30,13 @@ export async function bookingContention(
   const latencies: number[] = [];
   const outcomes = await Promise.all(
     slot.clientIds.map(async (clientId, i) => {
-      const input = { providerId: String(slot.providerId), clientId: String(clientId), startsAt: slot.startsAt.toISOString(), durationMinutes: slot.durationMinutes, title: `${BENCH_TITLE_PREFIX}contention ${i}` };
+      const input = {
+        providerId: String(slot.providerId),
+        clientId: String(clientId),
+        startsAt: slot.startsAt.toISOString(),
+        durationMinutes: slot.durationMinutes,
+        title: `${BENCH_TITLE_PREFIX}contention ${i}`,
+      };
       const t0 = performance.now();
       const response = await graphql<{ bookSession: { id: string } }>(baseUrl, adminToken, BOOK_SESSION, { input });
       latencies.push(performance.now() - t0);

@@ -34,7 +34,11 @@ export interface CpuSplit {
   loadGeneratorMs: number;
 }
 
-export async function measureCpu<T extends { requests: number }>(database: string, serverPid: number | undefined, run: () => Promise<T>): Promise<T & { cpu: CpuSplit }> {
+export async function measureCpu<T extends { requests: number }>(
+  database: string,
+  serverPid: number | undefined,
+  run: () => Promise<T>,
+): Promise<T & { cpu: CpuSplit }> {
   const server0 = serverPid === undefined ? 0 : processCpuMs(serverPid);
   const database0 = databaseCpuMs(database);
   const self0 = process.cpuUsage();

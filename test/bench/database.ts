@@ -22,13 +22,19 @@ function benchDatabaseUrl(serverUrl: string): string {
   return url.toString();
 }
 
-export async function prepareDatabase(serverUrl: string, dataset: DatasetOptions, keep: boolean): Promise<PreparedDatabase> {
+export async function prepareDatabase(
+  serverUrl: string,
+  dataset: DatasetOptions,
+  keep: boolean,
+): Promise<PreparedDatabase> {
   const url = benchDatabaseUrl(serverUrl);
   const fingerprint = JSON.stringify({ dataset, migrations: migrationsDigest() });
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   try {
     if (keep) {
-      const [row] = await admin<{ comment: string | null }[]>`select shobj_description(oid, 'pg_database') as comment from pg_database where datname = ${BENCH_DATABASE}`;
+      const [row] = await admin<
+        { comment: string | null }[]
+      >`select shobj_description(oid, 'pg_database') as comment from pg_database where datname = ${BENCH_DATABASE}`;
       if (row?.comment === fingerprint) return { url };
     }
     const started = performance.now();
@@ -46,7 +52,10 @@ export async function prepareDatabase(serverUrl: string, dataset: DatasetOptions
       await sql.end();
     }
     await admin.unsafe(`comment on database ${BENCH_DATABASE} is ${quote(fingerprint)}`);
-    return { url, load: { migrateSeconds: (migrated - started) / 1000, loadSeconds: (performance.now() - migrated) / 1000, counts } };
+    return {
+      url,
+      load: { migrateSeconds: (migrated - started) / 1000, loadSeconds: (performance.now() - migrated) / 1000, counts },
+    };
   } finally {
     await admin.end();
   }
@@ -55,7 +64,10 @@ export async function prepareDatabase(serverUrl: string, dataset: DatasetOptions
 /** The migrations' contents: a kept database must have been migrated by the same files. */
 function migrationsDigest(): string {
   const hash = createHash("sha256");
-  for (const file of readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith(".sql")).sort()) hash.update(file).update(readFileSync(join(MIGRATIONS_FOLDER, file)));
+  for (const file of readdirSync(MIGRATIONS_FOLDER)
+    .filter((f) => f.endsWith(".sql"))
+    .sort())
+    hash.update(file).update(readFileSync(join(MIGRATIONS_FOLDER, file)));
   return hash.digest("hex").slice(0, 16);
 }
 

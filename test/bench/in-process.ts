@@ -49,7 +49,14 @@ export class InProcessApp {
   }
 
   static async open(databaseUrl: string, jwtSecret: string): Promise<InProcessApp> {
-    const config = loadConfig({ NODE_ENV: "production", DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, LOG_LEVEL: "warn", SEED_DEMO: "false", PORT: "0" });
+    const config = loadConfig({
+      NODE_ENV: "production",
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET: jwtSecret,
+      LOG_LEVEL: "warn",
+      SEED_DEMO: "false",
+      PORT: "0",
+    });
     const database = await Database.open({ url: databaseUrl, poolMax: config.databasePoolMax });
     return new InProcessApp(await createApp({ config, database }), database);
   }
@@ -62,11 +69,22 @@ export class InProcessApp {
     const response = await this.app.server.inject(request);
     const captured = this.capturing;
     this.capturing = undefined;
-    return { status: response.statusCode, body: response.body, statements: this.database.statements - before, captured };
+    return {
+      status: response.statusCode,
+      body: response.body,
+      statements: this.database.statements - before,
+      captured,
+    };
   }
 
   /** Milliseconds per slotsForProviders call (the service, with its SQL), sequentially. */
-  async timeSlotsForProviders(token: string, providerIds: number[], from: string, to: string, iterations: number): Promise<{ p50Ms: number; p99Ms: number; statements: number }> {
+  async timeSlotsForProviders(
+    token: string,
+    providerIds: number[],
+    from: string,
+    to: string,
+    iterations: number,
+  ): Promise<{ p50Ms: number; p99Ms: number; statements: number }> {
     const once = async () => {
       const ctx = await httpContext(this.app.deps, this.app.auth, { authorization: `Bearer ${token}` });
       try {
@@ -84,7 +102,11 @@ export class InProcessApp {
       times.push(performance.now() - t0);
     }
     const sorted = sortedOf(times);
-    return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), statements: (this.database.statements - statementsBefore) / iterations };
+    return {
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
+      statements: (this.database.statements - statementsBefore) / iterations,
+    };
   }
 
   async close(): Promise<void> {

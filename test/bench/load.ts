@@ -86,7 +86,13 @@ export async function closedLoop(fn: () => Promise<void>, concurrency: number, s
 
 function summarize(latencies: number[], seconds: number) {
   const sorted = Float64Array.from(latencies).sort();
-  return { requests: latencies.length, seconds, requestsPerSecond: latencies.length / seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+  return {
+    requests: latencies.length,
+    seconds,
+    requestsPerSecond: latencies.length / seconds,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+  };
 }
 
 /** Nearest-rank percentile of ascending values (NaN when there are none). */

@@ -72,7 +72,27 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       flags.set(name, value);
     }
   }
-  const known = new Set(["json", "only", "keep-data", "profile", "seed", "anchor", "providers", "clients", "plans", "sessions", "details", "items", "months", "connections", "duration", "warmup", "subscribers", "subscriber-role", "contenders"]);
+  const known = new Set([
+    "json",
+    "only",
+    "keep-data",
+    "profile",
+    "seed",
+    "anchor",
+    "providers",
+    "clients",
+    "plans",
+    "sessions",
+    "details",
+    "items",
+    "months",
+    "connections",
+    "duration",
+    "warmup",
+    "subscribers",
+    "subscriber-role",
+    "contenders",
+  ]);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`Unknown flag --${name}\n\n${USAGE}`);
 
   const int = (name: string, fallback: number, min = 1) => {
@@ -83,9 +103,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     return n;
   };
   const anchor = flags.get("anchor") ?? new Date().toISOString().slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(anchor) || Number.isNaN(Date.parse(anchor))) throw new Error(`--anchor must be YYYY-MM-DD, got "${anchor}"`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(anchor) || Number.isNaN(Date.parse(anchor)))
+    throw new Error(`--anchor must be YYYY-MM-DD, got "${anchor}"`);
   const role = (flags.get("subscriber-role") ?? "client").toUpperCase();
-  if (role !== "CLIENT" && role !== "ADMIN") throw new Error(`--subscriber-role must be client or admin, got "${role}"`);
+  if (role !== "CLIENT" && role !== "ADMIN")
+    throw new Error(`--subscriber-role must be client or admin, got "${role}"`);
   const only = new Set(
     (flags.get("only") ?? "")
       .split(",")
@@ -107,12 +129,15 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     items: int("items", 200),
     months: int("months", 12),
   };
-  if (dataset.clients < dataset.providers) throw new Error("--clients must be at least --providers (every provider has clients of their own)");
+  if (dataset.clients < dataset.providers)
+    throw new Error("--clients must be at least --providers (every provider has clients of their own)");
   const subscriberRole = role as SubscriberRole;
   const subscribers = int("subscribers", 1000);
-  if (subscriberRole === "CLIENT" && subscribers > dataset.clients) throw new Error(`--subscribers ${subscribers} needs as many clients (--clients ${dataset.clients})`);
+  if (subscriberRole === "CLIENT" && subscribers > dataset.clients)
+    throw new Error(`--subscribers ${subscribers} needs as many clients (--clients ${dataset.clients})`);
   const contenders = int("contenders", 100, 2);
-  if (contenders > dataset.clients) throw new Error(`--contenders ${contenders} needs as many clients (--clients ${dataset.clients})`);
+  if (contenders > dataset.clients)
+    throw new Error(`--contenders ${contenders} needs as many clients (--clients ${dataset.clients})`);
   return {
     databaseUrl: env.BENCH_DATABASE_URL || "postgres://postgres@127.0.0.1:5432",
     dataset,

@@ -65,7 +65,13 @@ export function summarizeProfile(file: string, windowUs?: [number, number], top 
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, ms: us / 1000, percent: (100 * us) / busy }));
-  return { busyMs: busy / 1000, idleMs: idle / 1000, windowed, functions: ranked(functions), packages: ranked(packages) };
+  return {
+    busyMs: busy / 1000,
+    idleMs: idle / 1000,
+    windowed,
+    functions: ranked(functions),
+    packages: ranked(packages),
+  };
 }
 
 function shortUrl(url: string): string {
@@ -85,7 +91,12 @@ function packageOf(url: string, functionName: string): string {
     return parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0];
   }
   const src = url.indexOf("/src/");
-  if (src >= 0) return url.slice(src + 1).split("/").slice(0, 2).join("/");
+  if (src >= 0)
+    return url
+      .slice(src + 1)
+      .split("/")
+      .slice(0, 2)
+      .join("/");
   if (url.startsWith("node:")) return url.split("/")[0];
   return url;
 }

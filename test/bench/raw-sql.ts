@@ -11,9 +11,15 @@ import type { CapturedStatement } from "./in-process.js";
  * the server sends them today (drizzle's unnamed statements: Parse + Describe, a round trip to
  * learn the parameter types, then Bind + Execute, and a fresh plan every time).
  */
-export function replayServerStatements(sql: postgres.Sql, statements: CapturedStatement[], prepare: boolean): () => Promise<void> {
+export function replayServerStatements(
+  sql: postgres.Sql,
+  statements: CapturedStatement[],
+  prepare: boolean,
+): () => Promise<void> {
   return async () => {
-    await sql.begin((tx) => statements.map((s) => tx.unsafe(s.text, s.parameters as postgres.ParameterOrJSON<never>[], { prepare })));
+    await sql.begin((tx) =>
+      statements.map((s) => tx.unsafe(s.text, s.parameters as postgres.ParameterOrJSON<never>[], { prepare })),
+    );
   };
 }
 

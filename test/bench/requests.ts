@@ -55,8 +55,17 @@ export function authHeaders(token: string): Record<string, string> {
   return { "content-type": "application/json", authorization: `Bearer ${token}` };
 }
 
-export async function graphql<T>(baseUrl: string, token: string, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
-  const response = await fetch(`${baseUrl}/graphql`, { method: "POST", headers: authHeaders(token), body: graphqlBody(query, variables) });
+export async function graphql<T>(
+  baseUrl: string,
+  token: string,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers: authHeaders(token),
+    body: graphqlBody(query, variables),
+  });
   const text = await response.text();
   let parsed: { data?: T | null; errors?: GraphQLResponse<T>["errors"] } = {};
   try {

@@ -20,7 +20,15 @@ import { closedLoop, httpLoad, type HttpLoad, type LoadResult } from "./load.js"
 import { parseOptions, type BenchOptions } from "./options.js";
 import { summarizeProfile, type ProfileSummary } from "./profile-summary.js";
 import { replayServerStatements, singleStatementPage } from "./raw-sql.js";
-import { AVAILABLE_SLOTS, authHeaders, graphql, graphqlBody, monthOf, SESSIONS_PAGE, SLOTS_BY_PROVIDER } from "./requests.js";
+import {
+  AVAILABLE_SLOTS,
+  authHeaders,
+  graphql,
+  graphqlBody,
+  monthOf,
+  SESSIONS_PAGE,
+  SLOTS_BY_PROVIDER,
+} from "./requests.js";
 import { startServer, type ServerProcess } from "./server.js";
 import { subscriptionFanOut } from "./subscriptions.js";
 
@@ -62,9 +70,14 @@ async function main(): Promise<void> {
   };
 
   console.log(`sessiongraph bench, ${machine.date}`);
-  console.log(`machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}; CPUs ${Math.round(machine.busyPercentAtStart)}% busy before the start`);
+  console.log(
+    `machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}; CPUs ${Math.round(machine.busyPercentAtStart)}% busy before the start`,
+  );
   console.log("server, load generator and database share this machine.");
-  if (machine.busyPercentAtStart > 15) console.log(`WARNING: something else keeps the CPUs ${Math.round(machine.busyPercentAtStart)}% busy: the numbers below are not representative.`);
+  if (machine.busyPercentAtStart > 15)
+    console.log(
+      `WARNING: something else keeps the CPUs ${Math.round(machine.busyPercentAtStart)}% busy: the numbers below are not representative.`,
+    );
   console.log();
 
   const loadStarted = performance.now();
@@ -73,10 +86,19 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   if (prepared.load) {
     const seconds = (performance.now() - loadStarted) / 1000;
-    const counts = Object.entries(prepared.load.counts).map(([table, n]) => `${table} ${n.toLocaleString("en-US")}`).join(", ");
+    const counts = Object.entries(prepared.load.counts)
+      .map(([table, n]) => `${table} ${n.toLocaleString("en-US")}`)
+      .join(", ");
     console.log(`dataset (seed ${d.seed}, anchor ${d.anchor}, ${d.months} months): ${counts}`);
-    console.log(`loaded in ${seconds.toFixed(1)} s (migrations ${prepared.load.migrateSeconds.toFixed(1)} s, COPY + VACUUM ANALYZE ${prepared.load.loadSeconds.toFixed(1)} s)\n`);
-    targets.push({ scenario: 0, description: "Loading the dataset takes under a minute", measured: `${seconds.toFixed(1)} s`, pass: seconds < 60 });
+    console.log(
+      `loaded in ${seconds.toFixed(1)} s (migrations ${prepared.load.migrateSeconds.toFixed(1)} s, COPY + VACUUM ANALYZE ${prepared.load.loadSeconds.toFixed(1)} s)\n`,
+    );
+    targets.push({
+      scenario: 0,
+      description: "Loading the dataset takes under a minute",
+      measured: `${seconds.toFixed(1)} s`,
+      pass: seconds < 60,
+    });
   } else {
     console.log(`dataset (seed ${d.seed}, anchor ${d.anchor}): kept from an earlier run (--keep-data)\n`);
   }
@@ -102,7 +124,9 @@ async function main(): Promise<void> {
     const providerToken = await tokenOf(provider);
     const adminToken = await tokenOf(data.admin);
     const month = monthOf(d.anchor, provider.timeZone);
-    const pageVariables = { filter: { providerId: String(provider.id), from: month.from.toISOString(), to: month.to.toISOString() } };
+    const pageVariables = {
+      filter: { providerId: String(provider.id), from: month.from.toISOString(), to: month.to.toISOString() },
+    };
     const pageBody = graphqlBody(SESSIONS_PAGE, pageVariables);
     const restPath = `/api/v1/sessions?per_page=50&include_client=true&include_trainer=true&start_date=${month.firstDay}T00:00:00&end_date=${month.lastDay}T23:59:59&sort_by=scheduled_start&sort_order=asc`;
     const slotsFrom = DateTime.fromISO(d.anchor).plus({ days: 1 }).toISODate()!;
@@ -118,21 +142,44 @@ async function main(): Promise<void> {
     let slotsService: Awaited<ReturnType<InProcessApp["timeSlotsForProviders"]>> | undefined;
     let oneProviderService: Awaited<ReturnType<InProcessApp["timeSlotsForProviders"]>> | undefined;
     try {
-      gqlMeasured = await inProcess.measure({ method: "POST", url: "/graphql", headers: authHeaders(providerToken), payload: pageBody });
-      restMeasured = await inProcess.measure({ method: "GET", url: restPath, headers: { authorization: `Bearer ${providerToken}` } });
+      gqlMeasured = await inProcess.measure({
+        method: "POST",
+        url: "/graphql",
+        headers: authHeaders(providerToken),
+        payload: pageBody,
+      });
+      restMeasured = await inProcess.measure({
+        method: "GET",
+        url: restPath,
+        headers: { authorization: `Bearer ${providerToken}` },
+      });
       if (want(4)) {
         slotsService = await inProcess.timeSlotsForProviders(adminToken, manyProviders, slotsFrom, slotsTo7, 30);
-        oneProviderService = await inProcess.timeSlotsForProviders(adminToken, [data.providers[1].id], slotsFrom, slotsTo30, 30);
+        oneProviderService = await inProcess.timeSlotsForProviders(
+          adminToken,
+          [data.providers[1].id],
+          slotsFrom,
+          slotsTo30,
+          30,
+        );
       }
     } finally {
       await inProcess.close();
     }
-    const gqlPage = JSON.parse(gqlMeasured.body) as { data?: { sessions: { totalCount: number; nodes: unknown[] } }; errors?: { message: string }[] };
-    if (gqlMeasured.status !== 200 || gqlPage.errors || !gqlPage.data) throw new Error(`scenario 1's query failed in-process: ${gqlMeasured.body.slice(0, 500)}`);
+    const gqlPage = JSON.parse(gqlMeasured.body) as {
+      data?: { sessions: { totalCount: number; nodes: unknown[] } };
+      errors?: { message: string }[];
+    };
+    if (gqlMeasured.status !== 200 || gqlPage.errors || !gqlPage.data)
+      throw new Error(`scenario 1's query failed in-process: ${gqlMeasured.body.slice(0, 500)}`);
     const pageSize = gqlPage.data.sessions.nodes.length;
     sqlReport = {
       graphql: { statements: gqlMeasured.statements, sent: gqlMeasured.captured.map((s) => oneLine(s.text)) },
-      rest: { status: restMeasured.status, statements: restMeasured.statements, sent: restMeasured.captured.map((s) => oneLine(s.text)) },
+      rest: {
+        status: restMeasured.status,
+        statements: restMeasured.statements,
+        sent: restMeasured.captured.map((s) => oneLine(s.text)),
+      },
     };
 
     console.log("starting the server ...");
@@ -147,22 +194,35 @@ async function main(): Promise<void> {
     if (want(1) || want(7)) {
       console.log("scenario 1: GraphQL sessions page ...");
       const expect = await graphql<unknown>(base, providerToken, SESSIONS_PAGE, pageVariables);
-      if (expect.status !== 200 || expect.errors) throw new Error(`scenario 1's query failed on the server: ${expect.text.slice(0, 500)}`);
-      const load = { url: `${base}/graphql`, method: "POST" as const, headers: authHeaders(providerToken), body: pageBody, expectBody: expect.text, connections: options.connections };
+      if (expect.status !== 200 || expect.errors)
+        throw new Error(`scenario 1's query failed on the server: ${expect.text.slice(0, 500)}`);
+      const load = {
+        url: `${base}/graphql`,
+        method: "POST" as const,
+        headers: authHeaders(providerToken),
+        body: pageBody,
+        expectBody: expect.text,
+        connections: options.connections,
+      };
       if (options.warmupSeconds > 0) await httpLoad({ ...load, seconds: options.warmupSeconds });
       const sampler = sampleRss(server);
       // Reads of the counter wait for the requests still in flight to finish.
       await sleep(300);
       const statementsBefore = await serverStatements(base);
       const from = nowUs();
-      const measured = await measureCpu(BENCH_DATABASE, server.pid, () => httpLoad({ ...load, seconds: options.durationSeconds }));
+      const measured = await measureCpu(BENCH_DATABASE, server.pid, () =>
+        httpLoad({ ...load, seconds: options.durationSeconds }),
+      );
       s1 = measured;
       profileWindow = { us: [from, nowUs()], label: "scenario 1's measured window" };
       await sleep(300);
       const statementsAfter = await serverStatements(base);
       s1PeakRss = sampler.stop();
       // The server's own counter (GET /metrics) under load, when it has one: a cross-check of the in-process count.
-      const underLoad = statementsBefore !== undefined && statementsAfter !== undefined ? (statementsAfter - statementsBefore) / s1.requests : undefined;
+      const underLoad =
+        statementsBefore !== undefined && statementsAfter !== undefined
+          ? (statementsAfter - statementsBefore) / s1.requests
+          : undefined;
       rows.push({
         id: "1",
         scenario: `GraphQL sessions(first: 50), provider + month, nested provider/client/treatmentPlan/treatmentDetails{item unit}, ${options.connections} connections`,
@@ -173,12 +233,25 @@ async function main(): Promise<void> {
       // What any request costs before it reads anything: the ceiling scenario 1 is measured against.
       const floorBody = graphqlBody("{ __typename }");
       const floorExpect = await graphql<unknown>(base, providerToken, "{ __typename }");
-      const floor = await warmedHttpLoad(server, { url: `${base}/graphql`, method: "POST", headers: authHeaders(providerToken), body: floorBody, expectBody: floorExpect.text }, options.connections, options.durationSeconds, options.warmupSeconds);
+      const floor = await warmedHttpLoad(
+        server,
+        {
+          url: `${base}/graphql`,
+          method: "POST",
+          headers: authHeaders(providerToken),
+          body: floorBody,
+          expectBody: floorExpect.text,
+        },
+        options.connections,
+        options.durationSeconds,
+        options.warmupSeconds,
+      );
       rows.push({
         id: "1a",
         scenario: `GraphQL \`{ __typename }\` with the same token, ${options.connections} connections`,
         ...numbers(floor),
-        notes: "no SQL: the fixed cost of a request (Fastify, Apollo, graphql-jit, the bearer token): the most this stack serves",
+        notes:
+          "no SQL: the fixed cost of a request (Fastify, Apollo, graphql-jit, the bearer token): the most this stack serves",
       });
     }
 
@@ -189,9 +262,25 @@ async function main(): Promise<void> {
       const response = await fetch(`${base}${restPath}`, { headers: { authorization: `Bearer ${providerToken}` } });
       const text = await response.text();
       if (response.status !== 200) {
-        rows.push({ id: "2", scenario: "REST GET /api/v1/sessions?per_page=50&include_client&include_trainer (fitness shim)", notes: "", skipped: `route answers HTTP ${response.status}: ${oneLine(text).slice(0, 120)}` });
+        rows.push({
+          id: "2",
+          scenario: "REST GET /api/v1/sessions?per_page=50&include_client&include_trainer (fitness shim)",
+          notes: "",
+          skipped: `route answers HTTP ${response.status}: ${oneLine(text).slice(0, 120)}`,
+        });
       } else {
-        s2 = await warmedHttpLoad(server, { url: `${base}${restPath}`, method: "GET", headers: { authorization: `Bearer ${providerToken}` }, expectBody: text }, options.connections, options.durationSeconds, options.warmupSeconds);
+        s2 = await warmedHttpLoad(
+          server,
+          {
+            url: `${base}${restPath}`,
+            method: "GET",
+            headers: { authorization: `Bearer ${providerToken}` },
+            expectBody: text,
+          },
+          options.connections,
+          options.durationSeconds,
+          options.warmupSeconds,
+        );
         rows.push({
           id: "2",
           scenario: `REST GET /api/v1/sessions?per_page=50&include_client&include_trainer (fitness shim), ${options.connections} connections`,
@@ -208,17 +297,44 @@ async function main(): Promise<void> {
       console.log("scenario 3: the same data as raw SQL ...");
       const statements = dataStatements(gqlMeasured.captured);
       s3 = await warmedLoop(replayServerStatements(owner, statements, true), options);
-      rows.push({ id: "3", scenario: `raw SQL: the server's ${statements.length} statements of scenario 1, prepared, pipelined in one transaction (postgres.js, ${options.connections} clients)`, ...numbers(s3), notes: "the database's limit for this request" });
+      rows.push({
+        id: "3",
+        scenario: `raw SQL: the server's ${statements.length} statements of scenario 1, prepared, pipelined in one transaction (postgres.js, ${options.connections} clients)`,
+        ...numbers(s3),
+        notes: "the database's limit for this request",
+      });
       const unprepared = await warmedLoop(replayServerStatements(owner, statements, false), options);
-      rows.push({ id: "3a", scenario: "raw SQL: the same statements as the server sends them (unnamed: Parse + Describe and a new plan each time), pipelined", ...numbers(unprepared), notes: `${(unprepared.requestsPerSecond / s3.requestsPerSecond).toFixed(2)} × scenario 3` });
-      const single = singleStatementPage(owner, { tenantId: data.tenantId, viewerId: provider.id, providerId: provider.id, from: month.from, to: month.to });
-      if ((await single()) !== pageSize) throw new Error("scenario 3b's statement does not return the page of scenario 1");
+      rows.push({
+        id: "3a",
+        scenario:
+          "raw SQL: the same statements as the server sends them (unnamed: Parse + Describe and a new plan each time), pipelined",
+        ...numbers(unprepared),
+        notes: `${(unprepared.requestsPerSecond / s3.requestsPerSecond).toFixed(2)} × scenario 3`,
+      });
+      const single = singleStatementPage(owner, {
+        tenantId: data.tenantId,
+        viewerId: provider.id,
+        providerId: provider.id,
+        from: month.from,
+        to: month.to,
+      });
+      if ((await single()) !== pageSize)
+        throw new Error("scenario 3b's statement does not return the page of scenario 1");
       const s3b = await warmedLoop(async () => void (await single()), options);
-      rows.push({ id: "3b", scenario: `raw SQL: the same page as one JSON statement after set_config (${options.connections} clients)`, ...numbers(s3b), notes: "what one compiled statement per request could reach" });
+      rows.push({
+        id: "3b",
+        scenario: `raw SQL: the same page as one JSON statement after set_config (${options.connections} clients)`,
+        ...numbers(s3b),
+        notes: "what one compiled statement per request could reach",
+      });
     }
-    for (const [id, result] of [["1", s1], ["2", s2]] as const) {
+    for (const [id, result] of [
+      ["1", s1],
+      ["2", s2],
+    ] as const) {
       const row = rows.find((r) => r.id === id);
-      if (row && result && s3) row.notes += `; ${(result.requestsPerSecond / s3.requestsPerSecond).toFixed(2)} × scenario 3`;
+      if (row && result && s3)
+        row.notes += `; ${(result.requestsPerSecond / s3.requestsPerSecond).toFixed(2)} × scenario 3`;
     }
 
     // 4. availableSlots, one connection: latency is the server's time per request.
@@ -226,22 +342,73 @@ async function main(): Promise<void> {
       console.log("scenario 4: availableSlots ...");
       const seconds = Math.max(3, Math.round(options.durationSeconds / 2));
       const oneLabel = "availableSlots: 1 provider × 30 days (1 connection)";
-      const oneBody = graphqlBody(AVAILABLE_SLOTS, { providerId: String(data.providers[1].id), from: slotsFrom, to: slotsTo30 });
-      const expect = await fetch(`${base}/graphql`, { method: "POST", headers: authHeaders(adminToken), body: oneBody });
+      const oneBody = graphqlBody(AVAILABLE_SLOTS, {
+        providerId: String(data.providers[1].id),
+        from: slotsFrom,
+        to: slotsTo30,
+      });
+      const expect = await fetch(`${base}/graphql`, {
+        method: "POST",
+        headers: authHeaders(adminToken),
+        body: oneBody,
+      });
       const text = await expect.text();
-      if (expect.status !== 200 || text.includes('"errors":[')) rows.push({ id: "4a", scenario: oneLabel, notes: "", skipped: `query failed: ${oneLine(text).slice(0, 160)}` });
+      if (expect.status !== 200 || text.includes('"errors":['))
+        rows.push({ id: "4a", scenario: oneLabel, notes: "", skipped: `query failed: ${oneLine(text).slice(0, 160)}` });
       else {
-        const result = await warmedHttpLoad(server, { url: `${base}/graphql`, method: "POST", headers: authHeaders(adminToken), body: oneBody, expectBody: text }, 1, seconds, 1);
-        rows.push({ id: "4a", scenario: oneLabel, ...numbers(result), notes: `response ${(text.length / 1024).toFixed(0)} KiB` });
+        const result = await warmedHttpLoad(
+          server,
+          { url: `${base}/graphql`, method: "POST", headers: authHeaders(adminToken), body: oneBody, expectBody: text },
+          1,
+          seconds,
+          1,
+        );
+        rows.push({
+          id: "4a",
+          scenario: oneLabel,
+          ...numbers(result),
+          notes: `response ${(text.length / 1024).toFixed(0)} KiB`,
+        });
       }
       const manyLabel = `availableSlotsByProvider: ${manyProviders.length} providers × 7 days in one request (1 connection)`;
-      const manyBody = graphqlBody(SLOTS_BY_PROVIDER, { providerIds: manyProviders.map(String), from: slotsFrom, to: slotsTo7 });
-      const manyExpected = await fetch(`${base}/graphql`, { method: "POST", headers: authHeaders(adminToken), body: manyBody });
+      const manyBody = graphqlBody(SLOTS_BY_PROVIDER, {
+        providerIds: manyProviders.map(String),
+        from: slotsFrom,
+        to: slotsTo7,
+      });
+      const manyExpected = await fetch(`${base}/graphql`, {
+        method: "POST",
+        headers: authHeaders(adminToken),
+        body: manyBody,
+      });
       const manyText = await manyExpected.text();
-      if (manyExpected.status !== 200 || manyText.includes('"errors":[')) rows.push({ id: "4b", scenario: manyLabel, notes: "", skipped: `query failed: ${oneLine(manyText).slice(0, 160)}` });
+      if (manyExpected.status !== 200 || manyText.includes('"errors":['))
+        rows.push({
+          id: "4b",
+          scenario: manyLabel,
+          notes: "",
+          skipped: `query failed: ${oneLine(manyText).slice(0, 160)}`,
+        });
       else {
-        const result = await warmedHttpLoad(server, { url: `${base}/graphql`, method: "POST", headers: authHeaders(adminToken), body: manyBody, expectBody: manyText }, 1, seconds, 1);
-        rows.push({ id: "4b", scenario: manyLabel, ...numbers(result), notes: `response ${(manyText.length / 1024).toFixed(0)} KiB` });
+        const result = await warmedHttpLoad(
+          server,
+          {
+            url: `${base}/graphql`,
+            method: "POST",
+            headers: authHeaders(adminToken),
+            body: manyBody,
+            expectBody: manyText,
+          },
+          1,
+          seconds,
+          1,
+        );
+        rows.push({
+          id: "4b",
+          scenario: manyLabel,
+          ...numbers(result),
+          notes: `response ${(manyText.length / 1024).toFixed(0)} KiB`,
+        });
       }
       if (slotsService) {
         rows.push({
@@ -256,7 +423,8 @@ async function main(): Promise<void> {
       if (oneProviderService) {
         rows.push({
           id: "4d",
-          scenario: "slotsForProviders service: 1 provider × 30 days, in-process (server time of 4a without HTTP and GraphQL)",
+          scenario:
+            "slotsForProviders service: 1 provider × 30 days, in-process (server time of 4a without HTTP and GraphQL)",
           p50Ms: oneProviderService.p50Ms,
           p99Ms: oneProviderService.p99Ms,
           errors: 0,
@@ -266,13 +434,25 @@ async function main(): Promise<void> {
     }
 
     // 5. Booking contention.
-    const afterData = DateTime.fromISO(d.anchor, { zone: provider.timeZone }).plus({ months: Math.ceil(d.months / 2), days: 7 });
+    const afterData = DateTime.fromISO(d.anchor, { zone: provider.timeZone }).plus({
+      months: Math.ceil(d.months / 2),
+      days: 7,
+    });
     const bookingDay = afterData.plus({ days: (8 - afterData.weekday) % 7 }); // the next Monday
     if (want(5)) {
       console.log("scenario 5: booking contention ...");
       const clientIds = data.clients.slice(0, options.contenders).map((c) => c.id);
-      const result = await bookingContention(owner, base, adminToken, { providerId: provider.id, clientIds, startsAt: bookingDay.set({ hour: 10 }).toJSDate(), durationMinutes: 60 });
-      const exact = result.successes === 1 && result.conflicts === options.contenders - 1 && result.others === 0 && result.activeInSlot === 1;
+      const result = await bookingContention(owner, base, adminToken, {
+        providerId: provider.id,
+        clientIds,
+        startsAt: bookingDay.set({ hour: 10 }).toJSDate(),
+        durationMinutes: 60,
+      });
+      const exact =
+        result.successes === 1 &&
+        result.conflicts === options.contenders - 1 &&
+        result.others === 0 &&
+        result.activeInSlot === 1;
       rows.push({
         id: "5",
         scenario: `${options.contenders} concurrent bookSession, same provider and slot (${options.contenders} clients, admin token)`,
@@ -282,7 +462,12 @@ async function main(): Promise<void> {
         notes: `${result.successes} success, ${result.conflicts} CONFLICT, ${result.others} other; ${result.activeInSlot} active session in the slot${exact ? "" : " — NOT EXACT"}${result.otherSamples.length ? `; ${result.otherSamples.join(" | ")}` : ""}`,
         details: { ...result },
       });
-      targets.push({ scenario: 5, description: `Scenario 5: exactly 1 success and ${options.contenders - 1} CONFLICT`, measured: `${result.successes} / ${result.conflicts} / ${result.others} other`, pass: exact });
+      targets.push({
+        scenario: 5,
+        description: `Scenario 5: exactly 1 success and ${options.contenders - 1} CONFLICT`,
+        measured: `${result.successes} / ${result.conflicts} / ${result.others} other`,
+        pass: exact,
+      });
     }
 
     // 6. Subscription fan-out.
@@ -300,7 +485,10 @@ async function main(): Promise<void> {
         durationMinutes: 30,
         title: `${BENCH_TITLE_PREFIX}fan-out ${i}`,
       }));
-      const subscribers = options.subscriberRole === "CLIENT" ? data.clients.slice(0, options.subscribers) : Array.from({ length: options.subscribers }, () => data.admin);
+      const subscribers =
+        options.subscriberRole === "CLIENT"
+          ? data.clients.slice(0, options.subscribers)
+          : Array.from({ length: options.subscribers }, () => data.admin);
       const tokens = await Promise.all(subscribers.map(tokenOf));
       const result = await subscriptionFanOut({
         baseUrl: base,
@@ -331,8 +519,16 @@ async function main(): Promise<void> {
             (result.errorSamples.length ? `; ${result.errorSamples.join(" | ")}` : ""),
           details: { ...result },
         });
-        targets.push({ scenario: 6, description: `Scenario 6: p99 under 100 ms for ${options.subscribers} subscribers`, measured: `${ms(result.p99Ms)} ms`, pass: result.p99Ms < 100 && result.missed === 0 });
-        for (const [what, before, after] of [["JS heap (after a full GC)", result.heapBeforeMiB, result.heapAfterMiB], ["RSS", result.rssBeforeMiB, result.rssAfterMiB]] as const) {
+        targets.push({
+          scenario: 6,
+          description: `Scenario 6: p99 under 100 ms for ${options.subscribers} subscribers`,
+          measured: `${ms(result.p99Ms)} ms`,
+          pass: result.p99Ms < 100 && result.missed === 0,
+        });
+        for (const [what, before, after] of [
+          ["JS heap (after a full GC)", result.heapBeforeMiB, result.heapAfterMiB],
+          ["RSS", result.rssBeforeMiB, result.rssAfterMiB],
+        ] as const) {
           targets.push({
             scenario: 6,
             description: `Scenario 6: server ${what} back within 10% of the start after they leave`,
@@ -345,24 +541,63 @@ async function main(): Promise<void> {
 
     // 7. Server memory.
     if (want(7)) {
-      rows.push({ id: "7", scenario: "server RSS", notes: `at rest ${mib(rssAtRest)}; under scenario 1 peak ${mib(s1PeakRss)}`, details: { atRestMiB: rssAtRest, underScenario1PeakMiB: s1PeakRss } });
+      rows.push({
+        id: "7",
+        scenario: "server RSS",
+        notes: `at rest ${mib(rssAtRest)}; under scenario 1 peak ${mib(s1PeakRss)}`,
+        details: { atRestMiB: rssAtRest, underScenario1PeakMiB: s1PeakRss },
+      });
     }
 
     if (s1) {
       targets.push(
-        { scenario: 1, description: "Scenario 1: at least 1,400 requests/s", measured: `${Math.round(s1.requestsPerSecond)} requests/s`, pass: s1.requestsPerSecond >= 1400 },
-        { scenario: 1, description: "Scenario 1: at most 6 SQL statements per request", measured: `${gqlMeasured.statements}`, pass: gqlMeasured.statements <= 6 },
+        {
+          scenario: 1,
+          description: "Scenario 1: at least 1,400 requests/s",
+          measured: `${Math.round(s1.requestsPerSecond)} requests/s`,
+          pass: s1.requestsPerSecond >= 1400,
+        },
+        {
+          scenario: 1,
+          description: "Scenario 1: at most 6 SQL statements per request",
+          measured: `${gqlMeasured.statements}`,
+          pass: gqlMeasured.statements <= 6,
+        },
       );
     }
     const r4a = rows.find((r) => r.id === "4a");
     const r4b = rows.find((r) => r.id === "4b");
-    if (r4a?.p50Ms !== undefined) targets.push({ scenario: 4, description: "Scenario 4: 1 provider × 30 days under 5 ms (p50)", measured: `${ms(r4a.p50Ms)} ms (p99 ${ms(r4a.p99Ms!)})`, pass: r4a.p50Ms < 5 });
-    if (r4b?.p50Ms !== undefined) targets.push({ scenario: 4, description: `Scenario 4: ${manyProviders.length} providers × 7 days under 50 ms (p50, one request)`, measured: `${ms(r4b.p50Ms)} ms (p99 ${ms(r4b.p99Ms!)})`, pass: r4b.p50Ms < 50 });
+    if (r4a?.p50Ms !== undefined)
+      targets.push({
+        scenario: 4,
+        description: "Scenario 4: 1 provider × 30 days under 5 ms (p50)",
+        measured: `${ms(r4a.p50Ms)} ms (p99 ${ms(r4a.p99Ms!)})`,
+        pass: r4a.p50Ms < 5,
+      });
+    if (r4b?.p50Ms !== undefined)
+      targets.push({
+        scenario: 4,
+        description: `Scenario 4: ${manyProviders.length} providers × 7 days under 50 ms (p50, one request)`,
+        measured: `${ms(r4b.p50Ms)} ms (p99 ${ms(r4b.p99Ms!)})`,
+        pass: r4b.p50Ms < 50,
+      });
     // The issue's "server time": the slot service with its SQL, without HTTP, auth and GraphQL.
     const r4c = rows.find((r) => r.id === "4c");
     const r4d = rows.find((r) => r.id === "4d");
-    if (r4d?.p50Ms !== undefined) targets.push({ scenario: 4, description: "Scenario 4: 1 provider × 30 days under 5 ms of server time (p50, in-process)", measured: `${ms(r4d.p50Ms)} ms (p99 ${ms(r4d.p99Ms!)})`, pass: r4d.p50Ms < 5 });
-    if (r4c?.p50Ms !== undefined) targets.push({ scenario: 4, description: `Scenario 4: ${manyProviders.length} providers × 7 days under 50 ms of server time (p50, in-process, one call)`, measured: `${ms(r4c.p50Ms)} ms (p99 ${ms(r4c.p99Ms!)})`, pass: r4c.p50Ms < 50 });
+    if (r4d?.p50Ms !== undefined)
+      targets.push({
+        scenario: 4,
+        description: "Scenario 4: 1 provider × 30 days under 5 ms of server time (p50, in-process)",
+        measured: `${ms(r4d.p50Ms)} ms (p99 ${ms(r4d.p99Ms!)})`,
+        pass: r4d.p50Ms < 5,
+      });
+    if (r4c?.p50Ms !== undefined)
+      targets.push({
+        scenario: 4,
+        description: `Scenario 4: ${manyProviders.length} providers × 7 days under 50 ms of server time (p50, in-process, one call)`,
+        measured: `${ms(r4c.p50Ms)} ms (p99 ${ms(r4c.p99Ms!)})`,
+        pass: r4c.p50Ms < 50,
+      });
   } finally {
     await server?.stop();
     await owner.end();
@@ -370,13 +605,18 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n## sessiongraph bench — ${machine.date}\n`);
-  console.log(`${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, PostgreSQL ${machine.postgres}; server, load and database on the same machine (CPUs ${Math.round(machine.busyPercentAtStart)}% busy before the start).`);
-  console.log(`Dataset: ${d.providers} providers, ${d.clients} clients, ${d.plans} plans, ${d.sessions} sessions over ${d.months} months, ${d.details} treatment details over ${d.items} items (seed ${d.seed}).\n`);
+  console.log(
+    `${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, PostgreSQL ${machine.postgres}; server, load and database on the same machine (CPUs ${Math.round(machine.busyPercentAtStart)}% busy before the start).`,
+  );
+  console.log(
+    `Dataset: ${d.providers} providers, ${d.clients} clients, ${d.plans} plans, ${d.sessions} sessions over ${d.months} months, ${d.details} treatment details over ${d.items} items (seed ${d.seed}).\n`,
+  );
   console.log(table(rows));
   const gql = sqlReport.graphql as { statements: number; sent: string[] } | undefined;
   if (gql) {
     console.log(`\nScenario 1 sends ${gql.statements} SQL statements per request (BEGIN/COMMIT not counted):`);
-    for (const s of gql.sent) console.log(/^(begin|commit)$/i.test(s) ? `  (${s})` : `  ${s.slice(0, 150)}${s.length > 150 ? " ..." : ""}`);
+    for (const s of gql.sent)
+      console.log(/^(begin|commit)$/i.test(s) ? `  (${s})` : `  ${s.slice(0, 150)}${s.length > 150 ? " ..." : ""}`);
   }
   if (targets.length) {
     console.log("\nTargets:");
@@ -389,8 +629,14 @@ async function main(): Promise<void> {
     const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
     if (!file) console.log(`\nno CPU profile was written in ${profileDir}`);
     else {
-      profile = { file: join(profileDir, file), windowUs: profileWindow?.us, ...summarizeProfile(join(profileDir, file), profileWindow?.us) };
-      console.log(`\nServer CPU profile ${profile.file}, ${profile.windowed ? profileWindow!.label : "whole run"}: ${Math.round(profile.busyMs)} ms busy, ${Math.round(profile.idleMs)} ms idle`);
+      profile = {
+        file: join(profileDir, file),
+        windowUs: profileWindow?.us,
+        ...summarizeProfile(join(profileDir, file), profileWindow?.us),
+      };
+      console.log(
+        `\nServer CPU profile ${profile.file}, ${profile.windowed ? profileWindow!.label : "whole run"}: ${Math.round(profile.busyMs)} ms busy, ${Math.round(profile.idleMs)} ms idle`,
+      );
       console.log("  self time by package:");
       for (const p of profile.packages.slice(0, 15)) console.log(`    ${p.percent.toFixed(1).padStart(5)}%  ${p.name}`);
       console.log("  self time by function:");
@@ -400,13 +646,26 @@ async function main(): Promise<void> {
 
   if (options.json) {
     const settings = { ...options, databaseUrl: withoutPassword(options.databaseUrl), only: [...options.only] };
-    writeFileSync(options.json, JSON.stringify({ machine, options: settings, load: prepared.load ?? "kept", sql: sqlReport, rows, targets, profile }, null, 2));
+    writeFileSync(
+      options.json,
+      JSON.stringify(
+        { machine, options: settings, load: prepared.load ?? "kept", sql: sqlReport, rows, targets, profile },
+        null,
+        2,
+      ),
+    );
     console.log(`\nresults written to ${options.json}`);
   }
 }
 
 /** A warm-up run (discarded), then the measured one, with the CPU it took. */
-async function warmedHttpLoad(server: ServerProcess, load: Omit<HttpLoad, "connections" | "seconds">, connections: number, seconds: number, warmupSeconds: number) {
+async function warmedHttpLoad(
+  server: ServerProcess,
+  load: Omit<HttpLoad, "connections" | "seconds">,
+  connections: number,
+  seconds: number,
+  warmupSeconds: number,
+) {
   if (warmupSeconds > 0) await httpLoad({ ...load, connections, seconds: warmupSeconds });
   return measureCpu(BENCH_DATABASE, server.pid, () => httpLoad({ ...load, connections, seconds }));
 }
@@ -444,19 +703,34 @@ function sampleRss(server: ServerProcess): { stop(): number } {
   };
 }
 
-function numbers(result: LoadResult & { cpu?: CpuSplit }): Pick<Row, "requestsPerSecond" | "p50Ms" | "p99Ms" | "errors" | "cpu"> {
-  return { requestsPerSecond: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors, cpu: result.cpu };
+function numbers(
+  result: LoadResult & { cpu?: CpuSplit },
+): Pick<Row, "requestsPerSecond" | "p50Ms" | "p99Ms" | "errors" | "cpu"> {
+  return {
+    requestsPerSecond: result.requestsPerSecond,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    errors: result.errors,
+    cpu: result.cpu,
+  };
 }
 
 function table(rows: Row[]): string {
-  const lines = ["| # | scenario | requests/s | p50 ms | p99 ms | errors | CPU ms/request: server · db · bench | notes |", "|---|---|---:|---:|---:|---:|---:|---|"];
+  const lines = [
+    "| # | scenario | requests/s | p50 ms | p99 ms | errors | CPU ms/request: server · db · bench | notes |",
+    "|---|---|---:|---:|---:|---:|---:|---|",
+  ];
   const cell = (text: string) => text.replace(/\|/g, "\\|");
   for (const r of rows) {
     if (r.skipped) lines.push(`| ${r.id} | ${r.scenario} | | | | | | skipped: ${cell(r.skipped)} |`);
     else {
       const rps = r.requestsPerSecond === undefined ? "" : Math.round(r.requestsPerSecond).toLocaleString("en-US");
-      const cpu = r.cpu ? `${r.cpu.serverMs === undefined ? "–" : r.cpu.serverMs.toFixed(2)} · ${r.cpu.databaseMs.toFixed(2)} · ${r.cpu.loadGeneratorMs.toFixed(2)}` : "";
-      lines.push(`| ${r.id} | ${r.scenario} | ${rps} | ${r.p50Ms === undefined ? "" : ms(r.p50Ms)} | ${r.p99Ms === undefined ? "" : ms(r.p99Ms)} | ${r.errors ?? ""} | ${cpu} | ${cell(r.notes)} |`);
+      const cpu = r.cpu
+        ? `${r.cpu.serverMs === undefined ? "–" : r.cpu.serverMs.toFixed(2)} · ${r.cpu.databaseMs.toFixed(2)} · ${r.cpu.loadGeneratorMs.toFixed(2)}`
+        : "";
+      lines.push(
+        `| ${r.id} | ${r.scenario} | ${rps} | ${r.p50Ms === undefined ? "" : ms(r.p50Ms)} | ${r.p99Ms === undefined ? "" : ms(r.p99Ms)} | ${r.errors ?? ""} | ${cpu} | ${cell(r.notes)} |`,
+      );
     }
   }
   return lines.join("\n");

@@ -21,7 +21,11 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServer(env: { databaseUrl: string; jwtSecret: string; cpuProfileDir?: string }): Promise<ServerProcess> {
+export async function startServer(env: {
+  databaseUrl: string;
+  jwtSecret: string;
+  cpuProfileDir?: string;
+}): Promise<ServerProcess> {
   const profile = env.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${env.cpuProfileDir}`] : [];
   const child = spawn(process.execPath, [...profile, "--inspect-port=127.0.0.1:0", "--import", "tsx", "src/main.ts"], {
     cwd: ROOT,
@@ -72,7 +76,9 @@ function watchOutput(child: ChildProcess): { listening: Promise<string>; inspect
   let listening = false;
   let onListening!: (url: string) => void;
   let onInspector!: (url: string) => void;
-  const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`the server exited (code ${code}):\n${output}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`the server exited (code ${code}):\n${output}`))),
+  );
   child.stdout!.on("data", (chunk: Buffer) => {
     if (listening) return void process.stderr.write(`[server] ${chunk}`);
     output += chunk.toString();
@@ -108,7 +114,11 @@ async function collectGarbage(inspector: string): Promise<number> {
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const id = ++nextId;
       const onMessage = (data: WebSocket.RawData) => {
-        const message = JSON.parse(data.toString()) as { id?: number; result?: Record<string, unknown>; error?: { message: string } };
+        const message = JSON.parse(data.toString()) as {
+          id?: number;
+          result?: Record<string, unknown>;
+          error?: { message: string };
+        };
         if (message.id !== id) return;
         socket.off("message", onMessage);
         if (message.error) reject(new Error(`${method}: ${message.error.message}`));

@@ -122,13 +122,22 @@ export async function subscriptionFanOut(input: FanOutInput): Promise<FanOutResu
       const seen = subscribers.map((s) => s.receipts.length);
       const commitsBefore = commits.length;
       const response = await graphql<{ bookSession: { id: string } }>(input.baseUrl, input.bookerToken, BOOK_SESSION, {
-        input: { providerId: String(input.providerId), clientId: String(booking.clientId), startsAt: booking.startsAt.toISOString(), durationMinutes: booking.durationMinutes, title: booking.title },
+        input: {
+          providerId: String(input.providerId),
+          clientId: String(booking.clientId),
+          startsAt: booking.startsAt.toISOString(),
+          durationMinutes: booking.durationMinutes,
+          title: booking.title,
+        },
       });
       if (!response.data?.bookSession) {
         bookingErrors.push(`booking ${k} failed: ${response.text.slice(0, 200)}`);
         continue;
       }
-      await until(() => commits.length > commitsBefore && subscribers.every((s, i) => s.receipts.length > seen[i]), 10_000);
+      await until(
+        () => commits.length > commitsBefore && subscribers.every((s, i) => s.receipts.length > seen[i]),
+        10_000,
+      );
       peak = Math.max(peak, input.rssMiB());
       const commit = commits[commitsBefore];
       if (k > 0 && commit !== undefined) {
@@ -159,7 +168,10 @@ export async function subscriptionFanOut(input: FanOutInput): Promise<FanOutResu
     await sleep(1000);
     heapAfterMiB = await input.collectGarbage();
     rssAfterMiB = input.rssMiB();
-  } while ((heapAfterMiB > heapBeforeMiB * 1.1 || rssAfterMiB > rssBeforeMiB * 1.1) && performance.now() - leftAt < 10_000);
+  } while (
+    (heapAfterMiB > heapBeforeMiB * 1.1 || rssAfterMiB > rssBeforeMiB * 1.1) &&
+    performance.now() - leftAt < 10_000
+  );
   const sorted = sortedOf(latencies);
   return {
     subscribers: subscribers.length,
@@ -202,7 +214,8 @@ async function until(done: () => boolean, timeoutMs: number): Promise<void> {
 
 function describe(err: unknown): string {
   if (Array.isArray(err)) return err.map((e) => (e as { message?: string }).message ?? String(e)).join("; ");
-  if (err && typeof err === "object" && "code" in err && "reason" in err) return `socket closed ${(err as { code: number }).code} ${(err as { reason: string }).reason}`;
+  if (err && typeof err === "object" && "code" in err && "reason" in err)
+    return `socket closed ${(err as { code: number }).code} ${(err as { reason: string }).reason}`;
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -21,7 +21,9 @@ afterAll(async () => {
 
 describe.skipIf(engine !== "postgres")("prepared statements (postgres)", () => {
   const preparedTexts = async (db: Database) =>
-    rowsOf<{ statement: string }>(await db.db.execute(sql`select statement from pg_prepared_statements`)).map((r) => r.statement);
+    rowsOf<{ statement: string }>(await db.db.execute(sql`select statement from pg_prepared_statements`)).map(
+      (r) => r.statement,
+    );
 
   it("a statement with parameters is prepared once on its connection and reused for every batch size; one without parameters is not kept; transactions and savepoints alike", async () => {
     for (const ids of [[1], [1, 2, 3], Array.from({ length: 50 }, (_, i) => i + 1)]) {
@@ -29,7 +31,14 @@ describe.skipIf(engine !== "postgres")("prepared statements (postgres)", () => {
       await onOneConnection.db.transaction((tx) => tx.select({ id: users.id }).from(users).where(anyId(users.id, ids)));
     }
     // Inside a savepoint too (a statement only sent there).
-    await onOneConnection.db.transaction((tx) => tx.transaction((sp) => sp.select({ id: sessions.id }).from(sessions).where(anyId(sessions.id, [1]))));
+    await onOneConnection.db.transaction((tx) =>
+      tx.transaction((sp) =>
+        sp
+          .select({ id: sessions.id })
+          .from(sessions)
+          .where(anyId(sessions.id, [1])),
+      ),
+    );
     const texts = await preparedTexts(onOneConnection);
     expect(texts.filter((text) => text.includes('"users"') && text.includes("= any($1::int[])"))).toHaveLength(1);
     expect(texts.filter((text) => text.includes('"sessions"') && text.includes("= any($1::int[])"))).toHaveLength(1);

@@ -26,12 +26,26 @@ describe(`decodeRow (${engine})`, () => {
         const decoded = await selectRows(tx, table, undefined);
         expect(decoded, getTableName(table)).toEqual(viaDrizzle);
         // The same columns under a prefix, as a joined table's (columnsAs).
-        const prefixed = rowsOf<Record<string, unknown>>(await tx.execute(sql`select ${columnsAs(table, "joined.")} from ${table}`));
-        expect(prefixed.map((raw) => decodeRow(table, raw, "joined.")), `${getTableName(table)} prefixed`).toEqual(viaDrizzle);
+        const prefixed = rowsOf<Record<string, unknown>>(
+          await tx.execute(sql`select ${columnsAs(table, "joined.")} from ${table}`),
+        );
+        expect(
+          prefixed.map((raw) => decodeRow(table, raw, "joined.")),
+          `${getTableName(table)} prefixed`,
+        ).toEqual(viaDrizzle);
         compared[getTableName(table)] = decoded.length;
       }
     });
     expect(tables.length).toBeGreaterThanOrEqual(10);
-    for (const name of ["users", "sessions", "treatment_plans", "treatment_details", "items", "units", "availability_rules"]) expect(compared[name], name).toBeGreaterThan(0);
+    for (const name of [
+      "users",
+      "sessions",
+      "treatment_plans",
+      "treatment_details",
+      "items",
+      "units",
+      "availability_rules",
+    ])
+      expect(compared[name], name).toBeGreaterThan(0);
   });
 });

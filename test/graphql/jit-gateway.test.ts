@@ -15,10 +15,16 @@ let bare: number;
 
 beforeAll(async () => {
   jit = await startTestApp();
-  graphqlJs = await startTestApp({ database: jit.database, databaseUrl: jit.databaseUrl, env: { GRAPHQL_JIT: "false" } });
+  graphqlJs = await startTestApp({
+    database: jit.database,
+    databaseUrl: jit.databaseUrl,
+    env: { GRAPHQL_JIT: "false" },
+  });
   p = await makePractice(jit.database);
   const tenantId = p.tenant.id;
-  const [plan] = await asTenant(jit.database, tenantId, (tx) => tx.insert(treatmentPlans).values({ tenantId, clientId: p.client.id, title: "Knee rehab" }).returning());
+  const [plan] = await asTenant(jit.database, tenantId, (tx) =>
+    tx.insert(treatmentPlans).values({ tenantId, clientId: p.client.id, title: "Knee rehab" }).returning(),
+  );
   const first = await makeSession(jit.database, p.tenant, {
     providerId: p.provider.id,
     clientId: p.client.id,
@@ -27,7 +33,12 @@ beforeAll(async () => {
     startsAt: new Date("2030-01-07T09:00:00Z"),
     endsAt: new Date("2030-01-07T09:50:00Z"),
   });
-  const second = await makeSession(jit.database, p.tenant, { providerId: p.provider.id, clientId: p.otherClient.id, startsAt: new Date("2030-01-08T09:00:00Z"), endsAt: new Date("2030-01-08T10:00:00Z") });
+  const second = await makeSession(jit.database, p.tenant, {
+    providerId: p.provider.id,
+    clientId: p.otherClient.id,
+    startsAt: new Date("2030-01-08T09:00:00Z"),
+    endsAt: new Date("2030-01-08T10:00:00Z"),
+  });
   withDetails = first.id;
   bare = second.id;
   await asTenant(jit.database, tenantId, async (tx) => {

@@ -27,7 +27,11 @@ describe(`generated typed operations (${engine})`, () => {
     const me = await run(MeDocument, {}, admin);
     const role: "ADMIN" | "PROVIDER" | "CLIENT" = me.me.role;
     expect(role).toBe("ADMIN");
-    const created = await run(CreateUserDocument, { input: { role: "PROVIDER", username: "typed.provider", name: "Typed Provider" } }, admin);
+    const created = await run(
+      CreateUserDocument,
+      { input: { role: "PROVIDER", username: "typed.provider", name: "Typed Provider" } },
+      admin,
+    );
     expect(created.createUser.timeZone).toBe(p.tenant.timeZone);
     const providers = await run(UsersDocument, { role: "PROVIDER" }, admin);
     expect(providers.users.map((u) => u.username)).toContain("typed.provider");

@@ -12,9 +12,17 @@ export interface TestApp {
   /** The database URL when on PostgreSQL (a second instance can share it). */
   databaseUrl?: string;
   config: Config;
-  token(user: Pick<UserRow, "id" | "externalSubject">, tenant: Pick<TenantRow, "code">, ttl?: string | number): Promise<string>;
+  token(
+    user: Pick<UserRow, "id" | "externalSubject">,
+    tenant: Pick<TenantRow, "code">,
+    ttl?: string | number,
+  ): Promise<string>;
   /** POST /graphql; returns the parsed body and the HTTP status. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<GqlResult<T>>;
   close(): Promise<void>;
 }
 
@@ -32,11 +40,24 @@ export const TEST_JWT_SECRET = "sessiongraph-tests-only-secret-0123456789";
 
 /** A real server on a free port, over a fresh test database (or the one given). */
 export async function startTestApp(
-  options: { env?: Record<string, string>; now?: () => Date; video?: AppOptions["video"]; database?: Database; databaseUrl?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    now?: () => Date;
+    video?: AppOptions["video"];
+    database?: Database;
+    databaseUrl?: string;
+  } = {},
 ): Promise<TestApp> {
   const opened = options.database ? { database: options.database, url: options.databaseUrl } : await openTestDatabase();
   // Tests write far faster than people: the write limit has its own test (test/http/limits.test.ts).
-  const config = loadConfig({ NODE_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, PORT: "0", HOST: "127.0.0.1", RATE_LIMIT_WRITES_PER_MINUTE: "1000000", ...options.env });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    JWT_SECRET: TEST_JWT_SECRET,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    RATE_LIMIT_WRITES_PER_MINUTE: "1000000",
+    ...options.env,
+  });
   const app = await createApp({ config, database: opened.database, now: options.now, video: options.video });
   const url = await app.listen();
   return {
@@ -45,7 +66,8 @@ export async function startTestApp(
     database: opened.database,
     databaseUrl: opened.url,
     config,
-    token: (user, tenant, ttl = "1h") => signToken(config.jwt, { sub: user.externalSubject ?? String(user.id), tenant: tenant.code }, ttl),
+    token: (user, tenant, ttl = "1h") =>
+      signToken(config.jwt, { sub: user.externalSubject ?? String(user.id), tenant: tenant.code }, ttl),
     async gql(query, variables, token) {
       const response = await fetch(`${url}/graphql`, {
         method: "POST",

@@ -31,7 +31,10 @@ export async function openTestDatabase(): Promise<{ database: Database; url?: st
 }
 
 /** The statement texts a database was sent while fn ran, with fn's result. */
-export async function captureStatements<T>(database: Database, fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+export async function captureStatements<T>(
+  database: Database,
+  fn: () => Promise<T>,
+): Promise<{ result: T; statements: string[] }> {
   const statements: string[] = [];
   database.statementTexts = statements;
   try {

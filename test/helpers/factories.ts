@@ -1,5 +1,13 @@
 import { enterTenant, type Database, type Tx } from "../../src/db/client.js";
-import { careRelationships, sessions, tenants, users, type SessionRow, type TenantRow, type UserRow } from "../../src/db/schema/index.js";
+import {
+  careRelationships,
+  sessions,
+  tenants,
+  users,
+  type SessionRow,
+  type TenantRow,
+  type UserRow,
+} from "../../src/db/schema/index.js";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}${process.pid}x${++counter}`;
@@ -13,20 +21,41 @@ export function asTenant<T>(database: Database, tenantId: number, fn: (tx: Tx) =
 }
 
 export async function makeTenant(database: Database, values: Partial<TenantRow> = {}): Promise<TenantRow> {
-  const [tenant] = await database.db.insert(tenants).values({ code: unique("T"), name: "Test Practice", timeZone: "America/New_York", ...values }).returning();
+  const [tenant] = await database.db
+    .insert(tenants)
+    .values({ code: unique("T"), name: "Test Practice", timeZone: "America/New_York", ...values })
+    .returning();
   return tenant;
 }
 
-export async function makeUser(database: Database, tenant: TenantRow, role: UserRow["role"], values: Partial<UserRow> = {}): Promise<UserRow> {
+export async function makeUser(
+  database: Database,
+  tenant: TenantRow,
+  role: UserRow["role"],
+  values: Partial<UserRow> = {},
+): Promise<UserRow> {
   const username = values.username ?? unique(role.toLowerCase());
   const [user] = await asTenant(database, tenant.id, (tx) =>
-    tx.insert(users).values({ tenantId: tenant.id, role, username, name: `${role[0]}${role.slice(1).toLowerCase()} ${username}`, timeZone: tenant.timeZone, email: `${username}@example.com`, ...values }).returning(),
+    tx
+      .insert(users)
+      .values({
+        tenantId: tenant.id,
+        role,
+        username,
+        name: `${role[0]}${role.slice(1).toLowerCase()} ${username}`,
+        timeZone: tenant.timeZone,
+        email: `${username}@example.com`,
+        ...values,
+      })
+      .returning(),
   );
   return user;
 }
 
 export async function relate(database: Database, tenant: TenantRow, provider: UserRow, client: UserRow): Promise<void> {
-  await asTenant(database, tenant.id, (tx) => tx.insert(careRelationships).values({ tenantId: tenant.id, providerId: provider.id, clientId: client.id }));
+  await asTenant(database, tenant.id, (tx) =>
+    tx.insert(careRelationships).values({ tenantId: tenant.id, providerId: provider.id, clientId: client.id }),
+  );
 }
 
 /** A practice: a tenant with an admin, a provider, a client in care with them, and a second client. */
@@ -40,7 +69,16 @@ export async function makePractice(database: Database, values: Partial<TenantRow
   return { tenant, admin, provider, client, otherClient };
 }
 
-export async function makeSession(database: Database, tenant: TenantRow, values: Partial<SessionRow> & Pick<SessionRow, "providerId" | "clientId" | "startsAt" | "endsAt">): Promise<SessionRow> {
-  const [row] = await asTenant(database, tenant.id, (tx) => tx.insert(sessions).values({ tenantId: tenant.id, title: "Test session", ...values }).returning());
+export async function makeSession(
+  database: Database,
+  tenant: TenantRow,
+  values: Partial<SessionRow> & Pick<SessionRow, "providerId" | "clientId" | "startsAt" | "endsAt">,
+): Promise<SessionRow> {
+  const [row] = await asTenant(database, tenant.id, (tx) =>
+    tx
+      .insert(sessions)
+      .values({ tenantId: tenant.id, title: "Test session", ...values })
+      .returning(),
+  );
   return row;
 }

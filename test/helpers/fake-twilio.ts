@@ -104,18 +104,28 @@ export class FakeTwilio {
   private answer(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? "/", this.url);
     const query = Object.fromEntries(url.searchParams);
-    this.requests.push({ method: req.method ?? "", host: req.headers.host, path: url.pathname, query, authorization: req.headers.authorization });
+    this.requests.push({
+      method: req.method ?? "",
+      host: req.headers.host,
+      path: url.pathname,
+      query,
+      authorization: req.headers.authorization,
+    });
 
     if (this.failure === "hang") return; // the client's timeout has to fire
-    if (this.failure !== null) return send(res, this.failure, twilioError(this.failure, 20500, "Internal Server Error"));
+    if (this.failure !== null)
+      return send(res, this.failure, twilioError(this.failure, 20500, "Internal Server Error"));
 
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent); // ["v1", "Rooms", ...]
-    if (req.method !== "GET" || parts[0] !== "v1" || parts[1] !== "Rooms") return send(res, 404, notFound(url.pathname));
+    if (req.method !== "GET" || parts[0] !== "v1" || parts[1] !== "Rooms")
+      return send(res, 404, notFound(url.pathname));
 
     if (parts.length === 2) {
       // GET /v1/Rooms?Status=&UniqueName=  (Status defaults to in-progress, as on Twilio)
       const status = query.Status ?? "in-progress";
-      const rooms = [...this.rooms.values()].filter((r) => r.status === status && (!query.UniqueName || r.unique_name === query.UniqueName));
+      const rooms = [...this.rooms.values()].filter(
+        (r) => r.status === status && (!query.UniqueName || r.unique_name === query.UniqueName),
+      );
       return send(res, 200, page("rooms", url, rooms.map(roomJson)));
     }
 
@@ -127,7 +137,15 @@ export class FakeTwilio {
       // Twilio's default: connected ones for an in-progress room, disconnected ones otherwise.
       const status = query.Status ?? (room.status === "in-progress" ? "connected" : "disconnected");
       const participants = (room.participants ?? []).filter((p) => p.status === status);
-      return send(res, 200, page("participants", url, participants.map((p) => participantJson(room, p))));
+      return send(
+        res,
+        200,
+        page(
+          "participants",
+          url,
+          participants.map((p) => participantJson(room, p)),
+        ),
+      );
     }
     return send(res, 404, notFound(url.pathname));
   }
@@ -135,7 +153,9 @@ export class FakeTwilio {
   /** By sid (any status) or by unique name (in-progress only, as on Twilio). */
   private lookup(sidOrName: string) {
     const all = [...this.rooms.values()];
-    return all.find((r) => r.sid === sidOrName) ?? all.find((r) => r.unique_name === sidOrName && r.status === "in-progress");
+    return (
+      all.find((r) => r.sid === sidOrName) ?? all.find((r) => r.unique_name === sidOrName && r.status === "in-progress")
+    );
   }
 }
 
@@ -168,14 +188,23 @@ function twilioError(status: number, code: number, message: string) {
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
 }
 
-const notFound = (path: string) => twilioError(404, 20404, `The requested resource ${path.replace(/^\/v1/, "")} was not found`);
+const notFound = (path: string) =>
+  twilioError(404, 20404, `The requested resource ${path.replace(/^\/v1/, "")} was not found`);
 
 /** Twilio's list envelope: records under meta.key, single page. */
 function page(key: string, url: URL, records: unknown[]) {
   const self = `${BASE}${url.pathname.replace(/^\/v1/, "")}?PageSize=50&Page=0`;
   return {
     [key]: records,
-    meta: { page: 0, page_size: 50, first_page_url: self, previous_page_url: null, url: self, next_page_url: null, key },
+    meta: {
+      page: 0,
+      page_size: 50,
+      first_page_url: self,
+      previous_page_url: null,
+      url: self,
+      next_page_url: null,
+      key,
+    },
   };
 }
 

@@ -6,7 +6,10 @@ export interface Subscriber<T> {
   /** Everything received so far (data or errors). */
   received: Array<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, any> }> }>;
   /** Resolves with the n-th result (1-based) once it arrives; rejects after timeoutMs. */
-  nth(n: number, timeoutMs?: number): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, any> }> }>;
+  nth(
+    n: number,
+    timeoutMs?: number,
+  ): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, any> }> }>;
   /** Resolves once the server acknowledged the subscription's socket (connection_ack). */
   connected: Promise<void>;
   /** The close event of the socket, once the server or we close it. */
@@ -16,7 +19,12 @@ export interface Subscriber<T> {
   dispose(): Promise<void>;
 }
 
-export function subscribe<T = Record<string, any>>(url: string, token: string | undefined, query: string, variables?: Record<string, unknown>): Subscriber<T> {
+export function subscribe<T = Record<string, any>>(
+  url: string,
+  token: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+): Subscriber<T> {
   let onConnected!: () => void;
   let onClosed!: (event: { code: number; reason: string }) => void;
   const connected = new Promise<void>((resolve) => (onConnected = resolve));
@@ -29,7 +37,8 @@ export function subscribe<T = Record<string, any>>(url: string, token: string | 
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     on: {
       connected: () => onConnected(),
-      closed: (event) => onClosed({ code: (event as { code: number }).code, reason: String((event as { reason: unknown }).reason) }),
+      closed: (event) =>
+        onClosed({ code: (event as { code: number }).code, reason: String((event as { reason: unknown }).reason) }),
     },
     onNonLazyError: () => {},
   });
@@ -44,7 +53,9 @@ export function subscribe<T = Record<string, any>>(url: string, token: string | 
           for (const wake of waiters.splice(0)) wake();
         },
         error: (error) => {
-          received.push({ errors: Array.isArray(error) ? error : [{ message: String((error as Error).message ?? error) }] });
+          received.push({
+            errors: Array.isArray(error) ? error : [{ message: String((error as Error).message ?? error) }],
+          });
           for (const wake of waiters.splice(0)) wake();
           resolve();
         },
@@ -76,7 +87,11 @@ export function subscribe<T = Record<string, any>>(url: string, token: string | 
 }
 
 /** Waits until cond() holds (polling), or fails with the message. */
-export async function eventually(cond: () => boolean | Promise<boolean>, message: string, timeoutMs = 5000): Promise<void> {
+export async function eventually(
+  cond: () => boolean | Promise<boolean>,
+  message: string,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(message);

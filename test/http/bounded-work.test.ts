@@ -5,7 +5,14 @@
  * refusing a response before it is built. Through the real server, HTTP and graphql-ws.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { availabilityRules, sessions, treatmentDetails, treatmentPlans, users, type UserRow } from "../../src/db/schema/index.js";
+import {
+  availabilityRules,
+  sessions,
+  treatmentDetails,
+  treatmentPlans,
+  users,
+  type UserRow,
+} from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { captureStatements, engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeUser } from "../helpers/factories.js";
@@ -32,7 +39,10 @@ beforeAll(async () => {
   const start = Date.UTC(2030, 0, 1, 8);
   await asTenant(t.database, p.tenant.id, async (tx) => {
     const tenantId = p.tenant.id;
-    const [plan] = await tx.insert(treatmentPlans).values({ tenantId, clientId: p.client.id, title: "Plan" }).returning();
+    const [plan] = await tx
+      .insert(treatmentPlans)
+      .values({ tenantId, clientId: p.client.id, title: "Plan" })
+      .returning();
     // Every session in the one plan: each nested plan page can hold a full 100.
     const rows = await tx
       .insert(sessions)
@@ -51,7 +61,15 @@ beforeAll(async () => {
       .returning();
     await tx.insert(treatmentDetails).values(rows.map((s) => ({ tenantId, sessionId: s.id, quantity: 1 })));
     for (const provider of [p.provider, second]) {
-      await tx.insert(availabilityRules).values([1, 2, 3, 4, 5].map((dayOfWeek) => ({ tenantId, providerId: provider.id, dayOfWeek, startTime: "08:00", endTime: "18:00" })));
+      await tx.insert(availabilityRules).values(
+        [1, 2, 3, 4, 5].map((dayOfWeek) => ({
+          tenantId,
+          providerId: provider.id,
+          dayOfWeek,
+          startTime: "08:00",
+          endTime: "18:00",
+        })),
+      );
     }
   });
 });
@@ -113,7 +131,9 @@ describe(`the cost limit cannot be bypassed (${engine})`, () => {
     const skippable = `query($n: Int, $skip: Boolean!) { sessions(first: 2) { nodes { id ...Fan @skip(if: $skip) } } }
       fragment Fan on Session { treatmentPlan { sessions(first: $n) { nodes { treatmentPlan { sessions(first: $n) { nodes { id } } } } } } }`;
     expect((await t.gql(skippable, { n: 100, skip: true }, token)).errors).toBeUndefined();
-    expectRefusedByCost(await t.gql(skippable.replace("sessions(first: 2)", "sessions(first: 100)"), { n: 100, skip: false }, token));
+    expectRefusedByCost(
+      await t.gql(skippable.replace("sessions(first: 2)", "sessions(first: 100)"), { n: 100, skip: false }, token),
+    );
   });
 
   it("the same over graphql-ws: a subscription whose fragment fans out is refused", async () => {
@@ -147,12 +167,23 @@ describe(`amplification (${engine})`, () => {
   });
 
   it("durations take at most 8 distinct values: 9 are BAD_USER_INPUT naming durations; duplicates collapse", async () => {
-    const nine = await t.gql(BY_PROVIDER, { ps: [String(p.provider.id)], from: "2030-03-04", d: [15, 30, 45, 60, 75, 90, 105, 120, 135] }, admin);
+    const nine = await t.gql(
+      BY_PROVIDER,
+      { ps: [String(p.provider.id)], from: "2030-03-04", d: [15, 30, 45, 60, 75, 90, 105, 120, 135] },
+      admin,
+    );
     expect(nine.data ?? null).toBeNull();
-    expect(nine.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { durations: "durations may list at most 8 distinct values, got 9" } });
+    expect(nine.errors?.[0].extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      fieldErrors: { durations: "durations may list at most 8 distinct values, got 9" },
+    });
 
     const repeated = [15, 30, 45, 60, 75, 90, 105, 120];
-    const eight = await t.gql(BY_PROVIDER, { ps: [String(p.provider.id)], from: "2030-03-04", d: [...repeated, ...repeated, 30] }, admin);
+    const eight = await t.gql(
+      BY_PROVIDER,
+      { ps: [String(p.provider.id)], from: "2030-03-04", d: [...repeated, ...repeated, 30] },
+      admin,
+    );
     expect(eight.errors).toBeUndefined();
     const slot = eight.data!.availableSlotsByProvider[0].days[0].slots[0] as { availableDurations: number[] };
     expect(slot.availableDurations).toEqual(repeated);
@@ -167,10 +198,16 @@ describe(`amplification (${engine})`, () => {
     const three = [p.provider, second, third].map((u) => String(u.id));
     expectRefusedByCost(await t.gql(BY_PROVIDER, { ps: three, from: "2030-03-01", to: "2030-05-01" }, admin));
     // ... and over 9 days, about 5,500: answered.
-    expect((await t.gql(BY_PROVIDER, { ps: three, from: "2030-03-01", to: "2030-03-09" }, admin)).errors).toBeUndefined();
+    expect(
+      (await t.gql(BY_PROVIDER, { ps: three, from: "2030-03-01", to: "2030-03-09" }, admin)).errors,
+    ).toBeUndefined();
     // Every plan of the tenant (a list without `first`) with 100 of its sessions each.
-    expectRefusedByCost(await t.gql(`{ treatmentPlans { id sessions(first: 100) { nodes { id title } } } }`, {}, admin));
-    expect((await t.gql(`{ treatmentPlans { id sessions(first: 10) { nodes { id title } } } }`, {}, admin)).errors).toBeUndefined();
+    expectRefusedByCost(
+      await t.gql(`{ treatmentPlans { id sessions(first: 100) { nodes { id title } } } }`, {}, admin),
+    );
+    expect(
+      (await t.gql(`{ treatmentPlans { id sessions(first: 10) { nodes { id title } } } }`, {}, admin)).errors,
+    ).toBeUndefined();
   });
 });
 
@@ -190,7 +227,10 @@ describe(`the response budget: MAX_RESPONSE_BYTES (${engine})`, () => {
     const { result, statements } = await captureStatements(t.database, () => small.gql(PAGE, { n: 100 }, smallToken));
     expect(result.data ?? null).toBeNull();
     expect(result.errors).toHaveLength(1);
-    expect(result.errors?.[0]).toMatchObject({ message: expect.stringMatching(/larger than 30000 bytes \(MAX_RESPONSE_BYTES\)/), extensions: { code: "BAD_USER_INPUT" } });
+    expect(result.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/larger than 30000 bytes \(MAX_RESPONSE_BYTES\)/),
+      extensions: { code: "BAD_USER_INPUT" },
+    });
     // The page was read and refused: neither the clients nor the treatment details were fetched.
     expect(statements.some((s) => /from "sessions"/.test(s))).toBe(true);
     expect(statements.some((s) => /treatment_details/.test(s))).toBe(false);
@@ -210,19 +250,35 @@ describe(`the response budget: MAX_RESPONSE_BYTES (${engine})`, () => {
   it("computed slots are charged: 62 days of a provider's slots (about 70 KB) are refused, one day is answered", async () => {
     const query = `query($ps: [ID!]!, $to: Date!) { availableSlotsByProvider(providerIds: $ps, from: "2030-03-04", to: $to) { days { slots { startsAt availableDurations } } } }`;
     const big = await small.gql(query, { ps: [String(p.provider.id)], to: "2030-05-01" }, smallToken);
-    expect(big.errors?.[0]).toMatchObject({ message: expect.stringMatching(/MAX_RESPONSE_BYTES/), extensions: { code: "BAD_USER_INPUT" } });
-    expect((await small.gql(query, { ps: [String(p.provider.id)], to: "2030-03-04" }, smallToken)).errors).toBeUndefined();
+    expect(big.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/MAX_RESPONSE_BYTES/),
+      extensions: { code: "BAD_USER_INPUT" },
+    });
+    expect(
+      (await small.gql(query, { ps: [String(p.provider.id)], to: "2030-03-04" }, smallToken)).errors,
+    ).toBeUndefined();
   });
 
   it("root lists are charged too: 150 clients with 100-character names (about 70 KB) are refused, the three staff answered", async () => {
     const q = await makePractice(t.database);
     await asTenant(t.database, q.tenant.id, (tx) =>
-      tx.insert(users).values(Array.from({ length: 150 }, (_, i) => ({ tenantId: q.tenant.id, role: "CLIENT" as const, username: `bulk${i}`, name: `${i} ${"x".repeat(96)}`, timeZone: q.tenant.timeZone }))),
+      tx.insert(users).values(
+        Array.from({ length: 150 }, (_, i) => ({
+          tenantId: q.tenant.id,
+          role: "CLIENT" as const,
+          username: `bulk${i}`,
+          name: `${i} ${"x".repeat(96)}`,
+          timeZone: q.tenant.timeZone,
+        })),
+      ),
     );
     const qAdmin = await small.token(q.admin, q.tenant);
     const all = await small.gql(`{ users { id name email } }`, {}, qAdmin);
     expect(all.data ?? null).toBeNull();
-    expect(all.errors?.[0]).toMatchObject({ message: expect.stringMatching(/MAX_RESPONSE_BYTES/), extensions: { code: "BAD_USER_INPUT" } });
+    expect(all.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/MAX_RESPONSE_BYTES/),
+      extensions: { code: "BAD_USER_INPUT" },
+    });
     const staff = await small.gql(`{ users(role: PROVIDER) { id name } }`, {}, qAdmin);
     expect(staff.errors).toBeUndefined();
     expect(staff.data!.users).toHaveLength(1);

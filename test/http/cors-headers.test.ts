@@ -24,10 +24,21 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const preflight = (url: string, path: string, origin: string, method = "POST") =>
-  fetch(`${url}${path}`, { method: "OPTIONS", headers: { origin, "access-control-request-method": method, "access-control-request-headers": "content-type,authorization" } });
+  fetch(`${url}${path}`, {
+    method: "OPTIONS",
+    headers: {
+      origin,
+      "access-control-request-method": method,
+      "access-control-request-headers": "content-type,authorization",
+    },
+  });
 
 const graphqlFrom = (url: string, origin: string) =>
-  fetch(`${url}/graphql`, { method: "POST", headers: { origin, "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query: "{ me { id } }" }) });
+  fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { origin, "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: "{ me { id } }" }),
+  });
 
 describe(`CORS (${engine})`, () => {
   for (const origin of [ALLOWED, OTHER_ALLOWED]) {

@@ -18,7 +18,8 @@ const REAL_DATABASE = "postgres://sessiongraph@db.internal:5432/sessiongraph";
 const INTROSPECTION = `{ __schema { queryType { name } } }`;
 const RENAME = `mutation($id: ID!, $title: String!) { updateSession(id: $id, input: { title: $title }) { id title } }`;
 /** What must never reach a client: the SQL, the driver's words, file paths and stack frames. */
-const LEAKS = /select |update |"sessions"|permission denied|Failed query|sessiongraph_app|\.ts:\d+|node_modules|\n\s+at /i;
+const LEAKS =
+  /select |update |"sessions"|permission denied|Failed query|sessiongraph_app|\.ts:\d+|node_modules|\n\s+at /i;
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;
@@ -28,12 +29,20 @@ beforeAll(async () => {
   t = await startTestApp();
   p = await makePractice(t.database);
   const start = new Date(Date.now() + 7 * 86_400_000);
-  sessionId = (await makeSession(t.database, p.tenant, { providerId: p.provider.id, clientId: p.client.id, startsAt: start, endsAt: new Date(start.getTime() + 3_600_000) })).id;
+  sessionId = (
+    await makeSession(t.database, p.tenant, {
+      providerId: p.provider.id,
+      clientId: p.client.id,
+      startsAt: start,
+      endsAt: new Date(start.getTime() + 3_600_000),
+    })
+  ).id;
 });
 afterAll(() => t.close());
 
 /** A second server on the same database, with NODE_ENV and DATABASE_URL as a deploy would set them. */
-const deployed = (env: Record<string, string>) => startTestApp({ database: t.database, env: { LOG_LEVEL: "silent", ...env } });
+const deployed = (env: Record<string, string>) =>
+  startTestApp({ database: t.database, env: { LOG_LEVEL: "silent", ...env } });
 
 /** Runs fn while the app role may not touch sessions: every statement on them fails with the driver's message. */
 async function withoutSessionsPrivilege<T>(fn: () => Promise<T>): Promise<T> {
@@ -55,8 +64,16 @@ describe(`details are exposed only where it is safe (${engine})`, () => {
       expect(introspection.data ?? null).toBeNull();
       expect(introspection.errors?.[0].message).toMatch(/introspection is not allowed/i);
 
-      const failed = await withoutSessionsPrivilege(() => server.gql(RENAME, { id: String(sessionId), title: "Renamed" }, token));
-      expect(failed.errors).toEqual([{ message: "Internal server error", path: ["updateSession"], extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL", correlationId: expect.any(String) } }]);
+      const failed = await withoutSessionsPrivilege(() =>
+        server.gql(RENAME, { id: String(sessionId), title: "Renamed" }, token),
+      );
+      expect(failed.errors).toEqual([
+        {
+          message: "Internal server error",
+          path: ["updateSession"],
+          extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL", correlationId: expect.any(String) },
+        },
+      ]);
       expect(JSON.stringify(failed)).not.toMatch(LEAKS);
     } finally {
       await server.close();
@@ -64,14 +81,24 @@ describe(`details are exposed only where it is safe (${engine})`, () => {
   });
 
   it("NODE_ENV=development (explicit) on the same database, and the embedded default with NODE_ENV unset: introspection and details on", async () => {
-    for (const env of [{ NODE_ENV: "development", DATABASE_URL: REAL_DATABASE }, { NODE_ENV: "" }] as Record<string, string>[]) {
+    for (const env of [{ NODE_ENV: "development", DATABASE_URL: REAL_DATABASE }, { NODE_ENV: "" }] as Record<
+      string,
+      string
+    >[]) {
       const server = await deployed(env);
       try {
         expect(server.config.exposeDetails).toBe(true);
         const token = await server.token(p.provider, p.tenant);
-        expect((await server.gql(INTROSPECTION, {}, token)).data).toEqual({ __schema: { queryType: { name: "Query" } } });
-        const failed = await withoutSessionsPrivilege(() => server.gql(RENAME, { id: String(sessionId), title: "Renamed" }, token));
-        expect(failed.errors?.[0].extensions).toMatchObject({ code: "INTERNAL_SERVER_ERROR", stacktrace: expect.any(Array) });
+        expect((await server.gql(INTROSPECTION, {}, token)).data).toEqual({
+          __schema: { queryType: { name: "Query" } },
+        });
+        const failed = await withoutSessionsPrivilege(() =>
+          server.gql(RENAME, { id: String(sessionId), title: "Renamed" }, token),
+        );
+        expect(failed.errors?.[0].extensions).toMatchObject({
+          code: "INTERNAL_SERVER_ERROR",
+          stacktrace: expect.any(Array),
+        });
       } finally {
         await server.close();
       }
@@ -83,7 +110,13 @@ describe(`/readyz with a broken database (${engine})`, () => {
   it("answers 503 with a fixed reason; the database's own error goes to the log with the request id", async () => {
     const { database } = await openTestDatabase();
     const lines: string[] = [];
-    const config = loadConfig({ NODE_ENV: "test", JWT_SECRET: TEST_JWT_SECRET, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info" });
+    const config = loadConfig({
+      NODE_ENV: "test",
+      JWT_SECRET: TEST_JWT_SECRET,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+    });
     const app = await createApp({ config, database, logStream: { write: (line) => void lines.push(line) } });
     const url = await app.listen();
     try {
@@ -92,7 +125,9 @@ describe(`/readyz with a broken database (${engine})`, () => {
       const response = await fetch(`${url}/readyz`);
       expect(response.status).toBe(503);
       expect(await response.json()).toEqual({ status: "unavailable", reason: "database unavailable" });
-      const logged = lines.map((line) => JSON.parse(line) as Record<string, any>).find((entry) => entry.msg?.startsWith("readiness check"));
+      const logged = lines
+        .map((line) => JSON.parse(line) as Record<string, any>)
+        .find((entry) => entry.msg?.startsWith("readiness check"));
       expect(logged).toMatchObject({ level: 50, reqId: expect.any(String), err: { message: expect.any(String) } });
     } finally {
       await app.close().catch(() => {});
@@ -105,7 +140,8 @@ describe(`/metrics with METRICS_TOKEN (${engine})`, () => {
   it("401 without a token and with a wrong one; 200 with Authorization: Bearer $METRICS_TOKEN", async () => {
     const server = await deployed({ METRICS_TOKEN });
     try {
-      const scrape = (authorization?: string) => fetch(`${server.url}/metrics`, { headers: authorization ? { authorization } : {} });
+      const scrape = (authorization?: string) =>
+        fetch(`${server.url}/metrics`, { headers: authorization ? { authorization } : {} });
       const anonymous = await scrape();
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
@@ -130,9 +166,19 @@ describe(`security headers (${engine})`, () => {
   it("helmet's headers are on /graphql responses (POST, GET and errors), without a content security policy", async () => {
     const token = await t.token(p.provider, p.tenant);
     const responses = [
-      await fetch(`${t.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query: "{ me { id } }" }) }),
-      await fetch(`${t.url}/graphql?query=${encodeURIComponent("{ me { id } }")}`, { headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true" } }),
-      await fetch(`${t.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" }),
+      await fetch(`${t.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: "{ me { id } }" }),
+      }),
+      await fetch(`${t.url}/graphql?query=${encodeURIComponent("{ me { id } }")}`, {
+        headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true" },
+      }),
+      await fetch(`${t.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{not json",
+      }),
     ];
     for (const response of responses) {
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");

@@ -45,8 +45,15 @@ function nested(depth: number): string {
 const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(" ")} }`;
 
 async function post(body: string, headers: Record<string, string> = { "content-type": "application/json" }) {
-  const response = await fetch(`${t.url}/graphql`, { method: "POST", headers: { authorization: `Bearer ${token}`, ...headers }, body });
-  return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } };
+  const response = await fetch(`${t.url}/graphql`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, ...headers },
+    body,
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] },
+  };
 }
 
 describe(`GraphQL document limits (${engine})`, () => {
@@ -58,7 +65,12 @@ describe(`GraphQL document limits (${engine})`, () => {
     const thirteen = await t.gql(nested(13), {}, token);
     expect(thirteen.status).toBe(400);
     expect(thirteen.data ?? null).toBeNull();
-    expect(thirteen.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/depth limit of 12 exceeded, found 13/), extensions: expect.objectContaining({ code: "GRAPHQL_VALIDATION_FAILED" }) })]);
+    expect(thirteen.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/depth limit of 12 exceeded, found 13/),
+        extensions: expect.objectContaining({ code: "GRAPHQL_VALIDATION_FAILED" }),
+      }),
+    ]);
   });
 
   it("15 aliases are answered; 16 are rejected", async () => {
@@ -79,11 +91,15 @@ describe(`GraphQL document limits (${engine})`, () => {
     const result = await t.gql(flood, {}, token);
     expect(result.status).toBe(400);
     expect(result.data ?? null).toBeNull();
-    expect(result.errors?.[0]).toMatchObject({ message: expect.stringMatching(/more that 1000 tokens/), extensions: { code: "GRAPHQL_PARSE_FAILED" } });
+    expect(result.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/more that 1000 tokens/),
+      extensions: { code: "GRAPHQL_PARSE_FAILED" },
+    });
   });
 
   it("a query nesting pages of sessions three deep is rejected by its cost, whether the page size is a literal, a variable or left out", async () => {
-    const fanOut = (inner: string, outer: string) => `query${inner.includes("$n") ? "($n: Int)" : ""} { sessions${outer} { nodes { treatmentPlan { sessions${inner} { nodes { treatmentPlan { sessions${inner} { nodes { id } } } } } } } } }`;
+    const fanOut = (inner: string, outer: string) =>
+      `query${inner.includes("$n") ? "($n: Int)" : ""} { sessions${outer} { nodes { treatmentPlan { sessions${inner} { nodes { treatmentPlan { sessions${inner} { nodes { id } } } } } } } } }`;
     for (const [query, variables] of [
       [fanOut("(first: 100)", "(first: 100)"), {}],
       [fanOut("(first: $n)", "(first: $n)"), { n: 100 }],
@@ -134,8 +150,19 @@ describe(`schema discovery (${engine})`, () => {
   });
 
   it("in production (NODE_ENV=production): introspection is off and suggestions are hidden; GRAPHQL_INTROSPECTION=true turns both back on", async () => {
-    const production = await startTestApp({ database: t.database, env: { NODE_ENV: "production", JWT_SECRET: "a-production-secret-of-enough-length", LOG_LEVEL: "silent" } });
-    const open = await startTestApp({ database: t.database, env: { NODE_ENV: "production", JWT_SECRET: "a-production-secret-of-enough-length", LOG_LEVEL: "silent", GRAPHQL_INTROSPECTION: "true" } });
+    const production = await startTestApp({
+      database: t.database,
+      env: { NODE_ENV: "production", JWT_SECRET: "a-production-secret-of-enough-length", LOG_LEVEL: "silent" },
+    });
+    const open = await startTestApp({
+      database: t.database,
+      env: {
+        NODE_ENV: "production",
+        JWT_SECRET: "a-production-secret-of-enough-length",
+        LOG_LEVEL: "silent",
+        GRAPHQL_INTROSPECTION: "true",
+      },
+    });
     try {
       const prodToken = await production.token(p.provider, p.tenant);
       const closed = await production.gql(introspection, {}, prodToken);
@@ -151,7 +178,9 @@ describe(`schema discovery (${engine})`, () => {
       expect(JSON.stringify(s.received)).not.toMatch(/Did you mean|"session"/);
       await s.dispose();
 
-      expect((await open.gql(introspection, {}, prodToken)).data).toEqual({ __schema: { queryType: { name: "Query" } } });
+      expect((await open.gql(introspection, {}, prodToken)).data).toEqual({
+        __schema: { queryType: { name: "Query" } },
+      });
       expect((await open.gql(misspelt, {}, prodToken)).errors?.[0].message).toMatch(/Did you mean "username"\?/);
     } finally {
       await production.close();
@@ -164,7 +193,9 @@ describe(`HTTP transport (${engine})`, () => {
   it("malformed JSON is a 400 in GraphQL's error shape", async () => {
     const result = await post(`{"query": "{ me { id } }"`);
     expect(result.status).toBe(400);
-    expect(result.body).toEqual({ errors: [{ message: expect.any(String), extensions: { code: "BAD_REQUEST", reason: "VALIDATION" } }] });
+    expect(result.body).toEqual({
+      errors: [{ message: expect.any(String), extensions: { code: "BAD_REQUEST", reason: "VALIDATION" } }],
+    });
   });
 
   it("batching is off: an array of operations is a 400", async () => {
@@ -183,14 +214,18 @@ describe(`HTTP transport (${engine})`, () => {
     expect(textPost.status).toBe(400);
     expect(JSON.stringify(textPost.body)).toMatch(/Cross-Site Request Forgery/);
 
-    const preflighted = await fetch(`${t.url}/graphql?query=${query}`, { headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true" } });
+    const preflighted = await fetch(`${t.url}/graphql?query=${query}`, {
+      headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true" },
+    });
     expect(preflighted.status).toBe(200);
     expect(await preflighted.json()).toEqual({ data: { me: { id: String(p.provider.id) } } });
   });
 
   it("a GET cannot run a mutation", async () => {
     const mutation = encodeURIComponent(`mutation { createUnit(name: "by-get") { id } }`);
-    const response = await fetch(`${t.url}/graphql?query=${mutation}`, { headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true" } });
+    const response = await fetch(`${t.url}/graphql?query=${mutation}`, {
+      headers: { authorization: `Bearer ${token}`, "apollo-require-preflight": "true" },
+    });
     expect(response.status).toBe(405);
   });
 });
@@ -199,21 +234,56 @@ describe(`request body limit: 1 MB (${engine})`, () => {
   const big = JSON.stringify({ title: "x".repeat(1024 * 1024 + 1) });
 
   it("/graphql answers 413 in GraphQL's error shape", async () => {
-    const result = await post(JSON.stringify({ query: "{ me { id } }", variables: { padding: "x".repeat(1024 * 1024) } }));
+    const result = await post(
+      JSON.stringify({ query: "{ me { id } }", variables: { padding: "x".repeat(1024 * 1024) } }),
+    );
     expect(result.status).toBe(413);
-    expect(result.body).toEqual({ errors: [{ message: expect.stringMatching(/too large/i), extensions: { code: "BAD_REQUEST", reason: "TOO_MUCH_WORK" } }] });
+    expect(result.body).toEqual({
+      errors: [
+        { message: expect.stringMatching(/too large/i), extensions: { code: "BAD_REQUEST", reason: "TOO_MUCH_WORK" } },
+      ],
+    });
   });
 
   const cases: [string, string, (body: any) => void][] = [
-    ["sapphire (DRF)", "/sapphire/scheduler/sessions/", (body) => expect(body).toEqual({ detail: expect.stringMatching(/too large/i) })],
-    ["fitness (Flask)", "/api/v1/sessions", (body) => expect(body).toEqual({ success: false, error: expect.stringMatching(/too large/i) })],
-    ["treatment details (Gin)", "/so/api/treatment-details", (body) => expect(body).toEqual({ status: "error", message: "Invalid request body", error: expect.stringMatching(/too large/i) })],
-    ["booking (NestJS)", "/booking/meetings", (body) => expect(body).toMatchObject({ statusCode: 413, error: "Payload Too Large" })],
-    ["psychologist video (DRF)", "/api/appointments/", (body) => expect(body).toEqual({ detail: expect.stringMatching(/too large/i) })],
+    [
+      "sapphire (DRF)",
+      "/sapphire/scheduler/sessions/",
+      (body) => expect(body).toEqual({ detail: expect.stringMatching(/too large/i) }),
+    ],
+    [
+      "fitness (Flask)",
+      "/api/v1/sessions",
+      (body) => expect(body).toEqual({ success: false, error: expect.stringMatching(/too large/i) }),
+    ],
+    [
+      "treatment details (Gin)",
+      "/so/api/treatment-details",
+      (body) =>
+        expect(body).toEqual({
+          status: "error",
+          message: "Invalid request body",
+          error: expect.stringMatching(/too large/i),
+        }),
+    ],
+    [
+      "booking (NestJS)",
+      "/booking/meetings",
+      (body) => expect(body).toMatchObject({ statusCode: 413, error: "Payload Too Large" }),
+    ],
+    [
+      "psychologist video (DRF)",
+      "/api/appointments/",
+      (body) => expect(body).toEqual({ detail: expect.stringMatching(/too large/i) }),
+    ],
   ];
   for (const [api, path, expectBody] of cases) {
     it(`${api}: 413 in the API's own error format`, async () => {
-      const result = await rest(t.url, "POST", path, { token, rawBody: big, headers: { "content-type": "application/json", "x-tenant-code": p.tenant.code } });
+      const result = await rest(t.url, "POST", path, {
+        token,
+        rawBody: big,
+        headers: { "content-type": "application/json", "x-tenant-code": p.tenant.code },
+      });
       expect(result.status).toBe(413);
       expectBody(result.body);
     });
@@ -222,7 +292,11 @@ describe(`request body limit: 1 MB (${engine})`, () => {
 
 describe(`page sizes are capped at 100 (${engine})`, () => {
   it("GraphQL: sessions(first: 1000) returns 100 and says there is more", async () => {
-    const result = await t.gql(`{ sessions(first: 1000) { totalCount nodes { id } pageInfo { hasNextPage } } }`, {}, token);
+    const result = await t.gql(
+      `{ sessions(first: 1000) { totalCount nodes { id } pageInfo { hasNextPage } } }`,
+      {},
+      token,
+    );
     expect(result.errors).toBeUndefined();
     expect(result.data?.sessions.totalCount).toBe(SESSION_COUNT);
     expect(result.data?.sessions.nodes).toHaveLength(100);

@@ -38,14 +38,18 @@ async function scrape(): Promise<{ contentType: string | null; samples: Sample[]
     .map((line) => {
       const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
       if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
-      const labels = Object.fromEntries([...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+      const labels = Object.fromEntries(
+        [...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+      );
       return { name: match[1], labels, value: Number(match[3]) };
     });
   return { contentType: response.headers.get("content-type"), samples, text };
 }
 
 const value = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+  samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
 
 describe(`GET /metrics (${engine})`, () => {
   it("counts requests and their latency by method, route pattern and status", async () => {
@@ -63,12 +67,18 @@ describe(`GET /metrics (${engine})`, () => {
     expect(value(samples, "http_requests_total", { method: "GET", route: "/api/v1/sessions", status: "200" })).toBe(1);
     // A path with an id is counted under its pattern; an unknown path under "unmatched".
     expect(value(samples, "http_requests_total", { method: "GET", route: "/booking/meetings/:id" })).toBe(1);
-    expect(value(samples, "http_requests_total", { method: "GET", route: "unmatched", status: "404" })).toBeGreaterThanOrEqual(1);
+    expect(
+      value(samples, "http_requests_total", { method: "GET", route: "unmatched", status: "404" }),
+    ).toBeGreaterThanOrEqual(1);
     expect(text).not.toMatch(/123456|98765|per_page/);
     // Latency: a histogram per method and route, its count matching the requests.
     const latency = { method: "POST", route: "/graphql" };
-    expect(value(samples, "http_request_duration_seconds_count", latency)).toBe(value(samples, "http_requests_total", latency));
-    expect(value(samples, "http_request_duration_seconds_bucket", { ...latency, le: "+Inf" })).toBe(value(samples, "http_request_duration_seconds_count", latency));
+    expect(value(samples, "http_request_duration_seconds_count", latency)).toBe(
+      value(samples, "http_requests_total", latency),
+    );
+    expect(value(samples, "http_request_duration_seconds_bucket", { ...latency, le: "+Inf" })).toBe(
+      value(samples, "http_request_duration_seconds_count", latency),
+    );
     expect(value(samples, "http_request_duration_seconds_sum", latency)).toBeGreaterThan(0);
   });
 
@@ -76,9 +86,13 @@ describe(`GET /metrics (${engine})`, () => {
     const before = (await scrape()).samples;
     await t.gql(`{ me { id } }`, {}, admin);
     expect((await t.gql(`mutation { createUnit(name: "box") { id } }`, {}, admin)).errors).toBeUndefined();
-    expect((await t.gql(`mutation { confirmSession(id: "999999") { id } }`, {}, admin)).errors?.[0].extensions.code).toBe("NOT_FOUND");
+    expect(
+      (await t.gql(`mutation { confirmSession(id: "999999") { id } }`, {}, admin)).errors?.[0].extensions.code,
+    ).toBe("NOT_FOUND");
     const after = (await scrape()).samples;
-    const delta = (labels: Record<string, string>) => value(after, "graphql_operation_duration_seconds_count", labels) - value(before, "graphql_operation_duration_seconds_count", labels);
+    const delta = (labels: Record<string, string>) =>
+      value(after, "graphql_operation_duration_seconds_count", labels) -
+      value(before, "graphql_operation_duration_seconds_count", labels);
     expect(delta({ type: "query", field: "me", outcome: "ok" })).toBe(1);
     expect(delta({ type: "mutation", field: "createUnit", outcome: "ok" })).toBe(1);
     expect(delta({ type: "mutation", field: "confirmSession", outcome: "error" })).toBe(1);
@@ -91,7 +105,10 @@ describe(`GET /metrics (${engine})`, () => {
     await eventually(() => t.app.deps.events.subscriberCount === 1, "the subscription never registered");
     expect(value((await scrape()).samples, "graphql_subscriptions_open")).toBe(1);
     await s.dispose();
-    await eventually(async () => value((await scrape()).samples, "graphql_subscriptions_open") === 0, "the closed subscription is still counted");
+    await eventually(
+      async () => value((await scrape()).samples, "graphql_subscriptions_open") === 0,
+      "the closed subscription is still counted",
+    );
   });
 
   it("the database: statements sent, pool size; and the process's own figures", async () => {

@@ -36,7 +36,15 @@ let sessionId: number;
 /** A real server in production mode whose log lines are kept. */
 async function startServer(db: Database, env: Record<string, string> = {}): Promise<Server> {
   const lines: string[] = [];
-  const config = loadConfig({ NODE_ENV: "production", JWT_SECRET: SECRET, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", RATE_LIMIT_WRITES_PER_MINUTE: "1000000", ...env });
+  const config = loadConfig({
+    NODE_ENV: "production",
+    JWT_SECRET: SECRET,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info",
+    RATE_LIMIT_WRITES_PER_MINUTE: "1000000",
+    ...env,
+  });
   const app = await createApp({ config, database: db, logStream: { write: (line) => void lines.push(line) } });
   return { app, url: await app.listen(), config, lines };
 }
@@ -54,7 +62,15 @@ beforeAll(async () => {
   p = await makePractice(database);
   provider = await signToken(production.config.jwt, { sub: String(p.provider.id), tenant: p.tenant.code }, "1h");
   const start = new Date(Date.now() + 7 * 86_400_000);
-  sessionId = (await makeSession(database, p.tenant, { providerId: p.provider.id, clientId: p.client.id, startsAt: start, endsAt: new Date(start.getTime() + 3_600_000), title: "Original title" })).id;
+  sessionId = (
+    await makeSession(database, p.tenant, {
+      providerId: p.provider.id,
+      clientId: p.client.id,
+      startsAt: start,
+      endsAt: new Date(start.getTime() + 3_600_000),
+      title: "Original title",
+    })
+  ).id;
 });
 afterAll(async () => {
   await production.app.close();
@@ -62,16 +78,33 @@ afterAll(async () => {
 });
 
 const gql = async (server: Server, query: string, variables: Record<string, unknown> = {}) => {
-  const response = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${provider}` }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${provider}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const text = await response.text();
-  return { status: response.status, text, body: JSON.parse(text) as { data?: any; errors?: { message: string; extensions: Record<string, any> }[] } };
+  return {
+    status: response.status,
+    text,
+    body: JSON.parse(text) as { data?: any; errors?: { message: string; extensions: Record<string, any> }[] },
+  };
 };
 
 const RENAME = `mutation($id: ID!, $title: String!) { updateSession(id: $id, input: { title: $title }) { id title } }`;
-const storedTitle = async () => (await asTenant(database, p.tenant.id, (tx) => tx.select().from(sessions).where(sql`${sessions.id} = ${sessionId}`)))[0].title;
+const storedTitle = async () =>
+  (
+    await asTenant(database, p.tenant.id, (tx) =>
+      tx
+        .select()
+        .from(sessions)
+        .where(sql`${sessions.id} = ${sessionId}`),
+    )
+  )[0].title;
 
 /** What must never reach a client: the SQL, the driver's words, file paths and stack frames. */
-const LEAKS = /select |update |insert |"sessions"|permission denied|Failed query|sessiongraph_app|\.ts:\d+|node_modules|\n\s+at /i;
+const LEAKS =
+  /select |update |insert |"sessions"|permission denied|Failed query|sessiongraph_app|\.ts:\d+|node_modules|\n\s+at /i;
 
 /** Runs fn while the app role may not read or write sessions: every statement on them fails (42501). */
 async function withoutSessionsPrivilege<T>(fn: () => Promise<T>): Promise<T> {
@@ -83,13 +116,28 @@ async function withoutSessionsPrivilege<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const loggedWith = (server: Server, correlationId: string) => server.lines.map((line) => JSON.parse(line) as Record<string, any>).filter((entry) => entry.correlationId === correlationId);
+const loggedWith = (server: Server, correlationId: string) =>
+  server.lines
+    .map((line) => JSON.parse(line) as Record<string, any>)
+    .filter((entry) => entry.correlationId === correlationId);
 
 describe(`unexpected errors in production (${engine})`, () => {
   it("GraphQL: INTERNAL_SERVER_ERROR without stack or SQL; the correlation id is in the log with the real error; nothing written", async () => {
-    const result = await withoutSessionsPrivilege(() => gql(production, RENAME, { id: String(sessionId), title: "Renamed" }));
+    const result = await withoutSessionsPrivilege(() =>
+      gql(production, RENAME, { id: String(sessionId), title: "Renamed" }),
+    );
     expect(result.body.data ?? null).toBeNull();
-    expect(result.body.errors).toEqual([{ message: "Internal server error", path: ["updateSession"], extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL", correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) } }]);
+    expect(result.body.errors).toEqual([
+      {
+        message: "Internal server error",
+        path: ["updateSession"],
+        extensions: {
+          code: "INTERNAL_SERVER_ERROR",
+          reason: "INTERNAL",
+          correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        },
+      },
+    ]);
     expect(result.text).not.toMatch(LEAKS);
     const [entry] = loggedWith(production, result.body.errors![0].extensions.correlationId);
     expect(entry.level).toBe(50);
@@ -99,13 +147,61 @@ describe(`unexpected errors in production (${engine})`, () => {
   });
 
   // One read per API: each answers 500 in its own format, with the correlation id of its log line.
-  const get = (path: string, headers: Record<string, string> = {}) => rest(production.url, "GET", path, { token: provider, headers });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    rest(production.url, "GET", path, { token: provider, headers });
   const reads: [string, () => ReturnType<typeof get>, (body: any) => string][] = [
-    ["sapphire (DRF)", () => get("/sapphire/scheduler/sessions/"), (body) => (expect(body).toEqual({ detail: "A server error occurred.", correlation_id: expect.any(String) }), body.correlation_id)],
-    ["fitness (Flask)", () => get("/api/v1/sessions"), (body) => (expect(body).toEqual({ success: false, error: expect.stringMatching(/^Internal server error \(correlation id [0-9a-f-]{36}\)$/) }), /([0-9a-f-]{36})/.exec(body.error)![1])],
-    ["treatment details (Gin)", () => get(`/so/api/treatment-details/by-treatment/${sessionId}`, { "x-tenant-code": p.tenant.code }), (body) => (expect(body).toEqual({ status: "error", message: "Internal server error", error: expect.stringMatching(/^correlation id [0-9a-f-]{36}$/) }), body.error.replace("correlation id ", ""))],
-    ["booking (NestJS)", () => get("/booking/meetings"), (body) => (expect(body).toEqual({ statusCode: 500, message: "Internal server error", error: "Internal Server Error", correlationId: expect.any(String) }), body.correlationId)],
-    ["psychologist video (DRF)", () => get("/api/appointments/psychologist/schedule/"), (body) => (expect(body).toEqual({ detail: "A server error occurred.", correlation_id: expect.any(String) }), body.correlation_id)],
+    [
+      "sapphire (DRF)",
+      () => get("/sapphire/scheduler/sessions/"),
+      (body) => (
+        expect(body).toEqual({ detail: "A server error occurred.", correlation_id: expect.any(String) }),
+        body.correlation_id
+      ),
+    ],
+    [
+      "fitness (Flask)",
+      () => get("/api/v1/sessions"),
+      (body) => (
+        expect(body).toEqual({
+          success: false,
+          error: expect.stringMatching(/^Internal server error \(correlation id [0-9a-f-]{36}\)$/),
+        }),
+        /([0-9a-f-]{36})/.exec(body.error)![1]
+      ),
+    ],
+    [
+      "treatment details (Gin)",
+      () => get(`/so/api/treatment-details/by-treatment/${sessionId}`, { "x-tenant-code": p.tenant.code }),
+      (body) => (
+        expect(body).toEqual({
+          status: "error",
+          message: "Internal server error",
+          error: expect.stringMatching(/^correlation id [0-9a-f-]{36}$/),
+        }),
+        body.error.replace("correlation id ", "")
+      ),
+    ],
+    [
+      "booking (NestJS)",
+      () => get("/booking/meetings"),
+      (body) => (
+        expect(body).toEqual({
+          statusCode: 500,
+          message: "Internal server error",
+          error: "Internal Server Error",
+          correlationId: expect.any(String),
+        }),
+        body.correlationId
+      ),
+    ],
+    [
+      "psychologist video (DRF)",
+      () => get("/api/appointments/psychologist/schedule/"),
+      (body) => (
+        expect(body).toEqual({ detail: "A server error occurred.", correlation_id: expect.any(String) }),
+        body.correlation_id
+      ),
+    ],
   ];
   for (const [api, read, correlationIdOf] of reads) {
     it(`${api}: 500 in the API's format with a logged correlation id, no stack or SQL`, async () => {
@@ -143,15 +239,25 @@ describe.skipIf(engine === "pglite")(`statement_timeout (${engine})`, () => {
   }
 
   it("a statement cancelled by statement_timeout is UNAVAILABLE in GraphQL, not a bug, and writes nothing", async () => {
-    const result = await whileLocked(() => gql(production, RENAME, { id: String(sessionId), title: "Renamed while locked" }));
+    const result = await whileLocked(() =>
+      gql(production, RENAME, { id: String(sessionId), title: "Renamed while locked" }),
+    );
     expect(result.body.data ?? null).toBeNull();
-    expect(result.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/took too long/), extensions: { code: "UNAVAILABLE" } });
+    expect(result.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/took too long/),
+      extensions: { code: "UNAVAILABLE" },
+    });
     expect(result.text).not.toMatch(LEAKS);
     expect(await storedTitle()).toBe("Original title");
   });
 
   it("the same through a REST shim: 503 in the API's format", async () => {
-    const result = await whileLocked(() => rest(production.url, "PATCH", `/api/v1/sessions/${sessionId}`, { token: provider, body: { title: "Renamed through REST" } }));
+    const result = await whileLocked(() =>
+      rest(production.url, "PATCH", `/api/v1/sessions/${sessionId}`, {
+        token: provider,
+        body: { title: "Renamed through REST" },
+      }),
+    );
     expect(result.status, result.text).toBe(503);
     expect(result.body).toEqual({ success: false, error: expect.stringMatching(/took too long/) });
     expect(await storedTitle()).toBe("Original title");
@@ -205,7 +311,11 @@ describe(`request deadline (${engine})`, () => {
       await isLocked;
       const pending = request();
       // Released only once the request is seen waiting for the lock, then past its deadline.
-      while ((await owner`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`).length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (
+        (await owner`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)
+          .length === 0
+      )
+        await new Promise((resolve) => setTimeout(resolve, 20));
       await new Promise((resolve) => setTimeout(resolve, hold));
       release();
       return await pending;
@@ -217,17 +327,30 @@ describe(`request deadline (${engine})`, () => {
   }
 
   it("GraphQL: a mutation past the deadline answers UNAVAILABLE and is rolled back", async () => {
-    const result = await blockedPastDeadline(() => gql(deadline, RENAME, { id: String(sessionId), title: "Renamed too late" }));
+    const result = await blockedPastDeadline(() =>
+      gql(deadline, RENAME, { id: String(sessionId), title: "Renamed too late" }),
+    );
     expect(result.body.data ?? null).toBeNull();
-    expect(result.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/longer than 200 ms; nothing was saved/), extensions: { code: "UNAVAILABLE" } });
+    expect(result.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/longer than 200 ms; nothing was saved/),
+      extensions: { code: "UNAVAILABLE" },
+    });
     expect(result.text).not.toMatch(LEAKS);
     expect(await storedTitle()).toBe("Original title");
   });
 
   it("REST: 503 in the API's format, rolled back", async () => {
-    const result = await blockedPastDeadline(() => rest(deadline.url, "PATCH", `/api/v1/sessions/${sessionId}`, { token: provider, body: { title: "Renamed too late through REST" } }));
+    const result = await blockedPastDeadline(() =>
+      rest(deadline.url, "PATCH", `/api/v1/sessions/${sessionId}`, {
+        token: provider,
+        body: { title: "Renamed too late through REST" },
+      }),
+    );
     expect(result.status, result.text).toBe(503);
-    expect(result.body).toEqual({ success: false, error: expect.stringMatching(/longer than 200 ms; nothing was saved/) });
+    expect(result.body).toEqual({
+      success: false,
+      error: expect.stringMatching(/longer than 200 ms; nothing was saved/),
+    });
     expect(await storedTitle()).toBe("Original title");
   });
 

@@ -129,8 +129,21 @@ describe(`SIGTERM drains the server (${engine})`, () => {
         try {
           const result =
             i % 3 === 2
-              ? await gql(TIME_OFF, { input: { date: new Date(Date.UTC(2032, 0, 1) + i * 86_400_000).toISOString().slice(0, 10), isAvailable: false, reason: `drain ${i}` } })
-              : await gql(BOOK, { input: { clientId, startsAt: new Date(Date.UTC(2031, 0, 1) + i * 3_600_000).toISOString(), durationMinutes: 30, title: `drain ${i}` } });
+              ? await gql(TIME_OFF, {
+                  input: {
+                    date: new Date(Date.UTC(2032, 0, 1) + i * 86_400_000).toISOString().slice(0, 10),
+                    isAvailable: false,
+                    reason: `drain ${i}`,
+                  },
+                })
+              : await gql(BOOK, {
+                  input: {
+                    clientId,
+                    startsAt: new Date(Date.UTC(2031, 0, 1) + i * 3_600_000).toISOString(),
+                    durationMinutes: 30,
+                    title: `drain ${i}`,
+                  },
+                });
           if (result.status === 503) refused.push(`drain ${i}`);
           else if (result.status === 200 && !result.body.errors) {
             if (i % 3 === 2) overrides.push(Number(result.body.data.createAvailabilityOverride.id));
@@ -148,7 +161,9 @@ describe(`SIGTERM drains the server (${engine})`, () => {
     };
     const workers = Promise.all(Array.from({ length: WORKERS }, worker));
     await Promise.race([sigterm, workers]);
-    expect(answered, `the server stopped answering before SIGTERM:\n${output}`).toBeGreaterThanOrEqual(WRITES_BEFORE_SIGTERM);
+    expect(answered, `the server stopped answering before SIGTERM:\n${output}`).toBeGreaterThanOrEqual(
+      WRITES_BEFORE_SIGTERM,
+    );
 
     expect((await subscriber.closed).code).toBe(1001);
     expect(await exited, output).toEqual({ code: 0, signal: null });
@@ -164,8 +179,14 @@ describe(`SIGTERM drains the server (${engine})`, () => {
     try {
       const [demo] = await database.db.select().from(tenants);
       const [storedSessions, storedOverrides] = await asTenant(database, demo.id, async (tx) => [
-        await tx.select({ id: sessions.id, title: sessions.title }).from(sessions).where(like(sessions.title, "drain %")),
-        await tx.select({ id: availabilityOverrides.id, reason: availabilityOverrides.reason }).from(availabilityOverrides).where(like(availabilityOverrides.reason, "drain %")),
+        await tx
+          .select({ id: sessions.id, title: sessions.title })
+          .from(sessions)
+          .where(like(sessions.title, "drain %")),
+        await tx
+          .select({ id: availabilityOverrides.id, reason: availabilityOverrides.reason })
+          .from(availabilityOverrides)
+          .where(like(availabilityOverrides.reason, "drain %")),
       ]);
       const ids = (rows: { id: number }[]) => rows.map((row) => row.id).sort((a, b) => a - b);
       expect(ids(storedSessions)).toEqual(expect.arrayContaining(booked));

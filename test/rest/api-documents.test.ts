@@ -28,8 +28,11 @@ describe("OpenAPI document and Postman collection", () => {
 
   it("the Postman collection uses the variables base_url and auth_token", () => {
     const collection = JSON.parse(readFileSync(POSTMAN_FILE, "utf8"));
-    expect(collection.variable.map((v: { key: string }) => v.key)).toEqual(expect.arrayContaining(["base_url", "auth_token"]));
+    expect(collection.variable.map((v: { key: string }) => v.key)).toEqual(
+      expect.arrayContaining(["base_url", "auth_token"]),
+    );
     expect(collection.auth.bearer[0].value).toBe("{{auth_token}}");
-    for (const folder of collection.item) for (const item of folder.item) expect(item.request.url.raw.startsWith("{{base_url}}/")).toBe(true);
+    for (const folder of collection.item)
+      for (const item of folder.item) expect(item.request.url.raw.startsWith("{{base_url}}/")).toBe(true);
   });
 });

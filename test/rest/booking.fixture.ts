@@ -23,7 +23,12 @@ export function shapeOf(value: unknown): unknown {
 }
 
 /** A NestJS error body: {"statusCode", "message", "error"} with the status repeated inside. */
-export function expectNestError(result: RestResult, status: number, error: string, message?: string | RegExp | string[]) {
+export function expectNestError(
+  result: RestResult,
+  status: number,
+  error: string,
+  message?: string | RegExp | string[],
+) {
   expect(result.status, result.text).toBe(status);
   expect(Object.keys(result.body).sort()).toEqual(["error", "message", "statusCode"]);
   expect(result.body.statusCode).toBe(status);

@@ -43,7 +43,12 @@ afterAll(() => t.close());
 
 async function statementsFor(token: string, perPage: number, expected: number) {
   const before = t.database.statements;
-  const { status, body } = await rest(t.url, "GET", `/api/v1/sessions?per_page=${perPage}&include_client=true&include_trainer=true`, { token });
+  const { status, body } = await rest(
+    t.url,
+    "GET",
+    `/api/v1/sessions?per_page=${perPage}&include_client=true&include_trainer=true`,
+    { token },
+  );
   const used = t.database.statements - before;
   expect(status).toBe(200);
   expect(body.data.sessions).toHaveLength(expected);

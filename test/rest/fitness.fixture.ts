@@ -19,9 +19,21 @@ export const clock = { now: local("2025-12-09T10:30:00") };
 
 export async function makeGym(t: TestApp) {
   const tenant: TenantRow = await makeTenant(t.database, { timeZone: ZONE });
-  const trainer = await makeUser(t.database, tenant, "PROVIDER", { username: "trainer_mike", name: "Mike Thompson", email: "mike@mectofitness.com" });
-  const john = await makeUser(t.database, tenant, "CLIENT", { name: "John Doe", email: "john@example.com", phone: "+1-555-0123" });
-  const sarah = await makeUser(t.database, tenant, "CLIENT", { name: "Sarah Johnson", email: "sarah@example.com", phone: "+1-555-0456" });
+  const trainer = await makeUser(t.database, tenant, "PROVIDER", {
+    username: "trainer_mike",
+    name: "Mike Thompson",
+    email: "mike@mectofitness.com",
+  });
+  const john = await makeUser(t.database, tenant, "CLIENT", {
+    name: "John Doe",
+    email: "john@example.com",
+    phone: "+1-555-0123",
+  });
+  const sarah = await makeUser(t.database, tenant, "CLIENT", {
+    name: "Sarah Johnson",
+    email: "sarah@example.com",
+    phone: "+1-555-0456",
+  });
   const stranger = await makeUser(t.database, tenant, "CLIENT", { name: "Not Mike's Client" });
   const otherTrainer = await makeUser(t.database, tenant, "PROVIDER", { name: "Other Trainer" });
   const admin = await makeUser(t.database, tenant, "ADMIN");
@@ -41,7 +53,13 @@ export async function makeGym(t: TestApp) {
     /** The document's clients authenticate with the cookie `session=<jwt>`. */
     cookie: { cookie: `session=${token}` },
     session: (values: Partial<SessionRow> & Pick<SessionRow, "clientId" | "startsAt" | "endsAt">) =>
-      makeSession(t.database, tenant, { providerId: trainer.id, type: "PERSONAL", createdAt: clock.now, updatedAt: clock.now, ...values }),
+      makeSession(t.database, tenant, {
+        providerId: trainer.id,
+        type: "PERSONAL",
+        createdAt: clock.now,
+        updatedAt: clock.now,
+        ...values,
+      }),
   };
 }
 export type Gym = Awaited<ReturnType<typeof makeGym>>;
@@ -50,7 +68,8 @@ export type Gym = Awaited<ReturnType<typeof makeGym>>;
 export function shapeOf(value: unknown): unknown {
   if (value === null) return "null";
   if (Array.isArray(value)) return value.length ? [shapeOf(value[0])] : [];
-  if (typeof value === "object") return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, shapeOf(v)]));
+  if (typeof value === "object")
+    return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, shapeOf(v)]));
   return Number.isInteger(value) ? "integer" : typeof value;
 }
 
@@ -173,7 +192,10 @@ export const DOC = {
       client: { id: 5, name: "John Doe", email: "john@example.com", phone: "+1-555-0123", status: "active" },
     },
   },
-  conflict: { success: false, error: 'Scheduling conflict detected with session "Personal Training Session" at 2025-12-11T10:30:00' },
+  conflict: {
+    success: false,
+    error: 'Scheduling conflict detected with session "Personal Training Session" at 2025-12-11T10:30:00',
+  },
   completeRequest: {
     status: "completed",
     actual_start: "2025-12-11T10:05:00",
@@ -240,7 +262,10 @@ export const DOC = {
   validationError: {
     success: false,
     error: "Validation failed",
-    errors: { scheduled_start: "Scheduled start time is required", scheduled_end: "Scheduled end time must be after start time" },
+    errors: {
+      scheduled_start: "Scheduled start time is required",
+      scheduled_end: "Scheduled end time must be after start time",
+    },
   },
   permissionDenied: { success: false, error: "You do not have permission to view this session" },
   notFound: { success: false, error: "Session not found" },

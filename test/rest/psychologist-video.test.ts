@@ -36,8 +36,20 @@ const STATUS_200 = {
   status: "in-progress",
   participants_count: 2,
   participants: [
-    { sid: "PA...", identity: "19-sarah@example.com", status: "connected", duration: 1200, connected_at: "2025-11-16T08:00:00Z" },
-    { sid: "PA...", identity: "2-jane@example.com", status: "connected", duration: 1200, connected_at: "2025-11-16T08:00:00Z" },
+    {
+      sid: "PA...",
+      identity: "19-sarah@example.com",
+      status: "connected",
+      duration: 1200,
+      connected_at: "2025-11-16T08:00:00Z",
+    },
+    {
+      sid: "PA...",
+      identity: "2-jane@example.com",
+      status: "connected",
+      duration: 1200,
+      connected_at: "2025-11-16T08:00:00Z",
+    },
   ],
   duration: 1200,
   created_at: "2025-11-16T08:00:00Z",
@@ -75,13 +87,18 @@ const SCHEDULE_200 = {
 function shapeOf(value: unknown): unknown {
   if (value === null) return "null";
   if (Array.isArray(value)) return value.map(shapeOf);
-  if (typeof value === "object") return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, shapeOf(v)]));
+  if (typeof value === "object")
+    return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, shapeOf(v)]));
   return typeof value === "number" && Number.isInteger(value) ? "integer" : typeof value;
 }
 
 // ------------------------------------------------------------------ the practice
 
-const creds = { accountSid: `AC${"a1".repeat(16)}`, apiKeySid: `SK${"b2".repeat(16)}`, apiKeySecret: "test-api-key-secret-0123456789abcdef" };
+const creds = {
+  accountSid: `AC${"a1".repeat(16)}`,
+  apiKeySid: `SK${"b2".repeat(16)}`,
+  apiKeySecret: "test-api-key-secret-0123456789abcdef",
+};
 const PUBLIC_BASE_URL = "https://yourwebsite.com";
 /** The documented moment: an hour before the documented 08:00 UTC appointment. */
 const DOCUMENTED_NOW = new Date("2025-11-16T07:00:00Z");
@@ -103,8 +120,17 @@ beforeAll(async () => {
   t = await startTestApp({ now: () => currentNow, video, env: { PUBLIC_BASE_URL } });
   a = await makePractice(t.database);
   b = await makePractice(t.database);
-  sarah = await makeUser(t.database, a.tenant, "PROVIDER", { username: "sarah", email: "sarah@example.com", name: "Sarah Psychologist", timeZone: "Europe/London" });
-  jane = await makeUser(t.database, a.tenant, "CLIENT", { username: "jane", email: "jane@example.com", name: "Jane Doe" });
+  sarah = await makeUser(t.database, a.tenant, "PROVIDER", {
+    username: "sarah",
+    email: "sarah@example.com",
+    name: "Sarah Psychologist",
+    timeZone: "Europe/London",
+  });
+  jane = await makeUser(t.database, a.tenant, "CLIENT", {
+    username: "jane",
+    email: "jane@example.com",
+    name: "Jane Doe",
+  });
   otherPsychologist = await makeUser(t.database, a.tenant, "PROVIDER");
 });
 afterAll(async () => {
@@ -116,12 +142,16 @@ beforeEach(() => {
   currentNow = DOCUMENTED_NOW;
 });
 
-async function tokenOf(user: UserRow, tenant: TenantRow = user.tenantId === b.tenant.id ? b.tenant : a.tenant): Promise<string> {
+async function tokenOf(
+  user: UserRow,
+  tenant: TenantRow = user.tenantId === b.tenant.id ? b.tenant : a.tenant,
+): Promise<string> {
   if (!tokens.has(user)) tokens.set(user, await t.token(user, tenant));
   return tokens.get(user)!;
 }
 
-const api = async (user: UserRow | undefined, path: string) => rest(t.url, "GET", `/api/appointments${path}`, { token: user && (await tokenOf(user)) });
+const api = async (user: UserRow | undefined, path: string) =>
+  rest(t.url, "GET", `/api/appointments${path}`, { token: user && (await tokenOf(user)) });
 
 let day = 0;
 /** A confirmed 60-minute telehealth appointment of sarah with jane, each on its own day from 2026-01-05 08:00 UTC. */
@@ -142,7 +172,11 @@ function appointment(values: Partial<SessionRow> = {}) {
 const minutesBefore = (session: SessionRow, minutes: number) => new Date(session.startsAt.getTime() - minutes * 60_000);
 
 async function verify(token: string) {
-  const { payload } = await jwtVerify(token, new TextEncoder().encode(creds.apiKeySecret), { algorithms: ["HS256"], issuer: creds.apiKeySid, requiredClaims: ["exp"] });
+  const { payload } = await jwtVerify(token, new TextEncoder().encode(creds.apiKeySecret), {
+    algorithms: ["HS256"],
+    issuer: creds.apiKeySid,
+    requiredClaims: ["exp"],
+  });
   return payload as typeof payload & { grants: { identity: string; video: { room: string } } };
 }
 
@@ -167,8 +201,15 @@ describe(`psychologist video: documented examples (${engine})`, () => {
       token_valid_until: "90 minutes (1 hours)",
     });
     const payload = await verify(response.body.access_token);
-    expect(payload.grants).toMatchObject({ identity: response.body.user_identity, video: { room: response.body.room_name } });
-    const { data } = await t.gql(`query ($id: ID!) { videoRoomStatus(sessionId: $id) { roomName sessionId } }`, { id: String(session.id) }, await tokenOf(sarah));
+    expect(payload.grants).toMatchObject({
+      identity: response.body.user_identity,
+      video: { room: response.body.room_name },
+    });
+    const { data } = await t.gql(
+      `query ($id: ID!) { videoRoomStatus(sessionId: $id) { roomName sessionId } }`,
+      { id: String(session.id) },
+      await tokenOf(sarah),
+    );
     expect(data!.videoRoomStatus).toEqual({ roomName: response.body.room_name, sessionId: String(session.id) });
   });
 
@@ -182,7 +223,12 @@ describe(`psychologist video: documented examples (${engine})`, () => {
 
     expect(response.status).toBe(200);
     expect(shapeOf(response.body)).toEqual(shapeOf(REFRESH_200));
-    expect(response.body).toMatchObject({ room_name: first.body.room_name, appointment_id: session.id, refreshed_at: currentNow.toISOString().replace(".000Z", "Z"), expires_in: 5400 });
+    expect(response.body).toMatchObject({
+      room_name: first.body.room_name,
+      appointment_id: session.id,
+      refreshed_at: currentNow.toISOString().replace(".000Z", "Z"),
+      expires_in: 5400,
+    });
     expect((await verify(response.body.access_token)).grants.video).toEqual({ room: first.body.room_name });
   });
 
@@ -199,8 +245,20 @@ describe(`psychologist video: documented examples (${engine})`, () => {
       duration: 1200,
       date_created: connected,
       participants: [
-        { sid: `PA${"01".repeat(16)}`, identity: `${sarah.id}-sarah@example.com`, status: "connected", duration: 1200, start_time: connected },
-        { sid: `PA${"02".repeat(16)}`, identity: `${jane.id}-jane@example.com`, status: "connected", duration: 1200, start_time: connected },
+        {
+          sid: `PA${"01".repeat(16)}`,
+          identity: `${sarah.id}-sarah@example.com`,
+          status: "connected",
+          duration: 1200,
+          start_time: connected,
+        },
+        {
+          sid: `PA${"02".repeat(16)}`,
+          identity: `${jane.id}-jane@example.com`,
+          status: "connected",
+          duration: 1200,
+          start_time: connected,
+        },
       ],
     });
 
@@ -215,8 +273,20 @@ describe(`psychologist video: documented examples (${engine})`, () => {
       status: "in-progress",
       participants_count: 2,
       participants: [
-        { sid: `PA${"01".repeat(16)}`, identity: `${sarah.id}-sarah@example.com`, status: "connected", duration: 1200, connected_at: at },
-        { sid: `PA${"02".repeat(16)}`, identity: `${jane.id}-jane@example.com`, status: "connected", duration: 1200, connected_at: at },
+        {
+          sid: `PA${"01".repeat(16)}`,
+          identity: `${sarah.id}-sarah@example.com`,
+          status: "connected",
+          duration: 1200,
+          connected_at: at,
+        },
+        {
+          sid: `PA${"02".repeat(16)}`,
+          identity: `${jane.id}-jane@example.com`,
+          status: "connected",
+          duration: 1200,
+          connected_at: at,
+        },
       ],
       duration: 1200,
       created_at: at,
@@ -255,26 +325,45 @@ describe(`psychologist video: documented examples (${engine})`, () => {
         },
       ],
     });
-    const { data } = await t.gql(`query ($id: ID!) { session(id: $id) { id startsAt endsAt durationMinutes timing { phase timeUntilStartSeconds timeRemainingSeconds canJoin } } }`, { id: String(session.id) }, await tokenOf(psychologist));
+    const { data } = await t.gql(
+      `query ($id: ID!) { session(id: $id) { id startsAt endsAt durationMinutes timing { phase timeUntilStartSeconds timeRemainingSeconds canJoin } } }`,
+      { id: String(session.id) },
+      await tokenOf(psychologist),
+    );
     const item = response.body.results[0];
     expect(data!.session).toEqual({
       id: String(item.id),
       startsAt: item.session_start_time.replace("Z", ".000Z"),
       endsAt: item.session_end_time.replace("Z", ".000Z"),
       durationMinutes: item.duration_minutes,
-      timing: { phase: "UPCOMING", timeUntilStartSeconds: item.time_until_start_seconds, timeRemainingSeconds: item.time_remaining_seconds, canJoin: item.can_join_session },
+      timing: {
+        phase: "UPCOMING",
+        timeUntilStartSeconds: item.time_until_start_seconds,
+        timeRemainingSeconds: item.time_remaining_seconds,
+        canJoin: item.can_join_session,
+      },
     });
   });
 
   it("GET /api/appointments/: the same format, the caller's appointments", async () => {
     const psychologist = await makeUser(t.database, a.tenant, "PROVIDER");
-    const session = await makeSession(t.database, a.tenant, { providerId: psychologist.id, clientId: jane.id, startsAt: new Date("2025-11-17T15:00:00Z"), endsAt: new Date("2025-11-17T15:50:00Z"), modality: "IN_PERSON" });
+    const session = await makeSession(t.database, a.tenant, {
+      providerId: psychologist.id,
+      clientId: jane.id,
+      startsAt: new Date("2025-11-17T15:00:00Z"),
+      endsAt: new Date("2025-11-17T15:50:00Z"),
+      modality: "IN_PERSON",
+    });
 
     const response = await api(psychologist, "/");
 
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ count: 1, next: null, previous: null });
-    expect(shapeOf(response.body.results[0])).toEqual({ ...(shapeOf(SCHEDULE_200.results[0]) as object), video_room_id: "null", meeting_url: "null" });
+    expect(shapeOf(response.body.results[0])).toEqual({
+      ...(shapeOf(SCHEDULE_200.results[0]) as object),
+      video_room_id: "null",
+      meeting_url: "null",
+    });
     // New York (the tenant's zone) for this psychologist: 15:00 UTC is 10:00 AM on Monday.
     expect(response.body.results[0]).toMatchObject({
       id: session.id,
@@ -294,7 +383,13 @@ describe(`psychologist video: who may join, and when (${engine})`, () => {
   it("the patient gets a token too; another psychologist, another tenant's appointment or an unknown id 404", async () => {
     const session = await appointment();
     currentNow = minutesBefore(session, 5);
-    const foreign = await makeSession(t.database, b.tenant, { providerId: b.provider.id, clientId: b.client.id, startsAt: session.startsAt, endsAt: session.endsAt, modality: "VIDEO" });
+    const foreign = await makeSession(t.database, b.tenant, {
+      providerId: b.provider.id,
+      clientId: b.client.id,
+      startsAt: session.startsAt,
+      endsAt: session.endsAt,
+      modality: "VIDEO",
+    });
 
     const patient = await api(jane, `/video-token/${session.id}/`);
     expect(patient.status).toBe(200);
@@ -331,7 +426,16 @@ describe(`psychologist video: who may join, and when (${engine})`, () => {
   it("video-status before any token: not-started without asking Twilio; a Twilio failure: 503 {detail}", async () => {
     const session = await appointment();
     const before = await api(sarah, `/video-status/${session.id}/`);
-    expect(before.body).toEqual({ room_name: null, room_sid: null, status: "not-started", participants_count: 0, participants: [], duration: null, created_at: null, appointment_id: session.id });
+    expect(before.body).toEqual({
+      room_name: null,
+      room_sid: null,
+      status: "not-started",
+      participants_count: 0,
+      participants: [],
+      duration: null,
+      created_at: null,
+      appointment_id: session.id,
+    });
     expect(fake.requests).toEqual([]);
 
     currentNow = session.startsAt;
@@ -345,7 +449,11 @@ describe(`psychologist video: who may join, and when (${engine})`, () => {
   it("no token: 401 with DRF's message", async () => {
     for (const path of ["/video-token/1/", "/psychologist/schedule/", "/"]) {
       const response = await api(undefined, path);
-      expect([path, response.status, response.body]).toEqual([path, 401, { detail: "Authentication credentials were not provided." }]);
+      expect([path, response.status, response.body]).toEqual([
+        path,
+        401,
+        { detail: "Authentication credentials were not provided." },
+      ]);
     }
   });
 });
@@ -361,7 +469,13 @@ describe(`psychologist video: schedule and appointment lists (${engine})`, () =>
     for (let i = 0; i < 5; i++) {
       const startsAt = new Date(Date.UTC(2026, 0, 31 + i, 0));
       sessions.push(
-        await makeSession(t.database, a.tenant, { providerId: psychologist.id, clientId: a.client.id, startsAt, endsAt: new Date(startsAt.getTime() + 3_600_000), status: i === 4 ? "COMPLETED" : "SCHEDULED" }),
+        await makeSession(t.database, a.tenant, {
+          providerId: psychologist.id,
+          clientId: a.client.id,
+          startsAt,
+          endsAt: new Date(startsAt.getTime() + 3_600_000),
+          status: i === 4 ? "COMPLETED" : "SCHEDULED",
+        }),
       );
     }
   });
@@ -375,14 +489,22 @@ describe(`psychologist video: schedule and appointment lists (${engine})`, () =>
     const beyond = await api(psychologist, "/psychologist/schedule/?page_size=2&page=4");
     const garbage = await api(psychologist, "/psychologist/schedule/?page=abc");
 
-    expect(first.body).toMatchObject({ count: 5, previous: null, next: "https://yourwebsite.com/api/appointments/psychologist/schedule/?page_size=2&page=2" });
+    expect(first.body).toMatchObject({
+      count: 5,
+      previous: null,
+      next: "https://yourwebsite.com/api/appointments/psychologist/schedule/?page_size=2&page=2",
+    });
     expect(ids(first.body)).toEqual([sessions[0].id, sessions[1].id]);
     expect(second.body).toMatchObject({
       next: "https://yourwebsite.com/api/appointments/psychologist/schedule/?page_size=2&page=3",
       previous: "https://yourwebsite.com/api/appointments/psychologist/schedule/?page_size=2",
     });
     expect(ids(second.body)).toEqual([sessions[2].id, sessions[3].id]);
-    expect(last.body).toMatchObject({ count: 5, next: null, previous: "https://yourwebsite.com/api/appointments/psychologist/schedule/?page_size=2&page=2" });
+    expect(last.body).toMatchObject({
+      count: 5,
+      next: null,
+      previous: "https://yourwebsite.com/api/appointments/psychologist/schedule/?page_size=2&page=2",
+    });
     expect(ids(last.body)).toEqual([sessions[4].id]);
     expect([beyond.status, beyond.body]).toEqual([404, { detail: "Invalid page." }]);
     expect([garbage.status, garbage.body]).toEqual([404, { detail: "Invalid page." }]);
@@ -422,7 +544,10 @@ describe(`psychologist video: schedule and appointment lists (${engine})`, () =>
   });
 
   it("bad query values: DRF field errors, all at once", async () => {
-    const response = await api(psychologist, "/psychologist/schedule/?start_date=2026-02-30&month=2026-13&year=26&status=late");
+    const response = await api(
+      psychologist,
+      "/psychologist/schedule/?start_date=2026-02-30&month=2026-13&year=26&status=late",
+    );
 
     expect(response.status).toBe(400);
     expect(response.body).toEqual({

@@ -40,27 +40,53 @@ let nextSlot = 0;
 /** A session of the practice's provider and client, an hour long, each on its own day so none collide. */
 async function aSession(values: Partial<SessionRow> = {}): Promise<SessionRow> {
   const startsAt = new Date(Date.parse("2030-01-07T15:00:00Z") + nextSlot++ * 24 * HOUR);
-  return makeSession(t.database, p.tenant, { providerId: p.provider.id, clientId: p.client.id, startsAt, endsAt: new Date(startsAt.getTime() + HOUR), ...values });
+  return makeSession(t.database, p.tenant, {
+    providerId: p.provider.id,
+    clientId: p.client.id,
+    startsAt,
+    endsAt: new Date(startsAt.getTime() + HOUR),
+    ...values,
+  });
 }
 
 describe(`reassigning through the shims (${engine})`, () => {
   it("sapphire: a PUT with another client and staff answers 200 and moves the session (an administrator)", async () => {
     const session = await aSession();
     const start = localDateTime(session.startsAt, cover.timeZone);
-    const body = { client: p.otherClient.id, staff: cover.id, session_date: start.date, start_time: start.time, end_time: localDateTime(session.endsAt, cover.timeZone).time };
+    const body = {
+      client: p.otherClient.id,
+      staff: cover.id,
+      session_date: start.date,
+      start_time: start.time,
+      end_time: localDateTime(session.endsAt, cover.timeZone).time,
+    };
 
-    const put = await rest(t.url, "PUT", `/sapphire/scheduler/sessions/${session.id}/`, { token: await tokenOf(p.admin), body });
+    const put = await rest(t.url, "PUT", `/sapphire/scheduler/sessions/${session.id}/`, {
+      token: await tokenOf(p.admin),
+      body,
+    });
 
     expect(put.status, put.text).toBe(200);
-    expect(put.body).toMatchObject({ id: session.id, client: p.otherClient.id, staff: cover.id, session_date: start.date, start_time: start.time });
-    const read = await rest(t.url, "GET", `/sapphire/scheduler/sessions/${session.id}/`, { token: await tokenOf(p.admin) });
+    expect(put.body).toMatchObject({
+      id: session.id,
+      client: p.otherClient.id,
+      staff: cover.id,
+      session_date: start.date,
+      start_time: start.time,
+    });
+    const read = await rest(t.url, "GET", `/sapphire/scheduler/sessions/${session.id}/`, {
+      token: await tokenOf(p.admin),
+    });
     expect(read.body).toMatchObject({ client: p.otherClient.id, staff: cover.id });
   });
 
   it("sapphire: a PATCH by the session's staff member moves it to another client of theirs", async () => {
     const session = await aSession({ clientId: p.otherClient.id, providerId: cover.id });
 
-    const patch = await rest(t.url, "PATCH", `/sapphire/scheduler/sessions/${session.id}/`, { token: await tokenOf(cover), body: { client: p.client.id } });
+    const patch = await rest(t.url, "PATCH", `/sapphire/scheduler/sessions/${session.id}/`, {
+      token: await tokenOf(cover),
+      body: { client: p.client.id },
+    });
 
     expect(patch.status, patch.text).toBe(200);
     expect(patch.body).toMatchObject({ id: session.id, client: p.client.id, staff: cover.id });
@@ -70,7 +96,10 @@ describe(`reassigning through the shims (${engine})`, () => {
     for (const status of ["CANCELLED", "COMPLETED"] as const) {
       const meeting = await aSession({ status });
       for (const body of [{ therapistId: String(cover.id) }, { therapistId: "not-a-therapist", title: "Later" }]) {
-        const put = await rest(t.url, "PUT", `/booking/meetings/${meeting.id}`, { token: await tokenOf(p.provider), body });
+        const put = await rest(t.url, "PUT", `/booking/meetings/${meeting.id}`, {
+          token: await tokenOf(p.provider),
+          body,
+        });
         expectNestError(put, 400, "Bad Request", "Cannot update completed/cancelled meetings");
       }
     }
@@ -78,12 +107,23 @@ describe(`reassigning through the shims (${engine})`, () => {
 
   it("booking: an administrator, or the meeting's therapist, changes its therapist with PUT (200)", async () => {
     const byAdmin = await aSession();
-    const moved = await rest(t.url, "PUT", `/booking/meetings/${byAdmin.id}`, { token: await tokenOf(p.admin), body: { therapistId: String(cover.id), title: "Covered" } });
+    const moved = await rest(t.url, "PUT", `/booking/meetings/${byAdmin.id}`, {
+      token: await tokenOf(p.admin),
+      body: { therapistId: String(cover.id), title: "Covered" },
+    });
     expect(moved.status, moved.text).toBe(200);
-    expect(moved.body).toMatchObject({ id: String(byAdmin.id), therapistId: String(cover.id), clientId: String(p.client.id), title: "Covered" });
+    expect(moved.body).toMatchObject({
+      id: String(byAdmin.id),
+      therapistId: String(cover.id),
+      clientId: String(p.client.id),
+      title: "Covered",
+    });
 
     const byTherapist = await aSession();
-    const handedOver = await rest(t.url, "PUT", `/booking/meetings/${byTherapist.id}`, { token: await tokenOf(p.provider), body: { therapistId: String(cover.id) } });
+    const handedOver = await rest(t.url, "PUT", `/booking/meetings/${byTherapist.id}`, {
+      token: await tokenOf(p.provider),
+      body: { therapistId: String(cover.id) },
+    });
     expect(handedOver.status, handedOver.text).toBe(200);
     expect(handedOver.body).toMatchObject({ id: String(byTherapist.id), therapistId: String(cover.id) });
     // The covering therapist has it now.

@@ -39,7 +39,12 @@ export async function setupRest() {
 export function shapeOf(value: unknown): unknown {
   if (value === null) return "null";
   if (Array.isArray(value)) return [...new Map(value.map((v) => [JSON.stringify(shapeOf(v)), shapeOf(v)])).values()];
-  if (typeof value === "object") return Object.fromEntries(Object.keys(value!).sort().map((key) => [key, shapeOf((value as Record<string, unknown>)[key])]));
+  if (typeof value === "object")
+    return Object.fromEntries(
+      Object.keys(value!)
+        .sort()
+        .map((key) => [key, shapeOf((value as Record<string, unknown>)[key])]),
+    );
   if (typeof value === "string") return INSTANT_Z.test(value) ? "instant (UTC, Z)" : "string";
   if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
   return typeof value;

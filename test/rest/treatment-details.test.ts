@@ -28,17 +28,34 @@ const DOCUMENTED = {
   list: {
     status: "success",
     message: "Treatment details retrieved successfully",
-    data: [detail({}), detail({ id: 2, item_id: 102, quantity: 1, created_at: "2025-01-15T10:35:00Z", updated_at: "2025-01-15T10:35:00Z" })],
+    data: [
+      detail({}),
+      detail({
+        id: 2,
+        item_id: 102,
+        quantity: 1,
+        created_at: "2025-01-15T10:35:00Z",
+        updated_at: "2025-01-15T10:35:00Z",
+      }),
+    ],
   },
   get: { status: "success", message: "Treatment detail retrieved successfully", data: detail({}) },
   notFound: { status: "error", message: "Treatment detail not found", error: null },
-  create: { status: "success", message: "Treatment detail created successfully", data: detail({ id: 3, created_at: "2025-01-15T14:30:00Z", updated_at: "2025-01-15T14:30:00Z" }) },
+  create: {
+    status: "success",
+    message: "Treatment detail created successfully",
+    data: detail({ id: 3, created_at: "2025-01-15T14:30:00Z", updated_at: "2025-01-15T14:30:00Z" }),
+  },
   createInvalid: {
     status: "error",
     message: "Invalid request body",
     error: "Key: 'TreatmentDetailRequest.Quantity' Error:Field validation for 'Quantity' failed on the 'required' tag",
   },
-  update: { status: "success", message: "Treatment detail updated successfully", data: detail({ quantity: 3, updated_by: 1002, updated_at: "2025-01-15T16:00:00Z" }) },
+  update: {
+    status: "success",
+    message: "Treatment detail updated successfully",
+    data: detail({ quantity: 3, updated_by: 1002, updated_at: "2025-01-15T16:00:00Z" }),
+  },
   delete: { status: "success", message: "Treatment detail deleted successfully", data: null },
 };
 
@@ -124,7 +141,9 @@ describe(`treatment-details documented examples (${engine})`, () => {
 
   it("4. POST without quantity: 400, exactly the documented body; nothing written", async () => {
     const before = await allDetails(f.t, f.a.tenant.id);
-    const response = await f.call("POST", "", { body: { treatment_id: f.session.id, item_id: f.item.id, unit_id: f.unit.id } });
+    const response = await f.call("POST", "", {
+      body: { treatment_id: f.session.id, item_id: f.item.id, unit_id: f.unit.id },
+    });
     expect(response.status).toBe(400);
     expect(response.body).toEqual(DOCUMENTED.createInvalid);
     expect(await allDetails(f.t, f.a.tenant.id)).toEqual(before);
@@ -132,9 +151,17 @@ describe(`treatment-details documented examples (${engine})`, () => {
 
   it("5. PUT /so/api/treatment-details/{id}: 200; updated_by is the updater, updated_at moves, created_* stay", async () => {
     clock.now = new Date("2030-01-06T16:00:00.250Z");
-    const response = await f.call("PUT", `/${first.id}`, { token: f.tokens.provider, body: { treatment_id: f.session.id, item_id: f.item.id, unit_id: f.unit.id, quantity: 3 } });
+    const response = await f.call("PUT", `/${first.id}`, {
+      token: f.tokens.provider,
+      body: { treatment_id: f.session.id, item_id: f.item.id, unit_id: f.unit.id, quantity: 3 },
+    });
     expectDocumented(response, 200, DOCUMENTED.update);
-    expect(response.body.data).toEqual({ ...first, quantity: 3, updated_by: f.a.provider.id, updated_at: "2030-01-06T16:00:00.25Z" });
+    expect(response.body.data).toEqual({
+      ...first,
+      quantity: 3,
+      updated_by: f.a.provider.id,
+      updated_at: "2030-01-06T16:00:00.25Z",
+    });
     first = response.body.data;
   });
 
@@ -179,25 +206,39 @@ describe(`treatment-details shim and GraphQL agree (${engine})`, () => {
   it("a detail written through the shim reads the same through GraphQL (same ids, same instants)", async () => {
     await expectSameRecord(first.id);
     const shimIds = ids(await f.call("GET", `/by-treatment/${f.session.id}`));
-    const graphIds = (await f.t.gql(LIST, { sessionId: f.session.id }, f.tokens.admin)).data!.treatmentDetails.map((d: { id: string }) => Number(d.id));
+    const graphIds = (await f.t.gql(LIST, { sessionId: f.session.id }, f.tokens.admin)).data!.treatmentDetails.map(
+      (d: { id: string }) => Number(d.id),
+    );
     expect(shimIds).toEqual(graphIds);
   });
 
   it("a detail written through GraphQL reads the same through the shim, also after a GraphQL update", async () => {
     clock.now = new Date("2030-01-07T08:00:00.5Z");
-    const created = await f.t.gql(CREATE, { input: { sessionId: f.session.id, itemId: f.item.id, quantity: 4 } }, f.tokens.provider);
+    const created = await f.t.gql(
+      CREATE,
+      { input: { sessionId: f.session.id, itemId: f.item.id, quantity: 4 } },
+      f.tokens.provider,
+    );
     const id = Number(created.data!.createTreatmentDetail.id);
     await expectSameRecord(id);
     clock.now = new Date("2030-01-07T09:00:00Z");
     await f.t.gql(UPDATE, { id, input: { sessionId: f.session.id, quantity: 5 } }, f.tokens.admin);
     await expectSameRecord(id);
-    expect((await f.call("GET", `/${id}`)).body.data).toMatchObject({ quantity: 5, item_id: null, created_at: "2030-01-07T08:00:00.5Z", updated_at: "2030-01-07T09:00:00Z" });
+    expect((await f.call("GET", `/${id}`)).body.data).toMatchObject({
+      quantity: 5,
+      item_id: null,
+      created_at: "2030-01-07T08:00:00.5Z",
+      updated_at: "2030-01-07T09:00:00Z",
+    });
   });
 
   it("a detail deleted through the shim is gone for GraphQL too", async () => {
     const created = await f.call("POST", "", { body: { treatment_id: f.session.id, quantity: 1 } });
     expect((await f.call("DELETE", `/${created.body.data.id}`)).status).toBe(200);
     const graph = await f.t.gql(GET, { id: created.body.data.id }, f.tokens.admin);
-    expect(graph.errors?.[0]).toMatchObject({ message: "Treatment detail not found", extensions: { code: "NOT_FOUND" } });
+    expect(graph.errors?.[0]).toMatchObject({
+      message: "Treatment detail not found",
+      extensions: { code: "NOT_FOUND" },
+    });
   });
 });

@@ -9,7 +9,8 @@ import { KINDS, type Ids, type Kind, type RoleName } from "./world.js";
 
 /** GraphQL takes IDs as strings. */
 export type IdStrings = Record<Kind, string>;
-export const idStrings = (ids: Ids) => Object.fromEntries(Object.entries(ids).map(([kind, id]) => [kind, String(id)])) as IdStrings;
+export const idStrings = (ids: Ids) =>
+  Object.fromEntries(Object.entries(ids).map(([kind, id]) => [kind, String(id)])) as IdStrings;
 export const MONDAY = "2030-01-07";
 
 export interface GraphqlCase {
@@ -33,11 +34,21 @@ export type Unseen = "null" | "filter" | "field error";
 
 export const GRAPHQL: Record<string, GraphqlCase> = {
   // queries
-  auditLog: { args: (o) => ({ entity: "Session", entityId: o.session }), slots: { entityId: "session" }, answers: { entityId: "filter" } },
+  auditLog: {
+    args: (o) => ({ entity: "Session", entityId: o.session }),
+    slots: { entityId: "session" },
+    answers: { entityId: "filter" },
+  },
   availabilityOverrides: { args: (o) => ({ providerId: o.provider }), slots: { providerId: "provider" } },
   availabilityRules: { args: (o) => ({ providerId: o.provider }), slots: { providerId: "provider" } },
-  availableSlots: { args: (o) => ({ providerId: o.provider, clientId: o.client, from: MONDAY }), slots: { providerId: "provider", clientId: "client" } },
-  availableSlotsByProvider: { args: (o) => ({ providerIds: [o.provider], clientId: o.client, from: MONDAY }), slots: { "providerIds[]": "provider", clientId: "client" } },
+  availableSlots: {
+    args: (o) => ({ providerId: o.provider, clientId: o.client, from: MONDAY }),
+    slots: { providerId: "provider", clientId: "client" },
+  },
+  availableSlotsByProvider: {
+    args: (o) => ({ providerIds: [o.provider], clientId: o.client, from: MONDAY }),
+    slots: { "providerIds[]": "provider", clientId: "client" },
+  },
   freeIntervals: { args: (o) => ({ providerId: o.provider, date: MONDAY }), slots: { providerId: "provider" } },
   itemUsage: {
     args: (o) => ({ providerId: o.provider, from: "2030-01-01T00:00:00Z", to: "2030-02-01T00:00:00Z" }),
@@ -47,28 +58,52 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
   node: { args: (o) => ({ id: o.session }), slots: { id: KINDS }, answers: { id: "null" } },
   providerSchedulingSettings: { args: (o) => ({ providerId: o.provider }), slots: { providerId: "provider" } },
   session: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
-  sessionStats: { args: (o) => ({ providerId: o.provider, clientId: o.client }), slots: { providerId: "provider", clientId: "client" }, answers: { providerId: "filter", clientId: "filter" } },
+  sessionStats: {
+    args: (o) => ({ providerId: o.provider, clientId: o.client }),
+    slots: { providerId: "provider", clientId: "client" },
+    answers: { providerId: "filter", clientId: "filter" },
+  },
   sessions: {
     args: (o) => ({ filter: { providerId: o.provider, clientId: o.client, treatmentPlanId: o.plan } }),
     slots: { "filter.providerId": "provider", "filter.clientId": "client", "filter.treatmentPlanId": "plan" },
     answers: { "filter.providerId": "filter", "filter.clientId": "filter", "filter.treatmentPlanId": "filter" },
   },
   treatmentDetail: { args: (o) => ({ id: o.detail }), slots: { id: "detail" } },
-  treatmentDetails: { args: (o) => ({ sessionId: o.session, itemId: o.item }), slots: { sessionId: "session", itemId: "item" } },
+  treatmentDetails: {
+    args: (o) => ({ sessionId: o.session, itemId: o.item }),
+    slots: { sessionId: "session", itemId: "item" },
+  },
   treatmentPlan: { args: (o) => ({ id: o.plan }), slots: { id: "plan" } },
   treatmentPlans: { args: (o) => ({ clientId: o.client }), slots: { clientId: "client" } },
   videoRoomStatus: { args: (o) => ({ sessionId: o.session }), slots: { sessionId: "session" } },
   // mutations
-  assignClient: { args: (o) => ({ providerId: o.provider, clientId: o.client }), slots: { providerId: "provider", clientId: "client" } },
+  assignClient: {
+    args: (o) => ({ providerId: o.provider, clientId: o.client }),
+    slots: { providerId: "provider", clientId: "client" },
+  },
   bookSession: {
-    args: (o) => ({ input: { providerId: o.provider, clientId: o.client, treatmentPlanId: o.plan, startsAt: "2030-01-07T20:00:00Z", durationMinutes: 30 } }),
+    args: (o) => ({
+      input: {
+        providerId: o.provider,
+        clientId: o.client,
+        treatmentPlanId: o.plan,
+        startsAt: "2030-01-07T20:00:00Z",
+        durationMinutes: 30,
+      },
+    }),
     slots: { "input.providerId": "provider", "input.clientId": "client", "input.treatmentPlanId": "plan" },
   },
   cancelSession: { args: (o) => ({ id: o.session, reason: "sweep" }), slots: { id: "session" } },
   completeSession: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
   confirmSession: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
-  createAvailabilityOverride: { args: (o) => ({ input: { providerId: o.provider, date: "2030-01-10", isAvailable: false } }), slots: { "input.providerId": "provider" } },
-  createAvailabilityRule: { args: (o) => ({ input: { providerId: o.provider, dayOfWeek: 2, startTime: "09:00", endTime: "10:00" } }), slots: { "input.providerId": "provider" } },
+  createAvailabilityOverride: {
+    args: (o) => ({ input: { providerId: o.provider, date: "2030-01-10", isAvailable: false } }),
+    slots: { "input.providerId": "provider" },
+  },
+  createAvailabilityRule: {
+    args: (o) => ({ input: { providerId: o.provider, dayOfWeek: 2, startTime: "09:00", endTime: "10:00" } }),
+    slots: { "input.providerId": "provider" },
+  },
   createTreatmentDetail: {
     args: (o) => ({ input: { sessionId: o.session, itemId: o.item, unitId: o.unit, quantity: 1 } }),
     slots: { "input.sessionId": "session", "input.itemId": "item", "input.unitId": "unit" },
@@ -79,19 +114,34 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
     slots: { sessionId: "session", "lines[].itemId": "item", "lines[].unitId": "unit" },
     answers: { sessionId: "field error", "lines[].itemId": "field error", "lines[].unitId": "field error" },
   },
-  createTreatmentPlan: { args: (o) => ({ input: { clientId: o.client, title: "Sweep" } }), slots: { "input.clientId": "client" } },
+  createTreatmentPlan: {
+    args: (o) => ({ input: { clientId: o.client, title: "Sweep" } }),
+    slots: { "input.clientId": "client" },
+  },
   deleteAvailabilityOverride: { args: (o) => ({ id: o.override }), slots: { id: "override" } },
   deleteAvailabilityRule: { args: (o) => ({ id: o.rule }), slots: { id: "rule" } },
   deleteSession: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
-  reassignSession: { args: (o) => ({ id: o.session, providerId: o.provider, clientId: o.client }), slots: { id: "session", providerId: "provider", clientId: "client" } },
+  reassignSession: {
+    args: (o) => ({ id: o.session, providerId: o.provider, clientId: o.client }),
+    slots: { id: "session", providerId: "provider", clientId: "client" },
+  },
   deleteTreatmentDetail: { args: (o) => ({ id: o.detail }), slots: { id: "detail" } },
   issueVideoAccess: { args: (o) => ({ sessionId: o.session }), slots: { sessionId: "session" } },
   markNoShow: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
-  rescheduleSession: { args: (o) => ({ id: o.session, startsAt: "2030-01-07T21:00:00Z", durationMinutes: 30 }), slots: { id: "session" } },
+  rescheduleSession: {
+    args: (o) => ({ id: o.session, startsAt: "2030-01-07T21:00:00Z", durationMinutes: 30 }),
+    slots: { id: "session" },
+  },
   updateAvailabilityRule: { args: (o) => ({ id: o.rule, input: { notes: "sweep" } }), slots: { id: "rule" } },
   updateItem: { args: (o) => ({ id: o.item, name: "Sweep" }), slots: { id: "item" } },
-  updateProviderSchedulingSettings: { args: (o) => ({ providerId: o.provider, bufferMinutes: 5 }), slots: { providerId: "provider" } },
-  updateSession: { args: (o) => ({ id: o.session, input: { title: "Sweep", treatmentPlanId: o.plan } }), slots: { id: "session", "input.treatmentPlanId": "plan" } },
+  updateProviderSchedulingSettings: {
+    args: (o) => ({ providerId: o.provider, bufferMinutes: 5 }),
+    slots: { providerId: "provider" },
+  },
+  updateSession: {
+    args: (o) => ({ id: o.session, input: { title: "Sweep", treatmentPlanId: o.plan } }),
+    slots: { id: "session", "input.treatmentPlanId": "plan" },
+  },
   updateTreatmentDetail: {
     args: (o) => ({ id: o.detail, input: { sessionId: o.session, itemId: o.item, unitId: o.unit, quantity: 3 } }),
     slots: { id: "detail", "input.sessionId": "session", "input.itemId": "item", "input.unitId": "unit" },
@@ -116,18 +166,42 @@ export interface RestCase {
 
 const SAPPHIRE_SESSION = { session_date: "2030-01-08", start_time: "10:00", end_time: "11:00" };
 /** Calendar event ids are Google's and Microsoft's, not records of ours. */
-const FITNESS_UPDATE_SLOTS = { "body.client_id": "client", "body.google_event_id": "external", "body.outlook_event_id": "external" } as const;
-const FITNESS_SESSION = { title: "Sweep", scheduled_start: "2030-01-08T10:00:00", scheduled_end: "2030-01-08T11:00:00" };
+const FITNESS_UPDATE_SLOTS = {
+  "body.client_id": "client",
+  "body.google_event_id": "external",
+  "body.outlook_event_id": "external",
+} as const;
+const FITNESS_SESSION = {
+  title: "Sweep",
+  scheduled_start: "2030-01-08T10:00:00",
+  scheduled_end: "2030-01-08T11:00:00",
+};
 
 const BOOKING = (prefix: string): Record<string, RestCase> => ({
-  [`POST ${prefix}/meetings`]: { role: "client", slots: { "body.therapistId": "provider" }, body: () => ({ startTime: "2030-01-07T19:00:00.000Z", duration: 60 }) },
+  [`POST ${prefix}/meetings`]: {
+    role: "client",
+    slots: { "body.therapistId": "provider" },
+    body: () => ({ startTime: "2030-01-07T19:00:00.000Z", duration: 60 }),
+  },
   [`GET ${prefix}/meetings/{id}`]: { role: "client", slots: { "path.id": "session" } },
-  [`PUT ${prefix}/meetings/{id}`]: { role: "client", slots: { "path.id": "session", "body.therapistId": "provider" }, body: () => ({ title: "Sweep" }) },
+  [`PUT ${prefix}/meetings/{id}`]: {
+    role: "client",
+    slots: { "path.id": "session", "body.therapistId": "provider" },
+    body: () => ({ title: "Sweep" }),
+  },
   [`DELETE ${prefix}/meetings/{id}/cancel`]: { role: "client", slots: { "path.id": "session" } },
-  [`PUT ${prefix}/availability/{id}`]: { role: "provider", slots: { "path.id": "rule" }, body: () => ({ notes: "Sweep" }) },
+  [`PUT ${prefix}/availability/{id}`]: {
+    role: "provider",
+    slots: { "path.id": "rule" },
+    body: () => ({ notes: "Sweep" }),
+  },
   [`DELETE ${prefix}/availability/{id}`]: { role: "provider", slots: { "path.id": "rule" } },
   [`GET ${prefix}/meetings`]: { role: "client", slots: {} },
-  [`POST ${prefix}/availability`]: { role: "provider", slots: {}, body: () => ({ dayOfWeek: 3, startTime: "09:00", endTime: "12:00", notes: "Fuzz" }) },
+  [`POST ${prefix}/availability`]: {
+    role: "provider",
+    slots: {},
+    body: () => ({ dayOfWeek: 3, startTime: "09:00", endTime: "12:00", notes: "Fuzz" }),
+  },
   [`GET ${prefix}/availability`]: { role: "provider", slots: {} },
   [`GET ${prefix}/slots`]: { role: "client", slots: { "query.therapistId": "provider" }, query: { date: MONDAY } },
 });
@@ -157,15 +231,34 @@ export const REST: Record<string, RestCase> = {
   "GET /sapphire/treatment-plan/plans/{id}/client/": { role: "provider", slots: { "path.id": "plan" } },
 
   "GET /api/v1/sessions": { role: "provider", slots: { "query.client_id": "client" } },
-  "POST /api/v1/sessions": { role: "provider", slots: { "body.client_id": "client", "body.trainer_id": "provider" }, body: () => FITNESS_SESSION },
+  "POST /api/v1/sessions": {
+    role: "provider",
+    slots: { "body.client_id": "client", "body.trainer_id": "provider" },
+    body: () => FITNESS_SESSION,
+  },
   "GET /api/v1/sessions/stats": { role: "provider", slots: { "query.client_id": "client" } },
-  "GET /api/v1/sessions/availability": { role: "provider", slots: { "query.trainer_id": "provider" }, query: { date: MONDAY } },
+  "GET /api/v1/sessions/availability": {
+    role: "provider",
+    slots: { "query.trainer_id": "provider" },
+    query: { date: MONDAY },
+  },
   "GET /api/v1/sessions/{id}": { role: "provider", slots: { "path.id": "session" } },
-  "PUT /api/v1/sessions/{id}": { role: "provider", slots: { "path.id": "session", ...FITNESS_UPDATE_SLOTS }, body: () => ({ title: "Sweep" }) },
-  "PATCH /api/v1/sessions/{id}": { role: "provider", slots: { "path.id": "session", ...FITNESS_UPDATE_SLOTS }, body: () => ({ title: "Sweep" }) },
+  "PUT /api/v1/sessions/{id}": {
+    role: "provider",
+    slots: { "path.id": "session", ...FITNESS_UPDATE_SLOTS },
+    body: () => ({ title: "Sweep" }),
+  },
+  "PATCH /api/v1/sessions/{id}": {
+    role: "provider",
+    slots: { "path.id": "session", ...FITNESS_UPDATE_SLOTS },
+    body: () => ({ title: "Sweep" }),
+  },
   "DELETE /api/v1/sessions/{id}": { role: "provider", slots: { "path.id": "session" } },
 
-  "GET /so/api/treatment-details": { role: "admin", slots: { "query.treatment_id": "session", "query.item_id": "item" } },
+  "GET /so/api/treatment-details": {
+    role: "admin",
+    slots: { "query.treatment_id": "session", "query.item_id": "item" },
+  },
   "POST /so/api/treatment-details": {
     role: "admin",
     slots: { "body.treatment_id": "session", "body.item_id": "item", "body.unit_id": "unit" },
@@ -178,15 +271,21 @@ export const REST: Record<string, RestCase> = {
     body: () => ({ quantity: 4 }),
   },
   "DELETE /so/api/treatment-details/{id}": { role: "admin", slots: { "path.id": "detail" } },
-  "GET /so/api/treatment-details/by-treatment/{treatment_id}": { role: "admin", slots: { "path.treatment_id": "session" } },
+  "GET /so/api/treatment-details/by-treatment/{treatment_id}": {
+    role: "admin",
+    slots: { "path.treatment_id": "session" },
+  },
 
   ...BOOKING("/booking"),
   ...BOOKING("/api/booking"),
 
   "GET /api/appointments/video-token/{id}/": { role: "provider", slots: { "path.id": "session" }, control: false },
-  "GET /api/appointments/video-token-refresh/{id}/": { role: "provider", slots: { "path.id": "session" }, control: false },
+  "GET /api/appointments/video-token-refresh/{id}/": {
+    role: "provider",
+    slots: { "path.id": "session" },
+    control: false,
+  },
   "GET /api/appointments/video-status/{id}/": { role: "provider", slots: { "path.id": "session" } },
   "GET /api/appointments/psychologist/schedule/": { role: "provider", slots: {} },
   "GET /api/appointments/": { role: "client", slots: {} },
 };
-

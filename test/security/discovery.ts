@@ -3,7 +3,19 @@
  * schema's root fields and the REST routes of /openapi.json. A field or route added later is
  * found here, and the tests fail until it has an entry in their tables.
  */
-import { getNamedType, getNullableType, isInputObjectType, isInterfaceType, isLeafType, isListType, isObjectType, isUnionType, type GraphQLField, type GraphQLInputType, type GraphQLObjectType } from "graphql";
+import {
+  getNamedType,
+  getNullableType,
+  isInputObjectType,
+  isInterfaceType,
+  isLeafType,
+  isListType,
+  isObjectType,
+  isUnionType,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLObjectType,
+} from "graphql";
 import type { FieldType } from "./arbitraries.js";
 import { API_NAMES, type ApiName } from "./envelopes.js";
 
@@ -37,11 +49,17 @@ export function selectionOf(field: GraphQLField<unknown, unknown>, leaves: boole
   const named = getNamedType(field.type);
   if (!(isObjectType(named) || isInterfaceType(named) || isUnionType(named))) return "";
   if (!leaves || isUnionType(named)) return " { __typename }";
-  const scalars = Object.values(named.getFields()).filter((f) => f.args.length === 0 && isLeafType(getNamedType(f.type)));
+  const scalars = Object.values(named.getFields()).filter(
+    (f) => f.args.length === 0 && isLeafType(getNamedType(f.type)),
+  );
   return ` { __typename ${scalars.map((f) => f.name).join(" ")} }`;
 }
 
-function documentOf(operation: "query" | "mutation" | "subscription", field: GraphQLField<unknown, unknown>, leaves = false): string {
+function documentOf(
+  operation: "query" | "mutation" | "subscription",
+  field: GraphQLField<unknown, unknown>,
+  leaves = false,
+): string {
   const selection = selectionOf(field, leaves);
   if (field.args.length === 0) return `${operation} { ${field.name}${selection} }`;
   const variables = field.args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(", ");
@@ -50,7 +68,10 @@ function documentOf(operation: "query" | "mutation" | "subscription", field: Gra
 }
 
 /** The root fields of one operation type, with their ID slots and a calling document. */
-export function graphqlFields(root: GraphQLObjectType, operation: "query" | "mutation" | "subscription"): GraphqlField[] {
+export function graphqlFields(
+  root: GraphQLObjectType,
+  operation: "query" | "mutation" | "subscription",
+): GraphqlField[] {
   return Object.values(root.getFields()).map((field) => ({
     name: field.name,
     idSlots: field.args.flatMap((arg) => idPaths(arg.type, arg.name, new Set())),
@@ -66,7 +87,8 @@ export function withPath(value: Record<string, unknown>, path: string, leaf: unk
   const copy = { ...value };
   const list = head.endsWith("[]");
   const key = list ? head.slice(0, -2) : head;
-  const set = (inner: unknown) => (rest.length === 0 ? leaf : withPath((inner ?? {}) as Record<string, unknown>, rest.join("."), leaf));
+  const set = (inner: unknown) =>
+    rest.length === 0 ? leaf : withPath((inner ?? {}) as Record<string, unknown>, rest.join("."), leaf);
   copy[key] = list ? ((copy[key] as unknown[] | undefined) ?? [{}]).map(set) : set(copy[key]);
   return copy;
 }
@@ -121,7 +143,8 @@ export function restRoutes(document: OpenApiDocument): RestRoute[] {
   return Object.entries(document.paths).flatMap(([path, operations]) =>
     Object.entries(operations).map(([method, op]) => {
       const api = op.tags?.[0] as ApiName;
-      if (!API_NAMES.includes(api)) throw new Error(`${method.toUpperCase()} ${path}: tagged ${op.tags?.join(", ")}, not one of the five APIs`);
+      if (!API_NAMES.includes(api))
+        throw new Error(`${method.toUpperCase()} ${path}: tagged ${op.tags?.join(", ")}, not one of the five APIs`);
       const parameters = op.parameters ?? [];
       return {
         key: `${method.toUpperCase()} ${path}`,
@@ -129,7 +152,9 @@ export function restRoutes(document: OpenApiDocument): RestRoute[] {
         path,
         api,
         pathParams: parameters.filter((p) => p.in === "path").map((p) => ({ name: p.name, schema: p.schema })),
-        query: parameters.filter((p) => p.in === "query").map((p) => ({ name: p.name, required: !!p.required, schema: p.schema })),
+        query: parameters
+          .filter((p) => p.in === "query")
+          .map((p) => ({ name: p.name, required: !!p.required, schema: p.schema })),
         body: op.requestBody?.content["application/json"]?.schema,
       };
     }),
@@ -145,7 +170,9 @@ const takesString = (schema: JsonSchema) => [schema.type].flat().includes("strin
 export function idSlots(route: RestRoute): IdSlot[] {
   return [
     ...route.pathParams.map((p): IdSlot => ({ key: `path.${p.name}`, in: "path", name: p.name, asString: true })),
-    ...route.query.filter((p) => namesAnId(p.name, p.schema)).map((p): IdSlot => ({ key: `query.${p.name}`, in: "query", name: p.name, asString: true })),
+    ...route.query
+      .filter((p) => namesAnId(p.name, p.schema))
+      .map((p): IdSlot => ({ key: `query.${p.name}`, in: "query", name: p.name, asString: true })),
     ...Object.entries(route.body?.properties ?? {})
       .filter(([name, schema]) => namesAnId(name, schema))
       .map(([name, schema]): IdSlot => ({ key: `body.${name}`, in: "body", name, asString: takesString(schema) })),

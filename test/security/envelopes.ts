@@ -5,21 +5,35 @@
  */
 
 /** The tag of each API in /openapi.json. */
-export type ApiName = "sapphire scheduler" | "fitness-crm-sessions" | "treatment-details" | "booking" | "psychologist video";
-export const API_NAMES: readonly ApiName[] = ["sapphire scheduler", "fitness-crm-sessions", "treatment-details", "booking", "psychologist video"];
+export type ApiName =
+  "sapphire scheduler" | "fitness-crm-sessions" | "treatment-details" | "booking" | "psychologist video";
+export const API_NAMES: readonly ApiName[] = [
+  "sapphire scheduler",
+  "fitness-crm-sessions",
+  "treatment-details",
+  "booking",
+  "psychologist video",
+];
 
 type Check = (status: number, body: unknown) => string | undefined;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 const isString = (value: unknown): value is string => typeof value === "string";
-const keysWithin = (body: Record<string, unknown>, allowed: string[]) => Object.keys(body).every((key) => allowed.includes(key));
+const keysWithin = (body: Record<string, unknown>, allowed: string[]) =>
+  Object.keys(body).every((key) => allowed.includes(key));
 
 /** DRF: {"detail": "..."} or field errors {"field": ["message", ...]} (a 500 adds correlation_id). */
 const drfError: Check = (status, body) => {
   if (!isObject(body) || Object.keys(body).length === 0) return "not a DRF error object";
-  if ("detail" in body) return isString(body.detail) && keysWithin(body, ["detail", "correlation_id"]) ? undefined : "a DRF detail body with other keys";
+  if ("detail" in body)
+    return isString(body.detail) && keysWithin(body, ["detail", "correlation_id"])
+      ? undefined
+      : "a DRF detail body with other keys";
   if (status !== 400) return `field errors with status ${status}`;
-  const fieldErrors = Object.values(body).every((messages) => Array.isArray(messages) && messages.length > 0 && messages.every(isString));
+  const fieldErrors = Object.values(body).every(
+    (messages) => Array.isArray(messages) && messages.length > 0 && messages.every(isString),
+  );
   return fieldErrors ? undefined : "not DRF field errors {field: [message]}";
 };
 
@@ -27,13 +41,20 @@ const drfError: Check = (status, body) => {
 const fitnessError: Check = (_status, body) => {
   if (!isObject(body) || body.success !== false || !isString(body.error)) return "not {success: false, error}";
   if (!keysWithin(body, ["success", "error", "errors"])) return "extra keys in the fitness error";
-  if ("errors" in body && !(isObject(body.errors) && Object.values(body.errors).every(isString))) return "errors is not {field: message}";
+  if ("errors" in body && !(isObject(body.errors) && Object.values(body.errors).every(isString)))
+    return "errors is not {field: message}";
   return undefined;
 };
 
 /** Gin: {"status": "error", "message": "...", "error": "..." | null}. */
 const ginError: Check = (_status, body) => {
-  if (!isObject(body) || body.status !== "error" || !isString(body.message) || !(body.error === null || isString(body.error))) return "not {status: error, message, error}";
+  if (
+    !isObject(body) ||
+    body.status !== "error" ||
+    !isString(body.message) ||
+    !(body.error === null || isString(body.error))
+  )
+    return "not {status: error, message, error}";
   return keysWithin(body, ["status", "message", "error"]) ? undefined : "extra keys in the Gin error";
 };
 
@@ -41,13 +62,27 @@ const ginError: Check = (_status, body) => {
 const nestError: Check = (status, body) => {
   if (!isObject(body) || body.statusCode !== status || !isString(body.error)) return "not {statusCode, message, error}";
   const message = body.message;
-  if (!(isString(message) || (Array.isArray(message) && message.length > 0 && message.every(isString)))) return "message is neither a string nor a list of strings";
-  return keysWithin(body, ["statusCode", "message", "error", "correlationId"]) ? undefined : "extra keys in the NestJS error";
+  if (!(isString(message) || (Array.isArray(message) && message.length > 0 && message.every(isString))))
+    return "message is neither a string nor a list of strings";
+  return keysWithin(body, ["statusCode", "message", "error", "correlationId"])
+    ? undefined
+    : "extra keys in the NestJS error";
 };
 
-const drfSuccess: Check = (status, body) => (status === 204 ? (body === undefined ? undefined : "a 204 with a body") : isObject(body) || Array.isArray(body) ? undefined : "not JSON");
-const fitnessSuccess: Check = (_status, body) => (isObject(body) && body.success === true ? undefined : "not {success: true}");
-const ginSuccess: Check = (_status, body) => (isObject(body) && body.status === "success" && isString(body.message) && "data" in body ? undefined : "not {status: success, message, data}");
+const drfSuccess: Check = (status, body) =>
+  status === 204
+    ? body === undefined
+      ? undefined
+      : "a 204 with a body"
+    : isObject(body) || Array.isArray(body)
+      ? undefined
+      : "not JSON";
+const fitnessSuccess: Check = (_status, body) =>
+  isObject(body) && body.success === true ? undefined : "not {success: true}";
+const ginSuccess: Check = (_status, body) =>
+  isObject(body) && body.status === "success" && isString(body.message) && "data" in body
+    ? undefined
+    : "not {status: success, message, data}";
 const nestSuccess: Check = (_status, body) => (isObject(body) || Array.isArray(body) ? undefined : "not JSON");
 
 export interface ApiAnswers {
@@ -59,12 +94,18 @@ export interface ApiAnswers {
 
 export const ANSWERS: Record<ApiName, ApiAnswers> = {
   "sapphire scheduler": {
-    notFound: (status, body) => (status === 404 && JSON.stringify(body) === '{"detail":"Not found."}' ? undefined : 'not 404 {"detail": "Not found."}'),
+    notFound: (status, body) =>
+      status === 404 && JSON.stringify(body) === '{"detail":"Not found."}'
+        ? undefined
+        : 'not 404 {"detail": "Not found."}',
     error: drfError,
     success: drfSuccess,
   },
   "psychologist video": {
-    notFound: (status, body) => (status === 404 && JSON.stringify(body) === '{"detail":"Not found."}' ? undefined : 'not 404 {"detail": "Not found."}'),
+    notFound: (status, body) =>
+      status === 404 && JSON.stringify(body) === '{"detail":"Not found."}'
+        ? undefined
+        : 'not 404 {"detail": "Not found."}',
     error: drfError,
     success: drfSuccess,
   },
@@ -79,7 +120,8 @@ export const ANSWERS: Record<ApiName, ApiAnswers> = {
     success: ginSuccess,
   },
   booking: {
-    notFound: (status, body) => (status === 404 && isObject(body) && body.error === "Not Found" ? nestError(status, body) : "not 404 Not Found"),
+    notFound: (status, body) =>
+      status === 404 && isObject(body) && body.error === "Not Found" ? nestError(status, body) : "not 404 Not Found",
     error: nestError,
     success: nestSuccess,
   },
@@ -99,7 +141,8 @@ export function graphqlProblem(status: number, body: unknown): string | undefine
   const errors = body.errors;
   if (!Array.isArray(errors) || errors.length === 0) return "errors is not a non-empty list";
   for (const error of errors) {
-    if (!isObject(error) || !isString(error.message) || !isObject(error.extensions) || !isString(error.extensions.code)) return "an error without message or extensions.code";
+    if (!isObject(error) || !isString(error.message) || !isObject(error.extensions) || !isString(error.extensions.code))
+      return "an error without message or extensions.code";
     if (error.extensions.code === "INTERNAL_SERVER_ERROR") return `INTERNAL_SERVER_ERROR: ${error.message}`;
   }
   return undefined;

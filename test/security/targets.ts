@@ -45,25 +45,46 @@ export class Targets {
 const pad = (n: number) => String(n).padStart(2, "0");
 
 /** How to make a fresh record of the kinds a write can use up; the n-th one gets its own time. */
-const FRESH: Partial<Record<Kind, (p: Practice, n: number) => { query: string; variables: Record<string, unknown> }>> = {
-  // Back to back from February on: fuzzed valid bodies book in January.
-  session: (p, n) => ({
-    query: `mutation($input: BookSessionInput!) { bookSession(input: $input) { id } }`,
-    variables: {
-      input: { providerId: String(p.ids.provider), clientId: String(p.ids.client), startsAt: new Date(Date.UTC(2030, 1, 1) + n * 30 * 60_000).toISOString(), durationMinutes: 30, modality: "VIDEO" },
+const FRESH: Partial<Record<Kind, (p: Practice, n: number) => { query: string; variables: Record<string, unknown> }>> =
+  {
+    // Back to back from February on: fuzzed valid bodies book in January.
+    session: (p, n) => ({
+      query: `mutation($input: BookSessionInput!) { bookSession(input: $input) { id } }`,
+      variables: {
+        input: {
+          providerId: String(p.ids.provider),
+          clientId: String(p.ids.client),
+          startsAt: new Date(Date.UTC(2030, 1, 1) + n * 30 * 60_000).toISOString(),
+          durationMinutes: 30,
+          modality: "VIDEO",
+        },
+      },
+    }),
+    detail: (p) => ({
+      query: `mutation($input: TreatmentDetailInput!) { createTreatmentDetail(input: $input) { id } }`,
+      variables: {
+        input: {
+          sessionId: String(p.ids.session),
+          itemId: String(p.ids.item),
+          unitId: String(p.ids.unit),
+          quantity: 1,
+        },
+      },
+    }),
+    // Five minutes each, on days the world's and the fuzzed valid rules (Monday, Wednesday) leave alone.
+    rule: (p, n) => {
+      const start = (Math.floor(n / 5) * 5) % (24 * 60);
+      const time = (minutes: number) => `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+      return {
+        query: `mutation($input: AvailabilityRuleInput!) { createAvailabilityRule(input: $input) { id } }`,
+        variables: {
+          input: {
+            providerId: String(p.ids.provider),
+            dayOfWeek: [0, 6, 5, 4, 2][n % 5],
+            startTime: time(start),
+            endTime: time(start + 4),
+          },
+        },
+      };
     },
-  }),
-  detail: (p) => ({
-    query: `mutation($input: TreatmentDetailInput!) { createTreatmentDetail(input: $input) { id } }`,
-    variables: { input: { sessionId: String(p.ids.session), itemId: String(p.ids.item), unitId: String(p.ids.unit), quantity: 1 } },
-  }),
-  // Five minutes each, on days the world's and the fuzzed valid rules (Monday, Wednesday) leave alone.
-  rule: (p, n) => {
-    const start = (Math.floor(n / 5) * 5) % (24 * 60);
-    const time = (minutes: number) => `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
-    return {
-      query: `mutation($input: AvailabilityRuleInput!) { createAvailabilityRule(input: $input) { id } }`,
-      variables: { input: { providerId: String(p.ids.provider), dayOfWeek: [0, 6, 5, 4, 2][n % 5], startTime: time(start), endTime: time(start + 4) } },
-    };
-  },
-};
+  };

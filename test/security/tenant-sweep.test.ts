@@ -16,10 +16,31 @@ import type { GqlResult, TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { rest, type RestResult } from "../helpers/rest.js";
 import { eventually, subscribe, type Subscriber } from "../helpers/ws.js";
-import { fillPath, graphqlFields, idSlots, restRoutes, withPath, type GraphqlField, type IdSlot, type OpenApiDocument, type RestRoute } from "./discovery.js";
+import {
+  fillPath,
+  graphqlFields,
+  idSlots,
+  restRoutes,
+  withPath,
+  type GraphqlField,
+  type IdSlot,
+  type OpenApiDocument,
+  type RestRoute,
+} from "./discovery.js";
 import { GRAPHQL, idStrings, MONDAY, REST, type IdStrings, type Unseen } from "./cases.js";
 import { ANSWERS } from "./envelopes.js";
-import { changedTables, fingerprint, makeWorldPractice, MISSING_ID, ROLES, snapshot, startWorldApp, type Kind, type Practice, type RoleName } from "./world.js";
+import {
+  changedTables,
+  fingerprint,
+  makeWorldPractice,
+  MISSING_ID,
+  ROLES,
+  snapshot,
+  startWorldApp,
+  type Kind,
+  type Practice,
+  type RoleName,
+} from "./world.js";
 
 // ------------------------------------------------------------------ subscriptions: how to call each
 
@@ -31,8 +52,16 @@ interface SubscriptionCase {
 }
 
 const SUBSCRIPTIONS: Record<string, SubscriptionCase> = {
-  slotsChanged: { args: (o) => ({ providerId: o.provider, from: "2030-01-06", to: "2030-01-12" }), slots: { providerId: "provider" }, notFound: true },
-  sessionChanged: { args: (o) => ({ providerId: o.provider, clientId: o.client }), slots: { providerId: "provider", clientId: "client" }, notFound: false },
+  slotsChanged: {
+    args: (o) => ({ providerId: o.provider, from: "2030-01-06", to: "2030-01-12" }),
+    slots: { providerId: "provider" },
+    notFound: true,
+  },
+  sessionChanged: {
+    args: (o) => ({ providerId: o.provider, clientId: o.client }),
+    slots: { providerId: "provider", clientId: "client" },
+    notFound: false,
+  },
 };
 
 // ------------------------------------------------------------------ the world
@@ -62,9 +91,16 @@ function normalized(answer: unknown, id: number): string {
 /** Both tenants' rows (digests per table), to show a case changed nothing. */
 const bothTenants = async () => ({ a: await fingerprint(t, a.tenant), b: await fingerprint(t, b.tenant) });
 
-async function unchanged(failures: string[], name: string, before: Awaited<ReturnType<typeof bothTenants>>): Promise<void> {
+async function unchanged(
+  failures: string[],
+  name: string,
+  before: Awaited<ReturnType<typeof bothTenants>>,
+): Promise<void> {
   const after = await bothTenants();
-  const changed = [...changedTables(before.a, after.a).map((table) => `A's ${table}`), ...changedTables(before.b, after.b).map((table) => `B's ${table}`)];
+  const changed = [
+    ...changedTables(before.a, after.a).map((table) => `A's ${table}`),
+    ...changedTables(before.b, after.b).map((table) => `B's ${table}`),
+  ];
   if (changed.length) failures.push(`${name}: rows changed (${changed.join(", ")})`);
 }
 
@@ -77,7 +113,11 @@ function answersUnseen(result: GqlResult<Record<string, any>>, field: string, un
     case "NOT_FOUND":
       return error?.extensions.code === "NOT_FOUND" && result.data?.[field] == null;
     case "field error":
-      return error?.extensions.code === "BAD_USER_INPUT" && Object.values(error.extensions.fieldErrors ?? {}).some((m) => /not found/.test(String(m))) && result.data?.[field] == null;
+      return (
+        error?.extensions.code === "BAD_USER_INPUT" &&
+        Object.values(error.extensions.fieldErrors ?? {}).some((m) => /not found/.test(String(m))) &&
+        result.data?.[field] == null
+      );
     case "null":
       return !result.errors && result.data?.[field] === null;
     case "filter":
@@ -86,7 +126,11 @@ function answersUnseen(result: GqlResult<Record<string, any>>, field: string, un
 }
 
 function rootFields(operation: "query" | "mutation" | "subscription"): GraphqlField[] {
-  const root = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() }[operation] as GraphQLObjectType;
+  const root = {
+    query: schema.getQueryType(),
+    mutation: schema.getMutationType(),
+    subscription: schema.getSubscriptionType(),
+  }[operation] as GraphQLObjectType;
   return graphqlFields(root, operation);
 }
 
@@ -94,13 +138,22 @@ function rootFields(operation: "query" | "mutation" | "subscription"): GraphqlFi
  * What the table misses: a field or route that takes ids without an entry (with all: any
  * route without one), an entry for nothing, and an entry whose slots are not the discovered ones.
  */
-function coverageGaps(found: Array<{ name: string; slots: string[] }>, table: Record<string, { slots: Record<string, unknown> }>, all = false): string[] {
+function coverageGaps(
+  found: Array<{ name: string; slots: string[] }>,
+  table: Record<string, { slots: Record<string, unknown> }>,
+  all = false,
+): string[] {
   const covered = found.filter((f) => all || f.slots.length > 0);
-  const gaps = covered.filter((f) => !table[f.name]).map((f) => `${f.name}: takes ids (${f.slots.join(", ") || "none"}) but has no entry`);
-  for (const name of Object.keys(table)) if (!covered.some((f) => f.name === name)) gaps.push(`${name}: has an entry but no longer exists${all ? "" : " or takes no id"}`);
+  const gaps = covered
+    .filter((f) => !table[f.name])
+    .map((f) => `${f.name}: takes ids (${f.slots.join(", ") || "none"}) but has no entry`);
+  for (const name of Object.keys(table))
+    if (!covered.some((f) => f.name === name))
+      gaps.push(`${name}: has an entry but no longer exists${all ? "" : " or takes no id"}`);
   for (const f of covered) {
     const entry = table[f.name];
-    if (entry && JSON.stringify(Object.keys(entry.slots).sort()) !== JSON.stringify([...f.slots].sort())) gaps.push(`${f.name}: slots ${f.slots.join(", ")} but the entry names ${Object.keys(entry.slots).join(", ")}`);
+    if (entry && JSON.stringify(Object.keys(entry.slots).sort()) !== JSON.stringify([...f.slots].sort()))
+      gaps.push(`${f.name}: slots ${f.slots.join(", ")} but the entry names ${Object.keys(entry.slots).join(", ")}`);
   }
   return gaps;
 }
@@ -109,7 +162,12 @@ describe(`tenant isolation sweep (${engine})`, () => {
   it("every GraphQL query, mutation and subscription that takes an ID has an entry, and every entry a field", () => {
     const fields = [...rootFields("query"), ...rootFields("mutation")].map((f) => ({ name: f.name, slots: f.idSlots }));
     expect(coverageGaps(fields, GRAPHQL)).toEqual([]);
-    expect(coverageGaps(rootFields("subscription").map((f) => ({ name: f.name, slots: f.idSlots })), SUBSCRIPTIONS)).toEqual([]);
+    expect(
+      coverageGaps(
+        rootFields("subscription").map((f) => ({ name: f.name, slots: f.idSlots })),
+        SUBSCRIPTIONS,
+      ),
+    ).toEqual([]);
     // The sweep covers something: queries and mutations both, node(id) included.
     expect(Object.keys(GRAPHQL).length).toBeGreaterThan(30);
   });
@@ -129,7 +187,10 @@ describe(`tenant isolation sweep (${engine})`, () => {
       const base = entry.args(idStrings(a.ids));
       if (field.document.startsWith("query")) {
         const control = await t.gql(field.document, base, a.tokens[role]);
-        if (control.errors || control.data?.[field.name] == null) failures.push(`${field.name}: the control call with A's own ids failed: ${JSON.stringify(control.errors ?? control.data)}`);
+        if (control.errors || control.data?.[field.name] == null)
+          failures.push(
+            `${field.name}: the control call with A's own ids failed: ${JSON.stringify(control.errors ?? control.data)}`,
+          );
       }
       const before = await bothTenants();
       for (const slot of field.idSlots) {
@@ -138,11 +199,17 @@ describe(`tenant isolation sweep (${engine})`, () => {
           const foreign = withPath(base, slot, String(b.ids[kind]));
           const missing = withPath(base, slot, String(MISSING_ID));
           for (const caller of ROLES) {
-            const [theirs, nowhere] = [await t.gql(field.document, foreign, a.tokens[caller]), await t.gql(field.document, missing, a.tokens[caller])];
+            const [theirs, nowhere] = [
+              await t.gql(field.document, foreign, a.tokens[caller]),
+              await t.gql(field.document, missing, a.tokens[caller]),
+            ];
             const unseen = entry.answers?.[slot] ?? "NOT_FOUND";
-            if (caller === role && !answersUnseen(theirs, field.name, unseen)) failures.push(`${where} as ${caller}: expected ${unseen}, got ${JSON.stringify(theirs)}`);
+            if (caller === role && !answersUnseen(theirs, field.name, unseen))
+              failures.push(`${where} as ${caller}: expected ${unseen}, got ${JSON.stringify(theirs)}`);
             if (normalized(theirs, b.ids[kind]) !== normalized(nowhere, MISSING_ID)) {
-              failures.push(`${where} as ${caller}: answers differently from an id that exists nowhere: ${JSON.stringify(theirs)} vs ${JSON.stringify(nowhere)}`);
+              failures.push(
+                `${where} as ${caller}: answers differently from an id that exists nowhere: ${JSON.stringify(theirs)} vs ${JSON.stringify(nowhere)}`,
+              );
             }
           }
         }
@@ -161,16 +228,29 @@ describe(`tenant isolation sweep (${engine})`, () => {
       const request = (caller: RoleName, ids: (slot: IdSlot) => number) => {
         const value = (slot: IdSlot) => (slot.asString ? String(ids(slot)) : ids(slot));
         const params = Object.fromEntries(slots.filter((s) => s.in === "path").map((s) => [s.name, String(ids(s))]));
-        const query = new URLSearchParams({ ...entry.query, ...Object.fromEntries(slots.filter((s) => s.in === "query").map((s) => [s.name, String(ids(s))])) });
-        const body = entry.body ? { ...entry.body(), ...Object.fromEntries(slots.filter((s) => s.in === "body").map((s) => [s.name, value(s)])) } : undefined;
+        const query = new URLSearchParams({
+          ...entry.query,
+          ...Object.fromEntries(slots.filter((s) => s.in === "query").map((s) => [s.name, String(ids(s))])),
+        });
+        const body = entry.body
+          ? {
+              ...entry.body(),
+              ...Object.fromEntries(slots.filter((s) => s.in === "body").map((s) => [s.name, value(s)])),
+            }
+          : undefined;
         // The treatment-details API wants the caller's own tenant code.
         const headers = route.api === "treatment-details" ? { "x-tenant-code": a.tenant.code } : undefined;
-        return rest(t.url, route.method, `${fillPath(route.path, params)}${query.size ? `?${query}` : ""}`, { token: a.tokens[caller], body, headers });
+        return rest(t.url, route.method, `${fillPath(route.path, params)}${query.size ? `?${query}` : ""}`, {
+          token: a.tokens[caller],
+          body,
+          headers,
+        });
       };
       const own = (slot: IdSlot) => a.ids[kindOf(slot)];
       if (route.method === "GET" && entry.control !== false) {
         const control = await request(entry.role, own);
-        if (control.status !== 200) failures.push(`${route.key}: the control call with A's own ids failed: ${control.status} ${control.text}`);
+        if (control.status !== 200)
+          failures.push(`${route.key}: the control call with A's own ids failed: ${control.status} ${control.text}`);
       }
       const before = await bothTenants();
       for (const slot of slots) {
@@ -178,14 +258,19 @@ describe(`tenant isolation sweep (${engine})`, () => {
         const where = `${route.key} (${slot.key} = B's ${kind})`;
         const swap = (id: number) => (s: IdSlot) => (s.key === slot.key ? id : own(s));
         for (const caller of ROLES) {
-          const [theirs, nowhere]: RestResult[] = [await request(caller, swap(b.ids[kind])), await request(caller, swap(MISSING_ID))];
+          const [theirs, nowhere]: RestResult[] = [
+            await request(caller, swap(b.ids[kind])),
+            await request(caller, swap(MISSING_ID)),
+          ];
           if (caller === entry.role && slot.in === "path") {
             const wrong = ANSWERS[route.api].notFound(theirs.status, theirs.body);
             if (wrong) failures.push(`${where} as ${caller}: ${wrong}: ${theirs.status} ${theirs.text}`);
           }
           const answer = (r: RestResult, id: number) => normalized({ status: r.status, body: r.body }, id);
           if (answer(theirs, b.ids[kind]) !== answer(nowhere, MISSING_ID)) {
-            failures.push(`${where} as ${caller}: answers differently from an id that exists nowhere: ${theirs.status} ${theirs.text} vs ${nowhere.status} ${nowhere.text}`);
+            failures.push(
+              `${where} as ${caller}: answers differently from an id that exists nowhere: ${theirs.status} ${theirs.text} vs ${nowhere.status} ${nowhere.text}`,
+            );
           }
         }
       }
@@ -201,7 +286,10 @@ describe(`tenant isolation sweep (${engine})`, () => {
     async function watching(token: string, query: string, variables: Record<string, unknown>) {
       const count = t.app.deps.events.subscriberCount;
       const s = subscribe(t.url, token, query, variables);
-      await eventually(() => t.app.deps.events.subscriberCount === count + 1, `the subscription never registered: ${JSON.stringify(s.received)}`);
+      await eventually(
+        () => t.app.deps.events.subscriberCount === count + 1,
+        `the subscription never registered: ${JSON.stringify(s.received)}`,
+      );
       return s;
     }
 
@@ -211,15 +299,29 @@ describe(`tenant isolation sweep (${engine})`, () => {
     let hour = 17;
     /** Books the next hour on Monday in a practice, as its admin. */
     async function book(practice: Practice): Promise<string> {
-      const input = { providerId: String(practice.ids.provider), clientId: String(practice.ids.client), startsAt: `${MONDAY}T${hour++}:00:00Z`, durationMinutes: 30 };
-      const result = await t.gql(`mutation($input: BookSessionInput!) { bookSession(input: $input) { id } }`, { input }, practice.tokens.admin);
+      const input = {
+        providerId: String(practice.ids.provider),
+        clientId: String(practice.ids.client),
+        startsAt: `${MONDAY}T${hour++}:00:00Z`,
+        durationMinutes: 30,
+      };
+      const result = await t.gql(
+        `mutation($input: BookSessionInput!) { bookSession(input: $input) { id } }`,
+        { input },
+        practice.tokens.admin,
+      );
       expect(result.errors).toBeUndefined();
       return result.data!.bookSession.id as string;
     }
 
     it("an id of another tenant's in a subscription is NOT_FOUND where an unknown id is, and otherwise receives exactly what an unknown id does: nothing", async () => {
       const failures: string[] = [];
-      const watchers: Array<{ where: string; theirs: Subscriber<Record<string, any>>; nowhere: Subscriber<Record<string, any>>; foreignId: number }> = [];
+      const watchers: Array<{
+        where: string;
+        theirs: Subscriber<Record<string, any>>;
+        nowhere: Subscriber<Record<string, any>>;
+        foreignId: number;
+      }> = [];
       for (const field of rootFields("subscription").filter((f) => SUBSCRIPTIONS[f.name])) {
         const entry = SUBSCRIPTIONS[field.name];
         const base = entry.args(idStrings(a.ids));
@@ -230,15 +332,25 @@ describe(`tenant isolation sweep (${engine})`, () => {
             const foreign = withPath(base, slot, String(b.ids[kind]));
             const missing = withPath(base, slot, String(MISSING_ID));
             if (entry.notFound) {
-              const [theirs, nowhere] = [subscribe(t.url, a.tokens[caller], field.document, foreign), subscribe(t.url, a.tokens[caller], field.document, missing)];
+              const [theirs, nowhere] = [
+                subscribe(t.url, a.tokens[caller], field.document, foreign),
+                subscribe(t.url, a.tokens[caller], field.document, missing),
+              ];
               const [first, reference] = [await theirs.nth(1), await nowhere.nth(1)];
-              if (caller === "admin" && first.errors?.[0]?.extensions?.code !== "NOT_FOUND") failures.push(`${where}: expected NOT_FOUND, got ${JSON.stringify(first)}`);
-              if (normalized(first, b.ids[kind]) !== normalized(reference, MISSING_ID)) failures.push(`${where} as ${caller}: ${JSON.stringify(first)} vs ${JSON.stringify(reference)}`);
+              if (caller === "admin" && first.errors?.[0]?.extensions?.code !== "NOT_FOUND")
+                failures.push(`${where}: expected NOT_FOUND, got ${JSON.stringify(first)}`);
+              if (normalized(first, b.ids[kind]) !== normalized(reference, MISSING_ID))
+                failures.push(`${where} as ${caller}: ${JSON.stringify(first)} vs ${JSON.stringify(reference)}`);
               await Promise.all([theirs.dispose(), nowhere.dispose()]);
             } else {
               // The admin may follow anyone: the filter itself is what is tested (other roles' answers to it are the sessionChanged tests').
               if (caller !== "admin") continue;
-              watchers.push({ where, theirs: await watching(a.tokens[caller], field.document, foreign), nowhere: await watching(a.tokens[caller], field.document, missing), foreignId: b.ids[kind] });
+              watchers.push({
+                where,
+                theirs: await watching(a.tokens[caller], field.document, foreign),
+                nowhere: await watching(a.tokens[caller], field.document, missing),
+                foreignId: b.ids[kind],
+              });
             }
           }
         }
@@ -250,7 +362,11 @@ describe(`tenant isolation sweep (${engine})`, () => {
       expect((await barrier.nth(1)).data?.sessionChanged.session.id).toBe(mine);
       await new Promise((resolve) => setTimeout(resolve, 200));
       for (const { where, theirs, nowhere, foreignId } of watchers) {
-        if (theirs.received.length || normalized(theirs.received, foreignId) !== normalized(nowhere.received, MISSING_ID)) failures.push(`${where}: received ${JSON.stringify(theirs.received)}`);
+        if (
+          theirs.received.length ||
+          normalized(theirs.received, foreignId) !== normalized(nowhere.received, MISSING_ID)
+        )
+          failures.push(`${where}: received ${JSON.stringify(theirs.received)}`);
         await Promise.all([theirs.dispose(), nowhere.dispose()]);
       }
       await barrier.dispose();
@@ -266,28 +382,41 @@ describe(`tenant isolation sweep (${engine})`, () => {
       const ownSessions = new Set(own.sessions.map((s) => String(s.id)));
       // A cursor must name a retained event of the tenant (an invented one such as "0" is refused): replay from A's first.
       const firstEvent = Math.min(...own.events.map((e) => e.id));
-      const replayedEvents = own.events.filter((e) => e.id > firstEvent && e.sessionId !== null && e.type !== "AVAILABILITY_CHANGED");
+      const replayedEvents = own.events.filter(
+        (e) => e.id > firstEvent && e.sessionId !== null && e.type !== "AVAILABILITY_CHANGED",
+      );
       const lastEvent = Math.max(...own.events.map((e) => e.id));
       const live = [];
       for (const role of ROLES) live.push(await watching(a.tokens[role], sessionQuery, {}));
       const replay = await watching(a.tokens.admin, sessionQuery, { after: String(firstEvent) });
-      const slots = await watching(a.tokens.provider, slotsQuery, { p: String(a.ids.provider), after: String(firstEvent) });
+      const slots = await watching(a.tokens.provider, slotsQuery, {
+        p: String(a.ids.provider),
+        after: String(firstEvent),
+      });
 
       const theirs = await book(b);
       const mine = await book(a);
       // Every live subscriber of A sees A's booking (the client is its client); the replay sees all of A's past session events first.
       for (const s of live) expect((await s.nth(1)).data?.sessionChanged.session.id).toBe(mine);
       await replay.nth(replayedEvents.length + 1);
-      await eventually(() => slots.received.some((r) => Number(r.data?.slotsChanged.cursor) > lastEvent), `no live slotsChanged: ${JSON.stringify(slots.received)}`);
+      await eventually(
+        () => slots.received.some((r) => Number(r.data?.slotsChanged.cursor) > lastEvent),
+        `no live slotsChanged: ${JSON.stringify(slots.received)}`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
 
       for (const s of [...live, replay]) {
         const seen = sessionIdsOf(s.received);
         expect(seen).not.toContain(theirs);
-        expect(seen.every((id) => ownSessions.has(id) || id === mine), JSON.stringify(seen)).toBe(true);
+        expect(
+          seen.every((id) => ownSessions.has(id) || id === mine),
+          JSON.stringify(seen),
+        ).toBe(true);
       }
       expect(replay.received).toHaveLength(replayedEvents.length + 1);
-      expect(new Set(slots.received.map((r) => r.data?.slotsChanged.providerId))).toEqual(new Set([String(a.ids.provider)]));
+      expect(new Set(slots.received.map((r) => r.data?.slotsChanged.providerId))).toEqual(
+        new Set([String(a.ids.provider)]),
+      );
       await Promise.all([...live, replay, slots].map((s) => s.dispose()));
       await allEnded();
     });

@@ -26,7 +26,18 @@ import { FakeTwilio } from "../helpers/fake-twilio.js";
 import { dataOf, NOW } from "../sessions/sessions.fixture.js";
 
 /** The kinds of record an id can name. */
-export const KINDS = ["session", "provider", "client", "admin", "plan", "rule", "override", "item", "unit", "detail"] as const;
+export const KINDS = [
+  "session",
+  "provider",
+  "client",
+  "admin",
+  "plan",
+  "rule",
+  "override",
+  "item",
+  "unit",
+  "detail",
+] as const;
 export type Kind = (typeof KINDS)[number];
 export type Ids = Record<Kind, number>;
 
@@ -45,7 +56,12 @@ export const MISSING_ID = 2_000_000_000;
 /** A test server on the frozen clock (Sunday 2030-01-06 12:00 UTC) whose video provider talks to a fake Twilio. */
 export async function startWorldApp(): Promise<TestApp> {
   const fake = await FakeTwilio.start();
-  const video = new TwilioVideoProvider({ accountSid: `AC${"a1".repeat(16)}`, apiKeySid: `SK${"b2".repeat(16)}`, apiKeySecret: "test-api-key-secret-0123456789abcdef", httpClient: fake.httpClient({ timeout: 2_000 }) });
+  const video = new TwilioVideoProvider({
+    accountSid: `AC${"a1".repeat(16)}`,
+    apiKeySid: `SK${"b2".repeat(16)}`,
+    apiKeySecret: "test-api-key-secret-0123456789abcdef",
+    httpClient: fake.httpClient({ timeout: 2_000 }),
+  });
   const t = await startTestApp({ now: () => NOW, video });
   return {
     ...t,
@@ -59,16 +75,36 @@ export async function startWorldApp(): Promise<TestApp> {
 /** One practice with a weekly rule, a day off, a plan, an item and a unit, a VIDEO session on Monday 2030-01-07 and a treatment detail of it. */
 export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00:00.000Z"): Promise<Practice> {
   const p = await makePractice(t.database);
-  const tokens = { admin: await t.token(p.admin, p.tenant), provider: await t.token(p.provider, p.tenant), client: await t.token(p.client, p.tenant) };
-  const as = async (query: string, variables: Record<string, unknown> = {}) => Object.values(dataOf(await t.gql(query, variables, tokens.admin)))[0] as { id: string };
+  const tokens = {
+    admin: await t.token(p.admin, p.tenant),
+    provider: await t.token(p.provider, p.tenant),
+    client: await t.token(p.client, p.tenant),
+  };
+  const as = async (query: string, variables: Record<string, unknown> = {}) =>
+    Object.values(dataOf(await t.gql(query, variables, tokens.admin)))[0] as { id: string };
   const provider = String(p.provider.id);
-  const rule = await as(`mutation($p: ID) { createAvailabilityRule(input: { providerId: $p, dayOfWeek: 1, startTime: "08:00", endTime: "18:00" }) { id } }`, { p: provider });
-  const override = await as(`mutation($p: ID) { createAvailabilityOverride(input: { providerId: $p, date: "2030-01-09", isAvailable: false, reason: "training" }) { id } }`, { p: provider });
-  const plan = await as(`mutation($c: ID) { createTreatmentPlan(input: { clientId: $c, title: "Plan" }) { id } }`, { c: String(p.client.id) });
+  const rule = await as(
+    `mutation($p: ID) { createAvailabilityRule(input: { providerId: $p, dayOfWeek: 1, startTime: "08:00", endTime: "18:00" }) { id } }`,
+    { p: provider },
+  );
+  const override = await as(
+    `mutation($p: ID) { createAvailabilityOverride(input: { providerId: $p, date: "2030-01-09", isAvailable: false, reason: "training" }) { id } }`,
+    { p: provider },
+  );
+  const plan = await as(`mutation($c: ID) { createTreatmentPlan(input: { clientId: $c, title: "Plan" }) { id } }`, {
+    c: String(p.client.id),
+  });
   const item = await as(`mutation { createItem(name: "Band", sku: "B-1") { id } }`);
   const unit = await as(`mutation { createUnit(name: "piece") { id } }`);
   const session = await as(`mutation($input: BookSessionInput!) { bookSession(input: $input) { id } }`, {
-    input: { providerId: provider, clientId: String(p.client.id), treatmentPlanId: plan.id, startsAt, durationMinutes: 60, modality: "VIDEO" },
+    input: {
+      providerId: provider,
+      clientId: String(p.client.id),
+      treatmentPlanId: plan.id,
+      startsAt,
+      durationMinutes: 60,
+      modality: "VIDEO",
+    },
   });
   const detail = await as(`mutation($input: TreatmentDetailInput!) { createTreatmentDetail(input: $input) { id } }`, {
     input: { sessionId: session.id, itemId: item.id, unitId: unit.id, quantity: 2 },
@@ -109,13 +145,28 @@ export async function snapshot(t: TestApp, tenant: TenantRow) {
  * The tenant-owned tables whose rows a rejected request must leave alone. The audit log is
  * not among them: it records rejected attempts too, by design.
  */
-const TENANT_TABLES = ["users", "care_relationships", "sessions", "domain_events", "availability_rules", "availability_overrides", "treatment_plans", "items", "units", "treatment_details"];
+const TENANT_TABLES = [
+  "users",
+  "care_relationships",
+  "sessions",
+  "domain_events",
+  "availability_rules",
+  "availability_overrides",
+  "treatment_plans",
+  "items",
+  "units",
+  "treatment_details",
+];
 
 /** A digest of each tenant-owned table's rows (and the tenant's own row), in one statement: cheap enough to take around every request. */
 export async function fingerprint(t: TestApp, tenant: TenantRow): Promise<Record<string, string>> {
-  const digests = TENANT_TABLES.map((table) => `(select md5(coalesce(string_agg(r::text, '|' order by r.id), '')) from ${table} r) as ${table}`);
+  const digests = TENANT_TABLES.map(
+    (table) => `(select md5(coalesce(string_agg(r::text, '|' order by r.id), '')) from ${table} r) as ${table}`,
+  );
   const query = `select (select md5(r::text) from tenants r where r.id = ${Number(tenant.id)}) as tenants, ${digests.join(", ")}`;
-  const [row] = rowsOf<Record<string, string>>(await asTenant(t.database, tenant.id, (tx) => tx.execute(sql.raw(query))));
+  const [row] = rowsOf<Record<string, string>>(
+    await asTenant(t.database, tenant.id, (tx) => tx.execute(sql.raw(query))),
+  );
   return row;
 }
 

@@ -48,7 +48,11 @@ function expectOneWinner(outcome: Awaited<ReturnType<typeof race>>, named: boole
   for (const loser of outcome.losers) {
     expect(loser.errors).toHaveLength(1);
     // A provider sees the title and id of their own session; another provider's stay private (issue 14: no id either).
-    expect(loser.errors![0].extensions).toEqual(named ? { code: "CONFLICT", reason: "SESSION_OVERLAP", conflictingSessionId: winnerId } : { code: "CONFLICT", reason: "SESSION_OVERLAP" });
+    expect(loser.errors![0].extensions).toEqual(
+      named
+        ? { code: "CONFLICT", reason: "SESSION_OVERLAP", conflictingSessionId: winnerId }
+        : { code: "CONFLICT", reason: "SESSION_OVERLAP" },
+    );
     const other = named ? 'session "Race"' : "another session";
     expect(loser.errors![0].message).toBe(`Scheduling conflict detected with ${other} at ${iso(10, 0, 20)}`);
   }
@@ -62,11 +66,18 @@ describe(`${N} concurrent bookings of one slot over HTTP (${engine})`, () => {
     // A provider books only clients in their care (issue 14).
     for (const c of clients) await relate(t.database, p.tenant, p.provider, c);
     const token = await t.token(p.provider, p.tenant);
-    const outcome = await race(clients.map((c, i) => ({ token, input: { clientId: c.id, title: "Race", startsAt: iso(10, 0, 20), durationMinutes: 30 + i } })));
+    const outcome = await race(
+      clients.map((c, i) => ({
+        token,
+        input: { clientId: c.id, title: "Race", startsAt: iso(10, 0, 20), durationMinutes: 30 + i },
+      })),
+    );
     const winnerId = expectOneWinner(outcome, true);
     const rows = await activeIn({ providerId: p.provider.id });
     expect(rows.map((r) => r.id)).toEqual([winnerId]);
-    const events = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(domainEvents).where(eq(domainEvents.providerId, p.provider.id)));
+    const events = await asTenant(t.database, p.tenant.id, (tx) =>
+      tx.select().from(domainEvents).where(eq(domainEvents.providerId, p.provider.id)),
+    );
     expect(events.map((e) => [e.type, e.sessionId])).toEqual([["BOOKED", winnerId]]);
   });
 
@@ -76,10 +87,17 @@ describe(`${N} concurrent bookings of one slot over HTTP (${engine})`, () => {
     const client = await makeUser(t.database, p.tenant, "CLIENT");
     for (const provider of providers) await relate(t.database, p.tenant, provider, client);
     const tokens = await Promise.all(providers.map((u) => t.token(u, p.tenant)));
-    const outcome = await race(providers.map((_, i) => ({ token: tokens[i], input: { clientId: client.id, title: "Race", startsAt: iso(10, 0, 20), durationMinutes: 60 } })));
+    const outcome = await race(
+      providers.map((_, i) => ({
+        token: tokens[i],
+        input: { clientId: client.id, title: "Race", startsAt: iso(10, 0, 20), durationMinutes: 60 },
+      })),
+    );
     const winnerId = expectOneWinner(outcome, false);
     expect((await activeIn({ clientId: client.id })).map((r) => r.id)).toEqual([winnerId]);
-    const events = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(domainEvents).where(eq(domainEvents.clientId, client.id)));
+    const events = await asTenant(t.database, p.tenant.id, (tx) =>
+      tx.select().from(domainEvents).where(eq(domainEvents.clientId, client.id)),
+    );
     expect(events.map((e) => e.sessionId)).toEqual([winnerId]);
   });
 });

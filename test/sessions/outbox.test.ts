@@ -21,7 +21,14 @@ afterAll(() => t.close());
 
 /** A request's context as the server builds it: its own transaction, ended by finish(commit). */
 function requestContext(): RequestContext & { db: RequestScope } {
-  const ctx = { requestId: "outbox-test", deps: t.app.deps, tenant: p.tenant, viewer: p.provider, db: new RequestScope(t.database, p.tenant.id), loaders: new Loaders() };
+  const ctx = {
+    requestId: "outbox-test",
+    deps: t.app.deps,
+    tenant: p.tenant,
+    viewer: p.provider,
+    db: new RequestScope(t.database, p.tenant.id),
+    loaders: new Loaders(),
+  };
   ctx.loaders.bind(ctx);
   return ctx;
 }
@@ -35,7 +42,9 @@ describe(`the outbox (${engine})`, () => {
     try {
       const rolledBack = requestContext();
       const lost = await bookSession(rolledBack, { clientId: p.client.id, startsAt: at(9), durationMinutes: 60 });
-      const inside = await rolledBack.db.run((tx) => tx.select().from(domainEvents).where(eq(domainEvents.sessionId, lost.id)));
+      const inside = await rolledBack.db.run((tx) =>
+        tx.select().from(domainEvents).where(eq(domainEvents.sessionId, lost.id)),
+      );
       expect(inside.map((e) => e.type)).toEqual(["BOOKED"]);
       await rolledBack.db.finish(false);
       await settle();
@@ -49,7 +58,9 @@ describe(`the outbox (${engine})`, () => {
       const committed = requestContext();
       const kept = await bookSession(committed, { clientId: p.client.id, startsAt: at(9), durationMinutes: 60 });
       await committed.db.finish(true);
-      const [event] = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(domainEvents).where(eq(domainEvents.sessionId, kept.id)));
+      const [event] = await asTenant(t.database, p.tenant.id, (tx) =>
+        tx.select().from(domainEvents).where(eq(domainEvents.sessionId, kept.id)),
+      );
       expect(event).toMatchObject({ type: "BOOKED", providerId: p.provider.id, clientId: p.client.id });
       for (let i = 0; i < 20 && !heard.length; i++) await settle();
       expect(heard).toEqual([`${p.tenant.id}:${event.id}`]);
@@ -59,32 +70,39 @@ describe(`the outbox (${engine})`, () => {
   });
 
   // PGlite runs one transaction at a time, so only a real server can show the ordering.
-  it.skipIf(engine === "pglite")("a tenant's events commit in id order: a second writer waits for the first one's commit", async () => {
-    // The provider books otherClient too: only clients in their care (issue 14).
-    await relate(t.database, p.tenant, p.provider, p.otherClient);
-    const heard: string[] = [];
-    const unlisten = await t.database.listen(EVENTS_CHANNEL, (payload) => heard.push(payload));
-    try {
-      const first = requestContext();
-      const second = requestContext();
-      const a = await bookSession(first, { clientId: p.client.id, startsAt: at(14), durationMinutes: 30 });
-      let secondDone = false;
-      const b = bookSession(second, { clientId: p.otherClient.id, startsAt: at(15), durationMinutes: 30 }).then((row) => {
-        secondDone = true;
-        return row;
-      });
-      await settle();
-      expect(secondDone).toBe(false);
-      await first.db.finish(true);
-      const booked = await b;
-      await second.db.finish(true);
-      for (let i = 0; i < 20 && heard.length < 2; i++) await settle();
-      const ids = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(domainEvents).where(eq(domainEvents.type, "BOOKED")));
-      const idOf = (sessionId: number) => ids.find((e) => e.sessionId === sessionId)!.id;
-      expect(idOf(booked.id)).toBeGreaterThan(idOf(a.id));
-      expect(heard).toEqual([`${p.tenant.id}:${idOf(a.id)}`, `${p.tenant.id}:${idOf(booked.id)}`]);
-    } finally {
-      await unlisten();
-    }
-  });
+  it.skipIf(engine === "pglite")(
+    "a tenant's events commit in id order: a second writer waits for the first one's commit",
+    async () => {
+      // The provider books otherClient too: only clients in their care (issue 14).
+      await relate(t.database, p.tenant, p.provider, p.otherClient);
+      const heard: string[] = [];
+      const unlisten = await t.database.listen(EVENTS_CHANNEL, (payload) => heard.push(payload));
+      try {
+        const first = requestContext();
+        const second = requestContext();
+        const a = await bookSession(first, { clientId: p.client.id, startsAt: at(14), durationMinutes: 30 });
+        let secondDone = false;
+        const b = bookSession(second, { clientId: p.otherClient.id, startsAt: at(15), durationMinutes: 30 }).then(
+          (row) => {
+            secondDone = true;
+            return row;
+          },
+        );
+        await settle();
+        expect(secondDone).toBe(false);
+        await first.db.finish(true);
+        const booked = await b;
+        await second.db.finish(true);
+        for (let i = 0; i < 20 && heard.length < 2; i++) await settle();
+        const ids = await asTenant(t.database, p.tenant.id, (tx) =>
+          tx.select().from(domainEvents).where(eq(domainEvents.type, "BOOKED")),
+        );
+        const idOf = (sessionId: number) => ids.find((e) => e.sessionId === sessionId)!.id;
+        expect(idOf(booked.id)).toBeGreaterThan(idOf(a.id));
+        expect(heard).toEqual([`${p.tenant.id}:${idOf(a.id)}`, `${p.tenant.id}:${idOf(booked.id)}`]);
+      } finally {
+        await unlisten();
+      }
+    },
+  );
 });

@@ -18,7 +18,12 @@ export const SESSION = `id title description type modality location startsAt end
 
 export const BOOK = `mutation($input: BookSessionInput!) { bookSession(input: $input) { ${SESSION} } }`;
 
-export type ErrorInfo = { message: string; code: string; fieldErrors?: Record<string, string>; conflictingSessionId?: number };
+export type ErrorInfo = {
+  message: string;
+  code: string;
+  fieldErrors?: Record<string, string>;
+  conflictingSessionId?: number;
+};
 
 /** The one error of a failed operation, flattened. */
 export function errorOf(result: GqlResult<unknown>): ErrorInfo {
@@ -29,7 +34,9 @@ export function errorOf(result: GqlResult<unknown>): ErrorInfo {
 /** A service error's field errors as the default rendering words them (field -> message). */
 export function fieldMessages(err: unknown): Record<string, string> {
   expect(err).toBeInstanceOf(DomainError);
-  return Object.fromEntries(Object.entries((err as DomainError).details.fieldErrors ?? {}).map(([name, e]) => [name, render(e.words)]));
+  return Object.fromEntries(
+    Object.entries((err as DomainError).details.fieldErrors ?? {}).map(([name, e]) => [name, render(e.words)]),
+  );
 }
 
 export function dataOf<T = Record<string, any>>(result: GqlResult<T>): T {
@@ -46,12 +53,22 @@ export async function snapshot(t: TestApp, tenant: TenantRow) {
 }
 
 export async function eventsOf(t: TestApp, tenant: TenantRow, sessionId: number) {
-  return asTenant(t.database, tenant.id, (tx) => tx.select().from(domainEvents).where(eq(domainEvents.sessionId, sessionId)).orderBy(domainEvents.id));
+  return asTenant(t.database, tenant.id, (tx) =>
+    tx.select().from(domainEvents).where(eq(domainEvents.sessionId, sessionId)).orderBy(domainEvents.id),
+  );
 }
 
 /** Weekly hours for a provider: every day 00:00-23:59 in their zone, so clients can book anything. */
 export async function openAllWeek(t: TestApp, tenant: TenantRow, provider: UserRow) {
   await asTenant(t.database, tenant.id, (tx) =>
-    tx.insert(availabilityRules).values([0, 1, 2, 3, 4, 5, 6].map((dayOfWeek) => ({ tenantId: tenant.id, providerId: provider.id, dayOfWeek, startTime: "00:00", endTime: "23:59" }))),
+    tx.insert(availabilityRules).values(
+      [0, 1, 2, 3, 4, 5, 6].map((dayOfWeek) => ({
+        tenantId: tenant.id,
+        providerId: provider.id,
+        dayOfWeek,
+        startTime: "00:00",
+        endTime: "23:59",
+      })),
+    ),
   );
 }

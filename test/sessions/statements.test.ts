@@ -20,8 +20,17 @@ beforeAll(async () => {
   for (let i = 0; i < 10; i++) clients.push(await makeUser(t.database, p.tenant, "CLIENT"));
   await asTenant(t.database, p.tenant.id, async (tx) => {
     const tenantId = p.tenant.id;
-    const plans = await tx.insert(treatmentPlans).values(clients.slice(0, 5).map((c) => ({ tenantId, clientId: c.id, title: `Plan ${c.id}` }))).returning();
-    const [item1, item2] = await tx.insert(items).values([{ tenantId, name: "Gloves" }, { tenantId, name: "Tape" }]).returning();
+    const plans = await tx
+      .insert(treatmentPlans)
+      .values(clients.slice(0, 5).map((c) => ({ tenantId, clientId: c.id, title: `Plan ${c.id}` })))
+      .returning();
+    const [item1, item2] = await tx
+      .insert(items)
+      .values([
+        { tenantId, name: "Gloves" },
+        { tenantId, name: "Tape" },
+      ])
+      .returning();
     const [unit] = await tx.insert(units).values({ tenantId, name: "box" }).returning();
     const rows = await tx
       .insert(sessions)
@@ -37,7 +46,13 @@ beforeAll(async () => {
         })),
       )
       .returning();
-    await tx.insert(treatmentDetails).values(rows.flatMap((s) => [item1, item2].map((item) => ({ tenantId, sessionId: s.id, itemId: item.id, unitId: unit.id, quantity: 2 }))));
+    await tx
+      .insert(treatmentDetails)
+      .values(
+        rows.flatMap((s) =>
+          [item1, item2].map((item) => ({ tenantId, sessionId: s.id, itemId: item.id, unitId: unit.id, quantity: 2 })),
+        ),
+      );
   });
 });
 afterAll(() => t.close());

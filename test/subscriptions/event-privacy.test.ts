@@ -30,7 +30,18 @@ type Watched = {
     id: string;
     type: string;
     cursor: string;
-    session: { id: string; status: string; startsAt: string; endsAt: string; title: string | null; description: string | null; notes: string | null; providerNotes: string | null; clientFeedback: string | null; location: string | null };
+    session: {
+      id: string;
+      status: string;
+      startsAt: string;
+      endsAt: string;
+      title: string | null;
+      description: string | null;
+      notes: string | null;
+      providerNotes: string | null;
+      clientFeedback: string | null;
+      location: string | null;
+    };
   };
 };
 
@@ -57,9 +68,15 @@ async function watching(token: string, variables: Record<string, unknown> = {}) 
   return s;
 }
 
-const eventRows = (sessionId: number) => asTenant(t.database, p.tenant.id, (tx) => tx.select().from(domainEvents).where(eq(domainEvents.sessionId, sessionId)).orderBy(domainEvents.id));
+const eventRows = (sessionId: number) =>
+  asTenant(t.database, p.tenant.id, (tx) =>
+    tx.select().from(domainEvents).where(eq(domainEvents.sessionId, sessionId)).orderBy(domainEvents.id),
+  );
 /** Moves an event's time back (as the owner: the request role may not update events). */
-const age = (eventId: number, days: number) => t.database.db.execute(sql`update domain_events set occurred_at = now() - make_interval(days => ${days}::int) where id = ${eventId}`);
+const age = (eventId: number, days: number) =>
+  t.database.db.execute(
+    sql`update domain_events set occurred_at = now() - make_interval(days => ${days}::int) where id = ${eventId}`,
+  );
 
 /** The next free half hour of the provider's Mondays (14:00Z to 22:00Z), one per hour. */
 let slot = 0;
@@ -68,7 +85,12 @@ const nextStart = () => {
   return at(14 + (n % 8), 0, 7 + 7 * Math.floor(n / 8));
 };
 async function bookWithText(token = p.tokens.provider) {
-  const input = { clientId: String(p.client.id), startsAt: nextStart().toISOString(), durationMinutes: 30, ...CLINICAL };
+  const input = {
+    clientId: String(p.client.id),
+    startsAt: nextStart().toISOString(),
+    durationMinutes: 30,
+    ...CLINICAL,
+  };
   return dataOf(await t.gql(BOOK, { input }, token)).bookSession as { id: string };
 }
 
@@ -76,20 +98,56 @@ describe(`events carry no clinical text (${engine})`, () => {
   it("the outbox rows of a booking, an update, a reschedule, a cancellation hold no text, only ids, times, status and people", async () => {
     const booked = await bookWithText();
     const id = booked.id;
-    dataOf(await t.gql(`mutation($id: ID!) { updateSession(id: $id, input: { notes: "NOTES-V2-MARKER", location: "Room MARKER" }) { id } }`, { id }, p.tokens.provider));
-    dataOf(await t.gql(`mutation($id: ID!, $s: DateTime!) { rescheduleSession(id: $id, startsAt: $s, reason: "REASON-MARKER") { id } }`, { id, s: nextStart().toISOString() }, p.tokens.provider));
-    dataOf(await t.gql(`mutation($id: ID!) { cancelSession(id: $id, reason: "CANCEL-MARKER") { id } }`, { id }, p.tokens.client));
+    dataOf(
+      await t.gql(
+        `mutation($id: ID!) { updateSession(id: $id, input: { notes: "NOTES-V2-MARKER", location: "Room MARKER" }) { id } }`,
+        { id },
+        p.tokens.provider,
+      ),
+    );
+    dataOf(
+      await t.gql(
+        `mutation($id: ID!, $s: DateTime!) { rescheduleSession(id: $id, startsAt: $s, reason: "REASON-MARKER") { id } }`,
+        { id, s: nextStart().toISOString() },
+        p.tokens.provider,
+      ),
+    );
+    dataOf(
+      await t.gql(
+        `mutation($id: ID!) { cancelSession(id: $id, reason: "CANCEL-MARKER") { id } }`,
+        { id },
+        p.tokens.client,
+      ),
+    );
 
     const rows = await eventRows(Number(id));
     expect(rows.map((r) => r.type)).toEqual(["BOOKED", "UPDATED", "RESCHEDULED", "CANCELLED"]);
     for (const row of rows) {
       expect(JSON.stringify(row)).not.toMatch(MARKERS);
       expect(row).not.toHaveProperty("snapshot");
-      expect(row.payload).toMatchObject({ appointmentId: row.sessionId, clientId: p.client.id, therapistId: p.provider.id, status: expect.any(String) });
+      expect(row.payload).toMatchObject({
+        appointmentId: row.sessionId,
+        clientId: p.client.id,
+        therapistId: p.provider.id,
+        status: expect.any(String),
+      });
     }
     // The column that held the whole session row is gone from the table itself.
-    const columns = rowsOf<{ column_name: string }>(await t.database.db.execute(sql`select column_name from information_schema.columns where table_name = 'domain_events'`));
-    expect(columns.map((c) => c.column_name).sort()).toEqual(["client_id", "id", "occurred_at", "payload", "provider_id", "session_id", "tenant_id", "type"]);
+    const columns = rowsOf<{ column_name: string }>(
+      await t.database.db.execute(
+        sql`select column_name from information_schema.columns where table_name = 'domain_events'`,
+      ),
+    );
+    expect(columns.map((c) => c.column_name).sort()).toEqual([
+      "client_id",
+      "id",
+      "occurred_at",
+      "payload",
+      "provider_id",
+      "session_id",
+      "tenant_id",
+      "type",
+    ]);
   });
 
   it("a subscriber receives the session's current state under its own visibility; an old note is never replayed", async () => {
@@ -97,17 +155,32 @@ describe(`events carry no clinical text (${engine})`, () => {
     const booked = await bookWithText();
     const first = (await watcher.nth(1)).data!.sessionChanged;
     await ending(watcher);
-    dataOf(await t.gql(`mutation($id: ID!) { updateSession(id: $id, input: { notes: "NOTES-V2" }) { id } }`, { id: booked.id }, p.tokens.provider));
+    dataOf(
+      await t.gql(
+        `mutation($id: ID!) { updateSession(id: $id, input: { notes: "NOTES-V2" }) { id } }`,
+        { id: booked.id },
+        p.tokens.provider,
+      ),
+    );
 
     // Replayed from before the update: the BOOKED event shows the notes as they are now, not as booked.
-    const replay = await watching(p.tokens.provider, { providerId: String(p.provider.id), after: String(Number(first.cursor) - 1) });
+    const replay = await watching(p.tokens.provider, {
+      providerId: String(p.provider.id),
+      after: String(Number(first.cursor) - 1),
+    });
     const client = await watching(p.tokens.client, { after: String(Number(first.cursor) - 1) });
     await replay.nth(2);
     await client.nth(2);
-    for (const r of replay.received) expect(r.data!.sessionChanged.session).toMatchObject({ id: booked.id, notes: "NOTES-V2", providerNotes: CLINICAL.providerNotes });
+    for (const r of replay.received)
+      expect(r.data!.sessionChanged.session).toMatchObject({
+        id: booked.id,
+        notes: "NOTES-V2",
+        providerNotes: CLINICAL.providerNotes,
+      });
     expect(replay.received.map((r) => r.data!.sessionChanged.type)).toEqual(["BOOKED", "UPDATED"]);
     // The client sees its session as it is now too, and never the provider's notes.
-    for (const r of client.received) expect(r.data!.sessionChanged.session).toMatchObject({ id: booked.id, notes: "NOTES-V2", providerNotes: null });
+    for (const r of client.received)
+      expect(r.data!.sessionChanged.session).toMatchObject({ id: booked.id, notes: "NOTES-V2", providerNotes: null });
     expect(JSON.stringify([replay.received, client.received])).not.toContain("NOTES-V1");
     await ending(replay, client);
   });
@@ -132,7 +205,10 @@ describe(`events carry no clinical text (${engine})`, () => {
     const admin = await watching(p.tokens.admin);
     const booked = await bookWithText();
     const start = (await admin.nth(1)).data!.sessionChanged.session.startsAt;
-    expect(dataOf(await t.gql(`mutation($id: ID!) { deleteSession(id: $id) }`, { id: booked.id }, p.tokens.admin)).deleteSession).toBe(true);
+    expect(
+      dataOf(await t.gql(`mutation($id: ID!) { deleteSession(id: $id) }`, { id: booked.id }, p.tokens.admin))
+        .deleteSession,
+    ).toBe(true);
     const deleted = (await admin.nth(2)).data!.sessionChanged;
     expect(deleted).toMatchObject({ type: "UPDATED" });
     expect(deleted.session).toEqual({
@@ -150,8 +226,15 @@ describe(`events carry no clinical text (${engine})`, () => {
       client: { id: String(p.client.id) },
     });
     // The earlier BOOKED event, replayed now, shows the deleted session the same way.
-    const replay = await watching(p.tokens.admin, { after: String(Number((admin.received[0].data!.sessionChanged.cursor)) - 1) });
-    expect((await replay.nth(1)).data!.sessionChanged.session).toMatchObject({ id: booked.id, notes: null, title: null, status: "SCHEDULED" });
+    const replay = await watching(p.tokens.admin, {
+      after: String(Number(admin.received[0].data!.sessionChanged.cursor) - 1),
+    });
+    expect((await replay.nth(1)).data!.sessionChanged.session).toMatchObject({
+      id: booked.id,
+      notes: null,
+      title: null,
+      status: "SCHEDULED",
+    });
     expect(JSON.stringify(replay.received)).not.toMatch(MARKERS);
     await ending(admin, replay);
   });
@@ -165,7 +248,11 @@ describe(`retention and cursors (${engine})`, () => {
     const [recentEvent] = await eventRows(Number(recent.id));
     await age(oldEvent.id, 31);
     await age(recentEvent.id, 29);
-    await eventually(async () => (await eventRows(Number(old.id))).length === 0, "the old event was never pruned", 8000);
+    await eventually(
+      async () => (await eventRows(Number(old.id))).length === 0,
+      "the old event was never pruned",
+      8000,
+    );
     expect((await eventRows(Number(recent.id))).map((e) => e.id)).toEqual([recentEvent.id]);
   });
 
@@ -178,7 +265,11 @@ describe(`retention and cursors (${engine})`, () => {
     for (const after of [String(event.id), "0", "abc", "-1", "1e3", "9".repeat(40), "999999999999999"]) {
       const s = subscribe<Watched>(t.url, p.tokens.provider, WATCH, { after });
       const [error] = (await s.nth(1)).errors!;
-      expect(error.extensions, after).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_CURSOR", fieldErrors: { after: expect.any(String) } });
+      expect(error.extensions, after).toMatchObject({
+        code: "BAD_USER_INPUT",
+        reason: "INVALID_CURSOR",
+        fieldErrors: { after: expect.any(String) },
+      });
       expect(error.message).not.toMatch(/select|domain_events/i);
       if (after === String(event.id)) expect(error.message).toMatch(/resync/);
       await s.dispose();
@@ -196,12 +287,18 @@ describe(`retention and cursors (${engine})`, () => {
     ];
     for (const [value, order] of cases) {
       const result = await t.gql(QUERY, { after: forge(value), order }, p.tokens.admin);
-      expect(errorOf(result), JSON.stringify(value)).toMatchObject({ code: "BAD_USER_INPUT", reason: "INVALID_CURSOR", fieldErrors: { after: expect.any(String) } });
+      expect(errorOf(result), JSON.stringify(value)).toMatchObject({
+        code: "BAD_USER_INPUT",
+        reason: "INVALID_CURSOR",
+        fieldErrors: { after: expect.any(String) },
+      });
       expect(result.errors![0].message).not.toMatch(/select |from |timestamptz/i);
     }
     // A real cursor still pages.
     const page = dataOf(await t.gql(`{ sessions(first: 1) { pageInfo { endCursor } } }`, {}, p.tokens.admin)).sessions;
-    expect(dataOf(await t.gql(QUERY, { after: page.pageInfo.endCursor }, p.tokens.admin)).sessions.totalCount).toBeGreaterThan(0);
+    expect(
+      dataOf(await t.gql(QUERY, { after: page.pageInfo.endCursor }, p.tokens.admin)).sessions.totalCount,
+    ).toBeGreaterThan(0);
   });
 });
 
@@ -210,15 +307,26 @@ describe.skipIf(engine === "pglite")(`no lost live events (${engine})`, () => {
   it("after the listening backend is terminated, an event committed during the outage is delivered exactly once", async () => {
     const s = await watching(p.tokens.provider, { providerId: String(p.provider.id) });
     // A booking whose transaction is open (the request's scope), committed the moment the listener is gone.
-    const ctx: RequestContext & { db: RequestScope } = { requestId: "outage", deps: t.app.deps, tenant: p.tenant, viewer: p.provider, db: new RequestScope(t.database, p.tenant.id), loaders: new Loaders() };
+    const ctx: RequestContext & { db: RequestScope } = {
+      requestId: "outage",
+      deps: t.app.deps,
+      tenant: p.tenant,
+      viewer: p.provider,
+      db: new RequestScope(t.database, p.tenant.id),
+      loaders: new Loaders(),
+    };
     ctx.loaders.bind(ctx);
     const during = await bookSession(ctx, { clientId: p.client.id, startsAt: nextStart(), durationMinutes: 30 });
     const listeners = rowsOf<{ pid: number }>(
-      await t.database.db.execute(sql`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %' and pid <> pg_backend_pid()`),
+      await t.database.db.execute(
+        sql`select pid from pg_stat_activity where datname = current_database() and query ilike 'listen %' and pid <> pg_backend_pid()`,
+      ),
     );
     expect(listeners).toHaveLength(1);
     // Waits until the backend has exited: the commit below happens while nobody listens.
-    const [terminated] = rowsOf<{ ok: boolean }>(await t.database.db.execute(sql`select pg_terminate_backend(${listeners[0].pid}::int, 5000) as ok`));
+    const [terminated] = rowsOf<{ ok: boolean }>(
+      await t.database.db.execute(sql`select pg_terminate_backend(${listeners[0].pid}::int, 5000) as ok`),
+    );
     expect(terminated.ok).toBe(true);
     await ctx.db.finish(true);
 

@@ -19,7 +19,10 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-type Result = { data?: { sessionChanged: { session: { id: string } } }; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+type Result = {
+  data?: { sessionChanged: { session: { id: string } } };
+  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+};
 
 /** One socket carrying many subscriptions (the helper in ws.ts opens one socket per subscription). */
 function socket(token: string) {
@@ -35,7 +38,11 @@ function socket(token: string) {
     const received: Result[] = [];
     client.subscribe(
       { query: SESSION_CHANGED },
-      { next: (value) => void received.push(value as Result), error: (error) => void received.push({ errors: Array.isArray(error) ? error : [{ message: String(error) }] }), complete: () => {} },
+      {
+        next: (value) => void received.push(value as Result),
+        error: (error) => void received.push({ errors: Array.isArray(error) ? error : [{ message: String(error) }] }),
+        complete: () => {},
+      },
     );
     return received;
   };
@@ -43,7 +50,14 @@ function socket(token: string) {
 }
 
 let hour = 14;
-const book = async () => dataOf(await t.gql(BOOK, { input: { clientId: String(p.client.id), startsAt: iso(hour++), durationMinutes: 30 } }, p.tokens.provider)).bookSession as { id: string };
+const book = async () =>
+  dataOf(
+    await t.gql(
+      BOOK,
+      { input: { clientId: String(p.client.id), startsAt: iso(hour++), durationMinutes: 30 } },
+      p.tokens.provider,
+    ),
+  ).bookSession as { id: string };
 
 describe(`subscription limits (${engine})`, () => {
   it("the 26th subscription on a socket is refused with a coded error; the other 25 keep receiving", async () => {
@@ -52,7 +66,10 @@ describe(`subscription limits (${engine})`, () => {
     await eventually(() => t.app.deps.events.subscriberCount === 25, "the 25 subscriptions never registered");
     const refused = add();
     await eventually(() => refused.length === 1, "the 26th subscription got no answer");
-    expect(refused[0].errors?.[0]).toMatchObject({ extensions: { code: "RATE_LIMITED" }, message: expect.stringMatching(/at most 25/) });
+    expect(refused[0].errors?.[0]).toMatchObject({
+      extensions: { code: "RATE_LIMITED" },
+      message: expect.stringMatching(/at most 25/),
+    });
     expect(t.app.deps.events.subscriberCount).toBe(25);
 
     const booked = await book();
@@ -88,11 +105,19 @@ describe(`subscription limits (${engine})`, () => {
     const provider = subscribe(t.url, p.tokens.provider, SESSION_CHANGED);
     await eventually(() => t.app.deps.events.subscriberCount === 2, "the sockets never subscribed");
     const before = Date.now();
-    await asTenant(t.database, p.tenant.id, (tx) => tx.update(users).set({ status: "inactive" }).where(eq(users.id, p.otherClient.id)));
-    const closed = await Promise.race([client.closed, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000))]);
+    await asTenant(t.database, p.tenant.id, (tx) =>
+      tx.update(users).set({ status: "inactive" }).where(eq(users.id, p.otherClient.id)),
+    );
+    const closed = await Promise.race([
+      client.closed,
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000)),
+    ]);
     expect(closed?.code).toBe(4403);
     expect(Date.now() - before).toBeLessThan(5_000);
-    await eventually(() => t.app.deps.events.subscriberCount === 1, "the deactivated user's subscription was not released");
+    await eventually(
+      () => t.app.deps.events.subscriberCount === 1,
+      "the deactivated user's subscription was not released",
+    );
     // The provider's socket is still there and still receives.
     await book();
     expect((await provider.nth(1)).data).toBeDefined();

@@ -17,7 +17,14 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-type Event = { sessionChanged: { id: string; type: string; cursor: string; session: { id: string; status: string; startsAt: string; providerNotes: string | null; client: { id: string } } } };
+type Event = {
+  sessionChanged: {
+    id: string;
+    type: string;
+    cursor: string;
+    session: { id: string; status: string; startsAt: string; providerNotes: string | null; client: { id: string } };
+  };
+};
 
 async function watching(token: string, variables: Record<string, unknown> = {}) {
   const before = t.app.deps.events.subscriberCount;
@@ -29,7 +36,11 @@ async function watching(token: string, variables: Record<string, unknown> = {}) 
 let hour = 14;
 /** Books the next free hour on Monday, as the given practice's provider, with provider notes. */
 async function book(practice: typeof p, clientId: number) {
-  const result = await t.gql(BOOK, { input: { clientId: String(clientId), startsAt: iso(hour++), durationMinutes: 30, providerNotes: "private" } }, practice.tokens.provider);
+  const result = await t.gql(
+    BOOK,
+    { input: { clientId: String(clientId), startsAt: iso(hour++), durationMinutes: 30, providerNotes: "private" } },
+    practice.tokens.provider,
+  );
   return dataOf(result).bookSession as { id: string };
 }
 
@@ -42,9 +53,15 @@ describe(`sessionChanged (${engine})`, () => {
     const mine = await book(p, p.client.id);
 
     const received = (await client.nth(1)).data!.sessionChanged;
-    expect(received).toMatchObject({ type: "BOOKED", session: { id: mine.id, status: "SCHEDULED", providerNotes: null, client: { id: String(p.client.id) } } });
+    expect(received).toMatchObject({
+      type: "BOOKED",
+      session: { id: mine.id, status: "SCHEDULED", providerNotes: null, client: { id: String(p.client.id) } },
+    });
     expect((await admin.nth(2)).data!.sessionChanged.session.id).toBe(mine.id);
-    expect((await admin.nth(1)).data!.sessionChanged).toMatchObject({ type: "BOOKED", session: { id: theirs.id, providerNotes: "private" } });
+    expect((await admin.nth(1)).data!.sessionChanged).toMatchObject({
+      type: "BOOKED",
+      session: { id: theirs.id, providerNotes: "private" },
+    });
     // Give a stray delivery time to show up before counting.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(client.received).toHaveLength(1);
@@ -66,7 +83,9 @@ describe(`sessionChanged (${engine})`, () => {
     await first.dispose();
 
     const missed = [await book(p, p.client.id), await book(p, p.otherClient.id)];
-    dataOf(await t.gql(`mutation($id: ID!) { cancelSession(id: $id) { id } }`, { id: missed[0].id }, p.tokens.provider));
+    dataOf(
+      await t.gql(`mutation($id: ID!) { cancelSession(id: $id) { id } }`, { id: missed[0].id }, p.tokens.provider),
+    );
 
     const again = await watching(p.tokens.provider, { providerId: String(p.provider.id), after: cursor });
     await again.nth(3);

@@ -13,7 +13,15 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-type Change = { slotsChanged: { providerId: string; dates: string[]; reason: string | null; cursor: string; days: Array<{ date: string; slots: Array<{ startsAt: string; availableDurations: number[] }> }> } };
+type Change = {
+  slotsChanged: {
+    providerId: string;
+    dates: string[];
+    reason: string | null;
+    cursor: string;
+    days: Array<{ date: string; slots: Array<{ startsAt: string; availableDurations: number[] }> }>;
+  };
+};
 
 /** A subscriber whose listener is registered on the server (so nothing committed after this is missed). */
 async function watching(variables: Record<string, unknown>, token = p.tokens.client) {
@@ -26,7 +34,13 @@ async function watching(variables: Record<string, unknown>, token = p.tokens.cli
 describe(`slotsChanged (${engine})`, () => {
   it("a committed booking yields the touched date with its recomputed slots; a failed one yields nothing", async () => {
     const s = await watching({ from: "2030-01-07", to: "2030-01-13" });
-    const booked = dataOf(await t.gql(BOOK, { input: { clientId: String(p.client.id), startsAt: iso(15), durationMinutes: 60 } }, p.tokens.provider));
+    const booked = dataOf(
+      await t.gql(
+        BOOK,
+        { input: { clientId: String(p.client.id), startsAt: iso(15), durationMinutes: 60 } },
+        p.tokens.provider,
+      ),
+    );
     const first = (await s.nth(1)).data!.slotsChanged;
     expect(first).toMatchObject({ providerId: String(p.provider.id), dates: ["2030-01-07"], reason: "BOOKED" });
     expect(first.cursor).toMatch(/^\d+$/);
@@ -39,8 +53,22 @@ describe(`slotsChanged (${engine})`, () => {
     expect(monday.slots.find((slot) => slot.startsAt === iso(14))!.availableDurations).toEqual([30, 60]);
 
     // A conflicting booking rolls back: no event. The cancellation that follows is the next thing delivered.
-    expect(errorOf(await t.gql(BOOK, { input: { clientId: String(p.client.id), startsAt: iso(15), durationMinutes: 30 } }, p.tokens.provider)).code).toBe("CONFLICT");
-    dataOf(await t.gql(`mutation($id: ID!) { cancelSession(id: $id, reason: "ill") { id } }`, { id: booked.bookSession.id }, p.tokens.provider));
+    expect(
+      errorOf(
+        await t.gql(
+          BOOK,
+          { input: { clientId: String(p.client.id), startsAt: iso(15), durationMinutes: 30 } },
+          p.tokens.provider,
+        ),
+      ).code,
+    ).toBe("CONFLICT");
+    dataOf(
+      await t.gql(
+        `mutation($id: ID!) { cancelSession(id: $id, reason: "ill") { id } }`,
+        { id: booked.bookSession.id },
+        p.tokens.provider,
+      ),
+    );
     const second = (await s.nth(2)).data!.slotsChanged;
     expect(second.reason).toBe("CANCELLED");
     expect(second.days[0].slots.map((slot) => slot.startsAt)).toContain(iso(15));
@@ -51,8 +79,20 @@ describe(`slotsChanged (${engine})`, () => {
 
   it("availability changes count: an override inside the range is delivered, one outside it is not", async () => {
     const s = await watching({ from: "2030-01-07", to: "2030-01-07" });
-    dataOf(await t.gql(`mutation { createAvailabilityOverride(input: { date: "2030-02-04", isAvailable: false }) { id } }`, {}, p.tokens.provider));
-    dataOf(await t.gql(`mutation { createAvailabilityOverride(input: { date: "2030-01-07", isAvailable: false, reason: "training" }) { id } }`, {}, p.tokens.provider));
+    dataOf(
+      await t.gql(
+        `mutation { createAvailabilityOverride(input: { date: "2030-02-04", isAvailable: false }) { id } }`,
+        {},
+        p.tokens.provider,
+      ),
+    );
+    dataOf(
+      await t.gql(
+        `mutation { createAvailabilityOverride(input: { date: "2030-01-07", isAvailable: false, reason: "training" }) { id } }`,
+        {},
+        p.tokens.provider,
+      ),
+    );
     const change = (await s.nth(1)).data!.slotsChanged;
     expect(change).toMatchObject({ dates: ["2030-01-07"], reason: null, days: [{ date: "2030-01-07", slots: [] }] });
     expect(s.received).toHaveLength(1);
@@ -69,7 +109,10 @@ describe(`slotsChanged (${engine})`, () => {
       [{ from: "2030-01-07", providerId: String(p.client.id) }, "NOT_FOUND"],
     ];
     for (const [variables, code] of cases) {
-      const s = subscribe<Change>(t.url, p.tokens.client, SLOTS_CHANGED, { providerId: String(p.provider.id), ...variables });
+      const s = subscribe<Change>(t.url, p.tokens.client, SLOTS_CHANGED, {
+        providerId: String(p.provider.id),
+        ...variables,
+      });
       const result = await s.nth(1);
       expect(result.errors?.[0]?.extensions?.code, JSON.stringify(variables)).toBe(code);
       await s.dispose();
@@ -78,7 +121,14 @@ describe(`slotsChanged (${engine})`, () => {
 
   it("closing sockets releases every listener", async () => {
     const idle = t.app.deps.events.subscriberCount;
-    const many = await Promise.all(Array.from({ length: 5 }, () => subscribe<Change>(t.url, p.tokens.client, SLOTS_CHANGED, { providerId: String(p.provider.id), from: "2030-01-07" })));
+    const many = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        subscribe<Change>(t.url, p.tokens.client, SLOTS_CHANGED, {
+          providerId: String(p.provider.id),
+          from: "2030-01-07",
+        }),
+      ),
+    );
     await eventually(() => t.app.deps.events.subscriberCount === idle + 5, "5 subscriptions should register");
     await Promise.all(many.map((s) => s.dispose()));
     await eventually(() => t.app.deps.events.subscriberCount === idle, "every listener should be released");

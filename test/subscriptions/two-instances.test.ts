@@ -14,7 +14,11 @@ beforeAll(async () => {
   // On PostgreSQL the second instance has its own connection pool (as another process would);
   // embedded PGlite has one database per process, so both instances share it.
   secondDatabase = first.databaseUrl ? await Database.open({ url: first.databaseUrl, poolMax: 4 }) : undefined;
-  second = await startTestApp({ now: () => NOW, database: secondDatabase ?? first.database, databaseUrl: first.databaseUrl });
+  second = await startTestApp({
+    now: () => NOW,
+    database: secondDatabase ?? first.database,
+    databaseUrl: first.databaseUrl,
+  });
 });
 afterAll(async () => {
   await second.close();
@@ -25,9 +29,18 @@ afterAll(async () => {
 describe(`two server instances on one database (${engine})`, () => {
   it("a subscriber on the first instance receives a booking committed through the second", async () => {
     const p = await practiceWithHours(first);
-    const s = subscribe(first.url, p.tokens.client, SLOTS_CHANGED, { providerId: String(p.provider.id), from: "2030-01-07" });
+    const s = subscribe(first.url, p.tokens.client, SLOTS_CHANGED, {
+      providerId: String(p.provider.id),
+      from: "2030-01-07",
+    });
     await eventually(() => first.app.deps.events.subscriberCount === 1, "the subscription never registered");
-    const booked = dataOf(await second.gql(BOOK, { input: { clientId: String(p.client.id), startsAt: iso(16), durationMinutes: 60 } }, p.tokens.provider));
+    const booked = dataOf(
+      await second.gql(
+        BOOK,
+        { input: { clientId: String(p.client.id), startsAt: iso(16), durationMinutes: 60 } },
+        p.tokens.provider,
+      ),
+    );
     const change = (await s.nth(1)).data!.slotsChanged;
     expect(change).toMatchObject({ providerId: String(p.provider.id), reason: "BOOKED", dates: ["2030-01-07"] });
     expect(change.days[0].slots.map((slot: { startsAt: string }) => slot.startsAt)).not.toContain(iso(16));

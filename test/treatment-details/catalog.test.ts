@@ -43,11 +43,18 @@ describe(`items and units (${engine})`, () => {
   it("everyone in the tenant reads the catalog, sorted by name; another tenant sees none of it", async () => {
     for (const token of [f.tokens.admin, f.tokens.provider, f.tokens.client]) {
       const result = await f.t.gql(LIST, {}, token);
-      expect(result.data!.items.map((i: { name: string }) => i.name)).toEqual(["Ice pack", "Kinesio tape", "Theraband"]);
+      expect(result.data!.items.map((i: { name: string }) => i.name)).toEqual([
+        "Ice pack",
+        "Kinesio tape",
+        "Theraband",
+      ]);
       expect(result.data!.units.map((u: { name: string }) => u.name)).toEqual(["ml", "piece"]);
     }
     const b = await f.t.gql(LIST, {}, f.tokens.bAdmin);
-    expect(b.data).toEqual({ items: [{ id: String(f.bItem.id), name: "B item", sku: "B-1" }], units: [{ id: String(f.bUnit.id), name: "B unit" }] });
+    expect(b.data).toEqual({
+      items: [{ id: String(f.bItem.id), name: "B item", sku: "B-1" }],
+      units: [{ id: String(f.bUnit.id), name: "B unit" }],
+    });
   });
 
   it("only an admin writes the catalog", async () => {
@@ -60,14 +67,29 @@ describe(`items and units (${engine})`, () => {
   });
 
   it("bad input: blank names, a duplicate sku, a missing name; nothing written", async () => {
-    expect((await rejected(CREATE_ITEM, { name: " " }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { name: "name must not be empty" } });
-    expect((await rejected(CREATE_UNIT, { name: "" }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { name: "name must not be empty" } });
+    expect((await rejected(CREATE_ITEM, { name: " " }, f.tokens.admin)).extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      reason: "VALIDATION",
+      fieldErrors: { name: "name must not be empty" },
+    });
+    expect((await rejected(CREATE_UNIT, { name: "" }, f.tokens.admin)).extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      reason: "VALIDATION",
+      fieldErrors: { name: "name must not be empty" },
+    });
     const dup = await rejected(CREATE_ITEM, { name: "Other", sku: "TB-1" }, f.tokens.admin);
-    expect(dup).toMatchObject({ message: `sku "TB-1" is already used by item ${f.item.id}`, extensions: { code: "BAD_USER_INPUT", fieldErrors: { sku: `sku "TB-1" is already used by item ${f.item.id}` } } });
+    expect(dup).toMatchObject({
+      message: `sku "TB-1" is already used by item ${f.item.id}`,
+      extensions: { code: "BAD_USER_INPUT", fieldErrors: { sku: `sku "TB-1" is already used by item ${f.item.id}` } },
+    });
     expect((await rejected(CREATE_ITEM, { sku: "S" }, f.tokens.admin)).extensions.code).toBe("BAD_USER_INPUT");
-    expect((await rejected(UPDATE_UNIT, { id: f.unit.id, name: "  " }, f.tokens.admin)).extensions.fieldErrors).toEqual({ name: "name must not be empty" });
+    expect((await rejected(UPDATE_UNIT, { id: f.unit.id, name: "  " }, f.tokens.admin)).extensions.fieldErrors).toEqual(
+      { name: "name must not be empty" },
+    );
     // The same sku in another tenant is fine.
-    expect((await f.t.gql(CREATE_ITEM, { name: "Copy", sku: "B-1" }, f.tokens.admin)).data?.createItem).toMatchObject({ sku: "B-1" });
+    expect((await f.t.gql(CREATE_ITEM, { name: "Copy", sku: "B-1" }, f.tokens.admin)).data?.createItem).toMatchObject({
+      sku: "B-1",
+    });
   });
 
   it("updateItem: omitted arguments keep their value, sku null clears it, a taken sku is refused", async () => {
@@ -75,7 +97,9 @@ describe(`items and units (${engine})`, () => {
     expect(renamed.data?.updateItem).toEqual({ id: String(f.item.id), name: "Theraband red", sku: "TB-1" });
     const sameSku = await f.t.gql(UPDATE_ITEM, { id: f.item.id, sku: "TB-1" }, f.tokens.admin);
     expect(sameSku.data?.updateItem).toMatchObject({ name: "Theraband red", sku: "TB-1" });
-    expect((await rejected(UPDATE_ITEM, { id: f.item.id, sku: "ICE-1" }, f.tokens.admin)).extensions.fieldErrors).toEqual({ sku: expect.stringMatching(/^sku "ICE-1" is already used by item \d+$/) });
+    expect(
+      (await rejected(UPDATE_ITEM, { id: f.item.id, sku: "ICE-1" }, f.tokens.admin)).extensions.fieldErrors,
+    ).toEqual({ sku: expect.stringMatching(/^sku "ICE-1" is already used by item \d+$/) });
     const cleared = await f.t.gql(UPDATE_ITEM, { id: f.item.id, sku: null }, f.tokens.admin);
     expect(cleared.data?.updateItem).toMatchObject({ name: "Theraband red", sku: null });
     const row = (await itemRows()).find((r) => r.id === f.item.id)!;
@@ -83,11 +107,26 @@ describe(`items and units (${engine})`, () => {
   });
 
   it("updateUnit renames; unknown, foreign and malformed ids are refused", async () => {
-    expect((await f.t.gql(UPDATE_UNIT, { id: f.unit.id, name: "pcs" }, f.tokens.admin)).data?.updateUnit).toEqual({ id: String(f.unit.id), name: "pcs" });
-    expect((await rejected(UPDATE_UNIT, { id: f.bUnit.id, name: "mine" }, f.tokens.admin))).toMatchObject({ message: "Unit not found", extensions: { code: "NOT_FOUND" } });
-    expect((await rejected(UPDATE_ITEM, { id: f.bItem.id, name: "mine" }, f.tokens.admin))).toMatchObject({ message: "Item not found", extensions: { code: "NOT_FOUND" } });
-    expect((await rejected(UPDATE_ITEM, { id: 99999990, name: "x" }, f.tokens.admin)).extensions.code).toBe("NOT_FOUND");
-    expect((await rejected(UPDATE_ITEM, { id: "abc", name: "x" }, f.tokens.admin)).extensions).toEqual({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { id: 'id must be a numeric id, got "abc"' } });
+    expect((await f.t.gql(UPDATE_UNIT, { id: f.unit.id, name: "pcs" }, f.tokens.admin)).data?.updateUnit).toEqual({
+      id: String(f.unit.id),
+      name: "pcs",
+    });
+    expect(await rejected(UPDATE_UNIT, { id: f.bUnit.id, name: "mine" }, f.tokens.admin)).toMatchObject({
+      message: "Unit not found",
+      extensions: { code: "NOT_FOUND" },
+    });
+    expect(await rejected(UPDATE_ITEM, { id: f.bItem.id, name: "mine" }, f.tokens.admin)).toMatchObject({
+      message: "Item not found",
+      extensions: { code: "NOT_FOUND" },
+    });
+    expect((await rejected(UPDATE_ITEM, { id: 99999990, name: "x" }, f.tokens.admin)).extensions.code).toBe(
+      "NOT_FOUND",
+    );
+    expect((await rejected(UPDATE_ITEM, { id: "abc", name: "x" }, f.tokens.admin)).extensions).toEqual({
+      code: "BAD_USER_INPUT",
+      reason: "VALIDATION",
+      fieldErrors: { id: 'id must be a numeric id, got "abc"' },
+    });
     expect((await asTenant(f.t.database, f.b.tenant.id, (tx) => tx.select().from(units)))[0].name).toBe("B unit");
   });
 });

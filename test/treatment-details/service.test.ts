@@ -35,21 +35,45 @@ async function asRequest<T>(viewer: UserRow, fn: (ctx: RequestContext) => Promis
 }
 
 async function domainError(promise: Promise<unknown>): Promise<DomainError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(DomainError);
   return err as DomainError;
 }
 
 describe(`treatment-detail service for the REST shim (${engine})`, () => {
   it("creates, reads, lists, updates and deletes with integer ids and returns table rows", async () => {
-    const created = await asRequest(f.a.provider, (ctx) => details.createTreatmentDetail(ctx, { sessionId: f.session.id, itemId: f.item.id, unitId: f.unit.id, quantity: 2 }));
-    expect(created).toMatchObject({ sessionId: f.session.id, itemId: f.item.id, unitId: f.unit.id, quantity: 2, createdBy: f.a.provider.id, updatedBy: null, deletedAt: null });
+    const created = await asRequest(f.a.provider, (ctx) =>
+      details.createTreatmentDetail(ctx, {
+        sessionId: f.session.id,
+        itemId: f.item.id,
+        unitId: f.unit.id,
+        quantity: 2,
+      }),
+    );
+    expect(created).toMatchObject({
+      sessionId: f.session.id,
+      itemId: f.item.id,
+      unitId: f.unit.id,
+      quantity: 2,
+      createdBy: f.a.provider.id,
+      updatedBy: null,
+      deletedAt: null,
+    });
     expect(await asRequest(f.a.client, (ctx) => details.getTreatmentDetail(ctx, created.id))).toEqual(created);
-    expect(await asRequest(f.a.client, (ctx) => details.listTreatmentDetails(ctx, { sessionId: f.session.id }))).toEqual([created]);
-    const updated = await asRequest(f.a.admin, (ctx) => details.updateTreatmentDetail(ctx, created.id, { sessionId: f.session.id, quantity: 3 }));
+    expect(
+      await asRequest(f.a.client, (ctx) => details.listTreatmentDetails(ctx, { sessionId: f.session.id })),
+    ).toEqual([created]);
+    const updated = await asRequest(f.a.admin, (ctx) =>
+      details.updateTreatmentDetail(ctx, created.id, { sessionId: f.session.id, quantity: 3 }),
+    );
     expect(updated).toMatchObject({ itemId: null, unitId: null, quantity: 3, updatedBy: f.a.admin.id });
     expect(await asRequest(f.a.admin, (ctx) => details.deleteTreatmentDetail(ctx, created.id))).toBe(true);
-    expect((await domainError(asRequest(f.a.admin, (ctx) => details.getTreatmentDetail(ctx, created.id)))).code).toBe("NOT_FOUND");
+    expect((await domainError(asRequest(f.a.admin, (ctx) => details.getTreatmentDetail(ctx, created.id)))).code).toBe(
+      "NOT_FOUND",
+    );
   });
 
   it("a JSON body without quantity, or with a string or fractional one, is BAD_USER_INPUT on quantity", async () => {
@@ -62,7 +86,11 @@ describe(`treatment-detail service for the REST shim (${engine})`, () => {
       [2 ** 31, `quantity must be a positive integer, got ${2 ** 31}`],
     ];
     for (const [quantity, message] of cases) {
-      const err = await domainError(asRequest(f.a.admin, (ctx) => details.createTreatmentDetail(ctx, { sessionId: f.session.id, quantity: quantity as number })));
+      const err = await domainError(
+        asRequest(f.a.admin, (ctx) =>
+          details.createTreatmentDetail(ctx, { sessionId: f.session.id, quantity: quantity as number }),
+        ),
+      );
       expect(err.code).toBe("BAD_USER_INPUT");
       expect(fieldMessages(err)).toEqual({ quantity: message });
     }

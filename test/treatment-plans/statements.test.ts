@@ -24,7 +24,10 @@ beforeAll(async () => {
   for (let i = 0; i < 8; i++) clients.push(await makeUser(t.database, p.tenant, "CLIENT"));
   await asTenant(t.database, p.tenant.id, async (tx) => {
     const tenantId = p.tenant.id;
-    plans = await tx.insert(treatmentPlans).values(clients.map((c, i) => ({ tenantId, clientId: c.id, title: `Plan ${i}` }))).returning();
+    plans = await tx
+      .insert(treatmentPlans)
+      .values(clients.map((c, i) => ({ tenantId, clientId: c.id, title: `Plan ${i}` })))
+      .returning();
     let hour = 0;
     const rows = plans.flatMap((plan, i) =>
       [...Array.from({ length: countOf(i) }, () => plan.id), null].map((planId) => ({
@@ -46,7 +49,11 @@ afterAll(() => t.close());
 const PLANS = `query($c: ID) { treatmentPlans(clientId: $c) { id title sessions(first: 2) {
   totalCount pageInfo { hasNextPage endCursor } nodes { id title startsAt client { id name } } } } }`;
 
-type Page = { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: { id: string; title: string; startsAt: string; client: { id: string } }[] };
+type Page = {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  nodes: { id: string; title: string; startsAt: string; client: { id: string } }[];
+};
 
 describe(`TreatmentPlan.sessions statements (${engine})`, () => {
   it("a list of 8 plans with a page of sessions each costs the statements of 1 plan: one for all the pages", async () => {
@@ -98,9 +105,22 @@ describe(`TreatmentPlan.sessions statements (${engine})`, () => {
 
   it("a CLIENT sees only their own sessions in a plan page, and a bad cursor is BAD_USER_INPUT on the field", async () => {
     const client = await t.token(clients[3], p.tenant);
-    const own = dataOf(await t.gql(`query($id: ID!) { treatmentPlan(id: $id) { sessions { totalCount } } }`, { id: String(plans[3].id) }, client));
+    const own = dataOf(
+      await t.gql(
+        `query($id: ID!) { treatmentPlan(id: $id) { sessions { totalCount } } }`,
+        { id: String(plans[3].id) },
+        client,
+      ),
+    );
     expect(own.treatmentPlan.sessions.totalCount).toBe(3);
-    const bad = await t.gql(`query($id: ID!) { treatmentPlan(id: $id) { sessions(after: "nope") { totalCount } } }`, { id: String(plans[3].id) }, admin);
-    expect(bad.errors?.[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { after: expect.any(String) } });
+    const bad = await t.gql(
+      `query($id: ID!) { treatmentPlan(id: $id) { sessions(after: "nope") { totalCount } } }`,
+      { id: String(plans[3].id) },
+      admin,
+    );
+    expect(bad.errors?.[0].extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      fieldErrors: { after: expect.any(String) },
+    });
   });
 });

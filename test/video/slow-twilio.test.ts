@@ -17,7 +17,11 @@ import { rest } from "../helpers/rest.js";
  */
 
 const SLOW_MS = 3_000;
-const creds = { accountSid: `AC${"a1".repeat(16)}`, apiKeySid: `SK${"b2".repeat(16)}`, apiKeySecret: "test-api-key-secret-0123456789abcdef" };
+const creds = {
+  accountSid: `AC${"a1".repeat(16)}`,
+  apiKeySid: `SK${"b2".repeat(16)}`,
+  apiKeySecret: "test-api-key-secret-0123456789abcdef",
+};
 const NOW = new Date("2030-01-06T12:00:00Z");
 const STATUS = `query ($id: ID!) { videoRoomStatus(sessionId: $id) { status participantsCount sessionId } }`;
 
@@ -53,7 +57,11 @@ afterAll(async () => {
 });
 beforeEach(() => {
   fake.reset();
-  fake.setRoom(ROOM, { sid: `RM${"0f".repeat(16)}`, status: "in-progress", participants: [{ sid: `PA${"01".repeat(16)}`, identity: "x", status: "connected" }] });
+  fake.setRoom(ROOM, {
+    sid: `RM${"0f".repeat(16)}`,
+    status: "in-progress",
+    participants: [{ sid: `PA${"01".repeat(16)}`, identity: "x", status: "connected" }],
+  });
   fake.delay(SLOW_MS);
 });
 
@@ -77,7 +85,9 @@ async function serverStaysFree(): Promise<void> {
   expect(elapsed).toBeLessThan(SLOW_MS / 2);
   if (engine === "postgres") {
     const idle = rowsOf<{ n: number }>(
-      await t.database.db.execute(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`),
+      await t.database.db.execute(
+        sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`,
+      ),
     );
     expect(idle[0].n).toBe(0);
   }
@@ -93,7 +103,9 @@ describe(`a slow Twilio holds no transaction (${engine})`, () => {
     const result = await status;
     expect(performance.now() - started).toBeGreaterThan(SLOW_MS / 3); // it was still waiting for Twilio
     expect(result.errors).toBeUndefined();
-    expect(result.data).toEqual({ videoRoomStatus: { status: "in-progress", participantsCount: 1, sessionId: String(sessionId) } });
+    expect(result.data).toEqual({
+      videoRoomStatus: { status: "in-progress", participantsCount: 1, sessionId: String(sessionId) },
+    });
   }, 20_000);
 
   it("the REST video shim's video-status: the same, and its answer is complete", async () => {
@@ -101,28 +113,43 @@ describe(`a slow Twilio holds no transaction (${engine})`, () => {
     await serverStaysFree();
     const response = await status;
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ room_name: ROOM, status: "in-progress", participants_count: 1, appointment_id: sessionId });
+    expect(response.body).toMatchObject({
+      room_name: ROOM,
+      status: "in-progress",
+      participants_count: 1,
+      appointment_id: sessionId,
+    });
   }, 20_000);
 
   it("a GraphQL request that reads, calls Twilio, then writes (its audit entry) commits both sides of the call", async () => {
     const before = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(auditLog));
     // The read entry is written after the call, in the request's next transaction.
-    const result = await t.gql(`query ($id: ID!) { videoRoomStatus(sessionId: $id) { status } session(id: $id) { notes } }`, { id: String(sessionId) }, provider);
+    const result = await t.gql(
+      `query ($id: ID!) { videoRoomStatus(sessionId: $id) { status } session(id: $id) { notes } }`,
+      { id: String(sessionId) },
+      provider,
+    );
     expect(result.errors).toBeUndefined();
     const after = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(auditLog));
-    expect(after.slice(before.length)).toMatchObject([{ action: "read", entity: "Session", entityIds: [String(sessionId)], outcome: "success" }]);
+    expect(after.slice(before.length)).toMatchObject([
+      { action: "read", entity: "Session", entityIds: [String(sessionId)], outcome: "success" },
+    ]);
   }, 20_000);
 });
 
 describe(`RequestScope.outside (${engine})`, () => {
   it("commits what came before, holds nothing during the call, and gives what follows a new transaction", async () => {
     const scope = new RequestScope(t.database, p.tenant.id);
-    const txid = () => scope.run(async (tx) => rowsOf<{ id: string }>(await tx.execute(sql`select txid_current()::text as id`))[0].id);
+    const txid = () =>
+      scope.run(async (tx) => rowsOf<{ id: string }>(await tx.execute(sql`select txid_current()::text as id`))[0].id);
     const first = await txid();
     const during = await scope.outside(async () => {
       // Another transaction runs to its end while the request waits (on PGlite: only if nothing is held).
       const other = await Promise.race([
-        t.database.withTenant(p.tenant.id, async (tx) => rowsOf<{ n: number }>(await tx.execute(sql`select 1 as n`))[0].n),
+        t.database.withTenant(
+          p.tenant.id,
+          async (tx) => rowsOf<{ n: number }>(await tx.execute(sql`select 1 as n`))[0].n,
+        ),
         new Promise((resolve) => setTimeout(() => resolve("blocked"), 2_000)),
       ]);
       return other;

@@ -69,8 +69,20 @@ describe("TwilioVideoProvider.roomStatus (real twilio client, fake Twilio server
       duration: 1200,
       date_created: "2025-11-16T08:00:00Z",
       participants: [
-        { sid: `PA${"01".repeat(16)}`, identity: "19-sarah@example.com", status: "connected", duration: 1200, start_time: "2025-11-16T08:00:00Z" },
-        { sid: `PA${"02".repeat(16)}`, identity: "2-jane@example.com", status: "connected", duration: 1140, start_time: "2025-11-16T08:01:00Z" },
+        {
+          sid: `PA${"01".repeat(16)}`,
+          identity: "19-sarah@example.com",
+          status: "connected",
+          duration: 1200,
+          start_time: "2025-11-16T08:00:00Z",
+        },
+        {
+          sid: `PA${"02".repeat(16)}`,
+          identity: "2-jane@example.com",
+          status: "connected",
+          duration: 1140,
+          start_time: "2025-11-16T08:01:00Z",
+        },
       ],
     });
 
@@ -83,8 +95,20 @@ describe("TwilioVideoProvider.roomStatus (real twilio client, fake Twilio server
       durationSeconds: 1200,
       createdAt: new Date("2025-11-16T08:00:00Z"),
       participants: [
-        { sid: `PA${"01".repeat(16)}`, identity: "19-sarah@example.com", status: "connected", durationSeconds: 1200, connectedAt: new Date("2025-11-16T08:00:00Z") },
-        { sid: `PA${"02".repeat(16)}`, identity: "2-jane@example.com", status: "connected", durationSeconds: 1140, connectedAt: new Date("2025-11-16T08:01:00Z") },
+        {
+          sid: `PA${"01".repeat(16)}`,
+          identity: "19-sarah@example.com",
+          status: "connected",
+          durationSeconds: 1200,
+          connectedAt: new Date("2025-11-16T08:00:00Z"),
+        },
+        {
+          sid: `PA${"02".repeat(16)}`,
+          identity: "2-jane@example.com",
+          status: "connected",
+          durationSeconds: 1140,
+          connectedAt: new Date("2025-11-16T08:01:00Z"),
+        },
       ],
     });
     expect(snapshot.createdAt).toBeInstanceOf(Date);
@@ -113,7 +137,14 @@ describe("TwilioVideoProvider.roomStatus (real twilio client, fake Twilio server
       status: "in-progress",
       participants: [
         { sid: "PA1", identity: "a", status: "connected", start_time: "2025-11-16T08:00:00Z" },
-        { sid: "PA2", identity: "b", status: "disconnected", duration: 60, start_time: "2025-11-16T08:00:00Z", end_time: "2025-11-16T08:01:00Z" },
+        {
+          sid: "PA2",
+          identity: "b",
+          status: "disconnected",
+          duration: 60,
+          start_time: "2025-11-16T08:00:00Z",
+          end_time: "2025-11-16T08:01:00Z",
+        },
       ],
     });
     const snapshot = await provider.roomStatus("apt-2");
@@ -129,10 +160,17 @@ describe("TwilioVideoProvider.roomStatus (real twilio client, fake Twilio server
       status: "completed",
       duration: 3600,
       date_created: "2025-11-16T08:00:00Z",
-      participants: [{ sid: "PA1", identity: "a", status: "disconnected", duration: 3600, start_time: "2025-11-16T08:00:00Z" }],
+      participants: [
+        { sid: "PA1", identity: "a", status: "disconnected", duration: 3600, start_time: "2025-11-16T08:00:00Z" },
+      ],
     });
     const snapshot = await provider.roomStatus("apt-3");
-    expect(snapshot).toMatchObject({ roomSid, status: "completed", durationSeconds: 3600, participants: [{ sid: "PA1", status: "disconnected" }] });
+    expect(snapshot).toMatchObject({
+      roomSid,
+      status: "completed",
+      durationSeconds: 3600,
+      participants: [{ sid: "PA1", status: "disconnected" }],
+    });
     expect(fake.requests[1]).toMatchObject({ path: "/v1/Rooms", query: { UniqueName: "apt-3", Status: "completed" } });
   });
 

@@ -76,7 +76,9 @@ async function status(session: SessionRow, user: UserRow) {
 }
 
 async function storedRoom(session: SessionRow): Promise<string | null> {
-  const [row] = await asTenant(app.database, session.tenantId, (tx) => tx.select({ room: sessions.videoRoomName }).from(sessions).where(eq(sessions.id, session.id)));
+  const [row] = await asTenant(app.database, session.tenantId, (tx) =>
+    tx.select({ room: sessions.videoRoomName }).from(sessions).where(eq(sessions.id, session.id)),
+  );
   return row.room;
 }
 
@@ -99,7 +101,7 @@ async function updatesWaitingForLocks(): Promise<number> {
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await check()); ) {
+  for (const deadline = Date.now() + timeoutMs; !(await check());) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -148,9 +150,17 @@ describe(`issueVideoAccess (${engine})`, () => {
 
     expect(errors).toBeUndefined();
     const again = data!.issueVideoAccess;
-    expect(again).toMatchObject({ roomName: first.roomName, identity: `${a.client.id}-${a.client.email}`, refreshedAt: currentNow.toISOString(), expiresIn: 5400 });
+    expect(again).toMatchObject({
+      roomName: first.roomName,
+      identity: `${a.client.id}-${a.client.email}`,
+      refreshedAt: currentNow.toISOString(),
+      expiresIn: 5400,
+    });
     expect(again.accessToken).not.toBe(first.accessToken);
-    expect((await verify(again.accessToken)).grants).toMatchObject({ identity: again.identity, video: { room: first.roomName } });
+    expect((await verify(again.accessToken)).grants).toMatchObject({
+      identity: again.identity,
+      video: { room: first.roomName },
+    });
     expect(await storedRoom(session)).toBe(first.roomName);
   });
 
@@ -196,7 +206,12 @@ describe(`issueVideoAccess (${engine})`, () => {
     // The context the REST shim will build for a request: the real one, with its own transaction.
     const ctx = await httpContext(app.app.deps, app.app.auth, { authorization: `Bearer ${await tokenOf(a.client)}` });
     const access = await issueVideoAccess(ctx, session.id, { refresh: true }).finally(() => ctx.db.finish(true));
-    expect(access).toMatchObject({ refreshedAt: currentNow, sessionId: session.id, expiresIn: 5400, durationMinutes: 60 });
+    expect(access).toMatchObject({
+      refreshedAt: currentNow,
+      sessionId: session.id,
+      expiresIn: 5400,
+      durationMinutes: 60,
+    });
     expect(await storedRoom(session)).toBe(access.roomName);
   });
 
@@ -243,8 +258,13 @@ describe(`issueVideoAccess (${engine})`, () => {
     });
 
     it("an unknown session: NOT_FOUND; a malformed id: BAD_USER_INPUT", async () => {
-      expect(errorOf(await app.gql(ISSUE, { id: "999999999" }, await tokenOf(a.admin))).extensions.code).toBe("NOT_FOUND");
-      expect(errorOf(await app.gql(ISSUE, { id: "abc" }, await tokenOf(a.admin))).extensions).toMatchObject({ code: "BAD_USER_INPUT", fieldErrors: { sessionId: expect.any(String) } });
+      expect(errorOf(await app.gql(ISSUE, { id: "999999999" }, await tokenOf(a.admin))).extensions.code).toBe(
+        "NOT_FOUND",
+      );
+      expect(errorOf(await app.gql(ISSUE, { id: "abc" }, await tokenOf(a.admin))).extensions).toMatchObject({
+        code: "BAD_USER_INPUT",
+        fieldErrors: { sessionId: expect.any(String) },
+      });
     });
 
     it("the tenant's admin and the session's client may", async () => {
@@ -334,8 +354,20 @@ describe(`videoRoomStatus (${engine})`, () => {
       duration: 1200,
       date_created: "2030-02-01T15:00:00Z",
       participants: [
-        { sid: `PA${"01".repeat(16)}`, identity: `${a.provider.id}-${a.provider.email}`, status: "connected", duration: 1200, start_time: "2030-02-01T15:00:00Z" },
-        { sid: `PA${"02".repeat(16)}`, identity: `${a.client.id}-${a.client.email}`, status: "connected", duration: 1140, start_time: "2030-02-01T15:01:00Z" },
+        {
+          sid: `PA${"01".repeat(16)}`,
+          identity: `${a.provider.id}-${a.provider.email}`,
+          status: "connected",
+          duration: 1200,
+          start_time: "2030-02-01T15:00:00Z",
+        },
+        {
+          sid: `PA${"02".repeat(16)}`,
+          identity: `${a.client.id}-${a.client.email}`,
+          status: "connected",
+          duration: 1140,
+          start_time: "2030-02-01T15:01:00Z",
+        },
       ],
     });
 
@@ -351,8 +383,20 @@ describe(`videoRoomStatus (${engine})`, () => {
         createdAt: "2030-02-01T15:00:00.000Z",
         sessionId: String(session.id),
         participants: [
-          { sid: `PA${"01".repeat(16)}`, identity: `${a.provider.id}-${a.provider.email}`, status: "connected", durationSeconds: 1200, connectedAt: "2030-02-01T15:00:00.000Z" },
-          { sid: `PA${"02".repeat(16)}`, identity: `${a.client.id}-${a.client.email}`, status: "connected", durationSeconds: 1140, connectedAt: "2030-02-01T15:01:00.000Z" },
+          {
+            sid: `PA${"01".repeat(16)}`,
+            identity: `${a.provider.id}-${a.provider.email}`,
+            status: "connected",
+            durationSeconds: 1200,
+            connectedAt: "2030-02-01T15:00:00.000Z",
+          },
+          {
+            sid: `PA${"02".repeat(16)}`,
+            identity: `${a.client.id}-${a.client.email}`,
+            status: "connected",
+            durationSeconds: 1140,
+            connectedAt: "2030-02-01T15:01:00.000Z",
+          },
         ],
       });
     }
@@ -380,7 +424,13 @@ describe(`videoRoomStatus (${engine})`, () => {
     const session = await videoSession();
     const { data, errors } = await status(session, a.provider);
     expect(errors).toBeUndefined();
-    expect(data!.videoRoomStatus).toMatchObject({ roomName: null, roomSid: null, status: "not-started", participantsCount: 0, participants: [] });
+    expect(data!.videoRoomStatus).toMatchObject({
+      roomName: null,
+      roomSid: null,
+      status: "not-started",
+      participantsCount: 0,
+      participants: [],
+    });
     expect(fake.requests).toEqual([]);
     expect(await storedRoom(session)).toBeNull();
   });

@@ -1,5 +1,13 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import { getNamedType, Kind, type DocumentNode, type FieldNode, type GraphQLFormattedError, type GraphQLResolveInfo, type OperationDefinitionNode } from "graphql";
+import {
+  getNamedType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLFormattedError,
+  type GraphQLResolveInfo,
+  type OperationDefinitionNode,
+} from "graphql";
 import { DomainError } from "../../errors.js";
 import { outcomeOfError, readEntries, recordRead, type AuditEntry } from "../../modules/audit/index.js";
 import { fragmentsOf, selectsField, type FieldWalk } from "../operation-fields.js";
@@ -60,12 +68,24 @@ export function auditPlugin<C extends AuditedContext>(): ApolloServerPlugin<C> {
             willResolveField({ source, info, args }) {
               if (info.path.prev) {
                 // Writes are audited as writes: what a mutation answers with is its own record.
-                if (watch.clinical && info.parentType.name === "Session" && CLINICAL_FIELDS.has(info.fieldName)) recordRead(contextValue, "Session", (source as FieldResult)?.id);
+                if (watch.clinical && info.parentType.name === "Session" && CLINICAL_FIELDS.has(info.fieldName))
+                  recordRead(contextValue, "Session", (source as FieldResult)?.id);
                 return;
               }
               const responseKey = String(info.path.key);
               if (operation.operation === "mutation") {
-                return (error, result) => fields.push({ responseKey, error, entries: (code) => writeEntries(info, args as Args, outcomeOfError(error, code), result as FieldResult | FieldResult[]) });
+                return (error, result) =>
+                  fields.push({
+                    responseKey,
+                    error,
+                    entries: (code) =>
+                      writeEntries(
+                        info,
+                        args as Args,
+                        outcomeOfError(error, code),
+                        result as FieldResult | FieldResult[],
+                      ),
+                  });
               }
               if (SINGLE_SESSION_FIELDS.has(info.fieldName)) {
                 const walk: FieldWalk = { fragments: new Map(Object.entries(info.fragments)) };
@@ -75,7 +95,19 @@ export function auditPlugin<C extends AuditedContext>(): ApolloServerPlugin<C> {
                   // Before formatting, the service's own code (FORBIDDEN) or flag (denied) tells a refusal.
                   const outcome = outcomeOfError(error, error instanceof DomainError ? error.code : undefined);
                   // A refused read is always on record; another failure only when clinical text was asked for.
-                  if (outcome === "denied" || clinical) fields.push({ responseKey, error, entries: (code) => [{ action: "read", entity: "Session", entityId: (args as Args).id, outcome: outcomeOfError(error, code) }] });
+                  if (outcome === "denied" || clinical)
+                    fields.push({
+                      responseKey,
+                      error,
+                      entries: (code) => [
+                        {
+                          action: "read",
+                          entity: "Session",
+                          entityId: (args as Args).id,
+                          outcome: outcomeOfError(error, code),
+                        },
+                      ],
+                    });
                 };
               }
             },
@@ -102,8 +134,13 @@ function watchOf(document: DocumentNode, operation: OperationDefinitionNode): Wa
   let watch = watches.get(operation);
   if (watch !== undefined) return watch;
   // Without variables: a field @skip may leave out still counts (the hooks record only what runs).
-  const clinical = operation.operation === "query" && selectsField({ fragments: fragmentsOf(document) }, operation.selectionSet, isClinical, true);
-  const watched = operation.operation !== "query" || clinical || operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || SINGLE_SESSION_FIELDS.has(s.name.value));
+  const clinical =
+    operation.operation === "query" &&
+    selectsField({ fragments: fragmentsOf(document) }, operation.selectionSet, isClinical, true);
+  const watched =
+    operation.operation !== "query" ||
+    clinical ||
+    operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || SINGLE_SESSION_FIELDS.has(s.name.value));
   watch = watched ? { clinical } : null;
   watches.set(operation, watch);
   return watch;
@@ -115,11 +152,17 @@ export function auditsFields(document: DocumentNode, operation: OperationDefinit
 }
 
 /** One entry per written record (a list result: one per item), or one for the attempt. */
-function writeEntries(info: GraphQLResolveInfo, args: Args, outcome: AuditEntry["outcome"], result: FieldResult | FieldResult[]): AuditEntry[] {
+function writeEntries(
+  info: GraphQLResolveInfo,
+  args: Args,
+  outcome: AuditEntry["outcome"],
+  result: FieldResult | FieldResult[],
+): AuditEntry[] {
   const named = getNamedType(info.returnType).name;
   // deleteSession: Boolean -> the noun after the verb.
   const entity = named === "Boolean" ? info.fieldName.replace(/^[a-z]+/, "") : named;
-  const ids = Array.isArray(result) && result.length ? result.map((r) => r?.id) : [args.id ?? (result as FieldResult)?.id];
+  const ids =
+    Array.isArray(result) && result.length ? result.map((r) => r?.id) : [args.id ?? (result as FieldResult)?.id];
   return ids.map((entityId) => ({ action: info.fieldName, entity, entityId, outcome }));
 }
 

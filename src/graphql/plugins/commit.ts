@@ -26,7 +26,10 @@ export function commitPlugin(): ApolloServerPlugin<GraphQLContext> {
               response.body.singleResult.errors = [
                 pastDeadline
                   ? { message: err.message, extensions: { code: err.code, reason: err.reason } }
-                  : { message: "The request could not be committed; nothing was saved", extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL" } },
+                  : {
+                      message: "The request could not be committed; nothing was saved",
+                      extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL" },
+                    },
               ];
             }
             response.http.status = pastDeadline ? 503 : 500;

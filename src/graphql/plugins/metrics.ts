@@ -11,7 +11,12 @@ export function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLConte
         async willSendResponse({ operation, response }) {
           const field = operation?.selectionSet.selections.find((s) => s.kind === "Field");
           const failed = response.body.kind === "single" && !!response.body.singleResult.errors?.length;
-          metrics.graphqlOperation(operation?.operation ?? "invalid", field?.kind === "Field" ? field.name.value : "", (performance.now() - started) / 1000, failed);
+          metrics.graphqlOperation(
+            operation?.operation ?? "invalid",
+            field?.kind === "Field" ? field.name.value : "",
+            (performance.now() - started) / 1000,
+            failed,
+          );
         },
       };
     },

@@ -11,7 +11,9 @@ export function writeLimitPlugin(): ApolloServerPlugin<GraphQLContext> {
         async didResolveOperation({ operation, document, contextValue, request, schema }) {
           if (operation?.operation !== "mutation" || !contextValue.checkWriteLimit) return;
           // Variables that do not coerce run nothing; counted as written, every field is a write.
-          const { coerced } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, { maxErrors: 1 });
+          const { coerced } = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {}, {
+            maxErrors: 1,
+          });
           const limit = await contextValue.checkWriteLimit(mutationFieldCount(operation, document, coerced));
           if (!limit.limited) return;
           throw new GraphQLError(`Too many requests: retry in ${limit.retryAfterSeconds} seconds`, {

@@ -9,12 +9,22 @@ import { AuditEntry } from "./audit.type.js";
 
 @Resolver(() => AuditEntry)
 export class AuditResolver {
-  @Query(() => [AuditEntry], { description: "Who wrote, read the clinical text of (alone or in a list), or was refused a record, newest first, at most 100 entries; ADMIN only" })
-  auditLog(@Arg("entity", () => String) entity: string, @Arg("entityId", () => RecordId) entityId: number, @Ctx() ctx: RequestContext): Promise<AuditLogRow[]> {
+  @Query(() => [AuditEntry], {
+    description:
+      "Who wrote, read the clinical text of (alone or in a list), or was refused a record, newest first, at most 100 entries; ADMIN only",
+  })
+  auditLog(
+    @Arg("entity", () => String) entity: string,
+    @Arg("entityId", () => RecordId) entityId: number,
+    @Ctx() ctx: RequestContext,
+  ): Promise<AuditLogRow[]> {
     return listAuditLog(ctx, entity, String(entityId));
   }
 
-  @FieldResolver(() => User, { nullable: true, description: "null when the user no longer exists or the caller may not see them" })
+  @FieldResolver(() => User, {
+    nullable: true,
+    description: "null when the user no longer exists or the caller may not see them",
+  })
   actor(@Root() entry: AuditLogRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
     return findVisibleUser(ctx, entry.actorId);
   }

@@ -78,7 +78,13 @@ export function recordDeniedRead(ctx: object, entity: string, id: unknown): void
 export function readEntries(ctx: object): AuditEntry[] {
   const reads = readsOf.get(ctx);
   if (!reads) return [];
-  const read = [...reads.byEntity].map(([entity, ids]) => ({ action: "read", entity, entityId: ids.size === 1 ? [...ids][0] : undefined, entityIds: [...ids], outcome: "success" as const }));
+  const read = [...reads.byEntity].map(([entity, ids]) => ({
+    action: "read",
+    entity,
+    entityId: ids.size === 1 ? [...ids][0] : undefined,
+    entityIds: [...ids],
+    outcome: "success" as const,
+  }));
   return [...read, ...reads.denied];
 }
 
@@ -108,7 +114,11 @@ function rowsOf(ctx: RequestContext, entries: readonly AuditEntry[]) {
  * so a rejected write is still on record; a write that claimed success is then recorded as an
  * error, since nothing was saved (a read stays a success: what was read was sent).
  */
-export async function finishAudited(ctx: RequestContext & { db: RequestScope }, entries: readonly AuditEntry[], commit: boolean): Promise<void> {
+export async function finishAudited(
+  ctx: RequestContext & { db: RequestScope },
+  entries: readonly AuditEntry[],
+  commit: boolean,
+): Promise<void> {
   if (commit) {
     try {
       if (entries.length) await ctx.db.run((tx) => insert(tx, ctx, entries));
@@ -125,9 +135,14 @@ export async function finishAudited(ctx: RequestContext & { db: RequestScope }, 
 }
 
 /** After the request's transaction rolled back: the scope's own short transaction (RequestScope.afterwards), never the owner connection. */
-function recordAfterRollback(ctx: RequestContext & { db: RequestScope }, entries: readonly AuditEntry[]): Promise<void> {
+function recordAfterRollback(
+  ctx: RequestContext & { db: RequestScope },
+  entries: readonly AuditEntry[],
+): Promise<void> {
   if (!entries.length) return Promise.resolve();
-  const unsaved = entries.map((entry) => (entry.outcome === "success" && entry.action !== "read" ? { ...entry, outcome: "error" as const } : entry));
+  const unsaved = entries.map((entry) =>
+    entry.outcome === "success" && entry.action !== "read" ? { ...entry, outcome: "error" as const } : entry,
+  );
   return ctx.db.afterwards((tx) => insert(tx, ctx, unsaved));
 }
 
@@ -142,12 +157,20 @@ export async function listAuditLog(ctx: RequestContext, entity: string, entityId
   requireRole(ctx, "ADMIN");
   const id = entityIdOf(entityId);
   if (id === null) throw badInput("entityId", words`${field("entityId")} must be a record id`);
-  return ctx.db.run((tx) =>
-    tx
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.tenantId, ctx.tenant.id), eq(auditLog.entity, entity), or(eq(auditLog.entityId, id), arrayContains(auditLog.entityIds, [id]))))
-      .orderBy(desc(auditLog.id))
-      .limit(AUDIT_LOG_LIMIT),
-  ).then(charged(ctx));
+  return ctx.db
+    .run((tx) =>
+      tx
+        .select()
+        .from(auditLog)
+        .where(
+          and(
+            eq(auditLog.tenantId, ctx.tenant.id),
+            eq(auditLog.entity, entity),
+            or(eq(auditLog.entityId, id), arrayContains(auditLog.entityIds, [id])),
+          ),
+        )
+        .orderBy(desc(auditLog.id))
+        .limit(AUDIT_LOG_LIMIT),
+    )
+    .then(charged(ctx));
 }

@@ -12,10 +12,18 @@ export type AuditOutcome = (typeof AuditOutcome)[keyof typeof AuditOutcome];
 @ObjectType("AuditEntry")
 export class AuditEntry {
   @Field(() => RecordId) id!: number;
-  @Field(() => String, { description: "The mutation (bookSession), the REST route (POST /api/v1/sessions) or read (sessions' clinical text, or a refused read)" }) action!: string;
+  @Field(() => String, {
+    description:
+      "The mutation (bookSession), the REST route (POST /api/v1/sessions) or read (sessions' clinical text, or a refused read)",
+  })
+  action!: string;
   @Field(() => String, { description: "The record's type: Session, TreatmentDetail, ..." }) entity!: string;
   @Field(() => RecordId, { nullable: true }) entityId!: number | null;
-  @Field(() => [RecordId], { description: "A read: every record whose notes, provider notes or feedback the request returned (one entry per request)" }) entityIds!: string[];
+  @Field(() => [RecordId], {
+    description:
+      "A read: every record whose notes, provider notes or feedback the request returned (one entry per request)",
+  })
+  entityIds!: string[];
   @Field(() => AuditOutcome) outcome!: AuditOutcome;
   @Field(() => String, { description: "The request's id, as in the server's log lines" }) requestId!: string;
   @Field(() => DateTimeScalar) occurredAt!: Date;

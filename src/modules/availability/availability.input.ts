@@ -6,7 +6,8 @@ import { limitDescription } from "../../text-limits.js";
 
 @InputType("AvailabilityRuleInput")
 export class AvailabilityRuleInput {
-  @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: number | null;
+  @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" })
+  providerId?: number | null;
   @Field(() => Int, { description: "0 = Sunday ... 6 = Saturday" }) dayOfWeek!: number;
   @Field(() => LocalTimeScalar) startTime!: string;
   @Field(() => LocalTimeScalar) endTime!: string;
@@ -20,15 +21,21 @@ export class AvailabilityRulePatch implements Patch<Omit<AvailabilityRuleInput, 
   @Field(() => Int, { nullable: true }) dayOfWeek?: number | null;
   @Field(() => LocalTimeScalar, { nullable: true }) startTime?: string | null;
   @Field(() => LocalTimeScalar, { nullable: true }) endTime?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("notes", "null clears the notes; omitted leaves them") }) notes?: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: limitDescription("notes", "null clears the notes; omitted leaves them"),
+  })
+  notes?: string | null;
   @Field(() => Boolean, { nullable: true }) isAvailable?: boolean | null;
 }
 
 @InputType("AvailabilityOverrideInput")
 export class AvailabilityOverrideInput {
-  @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: number | null;
+  @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" })
+  providerId?: number | null;
   @Field(() => DateScalar) date!: string;
-  @Field(() => LocalTimeScalar, { nullable: true, description: "With endTime; both omitted for a whole day off" }) startTime?: string | null;
+  @Field(() => LocalTimeScalar, { nullable: true, description: "With endTime; both omitted for a whole day off" })
+  startTime?: string | null;
   @Field(() => LocalTimeScalar, { nullable: true }) endTime?: string | null;
   @Field(() => Boolean, { description: "true: extra hours (times required); false: time off" }) isAvailable!: boolean;
   @Field(() => String, { nullable: true, description: limitDescription("reason") }) reason?: string | null;

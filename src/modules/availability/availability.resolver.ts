@@ -9,10 +9,19 @@ import { User } from "../tenants/graphql.js";
 import { AvailabilityOverrideInput, AvailabilityRuleInput, AvailabilityRulePatch } from "./availability.input.js";
 import * as schedule from "./schedule.service.js";
 import * as slots from "./slots.service.js";
-import { AvailabilityOverride, AvailabilityRule, DaySlots, FreeInterval, ProviderSchedulingSettings, ProviderSlots } from "./availability.type.js";
+import {
+  AvailabilityOverride,
+  AvailabilityRule,
+  DaySlots,
+  FreeInterval,
+  ProviderSchedulingSettings,
+  ProviderSlots,
+} from "./availability.type.js";
 
 registerNodeType("AvailabilityRule", "availability_rules", (ctx, id) => schedule.getAvailabilityRule(ctx, id));
-registerNodeType("AvailabilityOverride", "availability_overrides", (ctx, id) => schedule.getAvailabilityOverride(ctx, id));
+registerNodeType("AvailabilityOverride", "availability_overrides", (ctx, id) =>
+  schedule.getAvailabilityOverride(ctx, id),
+);
 
 @Resolver(() => AvailabilityRule)
 export class AvailabilityRuleResolver {
@@ -21,7 +30,9 @@ export class AvailabilityRuleResolver {
     return findVisibleUser(ctx, rule.providerId);
   }
 
-  @Query(() => [AvailabilityRule], { description: "Defaults to the caller's own rules (PROVIDER); an ADMIN without providerId gets every provider's" })
+  @Query(() => [AvailabilityRule], {
+    description: "Defaults to the caller's own rules (PROVIDER); an ADMIN without providerId gets every provider's",
+  })
   availabilityRules(
     @Ctx() ctx: RequestContext,
     @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
@@ -30,7 +41,10 @@ export class AvailabilityRuleResolver {
   }
 
   @Mutation(() => AvailabilityRule, { description: "A PROVIDER their own, an ADMIN anyone's" })
-  createAvailabilityRule(@Arg("input", () => AvailabilityRuleInput) input: AvailabilityRuleInput, @Ctx() ctx: RequestContext): Promise<AvailabilityRuleRow> {
+  createAvailabilityRule(
+    @Arg("input", () => AvailabilityRuleInput) input: AvailabilityRuleInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<AvailabilityRuleRow> {
     return schedule.createAvailabilityRule(ctx, { ...input, providerId: input.providerId ?? undefined });
   }
 
@@ -56,7 +70,9 @@ export class AvailabilityOverrideResolver {
     return findVisibleUser(ctx, override.providerId);
   }
 
-  @Query(() => [AvailabilityOverride], { description: "Defaults to the caller's own (PROVIDER); from..to filters by date (inclusive)" })
+  @Query(() => [AvailabilityOverride], {
+    description: "Defaults to the caller's own (PROVIDER); from..to filters by date (inclusive)",
+  })
   availabilityOverrides(
     @Ctx() ctx: RequestContext,
     @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,
@@ -126,7 +142,8 @@ export class SlotResolver {
   }
 
   @Query(() => [FreeInterval], {
-    description: "The maximal free gaps of the provider's working hours on a local date (default hours 08:00–20:00 without a schedule), at least minDurationMinutes (default 30) long",
+    description:
+      "The maximal free gaps of the provider's working hours on a local date (default hours 08:00–20:00 without a schedule), at least minDurationMinutes (default 30) long",
   })
   freeIntervals(
     @Ctx() ctx: RequestContext,
@@ -145,7 +162,9 @@ export class SlotResolver {
     return schedule.getProviderSchedulingSettings(ctx, providerId ?? undefined);
   }
 
-  @Mutation(() => ProviderSchedulingSettings, { description: "A PROVIDER their own, an ADMIN anyone's; omitted values stay" })
+  @Mutation(() => ProviderSchedulingSettings, {
+    description: "A PROVIDER their own, an ADMIN anyone's; omitted values stay",
+  })
   updateProviderSchedulingSettings(
     @Ctx() ctx: RequestContext,
     @Arg("providerId", () => RecordId, { nullable: true }) providerId?: number | null,

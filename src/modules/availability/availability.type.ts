@@ -9,7 +9,8 @@ export class AvailabilityRule extends Node {
   @Field(() => Int, { description: "0 = Sunday ... 6 = Saturday" }) dayOfWeek!: number;
   @Field(() => LocalTimeScalar) startTime!: string;
   @Field(() => LocalTimeScalar) endTime!: string;
-  @Field(() => Boolean, { description: "false: the rule is parked (gives no hours, ignored by the overlap check)" }) isAvailable!: boolean;
+  @Field(() => Boolean, { description: "false: the rule is parked (gives no hours, ignored by the overlap check)" })
+  isAvailable!: boolean;
   @Field(() => String, { nullable: true }) notes?: string | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;
@@ -54,7 +55,9 @@ export class FreeInterval {
 @ObjectType("ProviderSchedulingSettings")
 export class ProviderSchedulingSettings {
   @Field(() => RecordId) providerId!: number;
-  @Field(() => TimeZoneScalar, { description: "Rules and overrides are wall-clock times in this zone" }) timeZone!: string;
-  @Field(() => Int, { description: "Starts earlier than now + this are not bookable by clients" }) minNoticeMinutes!: number;
+  @Field(() => TimeZoneScalar, { description: "Rules and overrides are wall-clock times in this zone" })
+  timeZone!: string;
+  @Field(() => Int, { description: "Starts earlier than now + this are not bookable by clients" })
+  minNoticeMinutes!: number;
   @Field(() => Int, { description: "Minutes kept free before and after every active session" }) bufferMinutes!: number;
 }

@@ -13,7 +13,14 @@
  */
 import { and, asc, eq, gte, lte, ne, sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
-import { availabilityOverrides, availabilityRules, users, type AvailabilityOverrideRow, type AvailabilityRuleRow, type UserRow } from "../../db/schema/index.js";
+import {
+  availabilityOverrides,
+  availabilityRules,
+  users,
+  type AvailabilityOverrideRow,
+  type AvailabilityRuleRow,
+  type UserRow,
+} from "../../db/schema/index.js";
 import { badInput, field, forbidden, notFound, noun, throwFieldErrors, words, type Words } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { assertTimeZone, DAY, isCalendarDate, isLocalTime } from "../../time.js";
@@ -61,7 +68,8 @@ function providerIdOf(ctx: RequestContext, providerId: number | null | undefined
 async function manageableProvider(ctx: RequestContext, providerId: number | null | undefined): Promise<UserRow> {
   requireRole(ctx, "PROVIDER", "ADMIN");
   const id = providerIdOf(ctx, providerId);
-  if (ctx.viewer.role === "PROVIDER" && id !== ctx.viewer.id) throw forbidden(words`A ${noun("provider")} can only manage their own availability`);
+  if (ctx.viewer.role === "PROVIDER" && id !== ctx.viewer.id)
+    throw forbidden(words`A ${noun("provider")} can only manage their own availability`);
   return getProvider(ctx, id);
 }
 
@@ -74,7 +82,8 @@ async function readableProvider(ctx: RequestContext, providerId: number | null |
 // Validation helpers (raw strings welcome: the REST shims pass them through)
 
 function checkLocalTime(errors: Record<string, Words>, name: string, value: unknown): void {
-  if (typeof value !== "string" || !isLocalTime(value)) errors[name] = words`${field(name)} must be a 24-hour time HH:MM, got ${JSON.stringify(value)}`;
+  if (typeof value !== "string" || !isLocalTime(value))
+    errors[name] = words`${field(name)} must be a 24-hour time HH:MM, got ${JSON.stringify(value)}`;
 }
 
 export function checkDate(name: string, value: unknown): string {
@@ -86,14 +95,18 @@ export function checkDate(name: string, value: unknown): string {
 
 export function checkIntRange(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw badInput(name, words`${field(name)} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    throw badInput(
+      name,
+      words`${field(name)} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
 
 /** from..to (either may be absent): `to` not before `from`. */
 export function checkDateOrder(from: string | undefined, to: string | undefined): void {
-  if (from && to && to < from) throw badInput("to", words`${field("to")} (${to}) must not be before ${field("from")} (${from})`);
+  if (from && to && to < from)
+    throw badInput("to", words`${field("to")} (${to}) must not be before ${field("from")} (${from})`);
 }
 
 /** "09:00:00" (the DB) -> "09:00". */
@@ -188,14 +201,30 @@ async function lockProviderSchedule(tx: Tx, providerId: number): Promise<void> {
 }
 
 /** The provider's weekly rules (default: the caller's own when a PROVIDER; an ADMIN without providerId gets every provider's). */
-export async function listAvailabilityRules(ctx: RequestContext, providerId?: number | null): Promise<AvailabilityRuleRow[]> {
+export async function listAvailabilityRules(
+  ctx: RequestContext,
+  providerId?: number | null,
+): Promise<AvailabilityRuleRow[]> {
   const byDay = [asc(availabilityRules.dayOfWeek), asc(availabilityRules.startTime), asc(availabilityRules.id)];
   if (providerId == null && ctx.viewer.role === "ADMIN") {
-    return ctx.db.run((tx) => tx.select().from(availabilityRules).orderBy(asc(availabilityRules.providerId), ...byDay)).then(charged(ctx));
+    return ctx.db
+      .run((tx) =>
+        tx
+          .select()
+          .from(availabilityRules)
+          .orderBy(asc(availabilityRules.providerId), ...byDay),
+      )
+      .then(charged(ctx));
   }
   const provider = await readableProvider(ctx, providerId);
   return ctx.db
-    .run((tx) => tx.select().from(availabilityRules).where(eq(availabilityRules.providerId, provider.id)).orderBy(...byDay))
+    .run((tx) =>
+      tx
+        .select()
+        .from(availabilityRules)
+        .where(eq(availabilityRules.providerId, provider.id))
+        .orderBy(...byDay),
+    )
     .then(charged(ctx));
 }
 
@@ -212,7 +241,13 @@ export async function createAvailabilityRule(ctx: RequestContext, input: RuleInp
   const isAvailable = input.isAvailable ?? true;
   return ctx.db.atomic(async (tx) => {
     await lockProviderSchedule(tx, provider.id);
-    if (isAvailable) await assertNoOverlap(tx, { providerId: provider.id, dayOfWeek: input.dayOfWeek, startTime: input.startTime, endTime: input.endTime });
+    if (isAvailable)
+      await assertNoOverlap(tx, {
+        providerId: provider.id,
+        dayOfWeek: input.dayOfWeek,
+        startTime: input.startTime,
+        endTime: input.endTime,
+      });
     const [row] = await tx
       .insert(availabilityRules)
       .values({
@@ -231,7 +266,11 @@ export async function createAvailabilityRule(ctx: RequestContext, input: RuleInp
 }
 
 /** Changes a rule; the result is validated as a whole (e.g. a new endTime against the old startTime). */
-export async function updateAvailabilityRule(ctx: RequestContext, id: number, patch: RulePatch): Promise<AvailabilityRuleRow> {
+export async function updateAvailabilityRule(
+  ctx: RequestContext,
+  id: number,
+  patch: RulePatch,
+): Promise<AvailabilityRuleRow> {
   checkTextLengths(patch);
   requireRole(ctx, "PROVIDER", "ADMIN");
   const rule = await getAvailabilityRule(ctx, id);
@@ -289,7 +328,8 @@ function validateOverride(input: OverrideInput): void {
   if (typeof input.date !== "string" || !isCalendarDate(input.date)) {
     errors.date = words`${field("date")} must be a calendar date YYYY-MM-DD, got ${JSON.stringify(input.date)}`;
   }
-  if (typeof input.isAvailable !== "boolean") errors.isAvailable = words`${field("isAvailable")} must be true (extra hours) or false (time off)`;
+  if (typeof input.isAvailable !== "boolean")
+    errors.isAvailable = words`${field("isAvailable")} must be true (extra hours) or false (time off)`;
   const { startTime, endTime } = input;
   if (startTime != null) checkLocalTime(errors, "startTime", startTime);
   if (endTime != null) checkLocalTime(errors, "endTime", endTime);
@@ -336,7 +376,10 @@ export async function getAvailabilityOverride(ctx: RequestContext, id: number): 
   return override;
 }
 
-export async function createAvailabilityOverride(ctx: RequestContext, input: OverrideInput): Promise<AvailabilityOverrideRow> {
+export async function createAvailabilityOverride(
+  ctx: RequestContext,
+  input: OverrideInput,
+): Promise<AvailabilityOverrideRow> {
   checkTextLengths(input);
   const provider = await manageableProvider(ctx, input.providerId);
   validateOverride(input);
@@ -387,19 +430,29 @@ const settingsOf = (p: UserRow): SchedulingSettings => ({
   bufferMinutes: p.bufferMinutes,
 });
 
-export async function getProviderSchedulingSettings(ctx: RequestContext, providerId?: number | null): Promise<SchedulingSettings> {
+export async function getProviderSchedulingSettings(
+  ctx: RequestContext,
+  providerId?: number | null,
+): Promise<SchedulingSettings> {
   return settingsOf(await readableProvider(ctx, providerId));
 }
 
 /** Changes what is given (null/undefined: unchanged). A PROVIDER their own, an ADMIN anyone's. */
 export async function updateProviderSchedulingSettings(
   ctx: RequestContext,
-  input: { providerId?: number | null; minNoticeMinutes?: number | null; bufferMinutes?: number | null; timeZone?: string | null },
+  input: {
+    providerId?: number | null;
+    minNoticeMinutes?: number | null;
+    bufferMinutes?: number | null;
+    timeZone?: string | null;
+  },
 ): Promise<SchedulingSettings> {
   const provider = await manageableProvider(ctx, input.providerId);
   const set: Partial<Pick<UserRow, "minNoticeMinutes" | "bufferMinutes" | "timeZone">> = {};
-  if (input.minNoticeMinutes != null) set.minNoticeMinutes = checkIntRange("minNoticeMinutes", input.minNoticeMinutes, 0, MAX_MIN_NOTICE_MINUTES);
-  if (input.bufferMinutes != null) set.bufferMinutes = checkIntRange("bufferMinutes", input.bufferMinutes, 0, MAX_BUFFER_MINUTES);
+  if (input.minNoticeMinutes != null)
+    set.minNoticeMinutes = checkIntRange("minNoticeMinutes", input.minNoticeMinutes, 0, MAX_MIN_NOTICE_MINUTES);
+  if (input.bufferMinutes != null)
+    set.bufferMinutes = checkIntRange("bufferMinutes", input.bufferMinutes, 0, MAX_BUFFER_MINUTES);
   if (input.timeZone != null) set.timeZone = assertTimeZone(input.timeZone, "timeZone");
   if (Object.keys(set).length === 0) return settingsOf(provider);
   const row = await ctx.db.atomic(async (tx) => {

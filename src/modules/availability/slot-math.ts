@@ -22,7 +22,15 @@
  * Intervals are half-open [start, end) in epoch milliseconds: back-to-back never overlaps.
  */
 import { DateTime, IANAZone } from "luxon";
-import { isCalendarDate, localDateTime, MINUTE, offsetSegments, remember, resolveWallTime, type OffsetSegment } from "../../time.js";
+import {
+  isCalendarDate,
+  localDateTime,
+  MINUTE,
+  offsetSegments,
+  remember,
+  resolveWallTime,
+  type OffsetSegment,
+} from "../../time.js";
 
 /** [start, end) in epoch milliseconds. */
 export interface Interval {
@@ -121,7 +129,13 @@ function calendarDay(date: string): CalendarDay {
   if (hit) return hit;
   if (!isCalendarDate(date)) throw new RangeError(`invalid date "${date}" (YYYY-MM-DD)`);
   const d = DateTime.fromISO(date, { zone: "UTC" });
-  const info = { year: d.year, month: d.month, day: d.day, weekday: d.weekday % 7, next: d.plus({ days: 1 }).toISODate()! };
+  const info = {
+    year: d.year,
+    month: d.month,
+    day: d.day,
+    weekday: d.weekday % 7,
+    next: d.plus({ days: 1 }).toISODate()!,
+  };
   return remember(calendarCache, date, info);
 }
 
@@ -129,7 +143,8 @@ function parseWallTime(time: WallTime): { hour: number; minute: number; second: 
   const m = /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(time);
   const [hour, minute, second] = m ? [+m[1], +m[2], +(m[3] ?? 0)] : [NaN, NaN, NaN];
   const endOfDay = hour === 24 && minute === 0 && second === 0;
-  if (!(endOfDay || (hour < 24 && minute < 60 && second < 60))) throw new RangeError(`invalid time "${time}" (HH:MM or HH:MM:SS)`);
+  if (!(endOfDay || (hour < 24 && minute < 60 && second < 60)))
+    throw new RangeError(`invalid time "${time}" (HH:MM or HH:MM:SS)`);
   return { hour, minute, second };
 }
 
@@ -273,11 +288,17 @@ export function workingIntervalsForRange(
   overrides: readonly DateOverride[] = [],
   maxDays = 366,
 ): Interval[] {
-  return mergeIntervals(localDaysInRange(from, to, maxDays).flatMap((d) => workingIntervalsForDay(d, zone, rules, overrides)));
+  return mergeIntervals(
+    localDaysInRange(from, to, maxDays).flatMap((d) => workingIntervalsForDay(d, zone, rules, overrides)),
+  );
 }
 
 /** True when the provider has an available weekly rule for the weekday or any override for the date. */
-export function hasScheduleForDay(date: string, rules: readonly WeeklyRule[], overrides: readonly DateOverride[] = []): boolean {
+export function hasScheduleForDay(
+  date: string,
+  rules: readonly WeeklyRule[],
+  overrides: readonly DateOverride[] = [],
+): boolean {
   const weekday = weekdayOf(date);
   return rules.some((r) => r.isAvailable && r.dayOfWeek === weekday) || overrides.some((o) => o.date === date);
 }
@@ -317,7 +338,8 @@ function nonNegative(value: number, name: string): number {
 
 function prepare(options: SlotOptions, busy: readonly Interval[]): Prepared {
   const { durations = DEFAULT_DURATIONS, now, minNoticeMinutes = 0, bufferMinutes = 0, gridMinutes = 30 } = options;
-  if (durations.some((d) => !Number.isInteger(d) || d <= 0)) throw new RangeError("durations must be positive whole minutes");
+  if (durations.some((d) => !Number.isInteger(d) || d <= 0))
+    throw new RangeError("durations must be positive whole minutes");
   if (!Number.isInteger(gridMinutes) || gridMinutes <= 0 || 1440 % gridMinutes !== 0) {
     throw new RangeError("gridMinutes must be a whole number of minutes dividing 1440");
   }
@@ -461,7 +483,12 @@ export function whyNotBookable(input: {
  * The local dates whose slots a busy interval can change: a slot may start up to `beforeMs`
  * earlier (the longest duration plus the buffer) and the buffer reaches `afterMs` past its end.
  */
-export function datesTouchedBy(intervals: readonly Interval[], zone: string, beforeMs: number, afterMs: number): string[] {
+export function datesTouchedBy(
+  intervals: readonly Interval[],
+  zone: string,
+  beforeMs: number,
+  afterMs: number,
+): string[] {
   const dates = new Set<string>();
   for (const { start, end } of intervals) {
     const last = localDateOf(end + afterMs - 1, zone);

@@ -69,11 +69,24 @@ interface Schedule {
  * The weekly rules and the overrides dated fromDate..toDate of each provider, in ONE statement
  * (a union of both tables). Every requested provider gets an entry, possibly empty.
  */
-async function schedulesOf(tx: Tx, providerIds: readonly number[], fromDate: string, toDate: string): Promise<Map<number, Schedule>> {
+async function schedulesOf(
+  tx: Tx,
+  providerIds: readonly number[],
+  fromDate: string,
+  toDate: string,
+): Promise<Map<number, Schedule>> {
   const schedules = new Map<number, Schedule>(providerIds.map((id) => [id, { rules: [], overrides: [] }]));
   if (providerIds.length === 0) return schedules;
   // Everything as text/int: the drivers would otherwise parse `date` differently.
-  const rows = rowsOf<{ kind: "rule" | "override"; provider_id: number; day_of_week: number | null; date: string | null; start_time: string | null; end_time: string | null; is_available: boolean }>(
+  const rows = rowsOf<{
+    kind: "rule" | "override";
+    provider_id: number;
+    day_of_week: number | null;
+    date: string | null;
+    start_time: string | null;
+    end_time: string | null;
+    is_available: boolean;
+  }>(
     await tx.execute(sql`
       select 'rule' as kind, provider_id, day_of_week::int as day_of_week, null::text as date,
              start_time::text as start_time, end_time::text as end_time, is_available
@@ -86,9 +99,19 @@ async function schedulesOf(tx: Tx, providerIds: readonly number[], fromDate: str
   for (const r of rows) {
     const schedule = schedules.get(Number(r.provider_id))!;
     if (r.kind === "rule") {
-      schedule.rules.push({ dayOfWeek: Number(r.day_of_week), startTime: r.start_time!, endTime: r.end_time!, isAvailable: r.is_available });
+      schedule.rules.push({
+        dayOfWeek: Number(r.day_of_week),
+        startTime: r.start_time!,
+        endTime: r.end_time!,
+        isAvailable: r.is_available,
+      });
     } else {
-      schedule.overrides.push({ date: r.date!, startTime: r.start_time, endTime: r.end_time, isAvailable: r.is_available });
+      schedule.overrides.push({
+        date: r.date!,
+        startTime: r.start_time,
+        endTime: r.end_time,
+        isAvailable: r.is_available,
+      });
     }
   }
   return schedules;
@@ -131,7 +154,14 @@ async function busySessions(
   );
   return raw.map((r) => {
     const s = decodeRow(sessions, r);
-    return { id: s.id, providerId: s.providerId, clientId: s.clientId, title: s.title, startsAt: s.startsAt, endsAt: s.endsAt };
+    return {
+      id: s.id,
+      providerId: s.providerId,
+      clientId: s.clientId,
+      title: s.title,
+      startsAt: s.startsAt,
+      endsAt: s.endsAt,
+    };
   });
 }
 
@@ -156,15 +186,23 @@ export interface ProviderSlots {
 /** The durations asked for, each once (duplicates collapse); 1 to 8 distinct whole minutes. */
 function validateDurations(durations: readonly number[] | null | undefined): readonly number[] {
   if (durations == null) return DEFAULT_DURATIONS;
-  if (!Array.isArray(durations) || durations.length === 0) throw badInput("durations", words`${field("durations")} must list at least one duration in minutes`);
+  if (!Array.isArray(durations) || durations.length === 0)
+    throw badInput("durations", words`${field("durations")} must list at least one duration in minutes`);
   for (const d of durations) {
     if (typeof d !== "number" || !Number.isInteger(d) || d < 1 || d > MAX_DURATION_MINUTES) {
-      throw badInput("durations", words`${field("durations")} must be whole minutes from 1 to ${MAX_DURATION_MINUTES}, got ${JSON.stringify(d)}`);
+      throw badInput(
+        "durations",
+        words`${field("durations")} must be whole minutes from 1 to ${MAX_DURATION_MINUTES}, got ${JSON.stringify(d)}`,
+      );
     }
   }
   const distinct = [...new Set(durations)];
   if (distinct.length > MAX_DURATIONS) {
-    throw badInput("durations", words`${field("durations")} may list at most ${MAX_DURATIONS} distinct values, got ${distinct.length}`, "TOO_MUCH_WORK");
+    throw badInput(
+      "durations",
+      words`${field("durations")} may list at most ${MAX_DURATIONS} distinct values, got ${distinct.length}`,
+      "TOO_MUCH_WORK",
+    );
   }
   return distinct;
 }
@@ -174,7 +212,8 @@ export function validateRange(from: unknown, to: unknown, maxDays = MAX_SLOT_RAN
   const f = checkDate("from", from);
   const t = to == null ? f : checkDate("to", to);
   checkDateOrder(f, t);
-  if (t > addDays(f, maxDays - 1)) throw badInput("to", words`the range ${f}..${t} is longer than ${maxDays} days`, "TOO_MUCH_WORK");
+  if (t > addDays(f, maxDays - 1))
+    throw badInput("to", words`the range ${f}..${t} is longer than ${maxDays} days`, "TOO_MUCH_WORK");
   return { from: f, to: t };
 }
 
@@ -203,10 +242,13 @@ export async function slotsForProviders(
   // into the day after `to`, and buffers reach a little further.
   const windowFrom = new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY - maxBuffer);
   const windowTo = new Date(Date.parse(`${addDays(range.to, 2)}T00:00:00Z`) + DAY + maxBuffer);
-  const [schedules, busy] = await ctx.db.run(async (tx) => [
-    await schedulesOf(tx, ids, range.from, addDays(range.to, 1)),
-    await busySessions(tx, { providerIds: ids, clientId: client?.id, from: windowFrom, to: windowTo }),
-  ] as const);
+  const [schedules, busy] = await ctx.db.run(
+    async (tx) =>
+      [
+        await schedulesOf(tx, ids, range.from, addDays(range.to, 1)),
+        await busySessions(tx, { providerIds: ids, clientId: client?.id, from: windowFrom, to: windowTo }),
+      ] as const,
+  );
   const now = ctx.deps.now();
   const bySlots = new Map(
     providers.map((p) => {
@@ -251,7 +293,13 @@ function slotBytes(days: readonly DaySlots[]): number {
  */
 export async function availableSlotsByProvider(
   ctx: RequestContext,
-  input: { providerIds: readonly number[]; from: string; to?: string | null; durations?: readonly number[] | null; clientId?: number | null },
+  input: {
+    providerIds: readonly number[];
+    from: string;
+    to?: string | null;
+    durations?: readonly number[] | null;
+    clientId?: number | null;
+  },
 ): Promise<ProviderSlots[]> {
   // A provider named twice is answered once: the limit (and the work) is per distinct provider.
   const providerIds = [...new Set(input.providerIds)];
@@ -265,7 +313,8 @@ export async function availableSlotsByProvider(
   const me = ctx.viewer;
   let clientId = input.clientId ?? undefined;
   if (me.role === "CLIENT") {
-    if (clientId !== undefined && clientId !== me.id) throw forbidden(words`A ${noun("client")} can only ask for slots that fit their own calendar`);
+    if (clientId !== undefined && clientId !== me.id)
+      throw forbidden(words`A ${noun("client")} can only ask for slots that fit their own calendar`);
     clientId = me.id;
   }
   return slotsForProviders(ctx, providerIds, input.from, input.to, { durations: input.durations, clientId });
@@ -274,7 +323,13 @@ export async function availableSlotsByProvider(
 /** One provider's bookable slots per local day (see availableSlotsByProvider). */
 export async function availableSlots(
   ctx: RequestContext,
-  input: { providerId: number; from: string; to?: string | null; durations?: readonly number[] | null; clientId?: number | null },
+  input: {
+    providerId: number;
+    from: string;
+    to?: string | null;
+    durations?: readonly number[] | null;
+    clientId?: number | null;
+  },
 ): Promise<DaySlots[]> {
   const [result] = await availableSlotsByProvider(ctx, { ...input, providerIds: [input.providerId] });
   return result.days;
@@ -315,15 +370,19 @@ export async function dayAvailability(
   input: { providerId: number; date: string; minDurationMinutes?: number | null },
 ): Promise<DayAvailability> {
   const date = checkDate("date", input.date);
-  const minDurationMinutes = input.minDurationMinutes == null ? 30 : checkIntRange("minDurationMinutes", input.minDurationMinutes, 1, 1440);
+  const minDurationMinutes =
+    input.minDurationMinutes == null ? 30 : checkIntRange("minDurationMinutes", input.minDurationMinutes, 1, 1440);
   const provider = await getProvider(ctx, input.providerId);
   const zone = provider.timeZone;
   const dayStart = new Date(wallTimeToInstant(date, "00:00", zone));
   const dayEnd = new Date(wallTimeToInstant(date, "24:00", zone));
-  const [schedules, busy] = await ctx.db.run(async (tx) => [
-    await schedulesOf(tx, [provider.id], date, date),
-    await busySessions(tx, { providerIds: [provider.id], from: dayStart, to: dayEnd }),
-  ] as const);
+  const [schedules, busy] = await ctx.db.run(
+    async (tx) =>
+      [
+        await schedulesOf(tx, [provider.id], date, date),
+        await busySessions(tx, { providerIds: [provider.id], from: dayStart, to: dayEnd }),
+      ] as const,
+  );
   const { rules, overrides } = schedules.get(provider.id)!;
   const result = freeGaps({
     date,
@@ -336,7 +395,11 @@ export async function dayAvailability(
     date,
     timeZone: zone,
     defaultHours: !hasScheduleForDay(date, rules, overrides),
-    free: result.free.map((f) => ({ startsAt: new Date(f.start), endsAt: new Date(f.end), durationMinutes: f.durationMinutes })),
+    free: result.free.map((f) => ({
+      startsAt: new Date(f.start),
+      endsAt: new Date(f.end),
+      durationMinutes: f.durationMinutes,
+    })),
     booked: result.busy.map(({ ref: s }) => ({
       sessionId: s!.id,
       startsAt: s!.startsAt,
@@ -371,7 +434,10 @@ export interface BookableInput {
  * notice, and keep the buffer to every active session of the provider AND the client (except
  * excludeSessionId). No 30-minute grid check. Two statements.
  */
-export async function whyNotBookableForClient(ctx: RequestContext, input: BookableInput): Promise<ErrorReason | undefined> {
+export async function whyNotBookableForClient(
+  ctx: RequestContext,
+  input: BookableInput,
+): Promise<ErrorReason | undefined> {
   const provider = await getProvider(ctx, input.providerId);
   const start = input.startsAt.getTime();
   const end = input.endsAt.getTime();
@@ -382,16 +448,19 @@ export async function whyNotBookableForClient(ctx: RequestContext, input: Bookab
   const firstDate = localDateOf(start, zone);
   const lastDate = localDateOf(end, zone);
   const buffer = provider.bufferMinutes * MINUTE;
-  const [schedules, busy] = await ctx.db.run(async (tx) => [
-    await schedulesOf(tx, [provider.id], firstDate, lastDate),
-    await busySessions(tx, {
-      providerIds: [provider.id],
-      clientId: input.clientId,
-      from: new Date(start - buffer),
-      to: new Date(end + buffer),
-      excludeSessionId: input.excludeSessionId,
-    }),
-  ] as const);
+  const [schedules, busy] = await ctx.db.run(
+    async (tx) =>
+      [
+        await schedulesOf(tx, [provider.id], firstDate, lastDate),
+        await busySessions(tx, {
+          providerIds: [provider.id],
+          clientId: input.clientId,
+          from: new Date(start - buffer),
+          to: new Date(end + buffer),
+          excludeSessionId: input.excludeSessionId,
+        }),
+      ] as const,
+  );
   const { rules, overrides } = schedules.get(provider.id)!;
   return whyNotBookable({
     startsAt: input.startsAt,

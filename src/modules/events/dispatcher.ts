@@ -1,7 +1,16 @@
 import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
 import { and, asc, eq, gt, gte, ne, or, sql, type SQL } from "drizzle-orm";
 import { rowsOf, type Database, type Tx } from "../../db/client.js";
-import { domainEvents, sessions, tenants, type DomainEventRow, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
+import {
+  domainEvents,
+  sessions,
+  tenants,
+  type DomainEventRow,
+  type Modality,
+  type SessionRow,
+  type SessionStatus,
+  type SessionType,
+} from "../../db/schema/index.js";
 import { EVENTS_CHANNEL, type DomainEventType } from "./outbox.js";
 import { anyId } from "../../db/any-id.js";
 
@@ -134,11 +143,15 @@ export class EventDispatcher {
     for (const { id } of all) {
       deleted += await this.database.db.transaction(async (tx) => {
         const [lock] = rowsOf<{ locked: boolean }>(
-          await tx.execute(sql`select pg_try_advisory_xact_lock(${PRUNE_LOCK}::int, ${id}::int) as locked, set_config('app.tenant_id', ${String(id)}, true)`),
+          await tx.execute(
+            sql`select pg_try_advisory_xact_lock(${PRUNE_LOCK}::int, ${id}::int) as locked, set_config('app.tenant_id', ${String(id)}, true)`,
+          ),
         );
         if (!lock.locked) return 0;
         const [gone] = rowsOf<{ n: number | string }>(
-          await tx.execute(sql`with gone as (delete from ${domainEvents} where ${domainEvents.tenantId} = ${id} and ${domainEvents.occurredAt} < ${this.retentionStart()} returning 1) select count(*) as n from gone`),
+          await tx.execute(
+            sql`with gone as (delete from ${domainEvents} where ${domainEvents.tenantId} = ${id} and ${domainEvents.occurredAt} < ${this.retentionStart()} returning 1) select count(*) as n from gone`,
+          ),
         );
         return Number(gone.n);
       });
@@ -193,40 +206,43 @@ export class EventDispatcher {
    * (client completes, socket closes) removes the listener.
    */
   stream(tenantId: number, filter: EventFilter, after?: number): AsyncIterableIterator<DomainEvent> {
-    return new Repeater<DomainEvent>(async (push, stop) => {
-      const deliver = (event: DomainEvent) => {
+    return new Repeater<DomainEvent>(
+      async (push, stop) => {
+        const deliver = (event: DomainEvent) => {
+          try {
+            push(event).catch(() => {});
+          } catch (overflow) {
+            // A subscriber that stops reading is ended rather than buffered without bound.
+            stop(overflow);
+          }
+        };
+        // Live events arrive in commit order, which need not be id order: deliver each as it comes.
+        let buffered: DomainEvent[] | undefined = after !== undefined ? [] : undefined;
+        let replayed = new Set<number>();
+        const unsubscribe = this.subscribe(tenantId, (event) => {
+          if (!matches(event, filter) || replayed.has(event.id)) return;
+          if (buffered) buffered.push(event);
+          else deliver(event);
+        });
         try {
-          push(event).catch(() => {});
-        } catch (overflow) {
-          // A subscriber that stops reading is ended rather than buffered without bound.
-          stop(overflow);
+          if (buffered) {
+            // Listening started before the replay read, so nothing falls between the two; an event
+            // both read and announced late is delivered once.
+            const missed = await this.replay(tenantId, filter, after!);
+            replayed = new Set(missed.map((event) => event.id));
+            const late = buffered.filter((event) => !replayed.has(event.id));
+            buffered = undefined;
+            for (const event of [...missed, ...late]) deliver(event);
+          }
+          await stop;
+        } catch (err) {
+          stop(err);
+        } finally {
+          unsubscribe();
         }
-      };
-      // Live events arrive in commit order, which need not be id order: deliver each as it comes.
-      let buffered: DomainEvent[] | undefined = after !== undefined ? [] : undefined;
-      let replayed = new Set<number>();
-      const unsubscribe = this.subscribe(tenantId, (event) => {
-        if (!matches(event, filter) || replayed.has(event.id)) return;
-        if (buffered) buffered.push(event);
-        else deliver(event);
-      });
-      try {
-        if (buffered) {
-          // Listening started before the replay read, so nothing falls between the two; an event
-          // both read and announced late is delivered once.
-          const missed = await this.replay(tenantId, filter, after!);
-          replayed = new Set(missed.map((event) => event.id));
-          const late = buffered.filter((event) => !replayed.has(event.id));
-          buffered = undefined;
-          for (const event of [...missed, ...late]) deliver(event);
-        }
-        await stop;
-      } catch (err) {
-        stop(err);
-      } finally {
-        unsubscribe();
-      }
-    }, new FixedBuffer(MAX_REPLAY + 1000));
+      },
+      new FixedBuffer(MAX_REPLAY + 1000),
+    );
   }
 
   private subscribe(tenantId: number, listener: Listener): () => void {
@@ -254,9 +270,16 @@ export class EventDispatcher {
   /** A reconnecting subscriber's missed events, filtered in SQL (people, type) and bounded by the retention. */
   private async replay(tenantId: number, filter: EventFilter, after: number): Promise<DomainEvent[]> {
     const where: SQL[] = [gt(domainEvents.id, after), gte(domainEvents.occurredAt, this.retentionStart())];
-    if (filter.providerId !== undefined) where.push(or(eq(domainEvents.providerId, filter.providerId), sql`${domainEvents.payload}->>'previousProviderId' = ${String(filter.providerId)}`)!);
+    if (filter.providerId !== undefined)
+      where.push(
+        or(
+          eq(domainEvents.providerId, filter.providerId),
+          sql`${domainEvents.payload}->>'previousProviderId' = ${String(filter.providerId)}`,
+        )!,
+      );
     if (filter.clientId !== undefined) where.push(eq(domainEvents.clientId, filter.clientId));
-    if (filter.involving !== undefined) where.push(or(eq(domainEvents.providerId, filter.involving), eq(domainEvents.clientId, filter.involving))!);
+    if (filter.involving !== undefined)
+      where.push(or(eq(domainEvents.providerId, filter.involving), eq(domainEvents.clientId, filter.involving))!);
     if (filter.sessionsOnly) where.push(ne(domainEvents.type, "AVAILABILITY_CHANGED"));
     return this.database.withTenant(tenantId, (tx) => readEvents(tx, and(...where)!, MAX_REPLAY));
   }
@@ -285,7 +308,9 @@ export class EventDispatcher {
               const from = this.delivered.get(tenantId) ?? (await this.baselines.get(tenantId)) ?? 0;
               where = or(where, gt(domainEvents.id, from))!;
             }
-            const events = await this.database.withTenant(tenantId, (tx) => readEvents(tx, where, read.catchUp ? MAX_REPLAY : undefined));
+            const events = await this.database.withTenant(tenantId, (tx) =>
+              readEvents(tx, where, read.catchUp ? MAX_REPLAY : undefined),
+            );
             if (read.catchUp && events.length === MAX_REPLAY) this.requeueCatchUp(tenantId);
             const listeners = [...(this.listeners.get(tenantId) ?? [])];
             if (!listeners.length) return;
@@ -313,7 +338,9 @@ export class EventDispatcher {
 
 function matches(event: DomainEvent, filter: EventFilter): boolean {
   return (
-    (filter.providerId === undefined || event.providerId === filter.providerId || previousProviderOf(event) === filter.providerId) &&
+    (filter.providerId === undefined ||
+      event.providerId === filter.providerId ||
+      previousProviderOf(event) === filter.providerId) &&
     (filter.clientId === undefined || event.clientId === filter.clientId) &&
     (filter.involving === undefined || event.providerId === filter.involving || event.clientId === filter.involving) &&
     (!filter.sessionsOnly || event.type !== "AVAILABILITY_CHANGED")
@@ -343,14 +370,26 @@ async function readEvents(tx: Tx, where: SQL, limit?: number): Promise<DomainEve
 }
 
 /** What the event's status was: the payload says it; rows written before it did are derived from the type. */
-const STATUS_OF_TYPE: Partial<Record<string, SessionStatus>> = { BOOKED: "SCHEDULED", CANCELLED: "CANCELLED", COMPLETED: "COMPLETED", NO_SHOW: "NO_SHOW" };
+const STATUS_OF_TYPE: Partial<Record<string, SessionStatus>> = {
+  BOOKED: "SCHEDULED",
+  CANCELLED: "CANCELLED",
+  COMPLETED: "COMPLETED",
+  NO_SHOW: "NO_SHOW",
+};
 
 /**
  * A deleted session as subscribers still receive it: ids, times and status from the event,
  * nothing else (its text went with it).
  */
 function deletedSession(event: DomainEventRow): SessionRow {
-  const p = event.payload as { status?: SessionStatus; sessionType?: SessionType; modality?: Modality; meetingType?: string; startsAt?: string; endsAt?: string };
+  const p = event.payload as {
+    status?: SessionStatus;
+    sessionType?: SessionType;
+    modality?: Modality;
+    meetingType?: string;
+    startsAt?: string;
+    endsAt?: string;
+  };
   const startsAt = p.startsAt ? new Date(p.startsAt) : event.occurredAt;
   return {
     id: event.sessionId!,

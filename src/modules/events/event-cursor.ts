@@ -6,7 +6,8 @@ import { badInput, field as fieldName, words } from "../../errors.js";
  * INVALID_CURSOR on `after`. Whether the event is still retained is the dispatcher's question.
  */
 export function parseEventCursor(value: string, field = "after"): number {
-  if (!/^\d{1,15}$/.test(value)) throw badInput(field, words`${fieldName(field)} must be the cursor of an earlier event`, "INVALID_CURSOR");
+  if (!/^\d{1,15}$/.test(value))
+    throw badInput(field, words`${fieldName(field)} must be the cursor of an earlier event`, "INVALID_CURSOR");
   return Number(value);
 }
 

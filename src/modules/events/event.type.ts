@@ -11,9 +11,14 @@ registerEnumType(SESSION_EVENT_TYPES, { name: "SessionEventType" });
 export class SlotsChange {
   @Field(() => RecordId) providerId!: number;
   @Field(() => [DateScalar], { description: "The local dates (provider's zone) whose slots changed" }) dates!: string[];
-  @Field(() => SESSION_EVENT_TYPES, { nullable: true, description: "The session event behind it; null for an availability change" }) reason!: SessionEventType | null;
+  @Field(() => SESSION_EVENT_TYPES, {
+    nullable: true,
+    description: "The session event behind it; null for an availability change",
+  })
+  reason!: SessionEventType | null;
   @Field(() => [DaySlots], { description: "The recomputed slots of exactly those dates" }) days!: DaySlots[];
-  @Field(() => String, { description: "Pass as `after` when resubscribing to receive what was missed" }) cursor!: string;
+  @Field(() => String, { description: "Pass as `after` when resubscribing to receive what was missed" })
+  cursor!: string;
 }
 
 @ObjectType("SessionEvent")
@@ -21,6 +26,10 @@ export class SessionEvent {
   @Field(() => RecordId) id!: number;
   @Field(() => SESSION_EVENT_TYPES) type!: SessionEventType;
   @Field(() => DateTimeScalar) occurredAt!: Date;
-  @Field(() => Session, { description: "The session as it is when the event is delivered (a deleted session: its ids, times and status only)" }) session!: unknown;
-  @Field(() => String, { description: "Pass as `after` when resubscribing to receive what was missed" }) cursor!: string;
+  @Field(() => Session, {
+    description: "The session as it is when the event is delivered (a deleted session: its ids, times and status only)",
+  })
+  session!: unknown;
+  @Field(() => String, { description: "Pass as `after` when resubscribing to receive what was missed" })
+  cursor!: string;
 }

@@ -3,4 +3,10 @@
  * dispatcher that fans committed events out to subscribers, and the GraphQL subscriptions.
  */
 export { EventDispatcher } from "./dispatcher.js";
-export { EVENTS_CHANNEL, lockTenantEvents, recordAvailabilityEvent, recordSessionEvent, type SessionEventInput } from "./outbox.js";
+export {
+  EVENTS_CHANNEL,
+  lockTenantEvents,
+  recordAvailabilityEvent,
+  recordSessionEvent,
+  type SessionEventInput,
+} from "./outbox.js";

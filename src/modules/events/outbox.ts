@@ -95,7 +95,11 @@ async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Prom
  * No clinical text (notes, provider notes, feedback, title, description, reasons): subscribers
  * read the session's current state when they deliver, and a deleted one is shown from these fields.
  */
-export function recordSessionEvent(tx: Tx, ctx: RequestContext, { type, session, payload }: SessionEventInput): Promise<number> {
+export function recordSessionEvent(
+  tx: Tx,
+  ctx: RequestContext,
+  { type, session, payload }: SessionEventInput,
+): Promise<number> {
   return recordEvent(tx, ctx, {
     type,
     providerId: session.providerId,
@@ -116,6 +120,15 @@ export function recordSessionEvent(tx: Tx, ctx: RequestContext, { type, session,
 }
 
 /** An availability change: `dates` are the provider's local dates it touches, or "all" (weekly rules, settings). */
-export function recordAvailabilityEvent(tx: Tx, ctx: RequestContext, providerId: number, dates: string[] | "all"): Promise<number> {
-  return recordEvent(tx, ctx, { type: "AVAILABILITY_CHANGED", providerId, payload: dates === "all" ? { allDates: true } : { dates } });
+export function recordAvailabilityEvent(
+  tx: Tx,
+  ctx: RequestContext,
+  providerId: number,
+  dates: string[] | "all",
+): Promise<number> {
+  return recordEvent(tx, ctx, {
+    type: "AVAILABILITY_CHANGED",
+    providerId,
+    payload: dates === "all" ? { allDates: true } : { dates },
+  });
 }

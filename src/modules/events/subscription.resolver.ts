@@ -6,13 +6,18 @@ import { SessionEvent, SlotsChange } from "./event.type.js";
 import { watchSessions, watchSlots, type SessionEventResult, type SlotsChangeResult } from "./subscription.service.js";
 
 /** Arguments as the ID scalar parsed them: ids are numbers; `after` (a cursor, not an id) stays text for its own parser. */
-type Data = SubscribeResolverData<unknown, { providerId?: number | null; clientId?: number | null; from?: string; to?: string | null; after?: string | null }, RequestContext>;
+type Data = SubscribeResolverData<
+  unknown,
+  { providerId?: number | null; clientId?: number | null; from?: string; to?: string | null; after?: string | null },
+  RequestContext
+>;
 
 /** Real-time changes over graphql-ws, fed by the outbox (committed events only, from any instance). */
 @Resolver()
 export class SubscriptionResolver {
   @Subscription(() => SlotsChange, {
-    description: "The provider's bookable slots on the dates from..to (at most 62 days) that a committed change touched",
+    description:
+      "The provider's bookable slots on the dates from..to (at most 62 days) that a committed change touched",
     subscribe: ({ args, context }: Data) => {
       return watchSlots(context, { providerId: args.providerId!, from: args.from!, to: args.to, after: args.after });
     },
@@ -22,7 +27,8 @@ export class SubscriptionResolver {
     @Arg("providerId", () => RecordId) _providerId: number,
     @Arg("from", () => DateScalar) _from: string,
     @Arg("to", () => DateScalar, { nullable: true }) _to?: string,
-    @Arg("after", () => String, { nullable: true, description: "A cursor: first deliver what committed after it" }) _after?: string,
+    @Arg("after", () => String, { nullable: true, description: "A cursor: first deliver what committed after it" })
+    _after?: string,
   ): SlotsChangeResult {
     return change;
   }
@@ -41,7 +47,8 @@ export class SubscriptionResolver {
     @Root() event: SessionEventResult,
     @Arg("providerId", () => RecordId, { nullable: true }) _providerId?: number,
     @Arg("clientId", () => RecordId, { nullable: true }) _clientId?: number,
-    @Arg("after", () => String, { nullable: true, description: "A cursor: first deliver what committed after it" }) _after?: string,
+    @Arg("after", () => String, { nullable: true, description: "A cursor: first deliver what committed after it" })
+    _after?: string,
   ): SessionEventResult {
     return event;
   }

@@ -1,7 +1,13 @@
 import { Repeater } from "@repeaterjs/repeater";
 import { badInput, field, forbidden, noun, words } from "../../errors.js";
 import type { RequestContext } from "../context.js";
-import { getProvider, MAX_SLOT_RANGE_DAYS, slotsForProviders, validateRange, type DaySlots } from "../availability/index.js";
+import {
+  getProvider,
+  MAX_SLOT_RANGE_DAYS,
+  slotsForProviders,
+  validateRange,
+  type DaySlots,
+} from "../availability/index.js";
 import { datesTouchedBy, DEFAULT_DURATIONS, localDaysInRange, type Interval } from "../availability/index.js";
 import { canSeeSession } from "../../rules/session-visibility.js";
 import type { SessionRow } from "../../db/schema/index.js";
@@ -66,14 +72,24 @@ export async function watchSlots(
   const after = await retainedCursor(ctx, input.after);
   const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId }, after);
   return mapEvents(events, (event) =>
-    ctx.deps.events.shared(`slots:${event.id}:${input.providerId}:${range.from}:${range.to}`, () => slotsChange(ctx, event, input.providerId, range)),
+    ctx.deps.events.shared(`slots:${event.id}:${input.providerId}:${range.from}:${range.to}`, () =>
+      slotsChange(ctx, event, input.providerId, range),
+    ),
   );
 }
 
-async function slotsChange(ctx: RequestContext, event: DomainEvent, providerId: number, range: { from: string; to: string }): Promise<SlotsChangeResult | undefined> {
+async function slotsChange(
+  ctx: RequestContext,
+  event: DomainEvent,
+  providerId: number,
+  range: { from: string; to: string },
+): Promise<SlotsChangeResult | undefined> {
   const provider = await getProvider(ctx, providerId);
   const touched = touchedDates(event, provider.timeZone, provider.bufferMinutes * MINUTE);
-  const dates = touched === "all" ? localDaysInRange(range.from, range.to, MAX_SLOT_RANGE_DAYS) : touched.filter((d) => d >= range.from && d <= range.to);
+  const dates =
+    touched === "all"
+      ? localDaysInRange(range.from, range.to, MAX_SLOT_RANGE_DAYS)
+      : touched.filter((d) => d >= range.from && d <= range.to);
   if (dates.length === 0) return undefined;
   const [slots] = await slotsForProviders(ctx, [providerId], dates[0], dates[dates.length - 1]);
   const wanted = new Set(dates);
@@ -88,11 +104,20 @@ async function slotsChange(ctx: RequestContext, event: DomainEvent, providerId: 
 
 /** The provider's local dates an event can change, all dates of the range for rule and settings changes. */
 function touchedDates(event: DomainEvent, zone: string, buffer: number): string[] | "all" {
-  const payload = event.payload as { allDates?: boolean; dates?: string[]; startsAt?: string; endsAt?: string; previousStartsAt?: string; previousEndsAt?: string };
+  const payload = event.payload as {
+    allDates?: boolean;
+    dates?: string[];
+    startsAt?: string;
+    endsAt?: string;
+    previousStartsAt?: string;
+    previousEndsAt?: string;
+  };
   if (event.type === "AVAILABILITY_CHANGED") return payload.allDates ? "all" : (payload.dates ?? []);
   const intervals: Interval[] = [];
-  if (payload.startsAt && payload.endsAt) intervals.push({ start: Date.parse(payload.startsAt), end: Date.parse(payload.endsAt) });
-  if (payload.previousStartsAt && payload.previousEndsAt) intervals.push({ start: Date.parse(payload.previousStartsAt), end: Date.parse(payload.previousEndsAt) });
+  if (payload.startsAt && payload.endsAt)
+    intervals.push({ start: Date.parse(payload.startsAt), end: Date.parse(payload.endsAt) });
+  if (payload.previousStartsAt && payload.previousEndsAt)
+    intervals.push({ start: Date.parse(payload.previousStartsAt), end: Date.parse(payload.previousEndsAt) });
   return datesTouchedBy(intervals, zone, LONGEST_DEFAULT_DURATION + buffer, buffer);
 }
 
@@ -106,20 +131,35 @@ export async function watchSessions(
   input: { providerId?: number; clientId?: number; after?: string | null },
 ): Promise<AsyncIterableIterator<SessionEventResult>> {
   const me = ctx.viewer;
-  if (me.role === "CLIENT" && input.clientId !== undefined && input.clientId !== me.id) throw forbidden(words`A ${noun("client")} can only follow their own ${noun("sessions")}`);
+  if (me.role === "CLIENT" && input.clientId !== undefined && input.clientId !== me.id)
+    throw forbidden(words`A ${noun("client")} can only follow their own ${noun("sessions")}`);
   const after = await retainedCursor(ctx, input.after);
   // Visibility in the filter (and so in the replay's SQL): a PROVIDER or CLIENT only reads events of their own sessions.
   const involving = me.role === "ADMIN" ? undefined : me.id;
-  const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId, clientId: input.clientId, involving, sessionsOnly: true }, after);
+  const events = ctx.deps.events.stream(
+    ctx.tenant.id,
+    { providerId: input.providerId, clientId: input.clientId, involving, sessionsOnly: true },
+    after,
+  );
   return mapEvents(events, async (event) => {
     // event.session is the session's current state (or a deleted one's ids, times and status), checked again as it is now.
-    if (!event.session || event.type === "AVAILABILITY_CHANGED" || !canSeeSession(ctx.viewer, event.session)) return undefined;
-    return { id: event.id, type: event.type, occurredAt: event.occurredAt, session: event.session, cursor: eventCursor(event.id) };
+    if (!event.session || event.type === "AVAILABILITY_CHANGED" || !canSeeSession(ctx.viewer, event.session))
+      return undefined;
+    return {
+      id: event.id,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      session: event.session,
+      cursor: eventCursor(event.id),
+    };
   });
 }
 
 /** Maps events to results (undefined: skipped); ending the result ends the source at once. */
-function mapEvents<T>(source: AsyncIterableIterator<DomainEvent>, map: (event: DomainEvent) => Promise<T | undefined>): AsyncIterableIterator<T> {
+function mapEvents<T>(
+  source: AsyncIterableIterator<DomainEvent>,
+  map: (event: DomainEvent) => Promise<T | undefined>,
+): AsyncIterableIterator<T> {
   return new Repeater<T>(async (push, stop) => {
     void stop.then(() => source.return?.());
     for await (const event of source) {

@@ -55,21 +55,32 @@ export const completedEvent = (session: SessionRow, completedAt: Date): SessionE
     session,
     payload: {
       completedAt: completedAt.toISOString(),
-      duration: attended && session.actualStart && session.actualEnd ? minutesBetween(session.actualStart, session.actualEnd) : minutesBetween(session.startsAt, session.endsAt),
+      duration:
+        attended && session.actualStart && session.actualEnd
+          ? minutesBetween(session.actualStart, session.actualEnd)
+          : minutesBetween(session.startsAt, session.endsAt),
       attendanceStatus: attended ? "ATTENDED" : "NO_SHOW",
     },
   };
 };
 
 /** Any other change (confirmation, details, deletion): which fields changed. */
-export const updatedEvent = (session: SessionRow, changed: string[], extra: Record<string, unknown> = {}): SessionEventInput => ({
+export const updatedEvent = (
+  session: SessionRow,
+  changed: string[],
+  extra: Record<string, unknown> = {},
+): SessionEventInput => ({
   type: "UPDATED",
   session,
   payload: { status: session.status, changed, ...extra },
 });
 
 /** A session moved to another provider and/or client: who had it before (ids only, no clinical text). */
-export const reassignedEvent = (session: SessionRow, previous: Pick<SessionRow, "providerId" | "clientId">, by: number): SessionEventInput => ({
+export const reassignedEvent = (
+  session: SessionRow,
+  previous: Pick<SessionRow, "providerId" | "clientId">,
+  by: number,
+): SessionEventInput => ({
   type: "REASSIGNED",
   session,
   payload: {

@@ -27,9 +27,15 @@ export class SessionFilterInput {
   @Field(() => [SessionStatus], { nullable: true }) status?: SessionStatus[] | null;
   @Field(() => [SessionType], { nullable: true }) type?: SessionType[] | null;
   @Field(() => [Modality], { nullable: true }) modality?: Modality[] | null;
-  @Field(() => DateTimeScalar, { nullable: true, description: "Sessions starting at or after this instant" }) from?: Date | null;
-  @Field(() => DateTimeScalar, { nullable: true, description: "Sessions starting at or before this instant" }) to?: Date | null;
-  @Field(() => String, { nullable: true, description: limitDescription("search", "Text in title, description or notes (case-insensitive)") }) search?: string | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: "Sessions starting at or after this instant" })
+  from?: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: "Sessions starting at or before this instant" })
+  to?: Date | null;
+  @Field(() => String, {
+    nullable: true,
+    description: limitDescription("search", "Text in title, description or notes (case-insensitive)"),
+  })
+  search?: string | null;
 }
 
 @InputType("SessionOrder")
@@ -45,7 +51,8 @@ export class SessionOrderInput {
 @InputType("SessionNotesFields")
 export class SessionNotesFields {
   @Field(() => String, { nullable: true, description: limitDescription("notes") }) notes?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("providerNotes") }) providerNotes?:
+    string | null;
 }
 
 /** What a booking and an update both write as text. */
@@ -58,8 +65,13 @@ export class SessionTextFields extends SessionNotesFields {
 
 @InputType("BookSessionInput")
 export class BookSessionInput extends SessionTextFields {
-  @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" }) providerId?: number | null;
-  @Field(() => RecordId, { nullable: true, description: "Or treatmentPlanId, which resolves the client; a CLIENT books for themself" }) clientId?: number | null;
+  @Field(() => RecordId, { nullable: true, description: "Defaults to the caller when the caller is a PROVIDER" })
+  providerId?: number | null;
+  @Field(() => RecordId, {
+    nullable: true,
+    description: "Or treatmentPlanId, which resolves the client; a CLIENT books for themself",
+  })
+  clientId?: number | null;
   @Field(() => RecordId, { nullable: true }) treatmentPlanId?: number | null;
   @Field(() => DateTimeScalar) startsAt!: Date;
   @Field(() => DateTimeScalar, { nullable: true, description: "Or durationMinutes" }) endsAt?: Date | null;
@@ -72,20 +84,26 @@ export class BookSessionInput extends SessionTextFields {
 export class CompleteSessionInput extends SessionNotesFields {
   @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
-  @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?:
+    string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?:
+    string | null;
 }
 
 /** Every field of a booking and of completing may be changed (same names, same types: checked by `implements`). */
-@InputType("UpdateSessionInput", { description: "Every field optional; new times follow the rescheduleSession rules, a new status the state machine" })
+@InputType("UpdateSessionInput", {
+  description: "Every field optional; new times follow the rescheduleSession rules, a new status the state machine",
+})
 export class UpdateSessionInput
   extends SessionTextFields
   implements Partial<Omit<BookSessionInput, "providerId" | "clientId" | "startsAt">>, Partial<CompleteSessionInput>
 {
   @Field(() => SessionType, { nullable: true }) type?: SessionType | null;
   @Field(() => Modality, { nullable: true }) modality?: Modality | null;
-  @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("clientFeedback") }) clientFeedback?:
+    string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("exercisesPerformed") }) exercisesPerformed?:
+    string | null;
   @Field(() => DateTimeScalar, { nullable: true }) startsAt?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) endsAt?: Date | null;
   @Field(() => Int, { nullable: true, description: "Instead of endsAt" }) durationMinutes?: number | null;
@@ -93,6 +111,8 @@ export class UpdateSessionInput
   @Field(() => DateTimeScalar, { nullable: true }) actualStart?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) actualEnd?: Date | null;
   @Field(() => RecordId, { nullable: true }) treatmentPlanId?: number | null;
-  @Field(() => String, { nullable: true, description: limitDescription("googleEventId") }) googleEventId?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("outlookEventId") }) outlookEventId?: string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("googleEventId") }) googleEventId?:
+    string | null;
+  @Field(() => String, { nullable: true, description: limitDescription("outlookEventId") }) outlookEventId?:
+    string | null;
 }

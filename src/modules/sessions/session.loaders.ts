@@ -44,7 +44,9 @@ export const sessionsOfPlan: LoaderFactory<PlanSessionsKey, SessionConnectionRes
           for (const planId of ids) pages.set(JSON.stringify([planId, id]), err as Error);
         }
       }
-      return keys.map((key) => pages.get(JSON.stringify([key.planId, JSON.stringify([key.first ?? null, key.after ?? null])]))!);
+      return keys.map((key) =>
+        pages.get(JSON.stringify([key.planId, JSON.stringify([key.first ?? null, key.after ?? null])]))!,
+      );
     },
     { cache, cacheKeyFn: (key) => JSON.stringify([key.planId, key.first ?? null, key.after ?? null]) },
   );

@@ -1,6 +1,12 @@
 import { and, eq, gte, ilike, lte, or, sql, type SQL } from "drizzle-orm";
 import { visibleSessionsWhere } from "../../rules/session-visibility.js";
-import { sessions, type Modality, type SessionRow, type SessionStatus, type SessionType } from "../../db/schema/index.js";
+import {
+  sessions,
+  type Modality,
+  type SessionRow,
+  type SessionStatus,
+  type SessionType,
+} from "../../db/schema/index.js";
 import { modalityEnum, sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
 import { anyId, anyOf, containsPattern } from "../../db/any-id.js";
 import { rowsOf } from "../../db/client.js";
@@ -55,7 +61,9 @@ export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): S
   const search = filter.search?.trim();
   if (search) {
     const pattern = containsPattern(search);
-    where.push(or(ilike(sessions.title, pattern), ilike(sessions.description, pattern), ilike(sessions.notes, pattern)));
+    where.push(
+      or(ilike(sessions.title, pattern), ilike(sessions.description, pattern), ilike(sessions.notes, pattern)),
+    );
   }
   return and(...where);
 }
@@ -63,7 +71,8 @@ export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): S
 /** A filter whose range is backwards is bad input (shared by every reader). */
 export function checkFilter(filter: SessionFilter): void {
   checkTextLengths(filter);
-  if (filter.from && filter.to && filter.to < filter.from) throw badInput("to", words`${field("to")} must not be before ${field("from")}`);
+  if (filter.from && filter.to && filter.to < filter.from)
+    throw badInput("to", words`${field("to")} must not be before ${field("from")}`);
 }
 
 /** Each order field: its SQL expression and the type its cursor key is cast back to. */
@@ -80,7 +89,9 @@ const ORDER_KEYS: Record<SessionOrderField, { expr: SQL; type: string }> = {
 
 /** What a cursor's key may hold, by the type it is cast back to: as the database prints it. */
 const CURSOR_KEY: Record<string, (key: string) => boolean> = {
-  timestamptz: (key) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(key) && !Number.isNaN(Date.parse(key.replace(" ", "T").replace(/([+-]\d{2})$/, "$1:00"))),
+  timestamptz: (key) =>
+    /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(key) &&
+    !Number.isNaN(Date.parse(key.replace(" ", "T").replace(/([+-]\d{2})$/, "$1:00"))),
   session_status: (key) => (sessionStatusEnum.enumValues as readonly string[]).includes(key),
   text: () => true,
 };
@@ -96,7 +107,8 @@ export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.field, cursor.key, cursor.id])).toString("base64url");
 }
 
-const badCursor = () => badInput("after", words`${field("after")} is not a cursor returned by this connection`, "INVALID_CURSOR");
+const badCursor = () =>
+  badInput("after", words`${field("after")} is not a cursor returned by this connection`, "INVALID_CURSOR");
 
 export function decodeCursor(value: string, order: SessionOrder): Cursor {
   let parsed: unknown;
@@ -105,10 +117,21 @@ export function decodeCursor(value: string, order: SessionOrder): Cursor {
   } catch {
     parsed = undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3 || typeof parsed[1] !== "string" || !Number.isSafeInteger(parsed[2]) || !(parsed[0] in ORDER_KEYS)) {
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 3 ||
+    typeof parsed[1] !== "string" ||
+    !Number.isSafeInteger(parsed[2]) ||
+    !(parsed[0] in ORDER_KEYS)
+  ) {
     throw badCursor();
   }
-  if (parsed[0] !== order.field) throw badInput("after", words`${field("after")} is a cursor of a ${parsed[0]} ordering, not of ${order.field}`, "INVALID_CURSOR");
+  if (parsed[0] !== order.field)
+    throw badInput(
+      "after",
+      words`${field("after")} is a cursor of a ${parsed[0]} ordering, not of ${order.field}`,
+      "INVALID_CURSOR",
+    );
   // A forged key or id would fail its cast in the page's statement (a 500 with the SQL): refused here instead.
   if (!isRecordId(parsed[2]) || !CURSOR_KEY[ORDER_KEYS[parsed[0] as SessionOrderField].type](parsed[1])) {
     throw badCursor();
@@ -170,7 +193,15 @@ async function selectPlanPages(ctx: RequestContext, planIds: readonly number[], 
   const keyset = keysetAfter(order, page.after) ?? sql`true`;
   const where = and(sessionWhere(ctx), anyId(sessions.treatmentPlanId, planIds));
   return ctx.db.run(async (tx) => {
-    const result = rowsOf<Record<string, unknown> & { total: number; sort_key: string; treatment_plan_id: number; after_cursor: boolean; page_position: number }>(
+    const result = rowsOf<
+      Record<string, unknown> & {
+        total: number;
+        sort_key: string;
+        treatment_plan_id: number;
+        after_cursor: boolean;
+        page_position: number;
+      }
+    >(
       await tx.execute(sql`
         select ranked.* from (
           select ${sessions}.*, ${expr} as sort_value, (${expr})::text as sort_key, (${keyset}) as after_cursor,
@@ -190,7 +221,8 @@ async function selectPlanPages(ctx: RequestContext, planIds: readonly number[], 
       const planId = Number(r.treatment_plan_id);
       if (!byPlan.has(planId)) byPlan.set(planId, { total: Number(r.total), rows: [] });
     }
-    for (const r of inPage) byPlan.get(Number(r.treatment_plan_id))!.rows.push({ session: decodeRow(sessions, r), key: r.sort_key });
+    for (const r of inPage)
+      byPlan.get(Number(r.treatment_plan_id))!.rows.push({ session: decodeRow(sessions, r), key: r.sort_key });
     return byPlan;
   });
 }
@@ -203,20 +235,36 @@ export interface SessionConnectionResult {
 }
 
 /** Checked `first` (default 20, clamped to 100) and decoded `after` of a Relay page. */
-export function pageArgs(args: { first?: number | null; after?: string | null }, order: SessionOrder = DEFAULT_ORDER): { first: number; after?: Cursor } {
+export function pageArgs(
+  args: { first?: number | null; after?: string | null },
+  order: SessionOrder = DEFAULT_ORDER,
+): { first: number; after?: Cursor } {
   if (args.first != null && args.first < 0) throw badInput("first", words`${field("first")} must not be negative`);
   const first = Math.min(args.first ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   return { first, after: args.after ? decodeCursor(args.after, order) : undefined };
 }
 
 /** A Relay connection from up to first + 1 rows (the extra one only says there is a next page). */
-function connectionOf(rows: { session: SessionRow; key: string }[], total: number, order: SessionOrder, { first, after }: { first: number; after?: Cursor }): SessionConnectionResult {
+function connectionOf(
+  rows: { session: SessionRow; key: string }[],
+  total: number,
+  order: SessionOrder,
+  { first, after }: { first: number; after?: Cursor },
+): SessionConnectionResult {
   const page = rows.slice(0, first);
-  const edges = page.map((r) => ({ cursor: encodeCursor({ field: order.field, key: r.key, id: r.session.id }), node: r.session }));
+  const edges = page.map((r) => ({
+    cursor: encodeCursor({ field: order.field, key: r.key, id: r.session.id }),
+    node: r.session,
+  }));
   return {
     edges,
     nodes: page.map((r) => r.session),
-    pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: after !== undefined, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
     totalCount: total,
   };
 }
@@ -235,7 +283,11 @@ export async function listSessions(
 }
 
 /** The same page (first, after; by start) of each of many plans' sessions, in ONE statement. */
-export async function listSessionsOfPlans(ctx: RequestContext, planIds: readonly number[], args: { first?: number | null; after?: string | null }): Promise<SessionConnectionResult[]> {
+export async function listSessionsOfPlans(
+  ctx: RequestContext,
+  planIds: readonly number[],
+  args: { first?: number | null; after?: string | null },
+): Promise<SessionConnectionResult[]> {
   const page = pageArgs(args);
   const byPlan = await selectPlanPages(ctx, planIds, { limit: page.first + 1, after: page.after });
   return planIds.map((id) => {
@@ -266,7 +318,11 @@ export async function listSessionsPage(
 }
 
 /** Every session of a filter, page by page: for the legacy lists that had no paging. */
-export async function listAllSessions(ctx: RequestContext, filter: SessionFilter = {}, order: SessionOrder = DEFAULT_ORDER): Promise<SessionRow[]> {
+export async function listAllSessions(
+  ctx: RequestContext,
+  filter: SessionFilter = {},
+  order: SessionOrder = DEFAULT_ORDER,
+): Promise<SessionRow[]> {
   const rows: SessionRow[] = [];
   for (let page = 1; ; page++) {
     const result = await listSessionsPage(ctx, filter, order, { page, perPage: MAX_PAGE_SIZE });
@@ -292,18 +348,26 @@ export async function sessionStats(ctx: RequestContext, filter: SessionFilter = 
         status: sessions.status,
         type: sessions.type,
         count: sql<number>`count(*)`.mapWith(Number),
-        upcoming: sql<number>`count(*) filter (where ${isActiveSql()} and ${sessions.startsAt} > ${now.toISOString()}::timestamptz)`.mapWith(Number),
+        upcoming:
+          sql<number>`count(*) filter (where ${isActiveSql()} and ${sessions.startsAt} > ${now.toISOString()}::timestamptz)`.mapWith(
+            Number,
+          ),
       })
       .from(sessions)
       .where(sessionWhere(ctx, filter))
       .groupBy(sessions.status, sessions.type),
   );
-  const sum = (pick: (r: (typeof rows)[number]) => boolean, value: (r: (typeof rows)[number]) => number = (r) => r.count) =>
-    rows.filter(pick).reduce((n, r) => n + value(r), 0);
+  const sum = (
+    pick: (r: (typeof rows)[number]) => boolean,
+    value: (r: (typeof rows)[number]) => number = (r) => r.count,
+  ) => rows.filter(pick).reduce((n, r) => n + value(r), 0);
   return {
     total: sum(() => true),
     byStatus: sessionStatusEnum.enumValues.map((status) => ({ status, count: sum((r) => r.status === status) })),
     byType: sessionTypeEnum.enumValues.map((type) => ({ type, count: sum((r) => r.type === type) })),
-    upcoming: sum(() => true, (r) => r.upcoming),
+    upcoming: sum(
+      () => true,
+      (r) => r.upcoming,
+    ),
   };
 }

@@ -9,9 +9,22 @@ import { User } from "../tenants/graphql.js";
 import { findVisibleTreatmentPlan } from "../treatment-plans/index.js";
 import { TreatmentPlan } from "../treatment-plans/graphql.js";
 import { getVisibleSession, providerNotesFor } from "./session.access.js";
-import { BookSessionInput, CompleteSessionInput, SessionFilterInput, SessionOrderInput, UpdateSessionInput } from "./session.input.js";
+import {
+  BookSessionInput,
+  CompleteSessionInput,
+  SessionFilterInput,
+  SessionOrderInput,
+  UpdateSessionInput,
+} from "./session.input.js";
 import { sessionsOfPlan } from "./session.loaders.js";
-import { DEFAULT_ORDER, listSessions, pageArgs, sessionStats, type SessionConnectionResult, type SessionFilter } from "./session.query.js";
+import {
+  DEFAULT_ORDER,
+  listSessions,
+  pageArgs,
+  sessionStats,
+  type SessionConnectionResult,
+  type SessionFilter,
+} from "./session.query.js";
 import {
   bookSession,
   cancellationOf,
@@ -49,12 +62,17 @@ export function toSessionFilter(input: SessionFilterInput | null | undefined): S
 
 @Resolver(() => Session)
 export class SessionResolver {
-  @Query(() => Session, { nullable: true, description: "NOT_FOUND when unknown, another tenant's or someone else's (exactly alike)" })
+  @Query(() => Session, {
+    nullable: true,
+    description: "NOT_FOUND when unknown, another tenant's or someone else's (exactly alike)",
+  })
   session(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<SessionRow> {
     return getVisibleSession(ctx, id);
   }
 
-  @Query(() => SessionConnection, { description: "The sessions the caller sees; `first` defaults to 20 and is clamped to 100" })
+  @Query(() => SessionConnection, {
+    description: "The sessions the caller sees; `first` defaults to 20 and is clamped to 100",
+  })
   sessions(
     @Ctx() ctx: RequestContext,
     @Arg("filter", () => SessionFilterInput, { nullable: true }) filter?: SessionFilterInput | null,
@@ -82,7 +100,10 @@ export class SessionResolver {
   }
 
   @Mutation(() => Session)
-  bookSession(@Arg("input", () => BookSessionInput) input: BookSessionInput, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+  bookSession(
+    @Arg("input", () => BookSessionInput) input: BookSessionInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<SessionRow> {
     return bookSession(ctx, {
       ...input,
       providerId: input.providerId ?? undefined,
@@ -92,11 +113,17 @@ export class SessionResolver {
   }
 
   @Mutation(() => Session)
-  updateSession(@Arg("id", () => RecordId) id: number, @Arg("input", () => UpdateSessionInput) input: UpdateSessionInput, @Ctx() ctx: RequestContext): Promise<SessionRow> {
+  updateSession(
+    @Arg("id", () => RecordId) id: number,
+    @Arg("input", () => UpdateSessionInput) input: UpdateSessionInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<SessionRow> {
     return updateSession(ctx, id, input);
   }
 
-  @Mutation(() => Session, { description: "New times are checked like a booking (past, conflicts; availability for clients)" })
+  @Mutation(() => Session, {
+    description: "New times are checked like a booking (past, conflicts; availability for clients)",
+  })
   rescheduleSession(
     @Arg("id", () => RecordId) id: number,
     @Arg("startsAt", () => DateTimeScalar) startsAt: Date,
@@ -137,7 +164,8 @@ export class SessionResolver {
   }
 
   @Mutation(() => Boolean, {
-    description: "Permanent; the session's provider or an ADMIN. Never a clinical record: COMPLETED, NO_SHOW or with treatment details is BAD_USER_INPUT (cancel or amend it)",
+    description:
+      "Permanent; the session's provider or an ADMIN. Never a clinical record: COMPLETED, NO_SHOW or with treatment details is BAD_USER_INPUT (cancel or amend it)",
   })
   deleteSession(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<boolean> {
     return deleteSession(ctx, id);
@@ -178,7 +206,10 @@ export class SessionResolver {
     return findVisibleUser(ctx, session.clientId);
   }
 
-  @FieldResolver(() => TreatmentPlan, { nullable: true, description: "null when none, or when the caller may not see the plan" })
+  @FieldResolver(() => TreatmentPlan, {
+    nullable: true,
+    description: "null when none, or when the caller may not see the plan",
+  })
   treatmentPlan(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow | null> {
     return findVisibleTreatmentPlan(ctx, session.treatmentPlanId);
   }

@@ -1,7 +1,29 @@
 import { and, asc, eq, gt, lt, ne, or } from "drizzle-orm";
 import { pgErrorOf, type Tx } from "../../db/client.js";
-import { careRelationships, sessions, treatmentDetails, type Modality, type SessionRow, type SessionStatus, type SessionType, type TreatmentPlanRow } from "../../db/schema/index.js";
-import { badFields, DomainError, field, fieldError, forbidden, instant, notFound, noun, throwFieldErrors, words, type FieldError, type Words } from "../../errors.js";
+import {
+  careRelationships,
+  sessions,
+  treatmentDetails,
+  type Modality,
+  type SessionRow,
+  type SessionStatus,
+  type SessionType,
+  type TreatmentPlanRow,
+} from "../../db/schema/index.js";
+import {
+  badFields,
+  DomainError,
+  field,
+  fieldError,
+  forbidden,
+  instant,
+  notFound,
+  noun,
+  throwFieldErrors,
+  words,
+  type FieldError,
+  type Words,
+} from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { assertBookableForClient } from "../availability/index.js";
 import type { RequestContext } from "../context.js";
@@ -12,9 +34,23 @@ import { DAY, HOUR, MINUTE } from "../../time.js";
 import { getTreatmentPlan, planClient, unmatchedClientMessage } from "../treatment-plans/index.js";
 import { getVisibleSession } from "./session.access.js";
 import { canManageSession, canSeeSession } from "../../rules/session-visibility.js";
-import { bookedEvent, cancelledEvent, completedEvent, reassignedEvent, rescheduledEvent, updatedEvent } from "./session.events.js";
+import {
+  bookedEvent,
+  cancelledEvent,
+  completedEvent,
+  reassignedEvent,
+  rescheduledEvent,
+  updatedEvent,
+} from "./session.events.js";
 import { sessionById } from "./session.loaders.js";
-import { assertActive, assertEditable, assertReschedulable, assertTransition, isActiveSql, RECORD_STATUSES } from "../../rules/session-states.js";
+import {
+  assertActive,
+  assertEditable,
+  assertReschedulable,
+  assertTransition,
+  isActiveSql,
+  RECORD_STATUSES,
+} from "../../rules/session-states.js";
 
 /** What a session says about itself: set when booking, changed by an update. */
 interface SessionDetails {
@@ -90,26 +126,37 @@ interface Slot {
 
 async function sessionToManage(ctx: RequestContext, id: number, action: string): Promise<SessionRow> {
   const session = await getVisibleSession(ctx, id);
-  if (!canManageSession(ctx.viewer, session)) throw forbidden(words`Only the ${noun("session")}'s ${noun("provider")} or an administrator can ${action} it`);
+  if (!canManageSession(ctx.viewer, session))
+    throw forbidden(words`Only the ${noun("session")}'s ${noun("provider")} or an administrator can ${action} it`);
   return session;
 }
 
 /** The session's interval from start + end or start + duration; every problem reported at once. */
-function resolveTimes(ctx: RequestContext, times: NewTimes, keepLengthMs?: number, notPast = true): { startsAt: Date; endsAt: Date } {
+function resolveTimes(
+  ctx: RequestContext,
+  times: NewTimes,
+  keepLengthMs?: number,
+  notPast = true,
+): { startsAt: Date; endsAt: Date } {
   const errors: Record<string, FieldError | Words> = {};
   const { startsAt, endsAt, durationMinutes } = times;
   let end: Date | undefined;
-  if (endsAt != null && durationMinutes != null) errors.durationMinutes = words`give either ${field("endsAt")} or ${field("durationMinutes")}, not both`;
+  if (endsAt != null && durationMinutes != null)
+    errors.durationMinutes = words`give either ${field("endsAt")} or ${field("durationMinutes")}, not both`;
   else if (durationMinutes != null) {
-    if (!Number.isInteger(durationMinutes) || durationMinutes < 1 || durationMinutes > MAX_MINUTES) errors.durationMinutes = words`${field("durationMinutes")} must be a whole number from 1 to ${MAX_MINUTES}`;
+    if (!Number.isInteger(durationMinutes) || durationMinutes < 1 || durationMinutes > MAX_MINUTES)
+      errors.durationMinutes = words`${field("durationMinutes")} must be a whole number from 1 to ${MAX_MINUTES}`;
     else end = new Date(startsAt.getTime() + durationMinutes * MINUTE);
   } else if (endsAt != null) {
-    if (endsAt.getTime() <= startsAt.getTime()) errors.endsAt = fieldError(words`${field("endsAt")} must be after ${field("startsAt")}`, "ENDS_BEFORE_START");
-    else if (endsAt.getTime() - startsAt.getTime() > DAY) errors.endsAt = words`a ${noun("session")} cannot last more than 24 hours`;
+    if (endsAt.getTime() <= startsAt.getTime())
+      errors.endsAt = fieldError(words`${field("endsAt")} must be after ${field("startsAt")}`, "ENDS_BEFORE_START");
+    else if (endsAt.getTime() - startsAt.getTime() > DAY)
+      errors.endsAt = words`a ${noun("session")} cannot last more than 24 hours`;
     else end = endsAt;
   } else if (keepLengthMs !== undefined) end = new Date(startsAt.getTime() + keepLengthMs);
   else errors.endsAt = words`${field("endsAt")} or ${field("durationMinutes")} is required`;
-  if (notPast && startsAt.getTime() < ctx.deps.now().getTime()) errors.startsAt = fieldError(words`${field("startsAt")} must not be in the past`, "IN_THE_PAST");
+  if (notPast && startsAt.getTime() < ctx.deps.now().getTime())
+    errors.startsAt = fieldError(words`${field("startsAt")} must not be in the past`, "IN_THE_PAST");
   throwFieldErrors(errors);
   return { startsAt, endsAt: end! };
 }
@@ -146,11 +193,19 @@ export const SLOT_TAKEN = "That time is no longer available";
 function conflictError(ctx: RequestContext, other: SessionRow | undefined): DomainError {
   if (other && canSeeSession(ctx.viewer, other)) {
     const message = words`Scheduling conflict detected with ${noun("session")} "${other.title ?? "Untitled session"}" at ${instant(other.startsAt)}`;
-    return new DomainError("SESSION_OVERLAP", message, { conflictingSessionId: other.id, conflictingStartsAt: other.startsAt });
+    return new DomainError("SESSION_OVERLAP", message, {
+      conflictingSessionId: other.id,
+      conflictingStartsAt: other.startsAt,
+    });
   }
   if (ctx.viewer.role === "CLIENT") return new DomainError("SESSION_OVERLAP", SLOT_TAKEN);
-  if (!other) return new DomainError("SESSION_OVERLAP", words`Scheduling conflict detected with another ${noun("session")}`);
-  return new DomainError("SESSION_OVERLAP", words`Scheduling conflict detected with another ${noun("session")} at ${instant(other.startsAt)}`, { conflictingStartsAt: other.startsAt });
+  if (!other)
+    return new DomainError("SESSION_OVERLAP", words`Scheduling conflict detected with another ${noun("session")}`);
+  return new DomainError(
+    "SESSION_OVERLAP",
+    words`Scheduling conflict detected with another ${noun("session")} at ${instant(other.startsAt)}`,
+    { conflictingStartsAt: other.startsAt },
+  );
 }
 
 /**
@@ -163,7 +218,8 @@ async function guardedWrite<T>(ctx: RequestContext, slot: Slot | undefined, writ
   try {
     return await ctx.db.atomic(write);
   } catch (err) {
-    if (pgErrorOf(err)?.code === "23P01" && slot) throw conflictError(ctx, await ctx.db.run((tx) => findConflict(tx, slot)));
+    if (pgErrorOf(err)?.code === "23P01" && slot)
+      throw conflictError(ctx, await ctx.db.run((tx) => findConflict(tx, slot)));
     throw err;
   }
 }
@@ -181,7 +237,10 @@ const remember = (ctx: RequestContext, session: SessionRow) => {
 
 // ---------------------------------------------------------------- booking
 
-const NOT_IN_CARE = fieldError(words`You don't have permission to schedule ${noun("sessions")} for this ${noun("client")}`, "NOT_IN_CARE");
+const NOT_IN_CARE = fieldError(
+  words`You don't have permission to schedule ${noun("sessions")} for this ${noun("client")}`,
+  "NOT_IN_CARE",
+);
 const OTHER_CLIENTS_PLAN = fieldError(
   words`The treatment plan belongs to another ${noun("client")}: a ${noun("session")} may only be linked to a plan of its own ${noun("client")}`,
   "OTHER_CLIENTS_PLAN",
@@ -204,11 +263,17 @@ async function planFor(ctx: RequestContext, plan: TreatmentPlanRow, clientId: nu
  * client's treatment plan; an ADMIN any client of the tenant. Returns whether the booking puts
  * the client in the provider's care (an ADMIN's, or one through the client's plan).
  */
-async function checkWhoBooksWhom(ctx: RequestContext, providerId: number, clientId: number, throughPlan: boolean): Promise<boolean> {
+async function checkWhoBooksWhom(
+  ctx: RequestContext,
+  providerId: number,
+  clientId: number,
+  throughPlan: boolean,
+): Promise<boolean> {
   const me = ctx.viewer;
   if (me.role === "CLIENT") {
     if (clientId !== me.id) throw forbidden(words`${noun("Client")}s can book ${noun("sessions")} only for themselves`);
-    if (!(await hasCareRelationship(ctx, providerId, me.id))) throw forbidden(words`You can only book ${noun("sessions")} with a ${noun("provider")} you are in care with`);
+    if (!(await hasCareRelationship(ctx, providerId, me.id)))
+      throw forbidden(words`You can only book ${noun("sessions")} with a ${noun("provider")} you are in care with`);
     return false;
   }
   if (me.role === "ADMIN" || throughPlan) return true;
@@ -222,12 +287,15 @@ export async function bookSession(ctx: RequestContext, input: BookSessionCommand
   const providerId = providerOrCaller(ctx, input.providerId);
   const missing: Record<string, Words> = {};
   if (providerId === undefined) missing.providerId = words`${field("providerId")} is required`;
-  if (input.clientId == null && input.treatmentPlanId == null && me.role !== "CLIENT") missing.clientId = words`${field("clientId")} or ${field("treatmentPlanId")} is required`;
+  if (input.clientId == null && input.treatmentPlanId == null && me.role !== "CLIENT")
+    missing.clientId = words`${field("clientId")} or ${field("treatmentPlanId")} is required`;
   throwFieldErrors(missing);
   const times = resolveTimes(ctx, input);
 
-  if (me.role === "PROVIDER" && providerId !== me.id) throw forbidden(words`${noun("Provider")}s can book ${noun("sessions")} only for themselves`);
-  if (me.role === "CLIENT" && input.providerNotes != null) throw forbidden(words`${noun("Client")}s cannot write ${noun("provider")} notes`);
+  if (me.role === "PROVIDER" && providerId !== me.id)
+    throw forbidden(words`${noun("Provider")}s can book ${noun("sessions")} only for themselves`);
+  if (me.role === "CLIENT" && input.providerNotes != null)
+    throw forbidden(words`${noun("Client")}s cannot write ${noun("provider")} notes`);
   const provider = await getUserWithRole(ctx, providerId!, "PROVIDER", "Provider");
 
   const plan = input.treatmentPlanId != null ? await getTreatmentPlan(ctx, input.treatmentPlanId) : undefined;
@@ -250,10 +318,16 @@ export async function bookSession(ctx: RequestContext, input: BookSessionCommand
     const [earlier] = await tx
       .select({ id: sessions.id })
       .from(sessions)
-      .where(and(eq(sessions.providerId, provider.id), eq(sessions.clientId, clientId), ne(sessions.status, "CANCELLED")))
+      .where(
+        and(eq(sessions.providerId, provider.id), eq(sessions.clientId, clientId), ne(sessions.status, "CANCELLED")),
+      )
       .limit(1);
     // In the same transaction as the session: both or neither.
-    if (addsCare) await tx.insert(careRelationships).values({ tenantId: ctx.tenant.id, providerId: provider.id, clientId }).onConflictDoNothing();
+    if (addsCare)
+      await tx
+        .insert(careRelationships)
+        .values({ tenantId: ctx.tenant.id, providerId: provider.id, clientId })
+        .onConflictDoNothing();
     const [row] = await tx
       .insert(sessions)
       .values({
@@ -311,19 +385,34 @@ export interface ReassignSessionCommand {
  * - A provider need not hand over only to themself (bookSession's "for themselves" rule is about
  *   creating sessions); the times stay, so neither "in the past" nor availability is re-checked.
  */
-export async function reassignSession(ctx: RequestContext, id: number, change: ReassignSessionCommand): Promise<SessionRow> {
-  if (change.providerId == null && change.clientId == null) throw badFields({ providerId: words`${field("providerId")} or ${field("clientId")} is required` });
+export async function reassignSession(
+  ctx: RequestContext,
+  id: number,
+  change: ReassignSessionCommand,
+): Promise<SessionRow> {
+  if (change.providerId == null && change.clientId == null)
+    throw badFields({ providerId: words`${field("providerId")} or ${field("clientId")} is required` });
   const session = await sessionToManage(ctx, id, "reassign");
   assertActive(session, "reassign", "status");
-  const providerId = change.providerId != null ? (await getUserWithRole(ctx, change.providerId, "PROVIDER", "Provider")).id : session.providerId;
-  const clientId = change.clientId != null ? (await getUserWithRole(ctx, change.clientId, "CLIENT", "Client")).id : session.clientId;
+  const providerId =
+    change.providerId != null
+      ? (await getUserWithRole(ctx, change.providerId, "PROVIDER", "Provider")).id
+      : session.providerId;
+  const clientId =
+    change.clientId != null ? (await getUserWithRole(ctx, change.clientId, "CLIENT", "Client")).id : session.clientId;
   if (providerId === session.providerId && clientId === session.clientId) return session;
 
   const plan = session.treatmentPlanId !== null ? await getTreatmentPlan(ctx, session.treatmentPlanId) : undefined;
   const owner = plan ? await planClient(ctx, plan) : null;
   if (plan && clientId !== session.clientId) await planFor(ctx, plan, clientId);
   const addsCare = await checkWhoBooksWhom(ctx, providerId, clientId, !!owner && owner.id === clientId);
-  const slot: Slot = { providerId, clientId, startsAt: session.startsAt, endsAt: session.endsAt, excludeSessionId: session.id };
+  const slot: Slot = {
+    providerId,
+    clientId,
+    startsAt: session.startsAt,
+    endsAt: session.endsAt,
+    excludeSessionId: session.id,
+  };
   await checkSlotFree(ctx, slot);
 
   const me = ctx.viewer;
@@ -331,10 +420,19 @@ export async function reassignSession(ctx: RequestContext, id: number, change: R
     const [locked] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
     if (!locked) throw notFound("Session");
     // What was checked on the loaded row holds for the locked one (a concurrent change may have moved it).
-    if (!canManageSession(ctx.viewer, locked)) throw forbidden(words`Only the ${noun("session")}'s ${noun("provider")} or an administrator can reassign it`);
+    if (!canManageSession(ctx.viewer, locked))
+      throw forbidden(words`Only the ${noun("session")}'s ${noun("provider")} or an administrator can reassign it`);
     assertActive(locked, "reassign", "status");
-    if (addsCare) await tx.insert(careRelationships).values({ tenantId: ctx.tenant.id, providerId, clientId }).onConflictDoNothing();
-    const [row] = await tx.update(sessions).set({ providerId, clientId, updatedAt: ctx.deps.now(), updatedBy: me.id }).where(eq(sessions.id, locked.id)).returning();
+    if (addsCare)
+      await tx
+        .insert(careRelationships)
+        .values({ tenantId: ctx.tenant.id, providerId, clientId })
+        .onConflictDoNothing();
+    const [row] = await tx
+      .update(sessions)
+      .set({ providerId, clientId, updatedAt: ctx.deps.now(), updatedBy: me.id })
+      .where(eq(sessions.id, locked.id))
+      .returning();
     await recordSessionEvent(tx, ctx, reassignedEvent(row, locked, me.id));
     return row;
   });
@@ -351,7 +449,12 @@ export function noticeHours(session: Pick<SessionRow, "startsAt">, cancelledAt: 
 /** A session's cancellation, or null when it is not cancelled. */
 export function cancellationOf(session: SessionRow) {
   if (session.status !== "CANCELLED" || !session.cancelledAt) return null;
-  return { cancelledAt: session.cancelledAt, cancelledById: session.cancelledBy, reason: session.cancellationReason, noticeHours: noticeHours(session, session.cancelledAt) };
+  return {
+    cancelledAt: session.cancelledAt,
+    cancelledById: session.cancelledBy,
+    reason: session.cancellationReason,
+    noticeHours: noticeHours(session, session.cancelledAt),
+  };
 }
 
 type SessionValues = Partial<Omit<SessionRow, "id" | "tenantId" | "providerId" | "clientId">>;
@@ -387,10 +490,15 @@ async function applyChange(ctx: RequestContext, session: SessionRow, change: Cha
   const length = session.endsAt.getTime() - session.startsAt.getTime();
   // Times that stay as they are (a legacy PATCH echoing them) are no reschedule, even in the past.
   const given = change.times ? resolveTimes(ctx, change.times, length, false) : undefined;
-  const moves = change.action === "reschedule" || (!!given && !(sameTime(given.startsAt, session.startsAt) && sameTime(given.endsAt, session.endsAt)));
+  const moves =
+    change.action === "reschedule" ||
+    (!!given && !(sameTime(given.startsAt, session.startsAt) && sameTime(given.endsAt, session.endsAt)));
   const times = moves && change.times ? resolveTimes(ctx, change.times, length) : given;
   checkState(session, change, moves);
-  const slot: Slot | undefined = moves && times ? { providerId: session.providerId, clientId: session.clientId, ...times, excludeSessionId: session.id } : undefined;
+  const slot: Slot | undefined =
+    moves && times
+      ? { providerId: session.providerId, clientId: session.clientId, ...times, excludeSessionId: session.id }
+      : undefined;
   if (slot) await checkSlotFree(ctx, slot);
   if (slot && me.role === "CLIENT") await assertBookableForClient(ctx, slot);
 
@@ -402,11 +510,14 @@ async function applyChange(ctx: RequestContext, session: SessionRow, change: Cha
     if (slot) Object.assign(set, { startsAt: slot.startsAt, endsAt: slot.endsAt });
     const to = change.to;
     if (to) set.status = to;
-    if (to === "CANCELLED") Object.assign(set, { cancelledAt: now, cancelledBy: me.id, cancellationReason: change.reason ?? null });
+    if (to === "CANCELLED")
+      Object.assign(set, { cancelledAt: now, cancelledBy: me.id, cancellationReason: change.reason ?? null });
     const actualStart = set.actualStart !== undefined ? set.actualStart : locked.actualStart;
     const actualEnd = set.actualEnd !== undefined ? set.actualEnd : locked.actualEnd;
     if (actualStart && actualEnd && actualEnd.getTime() <= actualStart.getTime()) {
-      throw badFields({ actualEnd: fieldError(words`${field("actualEnd")} must be after ${field("actualStart")}`, "ENDS_BEFORE_START") });
+      throw badFields({
+        actualEnd: fieldError(words`${field("actualEnd")} must be after ${field("actualStart")}`, "ENDS_BEFORE_START"),
+      });
     }
 
     const [row] = await tx.update(sessions).set(set).where(eq(sessions.id, locked.id)).returning();
@@ -414,8 +525,11 @@ async function applyChange(ctx: RequestContext, session: SessionRow, change: Cha
     if (slot) events.push(rescheduledEvent(row, locked, me.id));
     if (to === "CANCELLED") events.push(cancelledEvent(row, noticeHours(row, now)));
     else if (to === "COMPLETED" || to === "NO_SHOW") events.push(completedEvent(row, now));
-    const changed = Object.keys(change.set ?? {}).filter((k) => (change.set as Record<string, unknown>)[k] !== undefined);
-    if (to === "CONFIRMED" || (!events.length && changed.length)) events.push(updatedEvent(row, to ? ["status", ...changed] : changed));
+    const changed = Object.keys(change.set ?? {}).filter(
+      (k) => (change.set as Record<string, unknown>)[k] !== undefined,
+    );
+    if (to === "CONFIRMED" || (!events.length && changed.length))
+      events.push(updatedEvent(row, to ? ["status", ...changed] : changed));
     for (const event of events) await recordSessionEvent(tx, ctx, event);
     return row;
   });
@@ -423,7 +537,12 @@ async function applyChange(ctx: RequestContext, session: SessionRow, change: Cha
 }
 
 /** Moves a session (SCHEDULED or CONFIRMED) to a new time: its provider, an ADMIN, or its client (within availability). */
-export async function rescheduleSession(ctx: RequestContext, id: number, times: NewTimes, reason?: string | null): Promise<SessionRow> {
+export async function rescheduleSession(
+  ctx: RequestContext,
+  id: number,
+  times: NewTimes,
+  reason?: string | null,
+): Promise<SessionRow> {
   checkTextLengths({ reason });
   const session = await getVisibleSession(ctx, id);
   return applyChange(ctx, session, { action: "reschedule", times, reason });
@@ -440,14 +559,21 @@ export async function confirmSession(ctx: RequestContext, id: number): Promise<S
   return applyChange(ctx, await sessionToManage(ctx, id, "confirm"), { action: "confirm", to: "CONFIRMED" });
 }
 
-export async function completeSession(ctx: RequestContext, id: number, input: CompleteSessionCommand = {}): Promise<SessionRow> {
+export async function completeSession(
+  ctx: RequestContext,
+  id: number,
+  input: CompleteSessionCommand = {},
+): Promise<SessionRow> {
   checkTextLengths(input);
   const session = await sessionToManage(ctx, id, "complete");
   return applyChange(ctx, session, { action: "complete", to: "COMPLETED", set: definedOnly(input) });
 }
 
 export async function markNoShow(ctx: RequestContext, id: number): Promise<SessionRow> {
-  return applyChange(ctx, await sessionToManage(ctx, id, "mark as a no-show"), { action: "mark as a no-show", to: "NO_SHOW" });
+  return applyChange(ctx, await sessionToManage(ctx, id, "mark as a no-show"), {
+    action: "mark as a no-show",
+    to: "NO_SHOW",
+  });
 }
 
 /** Fields a CLIENT may change through updateSession: the time, and cancelling. */
@@ -469,9 +595,14 @@ export async function updateSession(ctx: RequestContext, id: number, input: Upda
   }
   const { startsAt, endsAt, durationMinutes, status, treatmentPlanId, ...set } = given;
   if (status === null) throw badFields({ status: words`${field("status")} cannot be null` });
-  for (const key of ["type", "modality"] as const) if (set[key] === null) throw badFields({ [key]: words`${field(key)} cannot be null` });
+  for (const key of ["type", "modality"] as const)
+    if (set[key] === null) throw badFields({ [key]: words`${field(key)} cannot be null` });
   const values: SessionValues = set as SessionValues;
-  if (treatmentPlanId !== undefined) values.treatmentPlanId = treatmentPlanId === null ? null : (await planFor(ctx, await getTreatmentPlan(ctx, treatmentPlanId), session.clientId)).id;
+  if (treatmentPlanId !== undefined)
+    values.treatmentPlanId =
+      treatmentPlanId === null
+        ? null
+        : (await planFor(ctx, await getTreatmentPlan(ctx, treatmentPlanId), session.clientId)).id;
   const newTimes = startsAt != null || endsAt != null || durationMinutes != null;
   return applyChange(ctx, session, {
     action: status === "CANCELLED" ? "cancel" : "update",
@@ -489,7 +620,11 @@ const HAS_DETAILS = words`This ${noun("session")} has treatment details recorded
 async function assertDeletable(tx: Tx, session: SessionRow): Promise<void> {
   if (RECORD_STATUSES.includes(session.status)) throw new DomainError("HAS_RECORDS", IS_RECORD);
   // Soft-deleted details count too: they are still part of the record.
-  const [detail] = await tx.select({ id: treatmentDetails.id }).from(treatmentDetails).where(eq(treatmentDetails.sessionId, session.id)).limit(1);
+  const [detail] = await tx
+    .select({ id: treatmentDetails.id })
+    .from(treatmentDetails)
+    .where(eq(treatmentDetails.sessionId, session.id))
+    .limit(1);
   if (detail) throw new DomainError("HAS_RECORDS", HAS_DETAILS);
 }
 
@@ -511,7 +646,8 @@ export async function deleteSession(ctx: RequestContext, id: number): Promise<bo
     .catch((err: unknown) => {
       // A detail recorded between the check and the delete: the foreign key refuses it (RESTRICT: 23001 on PostgreSQL 18, 23503 before).
       const pg = pgErrorOf(err);
-      if ((pg?.code === "23001" || pg?.code === "23503") && pg.constraint === "treatment_details_session_fk") throw new DomainError("HAS_RECORDS", HAS_DETAILS);
+      if ((pg?.code === "23001" || pg?.code === "23503") && pg.constraint === "treatment_details_session_fk")
+        throw new DomainError("HAS_RECORDS", HAS_DETAILS);
       throw err;
     });
   ctx.loaders.get(sessionById).clear(id);

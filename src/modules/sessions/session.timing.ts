@@ -15,7 +15,10 @@ export interface Timing {
 }
 
 /** The one place that decides a session's phase and join window (GraphQL timing, video tokens, the schedule shim). */
-export function sessionTiming(session: Pick<SessionRow, "startsAt" | "endsAt" | "status" | "modality">, now: Date): Timing {
+export function sessionTiming(
+  session: Pick<SessionRow, "startsAt" | "endsAt" | "status" | "modality">,
+  now: Date,
+): Timing {
   const t = now.getTime();
   const start = session.startsAt.getTime();
   const end = session.endsAt.getTime();

@@ -24,7 +24,8 @@ export class SessionTiming {
   @Field(() => SessionPhase) phase!: SessionPhase;
   @Field(() => Int, { nullable: true }) timeUntilStartSeconds!: number | null;
   @Field(() => Int, { nullable: true }) timeRemainingSeconds!: number | null;
-  @Field(() => Boolean, { description: "From 10 minutes before start until the end, for active VIDEO sessions" }) canJoin!: boolean;
+  @Field(() => Boolean, { description: "From 10 minutes before start until the end, for active VIDEO sessions" })
+  canJoin!: boolean;
 }
 
 /**
@@ -56,11 +57,11 @@ export class Session extends Node {
 export class Cancellation {
   @Field(() => DateTimeScalar) cancelledAt!: Date;
   @Field(() => String, { nullable: true }) reason!: string | null;
-  @Field(() => Float, { description: "Hours between the cancellation and the original start (negative when after it)" }) noticeHours!: number;
+  @Field(() => Float, { description: "Hours between the cancellation and the original start (negative when after it)" })
+  noticeHours!: number;
   /** The cancelling user's id; resolved to a User by the field resolver. */
   cancelledById!: number | null;
 }
-
 
 @ObjectType("PageInfo")
 export class PageInfo {

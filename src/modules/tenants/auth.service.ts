@@ -32,7 +32,8 @@ export class AuthService {
     const claims = await this.verifier.verify(token);
     // A valid token that names another tenant than the header: the caller is known, the tenant is
     // not theirs (403, as README says), on GraphQL and every shim alike.
-    if (tenantHeader !== undefined && tenantHeader !== claims.tenant) throw forbidden(TENANT_MISMATCH, "TENANT_MISMATCH");
+    if (tenantHeader !== undefined && tenantHeader !== claims.tenant)
+      throw forbidden(TENANT_MISMATCH, "TENANT_MISMATCH");
     const tenant = await this.tenants.byCodeOrUndefined(claims.tenant);
     if (!tenant) throw unauthenticated(`Unknown tenant "${claims.tenant}"`);
     return { tenant, subject: claims.sub, expiresAt: new Date(claims.exp * 1000) };

@@ -37,7 +37,9 @@ export class TokenVerifier {
         clockTolerance: this.config.clockToleranceSeconds,
       };
       // Algorithms are pinned per key kind: an HS256 token is never checked against a public key.
-      const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8") || "{}") as { alg?: string };
+      const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8") || "{}") as {
+        alg?: string;
+      };
       if (header.alg && HS_ALGORITHMS.includes(header.alg) && this.secret) {
         ({ payload } = await jwtVerify(token, this.secret, { ...options, algorithms: HS_ALGORITHMS }));
       } else if (this.jwks) {
@@ -62,9 +64,20 @@ function describe(err: unknown): string {
 }
 
 /** Signs an HS256 token (CLI, development banner, tests). Needs JWT_SECRET. */
-export async function signToken(config: Config["jwt"], claims: TokenClaims, ttl: string | number = "8h"): Promise<string> {
-  if (!config.secret) throw new Error("Signing tokens needs JWT_SECRET (tokens from JWT_JWKS_URL keys are issued by your identity provider)");
-  let jwt = new SignJWT({ tenant: claims.tenant }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(claims.sub).setIssuedAt().setExpirationTime(ttl);
+export async function signToken(
+  config: Config["jwt"],
+  claims: TokenClaims,
+  ttl: string | number = "8h",
+): Promise<string> {
+  if (!config.secret)
+    throw new Error(
+      "Signing tokens needs JWT_SECRET (tokens from JWT_JWKS_URL keys are issued by your identity provider)",
+    );
+  let jwt = new SignJWT({ tenant: claims.tenant })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(ttl);
   if (config.issuer) jwt = jwt.setIssuer(config.issuer);
   if (config.audience) jwt = jwt.setAudience(config.audience);
   return jwt.sign(new TextEncoder().encode(config.secret));

@@ -28,17 +28,27 @@ export async function createTenant(
   database: Database,
   input: { code: string; name: string; timeZone: string; adminUsername?: string },
 ): Promise<{ tenant: TenantRow; admin: UserRow }> {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(input.code)) throw badInput("code", words`${field("code")} must be 1-64 letters, digits, '-' or '_'`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(input.code))
+    throw badInput("code", words`${field("code")} must be 1-64 letters, digits, '-' or '_'`);
   assertTimeZone(input.timeZone, "timeZone");
   checkTextLengths({ name: input.name, username: input.adminUsername });
   return database.db.transaction(async (tx) => {
     const existing = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.code, input.code));
     if (existing.length) throw badInput("code", words`A tenant with ${field("code")} ${input.code} already exists`);
-    const [tenant] = await tx.insert(tenants).values({ code: input.code, name: input.name, timeZone: input.timeZone }).returning();
+    const [tenant] = await tx
+      .insert(tenants)
+      .values({ code: input.code, name: input.name, timeZone: input.timeZone })
+      .returning();
     await enterTenant(tx, tenant.id);
     const [admin] = await tx
       .insert(users)
-      .values({ tenantId: tenant.id, role: "ADMIN", username: input.adminUsername ?? "admin", name: `${input.name} Admin`, timeZone: input.timeZone })
+      .values({
+        tenantId: tenant.id,
+        role: "ADMIN",
+        username: input.adminUsername ?? "admin",
+        name: `${input.name} Admin`,
+        timeZone: input.timeZone,
+      })
       .returning();
     return { tenant, admin };
   });

@@ -13,6 +13,11 @@ export class CreateUserInput {
   @Field(() => String, { nullable: true, description: limitDescription("email") }) email?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("phone") }) phone?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("staffId") }) staffId?: string | null;
-  @Field(() => TimeZoneScalar, { nullable: true, description: "Defaults to the tenant's zone" }) timeZone?: string | null;
-  @Field(() => String, { nullable: true, description: limitDescription("externalSubject", "The identity provider's subject (JWT sub) for this user") }) externalSubject?: string | null;
+  @Field(() => TimeZoneScalar, { nullable: true, description: "Defaults to the tenant's zone" }) timeZone?:
+    string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: limitDescription("externalSubject", "The identity provider's subject (JWT sub) for this user"),
+  })
+  externalSubject?: string | null;
 }

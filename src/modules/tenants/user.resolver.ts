@@ -38,11 +38,16 @@ export class UserResolver {
   }
 
   @Mutation(() => User, { description: "ADMIN only" })
-  createUser(@Arg("input", () => CreateUserInput) input: CreateUserInput, @Ctx() ctx: RequestContext): Promise<UserRow> {
+  createUser(
+    @Arg("input", () => CreateUserInput) input: CreateUserInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<UserRow> {
     return createUser(ctx, input);
   }
 
-  @Mutation(() => Boolean, { description: "Creates the care relationship that lets the client book with the provider; ADMIN only" })
+  @Mutation(() => Boolean, {
+    description: "Creates the care relationship that lets the client book with the provider; ADMIN only",
+  })
   assignClient(
     @Arg("providerId", () => RecordId) providerId: number,
     @Arg("clientId", () => RecordId) clientId: number,

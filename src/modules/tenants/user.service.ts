@@ -34,17 +34,35 @@ export async function getUserWithRole(ctx: RequestContext, id: number, role: Rol
 }
 
 /** The active users the caller may see (visibleUsersWhere), filtered by role and search. */
-export async function listUsers(ctx: RequestContext, filter: { role?: Role | null; search?: string | null }): Promise<UserRow[]> {
+export async function listUsers(
+  ctx: RequestContext,
+  filter: { role?: Role | null; search?: string | null },
+): Promise<UserRow[]> {
   checkTextLengths(filter);
   const where: (SQL | undefined)[] = [];
   if (filter.role) where.push(eq(users.role, filter.role));
   if (filter.search) {
     const pattern = containsPattern(filter.search);
-    where.push(or(ilike(users.name, pattern), ilike(users.username, pattern), ilike(users.email, pattern), ilike(users.staffId, pattern)));
+    where.push(
+      or(
+        ilike(users.name, pattern),
+        ilike(users.username, pattern),
+        ilike(users.email, pattern),
+        ilike(users.staffId, pattern),
+      ),
+    );
   }
   where.push(visibleUsersWhere(ctx.viewer));
   where.push(eq(users.status, "active"));
-  return ctx.db.run((tx) => tx.select().from(users).where(and(...where)).orderBy(asc(users.name), asc(users.id))).then(charged(ctx));
+  return ctx.db
+    .run((tx) =>
+      tx
+        .select()
+        .from(users)
+        .where(and(...where))
+        .orderBy(asc(users.name), asc(users.id)),
+    )
+    .then(charged(ctx));
 }
 
 export async function createUser(ctx: RequestContext, input: CreateUserInput): Promise<UserRow> {
@@ -52,10 +70,13 @@ export async function createUser(ctx: RequestContext, input: CreateUserInput): P
   checkTextLengths(input);
   const errors: Record<string, Words> = {};
   const username = input.username.trim();
-  if (!/^[\w.@+-]{1,150}$/.test(username)) errors.username = words`${field("username")} must be 1-150 letters, digits or . @ + - _`;
+  if (!/^[\w.@+-]{1,150}$/.test(username))
+    errors.username = words`${field("username")} must be 1-150 letters, digits or . @ + - _`;
   if (!input.name.trim()) errors.name = words`${field("name")} must not be empty`;
-  if (input.timeZone != null && !isTimeZone(input.timeZone)) errors.timeZone = words`${field("timeZone")} must be an IANA time zone, got "${input.timeZone}"`;
-  if (input.email != null && !/^[^\s@]+@[^\s@]+$/.test(input.email)) errors.email = words`${field("email")} is not a valid address`;
+  if (input.timeZone != null && !isTimeZone(input.timeZone))
+    errors.timeZone = words`${field("timeZone")} must be an IANA time zone, got "${input.timeZone}"`;
+  if (input.email != null && !/^[^\s@]+@[^\s@]+$/.test(input.email))
+    errors.email = words`${field("email")} is not a valid address`;
   throwFieldErrors(errors);
   return ctx.db.atomic(async (tx) => {
     const [taken] = await tx.select({ id: users.id }).from(users).where(eq(users.username, username));

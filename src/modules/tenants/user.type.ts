@@ -6,7 +6,9 @@ import { Node } from "../../graphql/node.js";
 import { TimeZoneScalar } from "../../graphql/scalars.js";
 
 /** The database's role enum (src/db/schema/tenants.ts) as GraphQL's Role. */
-export const Role = databaseEnum("Role", roleEnum.enumValues, { description: "PROVIDER = therapist / trainer / psychologist / BCBA / staff" });
+export const Role = databaseEnum("Role", roleEnum.enumValues, {
+  description: "PROVIDER = therapist / trainer / psychologist / BCBA / staff",
+});
 export type Role = (typeof Role)[keyof typeof Role];
 
 @ObjectType("Tenant")

@@ -54,7 +54,12 @@ export function visibleUsersWhere(viewer: Pick<UserRow, "id" | "role">): SQL | u
 export const visibleUserById: LoaderFactory<number, UserRow | undefined> = (ctx, options) => {
   if (visibleUsersWhere(ctx.viewer) === undefined) return ctx.loaders.get(userById);
   return new DataLoader(
-    async (ids) => byKey(ids, await ctx.db.run((tx) => selectRows(tx, users, and(anyId(users.id, ids), visibleUsersWhere(ctx.viewer)))), (u) => u.id),
+    async (ids) =>
+      byKey(
+        ids,
+        await ctx.db.run((tx) => selectRows(tx, users, and(anyId(users.id, ids), visibleUsersWhere(ctx.viewer)))),
+        (u) => u.id,
+      ),
     { cache: options.cache },
   );
 };

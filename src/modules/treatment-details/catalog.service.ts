@@ -39,7 +39,11 @@ export async function createItem(ctx: RequestContext, input: ItemInput): Promise
   const now = ctx.deps.now();
   return ctx.db.atomic(async (tx) => {
     await requireFreeSku(tx, sku);
-    const [item] = await tx.insert(items).values({ tenantId: ctx.tenant.id, name, sku, createdAt: now, updatedAt: now }).returning().catch(skuTaken(sku));
+    const [item] = await tx
+      .insert(items)
+      .values({ tenantId: ctx.tenant.id, name, sku, createdAt: now, updatedAt: now })
+      .returning()
+      .catch(skuTaken(sku));
     return item;
   });
 }
@@ -52,7 +56,12 @@ export async function updateItem(ctx: RequestContext, id: number, patch: ItemPat
   const sku = patch.sku === undefined ? current.sku : normalizeSku(patch.sku);
   return ctx.db.atomic(async (tx) => {
     await requireFreeSku(tx, sku, id);
-    const [item] = await tx.update(items).set({ name, sku, updatedAt: ctx.deps.now() }).where(eq(items.id, id)).returning().catch(skuTaken(sku));
+    const [item] = await tx
+      .update(items)
+      .set({ name, sku, updatedAt: ctx.deps.now() })
+      .where(eq(items.id, id))
+      .returning()
+      .catch(skuTaken(sku));
     if (!item) throw notFound("Item");
     ctx.loaders.get(itemById).clear(id).prime(id, item);
     return item;
@@ -74,7 +83,9 @@ export async function createUnit(ctx: RequestContext, input: { name: string }): 
   checkTextLengths(input);
   const name = checkName(input.name);
   const now = ctx.deps.now();
-  const [unit] = await ctx.db.atomic((tx) => tx.insert(units).values({ tenantId: ctx.tenant.id, name, createdAt: now, updatedAt: now }).returning());
+  const [unit] = await ctx.db.atomic((tx) =>
+    tx.insert(units).values({ tenantId: ctx.tenant.id, name, createdAt: now, updatedAt: now }).returning(),
+  );
   return unit;
 }
 
@@ -83,7 +94,9 @@ export async function updateUnit(ctx: RequestContext, id: number, input: { name:
   checkTextLengths(input);
   await getUnit(ctx, id);
   const name = checkName(input.name);
-  const [unit] = await ctx.db.atomic((tx) => tx.update(units).set({ name, updatedAt: ctx.deps.now() }).where(eq(units.id, id)).returning());
+  const [unit] = await ctx.db.atomic((tx) =>
+    tx.update(units).set({ name, updatedAt: ctx.deps.now() }).where(eq(units.id, id)).returning(),
+  );
   if (!unit) throw notFound("Unit");
   ctx.loaders.get(unitById).clear(id).prime(id, unit);
   return unit;
@@ -101,11 +114,15 @@ const normalizeSku = (value: string | null | undefined) => value?.trim() || null
 /** A friendly error before the unique constraint would answer (and the constraint still guards races). */
 async function requireFreeSku(tx: Tx, sku: string | null, exceptId?: number): Promise<void> {
   if (sku === null) return;
-  const [taken] = await tx.select({ id: items.id }).from(items).where(and(eq(items.sku, sku), exceptId ? ne(items.id, exceptId) : undefined));
+  const [taken] = await tx
+    .select({ id: items.id })
+    .from(items)
+    .where(and(eq(items.sku, sku), exceptId ? ne(items.id, exceptId) : undefined));
   if (taken) throw skuError(sku, taken.id);
 }
 
-const skuError = (sku: string, id?: number) => badInput("sku", words`${field("sku")} "${sku}" is already used${id ? ` by item ${id}` : ""}`);
+const skuError = (sku: string, id?: number) =>
+  badInput("sku", words`${field("sku")} "${sku}" is already used${id ? ` by item ${id}` : ""}`);
 
 function skuTaken(sku: string | null) {
   return (err: unknown): never => {

@@ -4,4 +4,9 @@
  * which itself uses a service (the audit): a service importing another module's index must not
  * load resolvers, or that import cycle leaves Node uninitialized when a class extends it.
  */
-export { CatalogResolver, ItemUsageResolver, SessionTreatmentDetailsResolver, TreatmentDetailResolver } from "./treatment-detail.resolver.js";
+export {
+  CatalogResolver,
+  ItemUsageResolver,
+  SessionTreatmentDetailsResolver,
+  TreatmentDetailResolver,
+} from "./treatment-detail.resolver.js";

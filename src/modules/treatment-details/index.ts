@@ -3,4 +3,10 @@
  * of items and units, and the usage report. Code outside the module imports from here
  * only; its GraphQL resolvers and object types are in ./graphql.ts (see there why apart).
  */
-export { createTreatmentDetail, deleteTreatmentDetail, getTreatmentDetail, listTreatmentDetails, updateTreatmentDetail } from "./treatment-detail.service.js";
+export {
+  createTreatmentDetail,
+  deleteTreatmentDetail,
+  getTreatmentDetail,
+  listTreatmentDetails,
+  updateTreatmentDetail,
+} from "./treatment-detail.service.js";

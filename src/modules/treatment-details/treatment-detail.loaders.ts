@@ -1,6 +1,13 @@
 import DataLoader from "dataloader";
 import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
-import { items, treatmentDetails, units, type ItemRow, type TreatmentDetailRow, type UnitRow } from "../../db/schema/index.js";
+import {
+  items,
+  treatmentDetails,
+  units,
+  type ItemRow,
+  type TreatmentDetailRow,
+  type UnitRow,
+} from "../../db/schema/index.js";
 import { byKey, groupByKey, type LoaderFactory, type RequestContext } from "../context.js";
 import { anyId } from "../../db/any-id.js";
 import { rowsOf } from "../../db/client.js";
@@ -8,22 +15,43 @@ import { columnsAs, decodeRow } from "../../db/rows.js";
 import { chargeRows } from "../response-budget.js";
 
 export const itemById: LoaderFactory<number, ItemRow | undefined> = (ctx, { cache }) =>
-  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(items).where(anyId(items.id, ids))), (r) => r.id), { cache });
+  new DataLoader(
+    async (ids) =>
+      byKey(ids, await ctx.db.run((tx) => tx.select().from(items).where(anyId(items.id, ids))), (r) => r.id),
+    { cache },
+  );
 
 export const unitById: LoaderFactory<number, UnitRow | undefined> = (ctx, { cache }) =>
-  new DataLoader(async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(units).where(anyId(units.id, ids))), (r) => r.id), { cache });
+  new DataLoader(
+    async (ids) =>
+      byKey(ids, await ctx.db.run((tx) => tx.select().from(units).where(anyId(units.id, ids))), (r) => r.id),
+    { cache },
+  );
 
 /** Non-deleted details by id: a soft-deleted detail does not exist for any read. */
 export const treatmentDetailById: LoaderFactory<number, TreatmentDetailRow | undefined> = (ctx, { cache }) =>
   new DataLoader(
     async (ids) =>
-      byKey(ids, await ctx.db.run((tx) => tx.select().from(treatmentDetails).where(and(anyId(treatmentDetails.id, ids), isNull(treatmentDetails.deletedAt)))), (r) => r.id),
+      byKey(
+        ids,
+        await ctx.db.run((tx) =>
+          tx
+            .select()
+            .from(treatmentDetails)
+            .where(and(anyId(treatmentDetails.id, ids), isNull(treatmentDetails.deletedAt))),
+        ),
+        (r) => r.id,
+      ),
     { cache },
   );
 
 /** The non-deleted details of many sessions, with their items and units, in one statement. */
 export const treatmentDetailsBySession: LoaderFactory<number, TreatmentDetailRow[]> = (ctx, { cache }) =>
-  new DataLoader(async (ids) => groupByKey(ids, await selectDetails(ctx, anyId(treatmentDetails.sessionId, ids)), (r) => r.sessionId!), { cache });
+  new DataLoader(
+    async (ids) =>
+      groupByKey(ids, await selectDetails(ctx, anyId(treatmentDetails.sessionId, ids)), (r) => r.sessionId!),
+    { cache },
+  );
 
 /**
  * Non-deleted details matching `where`, in creation order, in ONE statement that also joins their

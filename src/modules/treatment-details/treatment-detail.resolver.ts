@@ -8,7 +8,16 @@ import { sessionById } from "../sessions/index.js";
 import { Session } from "../sessions/graphql.js";
 import { findVisibleUser } from "../tenants/index.js";
 import { User } from "../tenants/graphql.js";
-import { createItem, createUnit, getItem, getUnit, listItems, listUnits, updateItem, updateUnit } from "./catalog.service.js";
+import {
+  createItem,
+  createUnit,
+  getItem,
+  getUnit,
+  listItems,
+  listUnits,
+  updateItem,
+  updateUnit,
+} from "./catalog.service.js";
 import { TreatmentDetailInput, TreatmentDetailLine } from "./treatment-detail.input.js";
 import { itemById, treatmentDetailsBySession, unitById } from "./treatment-detail.loaders.js";
 import {
@@ -64,7 +73,8 @@ export class CatalogResolver {
   @Mutation(() => Item, { description: "ADMIN only. An omitted argument keeps its value; sku: null clears it" })
   updateItem(
     @Arg("id", () => RecordId) id: number,
-    @Arg("name", () => String, { nullable: true, description: limitDescription("name") }) name: string | null | undefined,
+    @Arg("name", () => String, { nullable: true, description: limitDescription("name") })
+    name: string | null | undefined,
     @Arg("sku", () => String, { nullable: true, description: limitDescription("sku") }) sku: string | null | undefined,
     @Ctx() ctx: RequestContext,
   ): Promise<ItemRow> {
@@ -72,19 +82,28 @@ export class CatalogResolver {
   }
 
   @Mutation(() => Unit, { description: "ADMIN only" })
-  createUnit(@Arg("name", () => String, { description: limitDescription("name") }) name: string, @Ctx() ctx: RequestContext): Promise<UnitRow> {
+  createUnit(
+    @Arg("name", () => String, { description: limitDescription("name") }) name: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<UnitRow> {
     return createUnit(ctx, { name });
   }
 
   @Mutation(() => Unit, { description: "ADMIN only" })
-  updateUnit(@Arg("id", () => RecordId) id: number, @Arg("name", () => String, { description: limitDescription("name") }) name: string, @Ctx() ctx: RequestContext): Promise<UnitRow> {
+  updateUnit(
+    @Arg("id", () => RecordId) id: number,
+    @Arg("name", () => String, { description: limitDescription("name") }) name: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<UnitRow> {
     return updateUnit(ctx, id, { name });
   }
 }
 
 @Resolver(() => TreatmentDetail)
 export class TreatmentDetailResolver {
-  @Query(() => [TreatmentDetail], { description: "Details the caller may see, optionally of one session and/or one item" })
+  @Query(() => [TreatmentDetail], {
+    description: "Details the caller may see, optionally of one session and/or one item",
+  })
   treatmentDetails(
     @Ctx() ctx: RequestContext,
     @Arg("sessionId", () => RecordId, { nullable: true }) sessionId?: number | null,
@@ -98,7 +117,10 @@ export class TreatmentDetailResolver {
     return getTreatmentDetail(ctx, id);
   }
 
-  @Query(() => [ItemUsage], { description: "Total quantity per item and unit over the sessions starting in [from, to); ADMIN, or a PROVIDER for their own sessions" })
+  @Query(() => [ItemUsage], {
+    description:
+      "Total quantity per item and unit over the sessions starting in [from, to); ADMIN, or a PROVIDER for their own sessions",
+  })
   itemUsage(
     @Arg("from", () => DateTimeScalar) from: Date,
     @Arg("to", () => DateTimeScalar) to: Date,
@@ -109,21 +131,32 @@ export class TreatmentDetailResolver {
   }
 
   @Mutation(() => TreatmentDetail, { description: "ADMIN or the session's provider" })
-  createTreatmentDetail(@Arg("input", () => TreatmentDetailInput) input: TreatmentDetailInput, @Ctx() ctx: RequestContext): Promise<TreatmentDetailRow> {
+  createTreatmentDetail(
+    @Arg("input", () => TreatmentDetailInput) input: TreatmentDetailInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TreatmentDetailRow> {
     return createTreatmentDetail(ctx, parseInput(input));
   }
 
-  @Mutation(() => [TreatmentDetail], { description: "Several lines for one session in one transaction: all or nothing" })
+  @Mutation(() => [TreatmentDetail], {
+    description: "Several lines for one session in one transaction: all or nothing",
+  })
   createTreatmentDetails(
     @Arg("sessionId", () => RecordId) sessionId: number,
     @Arg("lines", () => [TreatmentDetailLine]) lines: TreatmentDetailLine[],
     @Ctx() ctx: RequestContext,
   ): Promise<TreatmentDetailRow[]> {
-    const parsed = lines.map((line) => ({ itemId: line.itemId ?? undefined, unitId: line.unitId ?? undefined, quantity: line.quantity }));
+    const parsed = lines.map((line) => ({
+      itemId: line.itemId ?? undefined,
+      unitId: line.unitId ?? undefined,
+      quantity: line.quantity,
+    }));
     return createTreatmentDetails(ctx, sessionId, parsed);
   }
 
-  @Mutation(() => TreatmentDetail, { description: "Full replace of session, item, unit and quantity (an omitted id becomes null)" })
+  @Mutation(() => TreatmentDetail, {
+    description: "Full replace of session, item, unit and quantity (an omitted id becomes null)",
+  })
   updateTreatmentDetail(
     @Arg("id", () => RecordId) id: number,
     @Arg("input", () => TreatmentDetailInput) input: TreatmentDetailInput,
@@ -140,7 +173,9 @@ export class TreatmentDetailResolver {
   // The detail is visible, hence so is its session.
   @FieldResolver(() => Session, { nullable: true })
   session(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): Promise<SessionRow | null> {
-    return detail.sessionId === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(sessionById).load(detail.sessionId));
+    return detail.sessionId === null
+      ? Promise.resolve(null)
+      : optionalRow(ctx.loaders.get(sessionById).load(detail.sessionId));
   }
 
   @FieldResolver(() => Item, { nullable: true })

@@ -1,8 +1,25 @@
 import { charged } from "../response-budget.js";
 import { and, asc, eq, gte, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { pgErrorOf } from "../../db/client.js";
-import { items, sessions, treatmentDetails, units, type SessionRow, type TreatmentDetailRow } from "../../db/schema/index.js";
-import { badInput, field, forbidden, notFound, noun, throwFieldErrors, words, type DomainError, type Words } from "../../errors.js";
+import {
+  items,
+  sessions,
+  treatmentDetails,
+  units,
+  type SessionRow,
+  type TreatmentDetailRow,
+} from "../../db/schema/index.js";
+import {
+  badInput,
+  field,
+  forbidden,
+  notFound,
+  noun,
+  throwFieldErrors,
+  words,
+  type DomainError,
+  type Words,
+} from "../../errors.js";
 import { MAX_INT4 } from "../../bounds.js";
 import type { RequestContext } from "../context.js";
 import { getVisibleSession, sessionById } from "../sessions/index.js";
@@ -56,7 +73,10 @@ export async function getTreatmentDetail(ctx: RequestContext, id: number): Promi
  * Details the caller may see, optionally of one session and/or one item. A CLIENT or PROVIDER
  * without a session filter sees the details of their own sessions; an ADMIN sees all.
  */
-export async function listTreatmentDetails(ctx: RequestContext, filter: TreatmentDetailFilter = {}): Promise<TreatmentDetailRow[]> {
+export async function listTreatmentDetails(
+  ctx: RequestContext,
+  filter: TreatmentDetailFilter = {},
+): Promise<TreatmentDetailRow[]> {
   const where: (SQL | undefined)[] = [];
   if (filter.sessionId != null) {
     await getVisibleSession(ctx, filter.sessionId);
@@ -71,33 +91,59 @@ export async function listTreatmentDetails(ctx: RequestContext, filter: Treatmen
   return selectDetails(ctx, and(...where));
 }
 
-export async function createTreatmentDetail(ctx: RequestContext, input: TreatmentDetailInput): Promise<TreatmentDetailRow> {
+export async function createTreatmentDetail(
+  ctx: RequestContext,
+  input: TreatmentDetailInput,
+): Promise<TreatmentDetailRow> {
   requireRole(ctx, "ADMIN", "PROVIDER");
   const session = await checkInput(ctx, input.sessionId, [input], () => "");
   requireWriteAccess(ctx, session);
   const now = ctx.deps.now();
   const [row] = await ctx.db
-    .atomic((tx) => tx.insert(treatmentDetails).values(newRow(ctx, session, input, now)).returning())
+    .atomic((tx) =>
+      tx
+        .insert(treatmentDetails)
+        .values(newRow(ctx, session, input, now))
+        .returning(),
+    )
     .catch(foreignKeyError);
   return row;
 }
 
 /** Several lines for one session in one transaction: all of them or none. */
-export async function createTreatmentDetails(ctx: RequestContext, sessionId: number, lines: TreatmentDetailLine[]): Promise<TreatmentDetailRow[]> {
+export async function createTreatmentDetails(
+  ctx: RequestContext,
+  sessionId: number,
+  lines: TreatmentDetailLine[],
+): Promise<TreatmentDetailRow[]> {
   requireRole(ctx, "ADMIN", "PROVIDER");
   if (!lines.length) throw badInput("lines", words`${field("lines")} must hold at least one line`);
-  if (lines.length > MAX_LINES) throw badInput("lines", words`${field("lines")} may hold at most ${MAX_LINES} lines, got ${lines.length}`, "TOO_MUCH_WORK");
+  if (lines.length > MAX_LINES)
+    throw badInput(
+      "lines",
+      words`${field("lines")} may hold at most ${MAX_LINES} lines, got ${lines.length}`,
+      "TOO_MUCH_WORK",
+    );
   const session = await checkInput(ctx, sessionId, lines, (i) => `lines[${i}].`);
   requireWriteAccess(ctx, session);
   const now = ctx.deps.now();
   const rows = await ctx.db
-    .atomic((tx) => tx.insert(treatmentDetails).values(lines.map((line) => newRow(ctx, session, line, now))).returning())
+    .atomic((tx) =>
+      tx
+        .insert(treatmentDetails)
+        .values(lines.map((line) => newRow(ctx, session, line, now)))
+        .returning(),
+    )
     .catch(foreignKeyError);
   return rows.sort((a, b) => a.id - b.id);
 }
 
 /** Full replace of session, item, unit and quantity, as the legacy PUT. */
-export async function updateTreatmentDetail(ctx: RequestContext, id: number, input: TreatmentDetailInput): Promise<TreatmentDetailRow> {
+export async function updateTreatmentDetail(
+  ctx: RequestContext,
+  id: number,
+  input: TreatmentDetailInput,
+): Promise<TreatmentDetailRow> {
   requireRole(ctx, "ADMIN", "PROVIDER");
   const current = await getTreatmentDetail(ctx, id);
   requireWriteAccess(ctx, await sessionOf(ctx, current.sessionId));
@@ -107,7 +153,14 @@ export async function updateTreatmentDetail(ctx: RequestContext, id: number, inp
     .atomic((tx) =>
       tx
         .update(treatmentDetails)
-        .set({ sessionId: session?.id ?? null, itemId: input.itemId ?? null, unitId: input.unitId ?? null, quantity: input.quantity!, updatedBy: ctx.viewer.id, updatedAt: ctx.deps.now() })
+        .set({
+          sessionId: session?.id ?? null,
+          itemId: input.itemId ?? null,
+          unitId: input.unitId ?? null,
+          quantity: input.quantity!,
+          updatedBy: ctx.viewer.id,
+          updatedAt: ctx.deps.now(),
+        })
         .where(and(eq(treatmentDetails.id, id), isNull(treatmentDetails.deletedAt)))
         .returning(),
     )
@@ -143,36 +196,39 @@ export async function itemUsage(ctx: RequestContext, filter: ItemUsageFilter): P
   if (!(filter.from < filter.to)) throw badInput("to", words`${field("to")} must be after ${field("from")}`);
   // A PROVIDER reports on their own sessions: the provider defaults to them, and may be no one else.
   const providerId = providerOrCaller(ctx, filter.providerId) ?? null;
-  if (!isAdmin(ctx) && providerId !== ctx.viewer.id) throw forbidden(words`A ${noun("provider")} may only report on their own ${noun("sessions")}`);
+  if (!isAdmin(ctx) && providerId !== ctx.viewer.id)
+    throw forbidden(words`A ${noun("provider")} may only report on their own ${noun("sessions")}`);
   if (isAdmin(ctx) && providerId !== null) {
     const provider = await ctx.loaders.get(userById).load(providerId);
     if (provider?.role !== "PROVIDER") throw badInput("providerId", words`${noun("Provider")} ${providerId} not found`);
   }
   const td = treatmentDetails;
-  return ctx.db.run((tx) =>
-    tx
-      .select({
-        itemId: td.itemId,
-        unitId: td.unitId,
-        totalQuantity: sql<number>`sum(${td.quantity})`.mapWith(Number),
-        detailCount: sql<number>`count(*)`.mapWith(Number),
-        sessionCount: sql<number>`count(distinct ${td.sessionId})`.mapWith(Number),
-      })
-      .from(td)
-      .innerJoin(sessions, eq(sessions.id, td.sessionId))
-      .leftJoin(items, eq(items.id, td.itemId))
-      .leftJoin(units, eq(units.id, td.unitId))
-      .where(
-        and(
-          isNull(td.deletedAt),
-          gte(sessions.startsAt, filter.from),
-          lt(sessions.startsAt, filter.to),
-          providerId !== null ? eq(sessions.providerId, providerId) : undefined,
-        ),
-      )
-      .groupBy(td.itemId, td.unitId, items.name, units.name)
-      .orderBy(asc(items.name), asc(td.itemId), asc(units.name), asc(td.unitId)),
-  ).then(charged(ctx));
+  return ctx.db
+    .run((tx) =>
+      tx
+        .select({
+          itemId: td.itemId,
+          unitId: td.unitId,
+          totalQuantity: sql<number>`sum(${td.quantity})`.mapWith(Number),
+          detailCount: sql<number>`count(*)`.mapWith(Number),
+          sessionCount: sql<number>`count(distinct ${td.sessionId})`.mapWith(Number),
+        })
+        .from(td)
+        .innerJoin(sessions, eq(sessions.id, td.sessionId))
+        .leftJoin(items, eq(items.id, td.itemId))
+        .leftJoin(units, eq(units.id, td.unitId))
+        .where(
+          and(
+            isNull(td.deletedAt),
+            gte(sessions.startsAt, filter.from),
+            lt(sessions.startsAt, filter.to),
+            providerId !== null ? eq(sessions.providerId, providerId) : undefined,
+          ),
+        )
+        .groupBy(td.itemId, td.unitId, items.name, units.name)
+        .orderBy(asc(items.name), asc(td.itemId), asc(units.name), asc(td.unitId)),
+    )
+    .then(charged(ctx));
 }
 
 /** A detail is seen through its session (canSeeSession); one without a session only by an ADMIN. */
@@ -229,9 +285,12 @@ async function checkInput(
   lines.forEach((line, i) => {
     const q = line.quantity;
     if (q === null || q === undefined) errors[`${prefix(i)}quantity`] = words`${field("quantity")} is required`;
-    else if (typeof q !== "number" || !Number.isInteger(q) || q <= 0 || q > MAX_INT4) errors[`${prefix(i)}quantity`] = words`${field("quantity")} must be a positive integer, got ${JSON.stringify(q)}`;
-    if (line.itemId != null && !itemIds.has(line.itemId)) errors[`${prefix(i)}itemId`] = words`Item ${line.itemId} not found`;
-    if (line.unitId != null && !unitIds.has(line.unitId)) errors[`${prefix(i)}unitId`] = words`Unit ${line.unitId} not found`;
+    else if (typeof q !== "number" || !Number.isInteger(q) || q <= 0 || q > MAX_INT4)
+      errors[`${prefix(i)}quantity`] = words`${field("quantity")} must be a positive integer, got ${JSON.stringify(q)}`;
+    if (line.itemId != null && !itemIds.has(line.itemId))
+      errors[`${prefix(i)}itemId`] = words`Item ${line.itemId} not found`;
+    if (line.unitId != null && !unitIds.has(line.unitId))
+      errors[`${prefix(i)}unitId`] = words`Unit ${line.unitId} not found`;
   });
   try {
     throwFieldErrors(errors);

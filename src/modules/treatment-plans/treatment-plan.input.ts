@@ -5,7 +5,8 @@ import { limitDescription } from "../../text-limits.js";
 
 @InputType("TreatmentPlanInput")
 export class TreatmentPlanInput {
-  @Field(() => RecordId, { nullable: true, description: "The client user; or clientRef / clientName for matching" }) clientId?: number | null;
+  @Field(() => RecordId, { nullable: true, description: "The client user; or clientRef / clientName for matching" })
+  clientId?: number | null;
   @Field(() => String, { nullable: true, description: limitDescription("clientRef") }) clientRef?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("clientName") }) clientName?: string | null;
   @Field(() => String, { nullable: true, description: limitDescription("planType") }) planType?: string | null;

@@ -9,7 +9,12 @@ import { userById } from "../tenants/index.js";
 
 export const treatmentPlanById: LoaderFactory<number, TreatmentPlanRow | undefined> = (ctx, { cache }) =>
   new DataLoader(
-    async (ids) => byKey(ids, await ctx.db.run((tx) => tx.select().from(treatmentPlans).where(anyId(treatmentPlans.id, ids))), (p) => p.id),
+    async (ids) =>
+      byKey(
+        ids,
+        await ctx.db.run((tx) => tx.select().from(treatmentPlans).where(anyId(treatmentPlans.id, ids))),
+        (p) => p.id,
+      ),
     { cache },
   );
 
@@ -62,7 +67,12 @@ export const clientMatchByKey: LoaderFactory<MatchKey, ClientMatch | null> = (ct
       if (ids.length) any.push(anyId(users.id, ids));
       for (const name of names) any.push(sql`strpos(lower(${users.name}), lower(${name})) > 0`);
       const candidates = any.length
-        ? await ctx.db.run((tx) => tx.select().from(users).where(and(eq(users.role, "CLIENT"), ne(users.status, "deleted"), or(...any))))
+        ? await ctx.db.run((tx) =>
+            tx
+              .select()
+              .from(users)
+              .where(and(eq(users.role, "CLIENT"), ne(users.status, "deleted"), or(...any))),
+          )
         : [];
       // Showing a matched client looks it up by id again: it is already here.
       const byId = ctx.loaders.get(userById);

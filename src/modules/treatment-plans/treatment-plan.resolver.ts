@@ -22,8 +22,13 @@ registerNodeType("TreatmentPlan", "treatment_plans", getTreatmentPlan);
 
 @Resolver(() => TreatmentPlan)
 export class TreatmentPlanResolver {
-  @Query(() => [TreatmentPlan], { description: "The tenant's plans, or one client's (assigned or matched); a CLIENT gets their own" })
-  treatmentPlans(@Ctx() ctx: RequestContext, @Arg("clientId", () => RecordId, { nullable: true }) clientId?: number | null): Promise<TreatmentPlanRow[]> {
+  @Query(() => [TreatmentPlan], {
+    description: "The tenant's plans, or one client's (assigned or matched); a CLIENT gets their own",
+  })
+  treatmentPlans(
+    @Ctx() ctx: RequestContext,
+    @Arg("clientId", () => RecordId, { nullable: true }) clientId?: number | null,
+  ): Promise<TreatmentPlanRow[]> {
     return listTreatmentPlans(ctx, clientId ?? undefined);
   }
 
@@ -33,12 +38,19 @@ export class TreatmentPlanResolver {
   }
 
   @Mutation(() => TreatmentPlan, { description: "ADMIN or PROVIDER" })
-  createTreatmentPlan(@Arg("input", () => TreatmentPlanInput) input: TreatmentPlanInput, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow> {
+  createTreatmentPlan(
+    @Arg("input", () => TreatmentPlanInput) input: TreatmentPlanInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TreatmentPlanRow> {
     return createTreatmentPlan(ctx, { ...input, clientId: input.clientId ?? undefined });
   }
 
   @Mutation(() => TreatmentPlan, { description: "ADMIN or PROVIDER" })
-  updateTreatmentPlan(@Arg("id", () => RecordId) id: number, @Arg("input", () => TreatmentPlanPatch) input: TreatmentPlanPatch, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow> {
+  updateTreatmentPlan(
+    @Arg("id", () => RecordId) id: number,
+    @Arg("input", () => TreatmentPlanPatch) input: TreatmentPlanPatch,
+    @Ctx() ctx: RequestContext,
+  ): Promise<TreatmentPlanRow> {
     return updateTreatmentPlan(ctx, id, input);
   }
 
@@ -47,7 +59,10 @@ export class TreatmentPlanResolver {
     return visiblePlanClient(ctx, plan);
   }
 
-  @FieldResolver(() => ClientMatch, { nullable: true, description: "How clientRef / clientName match a client user; null when none does or the caller may not see it" })
+  @FieldResolver(() => ClientMatch, {
+    nullable: true,
+    description: "How clientRef / clientName match a client user; null when none does or the caller may not see it",
+  })
   clientMatch(@Root() plan: TreatmentPlanRow, @Ctx() ctx: RequestContext): Promise<ClientMatchResult | null> {
     return visibleClientMatch(ctx, plan);
   }

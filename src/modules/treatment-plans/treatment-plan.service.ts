@@ -6,7 +6,13 @@ import { checkTextLengths } from "../../text-limits.js";
 import { isCalendarDate } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { findVisibleUser, getUserWithRole, requireRole, userById } from "../tenants/index.js";
-import { clientMatchByKey, progressByPlan, treatmentPlanById, type ClientMatch, type PlanProgress } from "./treatment-plan.loaders.js";
+import {
+  clientMatchByKey,
+  progressByPlan,
+  treatmentPlanById,
+  type ClientMatch,
+  type PlanProgress,
+} from "./treatment-plan.loaders.js";
 import { charged } from "../response-budget.js";
 
 export type { ClientMatch, ClientMatchMethod, PlanProgress } from "./treatment-plan.loaders.js";
@@ -35,7 +41,10 @@ export interface TreatmentPlanPatch {
  * The legacy client matching of a plan (clientRef / clientName; see treatment-plan.loaders.ts),
  * or null when no CLIENT user matches. The plan's explicit clientId is not part of it: see planClient.
  */
-export function matchClient(ctx: RequestContext, plan: Pick<TreatmentPlanRow, "clientRef" | "clientName">): Promise<ClientMatch | null> {
+export function matchClient(
+  ctx: RequestContext,
+  plan: Pick<TreatmentPlanRow, "clientRef" | "clientName">,
+): Promise<ClientMatch | null> {
   return ctx.loaders.get(clientMatchByKey).load({ clientRef: plan.clientRef, clientName: plan.clientName });
 }
 
@@ -54,7 +63,10 @@ export async function visiblePlanClient(ctx: RequestContext, plan: TreatmentPlan
 }
 
 /** The legacy matching as the caller may see it: null when no client matches or the one that does is hidden. */
-export async function visibleClientMatch(ctx: RequestContext, plan: Pick<TreatmentPlanRow, "clientRef" | "clientName">): Promise<ClientMatch | null> {
+export async function visibleClientMatch(
+  ctx: RequestContext,
+  plan: Pick<TreatmentPlanRow, "clientRef" | "clientName">,
+): Promise<ClientMatch | null> {
   const match = await matchClient(ctx, plan);
   const client = await findVisibleUser(ctx, match?.client.id);
   return match && client ? { ...match, client } : null;
@@ -82,7 +94,10 @@ export async function getTreatmentPlan(ctx: RequestContext, id: number): Promise
 }
 
 /** A plan nested in something the caller sees (a session): null when none or not theirs to see. */
-export async function findVisibleTreatmentPlan(ctx: RequestContext, id: number | null): Promise<TreatmentPlanRow | null> {
+export async function findVisibleTreatmentPlan(
+  ctx: RequestContext,
+  id: number | null,
+): Promise<TreatmentPlanRow | null> {
   if (id === null) return null;
   const plan = await ctx.loaders.get(treatmentPlanById).load(id);
   return plan && (await canSeePlan(ctx, plan)) ? plan : null;
@@ -91,10 +106,12 @@ export async function findVisibleTreatmentPlan(ctx: RequestContext, id: number |
 /** Plans of the tenant, or of one client (explicitly assigned or matched to them); a CLIENT gets their own. */
 export async function listTreatmentPlans(ctx: RequestContext, clientId?: number): Promise<TreatmentPlanRow[]> {
   if (ctx.viewer.role === "CLIENT") {
-    if (clientId !== undefined && clientId !== ctx.viewer.id) throw forbidden(words`${noun("Client")}s can only list their own treatment plans`);
+    if (clientId !== undefined && clientId !== ctx.viewer.id)
+      throw forbidden(words`${noun("Client")}s can only list their own treatment plans`);
     clientId = ctx.viewer.id;
   }
-  if (clientId === undefined) return ctx.db.run((tx) => tx.select().from(treatmentPlans).orderBy(asc(treatmentPlans.id))).then(charged(ctx));
+  if (clientId === undefined)
+    return ctx.db.run((tx) => tx.select().from(treatmentPlans).orderBy(asc(treatmentPlans.id))).then(charged(ctx));
   const client = await getUserWithRole(ctx, clientId, "CLIENT", "Client");
   // Plans that could match this client (a superset), then the exact matching decides.
   const mayMatch = or(
@@ -107,7 +124,9 @@ export async function listTreatmentPlans(ctx: RequestContext, clientId?: number)
       ),
     ),
   );
-  const candidates = await ctx.db.run((tx) => tx.select().from(treatmentPlans).where(mayMatch).orderBy(asc(treatmentPlans.id)));
+  const candidates = await ctx.db.run((tx) =>
+    tx.select().from(treatmentPlans).where(mayMatch).orderBy(asc(treatmentPlans.id)),
+  );
   const owners = await Promise.all(candidates.map((plan) => planClient(ctx, plan)));
   return charged(ctx)(candidates.filter((_, i) => owners[i]?.id === client.id));
 }
@@ -120,9 +139,12 @@ const text = (value: string | null | undefined) => (value == null || value.trim(
 
 function checkDates(startDate: string | null, endDate: string | null): Record<string, Words> {
   const errors: Record<string, Words> = {};
-  if (startDate !== null && !isCalendarDate(startDate)) errors.startDate = words`${field("startDate")} must be a date YYYY-MM-DD, got "${startDate}"`;
-  if (endDate !== null && !isCalendarDate(endDate)) errors.endDate = words`${field("endDate")} must be a date YYYY-MM-DD, got "${endDate}"`;
-  if (!Object.keys(errors).length && startDate !== null && endDate !== null && endDate < startDate) errors.endDate = words`${field("endDate")} must not be before ${field("startDate")}`;
+  if (startDate !== null && !isCalendarDate(startDate))
+    errors.startDate = words`${field("startDate")} must be a date YYYY-MM-DD, got "${startDate}"`;
+  if (endDate !== null && !isCalendarDate(endDate))
+    errors.endDate = words`${field("endDate")} must be a date YYYY-MM-DD, got "${endDate}"`;
+  if (!Object.keys(errors).length && startDate !== null && endDate !== null && endDate < startDate)
+    errors.endDate = words`${field("endDate")} must not be before ${field("startDate")}`;
   return errors;
 }
 
@@ -151,22 +173,37 @@ export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentP
   const [plan] = await ctx.db.atomic((tx) =>
     tx
       .insert(treatmentPlans)
-      .values({ tenantId: ctx.tenant.id, clientId: input.clientId ?? null, ...values, createdBy: ctx.viewer.id, createdAt: now, updatedAt: now })
+      .values({
+        tenantId: ctx.tenant.id,
+        clientId: input.clientId ?? null,
+        ...values,
+        createdBy: ctx.viewer.id,
+        createdAt: now,
+        updatedAt: now,
+      })
       .returning(),
   );
   return plan;
 }
 
 /** ADMIN or PROVIDER; only the fields given change (null clears, except status). */
-export async function updateTreatmentPlan(ctx: RequestContext, id: number, patch: TreatmentPlanPatch): Promise<TreatmentPlanRow> {
+export async function updateTreatmentPlan(
+  ctx: RequestContext,
+  id: number,
+  patch: TreatmentPlanPatch,
+): Promise<TreatmentPlanRow> {
   requireRole(ctx, "ADMIN", "PROVIDER");
   checkTextLengths(patch);
   const plan = await getTreatmentPlan(ctx, id);
   const set: Partial<TreatmentPlanRow> = {};
-  for (const key of ["clientRef", "clientName", "planType", "title"] as const) if (patch[key] !== undefined) set[key] = text(patch[key]);
+  for (const key of ["clientRef", "clientName", "planType", "title"] as const)
+    if (patch[key] !== undefined) set[key] = text(patch[key]);
   if (patch.startDate !== undefined) set.startDate = patch.startDate;
   if (patch.endDate !== undefined) set.endDate = patch.endDate;
-  const errors = checkDates(set.startDate !== undefined ? set.startDate : plan.startDate, set.endDate !== undefined ? set.endDate : plan.endDate);
+  const errors = checkDates(
+    set.startDate !== undefined ? set.startDate : plan.startDate,
+    set.endDate !== undefined ? set.endDate : plan.endDate,
+  );
   if (patch.status !== undefined) {
     if (text(patch.status) === null) errors.status = words`${field("status")} must not be empty`;
     else set.status = text(patch.status)!;
@@ -178,7 +215,11 @@ export async function updateTreatmentPlan(ctx: RequestContext, id: number, patch
     throw badInput("clientRef", NEEDS_CLIENT);
   }
   const [updated] = await ctx.db.atomic((tx) =>
-    tx.update(treatmentPlans).set({ ...set, updatedAt: ctx.deps.now() }).where(eq(treatmentPlans.id, plan.id)).returning(),
+    tx
+      .update(treatmentPlans)
+      .set({ ...set, updatedAt: ctx.deps.now() })
+      .where(eq(treatmentPlans.id, plan.id))
+      .returning(),
   );
   ctx.loaders.get(treatmentPlanById).clear(plan.id).prime(plan.id, updated);
   return updated;

@@ -9,7 +9,10 @@ export enum ClientMatchMethod {
   NUMERIC_ID = "NUMERIC_ID",
   NAME = "NAME",
 }
-registerEnumType(ClientMatchMethod, { name: "ClientMatchMethod", description: "The legacy matching rule that found a plan's client, tried in this order" });
+registerEnumType(ClientMatchMethod, {
+  name: "ClientMatchMethod",
+  description: "The legacy matching rule that found a plan's client, tried in this order",
+});
 
 @ObjectType("ClientMatch")
 export class ClientMatch {
@@ -27,7 +30,8 @@ export class TreatmentPlanProgress {
 /** A treatment plan; its client is given explicitly (clientId) or matched from clientRef / clientName. */
 @ObjectType("TreatmentPlan", { implements: Node })
 export class TreatmentPlan extends Node {
-  @Field(() => String, { nullable: true, description: "The legacy client id, e.g. CLIENT001" }) clientRef!: string | null;
+  @Field(() => String, { nullable: true, description: "The legacy client id, e.g. CLIENT001" }) clientRef!:
+    string | null;
   @Field(() => String, { nullable: true }) clientName!: string | null;
   @Field(() => String, { nullable: true }) planType!: string | null;
   @Field(() => String, { nullable: true }) title!: string | null;

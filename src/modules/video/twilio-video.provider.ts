@@ -2,7 +2,14 @@
  * Twilio Programmable Video behind VideoProvider. The ONLY module that imports `twilio`.
  */
 import twilio from "twilio";
-import { notStartedRoom, VideoProviderError, type IssueTokenInput, type VideoParticipantSnapshot, type VideoProvider, type VideoRoomSnapshot } from "./video.provider.js";
+import {
+  notStartedRoom,
+  VideoProviderError,
+  type IssueTokenInput,
+  type VideoParticipantSnapshot,
+  type VideoProvider,
+  type VideoRoomSnapshot,
+} from "./video.provider.js";
 
 // twilio is CommonJS (`export =`): under ESM the default import is the whole SDK object.
 const { AccessToken } = twilio.jwt;
@@ -35,9 +42,13 @@ export class TwilioVideoProvider implements VideoProvider {
   }
 
   issueToken({ identity, roomName, ttlSeconds }: IssueTokenInput): string {
-    if (!Number.isFinite(ttlSeconds) || ttlSeconds < 1) throw new RangeError(`ttlSeconds must be >= 1, got ${ttlSeconds}`);
+    if (!Number.isFinite(ttlSeconds) || ttlSeconds < 1)
+      throw new RangeError(`ttlSeconds must be >= 1, got ${ttlSeconds}`);
     const ttl = Math.min(Math.floor(ttlSeconds), MAX_TOKEN_TTL_SECONDS);
-    const token = new AccessToken(this.config.accountSid, this.config.apiKeySid, this.config.apiKeySecret, { identity, ttl });
+    const token = new AccessToken(this.config.accountSid, this.config.apiKeySid, this.config.apiKeySecret, {
+      identity,
+      ttl,
+    });
     token.addGrant(new VideoGrant({ room: roomName }));
     return token.toJwt();
   }
@@ -69,7 +80,10 @@ export class TwilioVideoProvider implements VideoProvider {
     }
     // A unique name only addresses an in-progress room; a finished session is found by listing.
     const completed = await rooms.list({ uniqueName: roomName, status: "completed", limit: 20 });
-    return completed.sort((a, b) => (asDate(b.dateCreated)?.getTime() ?? 0) - (asDate(a.dateCreated)?.getTime() ?? 0))[0] ?? null;
+    return (
+      completed.sort((a, b) => (asDate(b.dateCreated)?.getTime() ?? 0) - (asDate(a.dateCreated)?.getTime() ?? 0))[0] ??
+      null
+    );
   }
 
   /** Everyone who joined: without a filter Twilio lists only `connected` ones for an in-progress room. */
@@ -106,6 +120,9 @@ function isNotFound(err: unknown): boolean {
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const { status, code } = err as Error & { status?: unknown; code?: unknown };
-  const tags = [typeof status === "number" ? `HTTP ${status}` : null, code != null ? `code ${String(code)}` : null].filter(Boolean);
+  const tags = [
+    typeof status === "number" ? `HTTP ${status}` : null,
+    code != null ? `code ${String(code)}` : null,
+  ].filter(Boolean);
   return tags.length ? `${err.message} (${tags.join(", ")})` : err.message;
 }

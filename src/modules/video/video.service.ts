@@ -52,7 +52,11 @@ export interface IssueVideoAccessOptions {
  * session's room, creating the room name on first use. Only for active VIDEO sessions, from
  * 10 minutes before the start until the end.
  */
-export async function issueVideoAccess(ctx: RequestContext, sessionId: number, options: IssueVideoAccessOptions = {}): Promise<VideoAccessResult> {
+export async function issueVideoAccess(
+  ctx: RequestContext,
+  sessionId: number,
+  options: IssueVideoAccessOptions = {},
+): Promise<VideoAccessResult> {
   const session = await getVisibleSession(ctx, sessionId);
   const video = videoProvider(ctx);
   const now = ctx.deps.now();
@@ -85,7 +89,9 @@ export async function videoRoomStatus(ctx: RequestContext, sessionId: number): P
   const session = await getVisibleSession(ctx, sessionId);
   const video = videoProvider(ctx);
   const roomName = session.videoRoomName;
-  const snapshot = roomName ? await ctx.db.outside(() => roomStatusOf(video, roomName)) : { ...notStartedRoom(""), roomName: null };
+  const snapshot = roomName
+    ? await ctx.db.outside(() => roomStatusOf(video, roomName))
+    : { ...notStartedRoom(""), roomName: null };
   return { ...snapshot, participantsCount: snapshot.participants.length, sessionId: session.id };
 }
 
@@ -98,7 +104,8 @@ async function roomStatusOf(video: VideoProvider, roomName: string) {
   try {
     return await video.roomStatus(roomName);
   } catch (err) {
-    if (err instanceof VideoProviderError) throw unavailable(`The video service is unavailable, try again shortly (${err.message})`);
+    if (err instanceof VideoProviderError)
+      throw unavailable(`The video service is unavailable, try again shortly (${err.message})`);
     throw err;
   }
 }
@@ -106,13 +113,27 @@ async function roomStatusOf(video: VideoProvider, roomName: string) {
 /** Active VIDEO sessions inside their join window (sessionTiming is the one rule for it). */
 function assertJoinable(session: SessionRow, now: Date): void {
   if (!isActive(session)) {
-    throw badInput("sessionId", words`${noun("Session")} ${session.id} is ${session.status.toLowerCase()}: only scheduled or confirmed ${noun("sessions")} can be joined`);
+    throw badInput(
+      "sessionId",
+      words`${noun("Session")} ${session.id} is ${session.status.toLowerCase()}: only scheduled or confirmed ${noun("sessions")} can be joined`,
+    );
   }
-  if (session.modality !== "VIDEO") throw badInput("sessionId", words`${noun("Session")} ${session.id} is not a video ${noun("session")} (modality ${session.modality})`);
+  if (session.modality !== "VIDEO")
+    throw badInput(
+      "sessionId",
+      words`${noun("Session")} ${session.id} is not a video ${noun("session")} (modality ${session.modality})`,
+    );
   const timing = sessionTiming(session, now);
   if (timing.canJoin) return;
-  if (timing.phase === "ENDED") throw badInput("sessionId", words`${noun("Session")} ${session.id} ended at ${instant(session.endsAt)}; joining is closed`);
-  throw badInput("sessionId", words`Joining ${noun("session")} ${session.id} opens at ${instant(timing.joinOpensAt)} (${JOIN_WINDOW_OPENS_MINUTES} minutes before it starts)`);
+  if (timing.phase === "ENDED")
+    throw badInput(
+      "sessionId",
+      words`${noun("Session")} ${session.id} ended at ${instant(session.endsAt)}; joining is closed`,
+    );
+  throw badInput(
+    "sessionId",
+    words`Joining ${noun("session")} ${session.id} opens at ${instant(timing.joinOpensAt)} (${JOIN_WINDOW_OPENS_MINUTES} minutes before it starts)`,
+  );
 }
 
 /**
@@ -120,7 +141,11 @@ function assertJoinable(session: SessionRow, now: Date): void {
  * calls agree: the loser updates nothing (waiting for the winner's row lock) and reads the
  * winner's name. created: this call made it, so no token was issued for the room before.
  */
-async function ensureRoomName(ctx: RequestContext, session: SessionRow, now: Date): Promise<{ roomName: string; created: boolean }> {
+async function ensureRoomName(
+  ctx: RequestContext,
+  session: SessionRow,
+  now: Date,
+): Promise<{ roomName: string; created: boolean }> {
   if (session.videoRoomName) return { roomName: session.videoRoomName, created: false };
   const candidate = `apt-${session.id}-${Math.floor(now.getTime() / 1000)}-${randomBytes(4).toString("hex")}`;
   const result = await ctx.db.atomic(async (tx) => {
@@ -130,7 +155,10 @@ async function ensureRoomName(ctx: RequestContext, session: SessionRow, now: Dat
       .where(and(eq(sessions.id, session.id), isNull(sessions.videoRoomName)))
       .returning({ roomName: sessions.videoRoomName });
     if (won?.roomName) return { roomName: won.roomName, created: true };
-    const [current] = await tx.select({ roomName: sessions.videoRoomName }).from(sessions).where(eq(sessions.id, session.id));
+    const [current] = await tx
+      .select({ roomName: sessions.videoRoomName })
+      .from(sessions)
+      .where(eq(sessions.id, session.id));
     if (!current?.roomName) throw new Error(`session ${session.id}: room name neither set nor readable`);
     return { roomName: current.roomName, created: false };
   });

@@ -18,7 +18,8 @@ import * as schema from "./schemas.js";
  * only therapists manage (and list) their weekly availability.
  */
 function therapistOnly(ctx: ShimContext): void {
-  if (ctx.viewer.role !== "PROVIDER") throw new DomainError("UNAUTHENTICATED", "Only therapists can manage availability");
+  if (ctx.viewer.role !== "PROVIDER")
+    throw new DomainError("UNAUTHENTICATED", "Only therapists can manage availability");
 }
 
 const slotIdOf = (params: { id: string }) => bookingId(params.id, "Availability slot");
@@ -29,11 +30,22 @@ export function availabilityRoutes(api: FastifyInstance, options: ShimOptions, n
 
   routes.post(
     "/availability",
-    { schema: { ...doc("createAvailability", "Add a weekly availability slot (therapists)"), body: schema.availabilityCreateBody, response: { 201: schema.availability, ...schema.errorResponses } } },
+    {
+      schema: {
+        ...doc("createAvailability", "Add a weekly availability slot (therapists)"),
+        body: schema.availabilityCreateBody,
+        response: { 201: schema.availability, ...schema.errorResponses },
+      },
+    },
     async (ctx, request, reply) => {
       therapistOnly(ctx);
       const { body } = request;
-      const rule = await createAvailabilityRule(ctx, { dayOfWeek: body.dayOfWeek, startTime: body.startTime, endTime: body.endTime, notes: body.notes });
+      const rule = await createAvailabilityRule(ctx, {
+        dayOfWeek: body.dayOfWeek,
+        startTime: body.startTime,
+        endTime: body.endTime,
+        notes: body.notes,
+      });
       reply.code(201);
       return toAvailability(rule);
     },
@@ -41,7 +53,12 @@ export function availabilityRoutes(api: FastifyInstance, options: ShimOptions, n
 
   routes.get(
     "/availability",
-    { schema: { ...doc("listAvailability", "The current therapist's weekly availability"), response: { 200: { type: "array", items: schema.availability }, ...schema.errorResponses } } },
+    {
+      schema: {
+        ...doc("listAvailability", "The current therapist's weekly availability"),
+        response: { 200: { type: "array", items: schema.availability }, ...schema.errorResponses },
+      },
+    },
     async (ctx) => {
       therapistOnly(ctx);
       return (await listAvailabilityRules(ctx)).map(toAvailability);
@@ -74,7 +91,13 @@ export function availabilityRoutes(api: FastifyInstance, options: ShimOptions, n
 
   routes.delete(
     "/availability/:id",
-    { schema: { ...doc("deleteAvailability", "Delete a weekly availability slot (its therapist)"), params: schema.idParams, response: { 200: schema.success, ...schema.errorResponses } } },
+    {
+      schema: {
+        ...doc("deleteAvailability", "Delete a weekly availability slot (its therapist)"),
+        params: schema.idParams,
+        response: { 200: schema.success, ...schema.errorResponses },
+      },
+    },
     async (ctx, request) => {
       therapistOnly(ctx);
       return { success: await deleteAvailabilityRule(ctx, slotIdOf(request.params)) };
@@ -83,14 +106,27 @@ export function availabilityRoutes(api: FastifyInstance, options: ShimOptions, n
 
   routes.get(
     "/slots",
-    { schema: { ...doc("listSlots", "Bookable start times of a therapist on a date, with the durations that fit"), querystring: schema.slotsQuery, response: { 200: schema.slots, ...schema.errorResponses } } },
+    {
+      schema: {
+        ...doc("listSlots", "Bookable start times of a therapist on a date, with the durations that fit"),
+        querystring: schema.slotsQuery,
+        response: { 200: schema.slots, ...schema.errorResponses },
+      },
+    },
     async (ctx, request) => {
       const { query } = request;
-      const days = await availableSlots(ctx, { providerId: bookingId(query.therapistId, "Therapist"), from: query.date });
+      const days = await availableSlots(ctx, {
+        providerId: bookingId(query.therapistId, "Therapist"),
+        from: query.date,
+      });
       return days.flatMap((day) =>
         day.slots.map((slot) => ({
           startTime: slot.startsAt.toISOString(),
-          availableDurations: slot.availableDurations.map((minutes) => ({ id: String(minutes), name: `${minutes} minutes`, duration: minutes })),
+          availableDurations: slot.availableDurations.map((minutes) => ({
+            id: String(minutes),
+            name: `${minutes} minutes`,
+            duration: minutes,
+          })),
         })),
       );
     },

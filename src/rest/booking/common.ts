@@ -10,7 +10,13 @@ export interface RouteNaming {
 }
 
 export function routeNaming(operationPrefix: string, summarySuffix: string): RouteNaming {
-  return { describe: (operation, summary) => ({ tags: ["booking"], operationId: `${operationPrefix}${operation[0].toUpperCase()}${operation.slice(1)}`, summary: `${summary}${summarySuffix}` }) };
+  return {
+    describe: (operation, summary) => ({
+      tags: ["booking"],
+      operationId: `${operationPrefix}${operation[0].toUpperCase()}${operation.slice(1)}`,
+      summary: `${summary}${summarySuffix}`,
+    }),
+  };
 }
 
 /** A path or body id: ids are opaque strings to legacy clients, so one that is not ours is simply not found. */

@@ -42,7 +42,11 @@ function nestStatus(problem: Problem): number {
 }
 
 /** The services' words for this API's: a legacy client reads the field names it sent, and meetings and therapists. */
-const BOOKING_FIELDS: Record<string, string> = { startsAt: "startTime", durationMinutes: "duration", providerId: "therapistId" };
+const BOOKING_FIELDS: Record<string, string> = {
+  startsAt: "startTime",
+  durationMinutes: "duration",
+  providerId: "therapistId",
+};
 
 export const BOOKING_VOCABULARY: Vocabulary = {
   field: (name) => BOOKING_FIELDS[name] ?? name,
@@ -59,7 +63,11 @@ export const BOOKING_VOCABULARY: Vocabulary = {
 };
 
 /** A record kind (details.entity) as the document names it: "Therapist not found", "Meeting not found". */
-const BOOKING_ENTITIES: Record<string, string> = { Session: "Meeting", Provider: "Therapist", AvailabilityRule: "Availability slot" };
+const BOOKING_ENTITIES: Record<string, string> = {
+  Session: "Meeting",
+  Provider: "Therapist",
+  AvailabilityRule: "Availability slot",
+};
 
 export const bookingEntity = (entity: string): string => BOOKING_ENTITIES[entity] ?? entity;
 
@@ -116,7 +124,9 @@ function validationMessage(problem: FieldProblem): string {
     case "pattern":
       return `${subject} ${PATTERN_PHRASES[pattern ?? ""] ?? problem.message}`;
     case "format":
-      return format === "date" ? `${subject} must be a valid date in YYYY-MM-DD format` : `${subject} ${problem.message}`;
+      return format === "date"
+        ? `${subject} must be a valid date in YYYY-MM-DD format`
+        : `${subject} ${problem.message}`;
     default:
       return `${subject} ${problem.message}`;
   }
@@ -128,7 +138,12 @@ function validationMessage(problem: FieldProblem): string {
  */
 export class InvalidField extends Error {
   readonly validationContext = "body";
-  readonly validation: Array<{ instancePath: string; keyword: string; params: Record<string, unknown>; message: string }>;
+  readonly validation: Array<{
+    instancePath: string;
+    keyword: string;
+    params: Record<string, unknown>;
+    message: string;
+  }>;
 
   constructor(field: string, message: string) {
     super(`${field} ${message}`);

@@ -2,7 +2,14 @@ import type { FastifyInstance } from "fastify";
 import type { Modality, SessionRow, SessionStatus, UserRow } from "../../db/schema/index.js";
 import { DomainError, forbidden } from "../../errors.js";
 import { getProvider } from "../../modules/availability/index.js";
-import { bookSession, cancelSession, getVisibleSession, listAllSessions, reassignSession, updateSession } from "../../modules/sessions/index.js";
+import {
+  bookSession,
+  cancelSession,
+  getVisibleSession,
+  listAllSessions,
+  reassignSession,
+  updateSession,
+} from "../../modules/sessions/index.js";
 import { findVisibleUsers } from "../../modules/tenants/index.js";
 import { localToInstant, minutesBetween, parseInstant } from "../../time.js";
 import { shimRoutes } from "../primitives.js";
@@ -12,8 +19,18 @@ import { InvalidField } from "./errors.js";
 import * as schema from "./schemas.js";
 import type { MeetingType } from "./schemas.js";
 
-const MODALITY_OF: Record<MeetingType, Modality> = { video: "VIDEO", audio: "AUDIO", in_person: "IN_PERSON", chat: "CHAT" };
-const MEETING_TYPE_OF: Record<Modality, MeetingType> = { VIDEO: "video", AUDIO: "audio", IN_PERSON: "in_person", CHAT: "chat" };
+const MODALITY_OF: Record<MeetingType, Modality> = {
+  video: "VIDEO",
+  audio: "AUDIO",
+  in_person: "IN_PERSON",
+  chat: "CHAT",
+};
+const MEETING_TYPE_OF: Record<Modality, MeetingType> = {
+  VIDEO: "video",
+  AUDIO: "audio",
+  IN_PERSON: "in_person",
+  CHAT: "chat",
+};
 
 /** Newest first, as the legacy service listed them. */
 const NEWEST_FIRST = { field: "STARTS_AT", direction: "DESC" } as const;
@@ -27,7 +44,13 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
 
   routes.post(
     "/meetings",
-    { schema: { ...doc("createMeeting", "Book a meeting (clients, with a therapist they are in care with)"), body: schema.meetingCreateBody, response: { 201: schema.meeting, ...schema.errorResponses } } },
+    {
+      schema: {
+        ...doc("createMeeting", "Book a meeting (clients, with a therapist they are in care with)"),
+        body: schema.meetingCreateBody,
+        response: { 201: schema.meeting, ...schema.errorResponses },
+      },
+    },
     async (ctx, request, reply) => {
       const body = request.body;
       // The legacy controller's gate: booking is a client's action (therapists manage their sessions).
@@ -43,7 +66,8 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
         modality: MODALITY_OF[body.meetingType ?? "video"],
       });
       // An initial status other than SCHEDULED is a transition, with the state machine's and the role's rules.
-      if (body.status && body.status !== session.status) session = await updateSession(ctx, session.id, { status: body.status });
+      if (body.status && body.status !== session.status)
+        session = await updateSession(ctx, session.id, { status: body.status });
       reply.code(201);
       return (await toMeetings(ctx, [session]))[0];
     },
@@ -51,14 +75,25 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
 
   routes.get(
     "/meetings",
-    { schema: { ...doc("listMeetings", "All meetings of the current user (newest first)"), response: { 200: { type: "array", items: schema.meeting }, ...schema.errorResponses } } },
+    {
+      schema: {
+        ...doc("listMeetings", "All meetings of the current user (newest first)"),
+        response: { 200: { type: "array", items: schema.meeting }, ...schema.errorResponses },
+      },
+    },
     // Every session the caller sees: the legacy list had no paging.
     async (ctx) => toMeetings(ctx, await listAllSessions(ctx, {}, NEWEST_FIRST)),
   );
 
   routes.get(
     "/meetings/:id",
-    { schema: { ...doc("getMeeting", "One meeting"), params: schema.idParams, response: { 200: schema.meeting, ...schema.errorResponses } } },
+    {
+      schema: {
+        ...doc("getMeeting", "One meeting"),
+        params: schema.idParams,
+        response: { 200: schema.meeting, ...schema.errorResponses },
+      },
+    },
     async (ctx, request) => {
       const session = await getVisibleSession(ctx, bookingId(request.params.id, "Meeting"));
       return (await toMeetings(ctx, [session]))[0];
@@ -79,12 +114,14 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
       const body = request.body;
       let session = await getVisibleSession(ctx, bookingId(request.params.id, "Meeting"));
       // The document's restriction comes before any other check of the request.
-      if (NOT_UPDATABLE.includes(session.status)) throw new DomainError("INVALID_TRANSITION", "Cannot update completed/cancelled meetings");
+      if (NOT_UPDATABLE.includes(session.status))
+        throw new DomainError("INVALID_TRANSITION", "Cannot update completed/cancelled meetings");
       // "Change therapist (if allowed)": the one reassignment rule (who may, conflicts, care); then the other changes.
       if (body.therapistId !== undefined && body.therapistId !== String(session.providerId)) {
         session = await reassignSession(ctx, session.id, { providerId: bookingId(body.therapistId, "Therapist") });
         // Only handed over: the previous therapist may no longer edit it, and there is nothing else to change.
-        if (Object.entries(body).every(([field, value]) => field === "therapistId" || value === undefined)) return (await toMeetings(ctx, [session]))[0];
+        if (Object.entries(body).every(([field, value]) => field === "therapistId" || value === undefined))
+          return (await toMeetings(ctx, [session]))[0];
       }
       const updated = await updateSession(ctx, session.id, {
         title: body.title,
@@ -100,7 +137,13 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
 
   routes.delete(
     "/meetings/:id/cancel",
-    { schema: { ...doc("cancelMeeting", "Cancel a meeting"), params: schema.idParams, response: { 200: schema.meeting, ...schema.errorResponses } } },
+    {
+      schema: {
+        ...doc("cancelMeeting", "Cancel a meeting"),
+        params: schema.idParams,
+        response: { 200: schema.meeting, ...schema.errorResponses },
+      },
+    },
     async (ctx, request) => {
       const cancelled = await cancelSession(ctx, bookingId(request.params.id, "Meeting"));
       return (await toMeetings(ctx, [cancelled]))[0];
@@ -111,14 +154,19 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
 /** startTime as an instant: with an offset as written, without one in the therapist's zone. */
 async function instantOf(ctx: ShimContext, value: string, providerId: number): Promise<Date> {
   const [date, time] = value.split("T");
-  const instant = /(Z|[+-]\d{2}:?\d{2})$/.test(value) ? parseInstant(value) : localToInstant(date, time, (await getProvider(ctx, providerId)).timeZone);
+  const instant = /(Z|[+-]\d{2}:?\d{2})$/.test(value)
+    ? parseInstant(value)
+    : localToInstant(date, time, (await getProvider(ctx, providerId)).timeZone);
   if (!instant) throw new InvalidField("startTime", "must be a valid ISO 8601 date string");
   return instant;
 }
 
 /** Sessions in the document's Meeting shape; their users, as the caller may see them, in one batched lookup. */
 async function toMeetings(ctx: ShimContext, rows: SessionRow[]) {
-  const users = await findVisibleUsers(ctx, rows.flatMap((s) => [s.clientId, s.providerId]));
+  const users = await findVisibleUsers(
+    ctx,
+    rows.flatMap((s) => [s.clientId, s.providerId]),
+  );
   return rows.map((s) => ({
     id: String(s.id),
     title: s.title,

@@ -31,7 +31,11 @@ const instant = { type: "string", format: "date-time" } as const;
 const meetingFields = {
   title: { ...nullableString, ...maxLengthOf("title"), description: "Optional meeting title" },
   description: { ...nullableString, ...maxLengthOf("description"), description: "Optional meeting description" },
-  startTime: { type: "string", pattern: DATE_TIME_PATTERN, description: "ISO 8601; without an offset: the therapist's local time" },
+  startTime: {
+    type: "string",
+    pattern: DATE_TIME_PATTERN,
+    description: "ISO 8601; without an offset: the therapist's local time",
+  },
   duration: { type: "integer", enum: [...DURATIONS], description: "Minutes" },
   status: { type: "string", enum: [...MEETING_STATUSES] },
   meetingType: { type: "string", enum: [...MEETING_TYPES], description: "Default video" },
@@ -56,7 +60,12 @@ export const meetingCreateBody = {
 
 export const meetingUpdateBody = {
   type: "object",
-  properties: { ...meetingFields, therapistId: opaqueIdSchema("Change therapist (if allowed): an administrator or the meeting's therapist moves it to another therapist") },
+  properties: {
+    ...meetingFields,
+    therapistId: opaqueIdSchema(
+      "Change therapist (if allowed): an administrator or the meeting's therapist moves it to another therapist",
+    ),
+  },
   examples: [
     {
       title: "Updated Therapy Session",
@@ -123,7 +132,9 @@ export const availabilityCreateBody = {
 export const availabilityUpdateBody = {
   type: "object",
   properties: { ...availabilityFields, isAvailable: { type: "boolean" } },
-  examples: [{ dayOfWeek: 1, startTime: "10:00", endTime: "16:00", notes: "Updated availability hours", isAvailable: true }],
+  examples: [
+    { dayOfWeek: 1, startTime: "10:00", endTime: "16:00", notes: "Updated availability hours", isAvailable: true },
+  ],
 } as const;
 
 export const availability = {
@@ -160,7 +171,10 @@ export const slots = {
       startTime: instant,
       availableDurations: {
         type: "array",
-        items: { type: "object", properties: { id: { type: "string" }, name: { type: "string" }, duration: { type: "integer" } } },
+        items: {
+          type: "object",
+          properties: { id: { type: "string" }, name: { type: "string" }, duration: { type: "integer" } },
+        },
       },
     },
   },

@@ -41,7 +41,8 @@ const STATUS_NAME: Record<SessionStatus, FitnessStatus> = {
 export const statusName = (status: SessionStatus): FitnessStatus => STATUS_NAME[status];
 
 /** The stored statuses an API status stands for ("scheduled": scheduled and confirmed). */
-export const statusesOf = (status: FitnessStatus): SessionStatus[] => (Object.keys(STATUS_NAME) as SessionStatus[]).filter((s) => STATUS_NAME[s] === status);
+export const statusesOf = (status: FitnessStatus): SessionStatus[] =>
+  (Object.keys(STATUS_NAME) as SessionStatus[]).filter((s) => STATUS_NAME[s] === status);
 
 /** Sessions booked through other APIs may carry a type this API does not list ("therapy"): shown as it is. */
 export const typeName = (type: SessionType): string => type.toLowerCase();
@@ -162,8 +163,16 @@ export async function sessionsJson(ctx: RequestContext, rows: SessionRow[], incl
   // The embedded client and trainer objects are shown: only those the caller may see. Asked in
   // the same tick as the zones, so an admin's (one loader for both) cost one statement.
   const [zones, shown] = await Promise.all([
-    usersById(ctx, rows.map((s) => s.providerId)),
-    include.client || include.trainer ? findVisibleUsers(ctx, rows.flatMap((s) => [s.providerId, s.clientId])) : new Map<number, UserRow>(),
+    usersById(
+      ctx,
+      rows.map((s) => s.providerId),
+    ),
+    include.client || include.trainer
+      ? findVisibleUsers(
+          ctx,
+          rows.flatMap((s) => [s.providerId, s.clientId]),
+        )
+      : new Map<number, UserRow>(),
   ]);
   return rows.map((s) => {
     const trainer = shown.get(s.providerId);

@@ -66,7 +66,15 @@ const ALLOWED: Record<string, { label: string; values: readonly string[] }> = {
   sort_order: { label: "sort_order", values: ["asc", "desc"] },
 };
 
-const DATE_TIME_FIELDS = new Set(["scheduled_start", "scheduled_end", "actual_start", "actual_end", "start_date", "end_date", "date"]);
+const DATE_TIME_FIELDS = new Set([
+  "scheduled_start",
+  "scheduled_end",
+  "actual_start",
+  "actual_end",
+  "start_date",
+  "end_date",
+  "date",
+]);
 const FLAGS = new Set(["include_client", "include_trainer", "permanent"]);
 
 export function datetimeMessage(field: string): string {
@@ -75,12 +83,14 @@ export function datetimeMessage(field: string): string {
 
 function validationMessage(p: FieldProblem): string {
   if ((p.keyword === "required" || p.keyword === "minLength") && REQUIRED[p.field]) return REQUIRED[p.field];
-  if (DATE_TIME_FIELDS.has(p.field) && (p.keyword === "pattern" || p.keyword === "type")) return datetimeMessage(p.field);
+  if (DATE_TIME_FIELDS.has(p.field) && (p.keyword === "pattern" || p.keyword === "type"))
+    return datetimeMessage(p.field);
   if (FLAGS.has(p.field)) return `${p.field} must be true or false`;
   // The services' words for a text over its limit (src/text-limits.ts), without the length sent.
   if (p.keyword === "maxLength") return `${p.field} must be at most ${p.params.limit} characters`;
   const allowed = ALLOWED[p.field];
-  if (allowed && (p.keyword === "enum" || p.keyword === "type")) return `Invalid ${allowed.label}. Must be one of: ${allowed.values.join(", ")}`;
+  if (allowed && (p.keyword === "enum" || p.keyword === "type"))
+    return `Invalid ${allowed.label}. Must be one of: ${allowed.values.join(", ")}`;
   return `${p.field} ${p.message}`;
 }
 
@@ -97,16 +107,23 @@ function fieldErrors(entries: [string, string][]): Record<string, string> {
   return errors;
 }
 
-const failure = (status: number, error: string, errors?: Record<string, string>) => ({ status, body: { success: false, error, ...(errors ? { errors } : {}) } });
+const failure = (status: number, error: string, errors?: Record<string, string>) => ({
+  status,
+  body: { success: false, error, ...(errors ? { errors } : {}) },
+});
 
 export const fitnessError: ErrorFormat = (problem: Problem, request) => {
   if (problem.validation) {
-    if (problem.validation.some((p) => p.field === "" && p.location === "body")) return failure(400, rootProblem(request));
+    if (problem.validation.some((p) => p.field === "" && p.location === "body"))
+      return failure(400, rootProblem(request));
     return failure(400, VALIDATION_FAILED, fieldErrors(problem.validation.map((p) => [p.field, validationMessage(p)])));
   }
   const vocabulary = fitnessVocabulary(request);
   if (problem.fieldErrors && Object.keys(problem.fieldErrors).length) {
-    const entries = Object.entries(problem.fieldErrors).map(([field, error]): [string, string] => [apiField(field), fieldMessage(field, error, problem, vocabulary)]);
+    const entries = Object.entries(problem.fieldErrors).map(([field, error]): [string, string] => [
+      apiField(field),
+      fieldMessage(field, error, problem, vocabulary),
+    ]);
     return failure(problem.status, VALIDATION_FAILED, fieldErrors(entries));
   }
   // The document answers another trainer's session with its "Permission Denied" body (403); other
@@ -137,7 +154,10 @@ export const fitnessError: ErrorFormat = (problem: Problem, request) => {
 function bodyFailure(problem: Problem) {
   switch (problem.bodyFault) {
     case "UNSUPPORTED_MEDIA_TYPE":
-      return failure(415, "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.");
+      return failure(
+        415,
+        "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.",
+      );
     case "EMPTY":
       return failure(400, "No data provided");
     case "TOO_LARGE":
@@ -146,7 +166,9 @@ function bodyFailure(problem: Problem) {
     case "LENGTH_MISMATCH":
     case "UNREADABLE":
     case undefined:
-      return problem.status === 400 ? failure(400, `Failed to decode JSON object: ${problem.message}`) : failure(problem.status, problem.message);
+      return problem.status === 400
+        ? failure(400, `Failed to decode JSON object: ${problem.message}`)
+        : failure(problem.status, problem.message);
     default:
       return unreachable(problem.bodyFault);
   }

@@ -35,7 +35,15 @@ import {
   type Include,
 } from "./convert.js";
 import { fitnessError } from "./errors.js";
-import { availabilitySchema, createSchema, deleteSchema, getSchema, listSchema, statsSchema, updateSchema } from "./schemas.js";
+import {
+  availabilitySchema,
+  createSchema,
+  deleteSchema,
+  getSchema,
+  listSchema,
+  statsSchema,
+  updateSchema,
+} from "./schemas.js";
 
 /**
  * ../shared/legacy-api/fitness-crm-sessions.md (MectoFitness CRM, Flask): the trainer's sessions
@@ -72,14 +80,20 @@ function fitnessCredentials(request: FastifyRequest): Credentials {
 }
 
 const flag = (value: string | undefined) => value?.toLowerCase() === "true";
-const includes = (q: { include_client?: string; include_trainer?: string }): Include => ({ client: flag(q.include_client), trainer: flag(q.include_trainer) });
+const includes = (q: { include_client?: string; include_trainer?: string }): Include => ({
+  client: flag(q.include_client),
+  trainer: flag(q.include_trainer),
+});
 
 /**
  * The date-times given, as instants (naive ones in `zone`); null stays null (cleared). Every
  * bad one is reported at once. Shapes are the schema's business: here only times that do not
  * exist (2025-02-30, a wall-clock time skipped by DST) remain.
  */
-function instants<K extends string>(given: Partial<Record<K, string | null>>, zone: string): Partial<Record<K, Date | null>> {
+function instants<K extends string>(
+  given: Partial<Record<K, string | null>>,
+  zone: string,
+): Partial<Record<K, Date | null>> {
   const result: Partial<Record<K, Date | null>> = {};
   const errors: Record<string, string> = {};
   for (const [field, value] of Object.entries(given) as [K, string | null | undefined][]) {
@@ -95,7 +109,10 @@ function instants<K extends string>(given: Partial<Record<K, string | null>>, zo
 // ------------------------------------------------------------------ list and read
 
 /** start_date / end_date without an offset are the caller's local time. */
-function filterOf(ctx: RequestContext, q: { client_id?: number; status?: FitnessStatus; session_type?: FitnessType; start_date?: string; end_date?: string }): SessionFilter {
+function filterOf(
+  ctx: RequestContext,
+  q: { client_id?: number; status?: FitnessStatus; session_type?: FitnessType; start_date?: string; end_date?: string },
+): SessionFilter {
   const range = instants({ start_date: q.start_date, end_date: q.end_date }, ctx.viewer.timeZone);
   return {
     clientId: q.client_id,
@@ -115,7 +132,14 @@ async function listRoute(ctx: RequestContext, request: SchemaRequest<typeof list
     success: true,
     data: {
       sessions: await sessionsJson(ctx, page.rows, includes(q)),
-      pagination: { page: page.page, per_page: page.perPage, total_pages: totalPages, total_items: page.total, has_next: page.page < totalPages, has_prev: page.page > 1 },
+      pagination: {
+        page: page.page,
+        per_page: page.perPage,
+        total_pages: totalPages,
+        total_items: page.total,
+        has_next: page.page < totalPages,
+        has_prev: page.page > 1,
+      },
     },
   };
 }
@@ -137,17 +161,17 @@ async function createRoute(ctx: RequestContext, request: SchemaRequest<typeof cr
   const times = instants({ scheduled_start: body.scheduled_start, scheduled_end: body.scheduled_end }, zone);
   speakLocalTimes(request, zone);
   const session = await bookSession(ctx, {
-      providerId: body.trainer_id,
-      clientId: body.client_id,
-      startsAt: times.scheduled_start!,
-      endsAt: times.scheduled_end,
-      title: body.title,
-      description: body.description,
-      type: typeOf(body.session_type ?? "personal"),
-      location: body.location,
-      notes: body.notes,
-      providerNotes: body.trainer_notes,
-    });
+    providerId: body.trainer_id,
+    clientId: body.client_id,
+    startsAt: times.scheduled_start!,
+    endsAt: times.scheduled_end,
+    title: body.title,
+    description: body.description,
+    type: typeOf(body.session_type ?? "personal"),
+    location: body.location,
+    notes: body.notes,
+    providerNotes: body.trainer_notes,
+  });
   const [json] = await sessionsJson(ctx, [session], WITH_CLIENT);
   reply.code(201);
   return { success: true, message: "Session created successfully", data: json };
@@ -164,29 +188,42 @@ async function updateRoute(ctx: RequestContext, request: SchemaRequest<typeof up
   // The trainer stays (trainer_id is no field of this API's updates), and so does the zone.
   const zone = await trainerZone(ctx, current.providerId);
   speakLocalTimes(request, zone);
-  if (body.client_id !== undefined && body.client_id !== current.clientId) current = await reassignSession(ctx, current.id, { clientId: body.client_id });
-  const t = instants({ scheduled_start: body.scheduled_start, scheduled_end: body.scheduled_end, actual_start: body.actual_start, actual_end: body.actual_end }, zone);
+  if (body.client_id !== undefined && body.client_id !== current.clientId)
+    current = await reassignSession(ctx, current.id, { clientId: body.client_id });
+  const t = instants(
+    {
+      scheduled_start: body.scheduled_start,
+      scheduled_end: body.scheduled_end,
+      actual_start: body.actual_start,
+      actual_end: body.actual_end,
+    },
+    zone,
+  );
   const moves = t.scheduled_start != null || t.scheduled_end != null;
   // A status this API shows for the current one ("scheduled" for a confirmed session) is no change.
-  const status = body.status ? (statusesOf(body.status).includes(current.status) ? current.status : statusesOf(body.status)[0]) : undefined;
+  const status = body.status
+    ? statusesOf(body.status).includes(current.status)
+      ? current.status
+      : statusesOf(body.status)[0]
+    : undefined;
   const session = await updateSession(ctx, current.id, {
-      title: body.title,
-      description: body.description,
-      type: body.session_type ? typeOf(body.session_type) : undefined,
-      location: body.location,
-      notes: body.notes,
-      providerNotes: body.trainer_notes,
-      clientFeedback: body.client_feedback,
-      exercisesPerformed: body.exercises_performed,
-      googleEventId: body.google_event_id,
-      outlookEventId: body.outlook_event_id,
-      // The time not given keeps its value.
-      startsAt: moves ? (t.scheduled_start ?? current.startsAt) : undefined,
-      endsAt: moves ? (t.scheduled_end ?? current.endsAt) : undefined,
-      status,
-      actualStart: t.actual_start,
-      actualEnd: t.actual_end,
-    });
+    title: body.title,
+    description: body.description,
+    type: body.session_type ? typeOf(body.session_type) : undefined,
+    location: body.location,
+    notes: body.notes,
+    providerNotes: body.trainer_notes,
+    clientFeedback: body.client_feedback,
+    exercisesPerformed: body.exercises_performed,
+    googleEventId: body.google_event_id,
+    outlookEventId: body.outlook_event_id,
+    // The time not given keeps its value.
+    startsAt: moves ? (t.scheduled_start ?? current.startsAt) : undefined,
+    endsAt: moves ? (t.scheduled_end ?? current.endsAt) : undefined,
+    status,
+    actualStart: t.actual_start,
+    actualEnd: t.actual_end,
+  });
   const [json] = await sessionsJson(ctx, [session], WITH_CLIENT);
   return { success: true, message: "Session updated successfully", data: json };
 }
@@ -202,7 +239,12 @@ async function deleteRoute(ctx: RequestContext, request: SchemaRequest<typeof de
   return {
     success: true,
     message: "Session cancelled successfully",
-    data: { id: session.id, title: session.title, status: statusName(session.status), updated_at: formatDateTime(session.updatedAt, zone) },
+    data: {
+      id: session.id,
+      title: session.title,
+      status: statusName(session.status),
+      updated_at: formatDateTime(session.updatedAt, zone),
+    },
   };
 }
 
@@ -215,13 +257,17 @@ async function statsRoute(ctx: RequestContext, request: SchemaRequest<typeof sta
   // Every type of the API; a type only other APIs book ("therapy") when there are such sessions.
   const byType: Record<string, number> = Object.fromEntries(TYPES.map((t) => [t, 0]));
   for (const { type, count } of stats.byType) if (count || typeName(type) in byType) byType[typeName(type)] = count;
-  return { success: true, data: { total_sessions: stats.total, by_status: byStatus, by_type: byType, upcoming_sessions: stats.upcoming } };
+  return {
+    success: true,
+    data: { total_sessions: stats.total, by_status: byStatus, by_type: byType, upcoming_sessions: stats.upcoming },
+  };
 }
 
 async function availabilityRoute(ctx: RequestContext, request: SchemaRequest<typeof availabilitySchema>) {
   const q = request.query;
   const trainerId = providerOrCaller(ctx, q.trainer_id);
-  if (trainerId === undefined) throw badFields({ trainer_id: "trainer_id is required: only trainers have a calendar of their own" });
+  if (trainerId === undefined)
+    throw badFields({ trainer_id: "trainer_id is required: only trainers have a calendar of their own" });
   const zone = await trainerZone(ctx, trainerId);
   // A date-time counts by its date part, as Flask's fromisoformat(...).date() does.
   const date = q.date ? q.date.slice(0, 10) : localDate(ctx.deps.now(), zone);
@@ -232,7 +278,11 @@ async function availabilityRoute(ctx: RequestContext, request: SchemaRequest<typ
     data: {
       date: day.date,
       requested_duration: q.duration,
-      available_slots: day.free.map((f) => ({ start: local(f.startsAt), end: local(f.endsAt), duration_minutes: f.durationMinutes })),
+      available_slots: day.free.map((f) => ({
+        start: local(f.startsAt),
+        end: local(f.endsAt),
+        duration_minutes: f.durationMinutes,
+      })),
       booked_sessions: day.booked.map((b) => ({ start: local(b.startsAt), end: local(b.endsAt), title: b.title })),
     },
   };

@@ -25,12 +25,23 @@ const NULLABLE_DATE_TIME = { ...DATE_TIME, type: ["string", "null"] } as const;
 
 const CLIENT = {
   type: "object",
-  properties: { id: { type: "integer" }, name: { type: "string" }, email: NULLABLE_STRING, phone: NULLABLE_STRING, status: { type: "string" } },
+  properties: {
+    id: { type: "integer" },
+    name: { type: "string" },
+    email: NULLABLE_STRING,
+    phone: NULLABLE_STRING,
+    status: { type: "string" },
+  },
 } as const;
 
 const TRAINER = {
   type: "object",
-  properties: { id: { type: "integer" }, username: { type: "string" }, email: NULLABLE_STRING, full_name: { type: "string" } },
+  properties: {
+    id: { type: "integer" },
+    username: { type: "string" },
+    email: NULLABLE_STRING,
+    full_name: { type: "string" },
+  },
 } as const;
 
 const SESSION = {
@@ -39,7 +50,10 @@ const SESSION = {
     id: { type: "integer" },
     title: NULLABLE_STRING,
     description: NULLABLE_STRING,
-    session_type: { type: "string", description: `${TYPES.join(" | ")} (sessions booked through other APIs may show "therapy")` },
+    session_type: {
+      type: "string",
+      description: `${TYPES.join(" | ")} (sessions booked through other APIs may show "therapy")`,
+    },
     location: NULLABLE_STRING,
     scheduled_start: { type: "string", description: "Local time in the trainer's time zone" },
     scheduled_end: { type: "string" },
@@ -72,12 +86,21 @@ const ERROR = {
 
 const envelope = (data?: object, message = false) => ({
   type: "object",
-  properties: { success: { type: "boolean" }, ...(message ? { message: { type: "string" } } : {}), ...(data ? { data } : {}) },
+  properties: {
+    success: { type: "boolean" },
+    ...(message ? { message: { type: "string" } } : {}),
+    ...(data ? { data } : {}),
+  },
 });
 
 const responses = (status: number, body: object) => ({ [status]: body, "4xx": ERROR, "5xx": ERROR });
 
-const route = <const S extends object>(summary: string, schema: S) => ({ tags: TAGS, summary, security: SECURITY, ...schema });
+const route = <const S extends object>(summary: string, schema: S) => ({
+  tags: TAGS,
+  summary,
+  security: SECURITY,
+  ...schema,
+});
 
 const SESSION_PARAMS = { type: "object", required: ["id"], properties: { id: ID("session_id") } } as const;
 const SORT_BY = Object.keys(SORT_FIELDS) as SortField[];
@@ -176,7 +199,9 @@ export const updateSchema = route("Update a session (PUT and PATCH both update o
     properties: {
       ...WRITABLE,
       title: text("title"),
-      client_id: ID("Another client moves the session to them (the trainer or an administrator; the client must be in the trainer's care)"),
+      client_id: ID(
+        "Another client moves the session to them (the trainer or an administrator; the client must be in the trainer's care)",
+      ),
       status: { type: "string", enum: [...STATUSES] },
       actual_start: NULLABLE_DATE_TIME,
       actual_end: NULLABLE_DATE_TIME,
@@ -206,14 +231,22 @@ export const deleteSchema = route("Cancel a session, or delete it with permanent
       {
         type: "object",
         description: "Only when cancelled (not with permanent=true)",
-        properties: { id: { type: "integer" }, title: NULLABLE_STRING, status: { type: "string" }, updated_at: { type: "string" } },
+        properties: {
+          id: { type: "integer" },
+          title: NULLABLE_STRING,
+          status: { type: "string" },
+          updated_at: { type: "string" },
+        },
       },
       true,
     ),
   ),
 });
 
-const COUNTS = (names: readonly string[]) => ({ type: "object", properties: Object.fromEntries(names.map((n) => [n, { type: "integer" }])) });
+const COUNTS = (names: readonly string[]) => ({
+  type: "object",
+  properties: Object.fromEntries(names.map((n) => [n, { type: "integer" }])),
+});
 
 export const statsSchema = route("Session statistics", {
   querystring: { type: "object", properties: { start_date: DATE_TIME, end_date: DATE_TIME, client_id: ID() } },
@@ -224,7 +257,10 @@ export const statsSchema = route("Session statistics", {
       properties: {
         total_sessions: { type: "integer" },
         by_status: COUNTS(STATUSES),
-        by_type: { ...COUNTS([...TYPES, "therapy"]), description: "Every type of the API; \"therapy\" only when such sessions exist" },
+        by_type: {
+          ...COUNTS([...TYPES, "therapy"]),
+          description: 'Every type of the API; "therapy" only when such sessions exist',
+        },
         upcoming_sessions: { type: "integer", description: "Scheduled sessions that have not started yet" },
       },
     }),
@@ -235,8 +271,17 @@ export const availabilitySchema = route("Check the trainer's availability on a d
   querystring: {
     type: "object",
     properties: {
-      date: { ...DATE_TIME, description: "The date to check (its date part); default: today in the trainer's time zone" },
-      duration: { type: "integer", minimum: 1, maximum: 1440, default: 60, description: "Minutes; free slots at least this long" },
+      date: {
+        ...DATE_TIME,
+        description: "The date to check (its date part); default: today in the trainer's time zone",
+      },
+      duration: {
+        type: "integer",
+        minimum: 1,
+        maximum: 1440,
+        default: 60,
+        description: "Minutes; free slots at least this long",
+      },
       trainer_id: ID("Whose calendar; default: the caller (required for callers who are not trainers)"),
     },
   },
@@ -249,11 +294,17 @@ export const availabilitySchema = route("Check the trainer's availability on a d
         requested_duration: { type: "integer" },
         available_slots: {
           type: "array",
-          items: { type: "object", properties: { start: { type: "string" }, end: { type: "string" }, duration_minutes: { type: "integer" } } },
+          items: {
+            type: "object",
+            properties: { start: { type: "string" }, end: { type: "string" }, duration_minutes: { type: "integer" } },
+          },
         },
         booked_sessions: {
           type: "array",
-          items: { type: "object", properties: { start: { type: "string" }, end: { type: "string" }, title: NULLABLE_STRING } },
+          items: {
+            type: "object",
+            properties: { start: { type: "string" }, end: { type: "string" }, title: NULLABLE_STRING },
+          },
         },
       },
     }),

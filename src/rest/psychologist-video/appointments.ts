@@ -8,7 +8,15 @@ import { userById } from "../../modules/tenants/index.js";
 import { findVisibleUser } from "../../modules/tenants/index.js";
 import { minutesBetween } from "../../time.js";
 import { drfDateTime, drfPage, INVALID_PAGE_BODY, PAGE_SCHEMA } from "../drf.js";
-import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, MONTH_SCHEMA, shimRoutes, YEAR_SCHEMA, type SchemaRequest } from "../primitives.js";
+import {
+  BAD_REQUEST_SCHEMA,
+  DATE_SCHEMA,
+  DETAIL_SCHEMA,
+  MONTH_SCHEMA,
+  shimRoutes,
+  YEAR_SCHEMA,
+  type SchemaRequest,
+} from "../primitives.js";
 import type { ShimContext, ShimOptions } from "../shim.js";
 
 const tags = ["psychologist video"];
@@ -17,7 +25,12 @@ const text = { type: "string" } as const;
 const nullableInteger = { type: ["integer", "null"] } as const;
 
 /** How each modality is named by the appointments API. */
-const SESSION_TYPES: Record<Modality, string> = { VIDEO: "telehealth", AUDIO: "phone", IN_PERSON: "in_person", CHAT: "chat" };
+const SESSION_TYPES: Record<Modality, string> = {
+  VIDEO: "telehealth",
+  AUDIO: "phone",
+  IN_PERSON: "in_person",
+  CHAT: "chat",
+};
 const STATUSES = ["scheduled", "confirmed", "completed", "cancelled", "no_show"] as const;
 
 export const APPOINTMENT_SCHEMA = {
@@ -58,7 +71,10 @@ export const APPOINTMENT_SCHEMA = {
     time_until_start_seconds: nullableInteger,
     time_remaining_seconds: nullableInteger,
     session_status: { type: "string", enum: ["upcoming", "in_progress", "ended"] },
-    can_join_session: { type: "boolean", description: "From 10 minutes before the start until the end, for active telehealth sessions" },
+    can_join_session: {
+      type: "boolean",
+      description: "From 10 minutes before the start until the end, for active telehealth sessions",
+    },
   },
 } as const;
 
@@ -69,14 +85,23 @@ const paging = (defaultSize: number) =>
     page_size: { type: "integer", minimum: 1, default: defaultSize, description: `At most ${MAX_PAGE_SIZE}` },
   }) as const;
 
-const RESPONSES = { 200: PAGE_SCHEMA(APPOINTMENT_SCHEMA), 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } as const;
+const RESPONSES = {
+  200: PAGE_SCHEMA(APPOINTMENT_SCHEMA),
+  400: BAD_REQUEST_SCHEMA,
+  401: DETAIL_SCHEMA,
+  403: DETAIL_SCHEMA,
+  404: DETAIL_SCHEMA,
+} as const;
 
 const serviceName = (session: SessionRow) => session.title ?? session.type[0] + session.type.slice(1).toLowerCase();
 
 /** One appointment with its timer fields; users come through the loader (one statement per page). */
 async function appointmentJson(ctx: ShimContext, session: SessionRow) {
   // The provider's zone is read for the rule; the patient's name is shown only when the caller may see them.
-  const [provider, patient] = await Promise.all([ctx.loaders.get(userById).load(session.providerId), findVisibleUser(ctx, session.clientId)]);
+  const [provider, patient] = await Promise.all([
+    ctx.loaders.get(userById).load(session.providerId),
+    findVisibleUser(ctx, session.clientId),
+  ]);
   const local = DateTime.fromJSDate(session.startsAt, { zone: provider!.timeZone }).setLocale("en-US");
   const timing = sessionTiming(session, ctx.deps.now());
   const room = session.videoRoomName;
@@ -125,24 +150,45 @@ function instantRange(bounds: LocalBounds, zone: string): { from?: Date; to?: Da
     starts.push(year.startOf("year"));
     ends.push(year.endOf("year"));
   }
-  return { from: starts.length ? DateTime.max(...starts)!.toJSDate() : undefined, to: ends.length ? DateTime.min(...ends)!.toJSDate() : undefined };
+  return {
+    from: starts.length ? DateTime.max(...starts)!.toJSDate() : undefined,
+    to: ends.length ? DateTime.min(...ends)!.toJSDate() : undefined,
+  };
 }
 
 /** The paging and status parameters of both lists, as validated (page and page_size have defaults). */
 type PageQuery = SchemaRequest<{ querystring: { type: "object"; properties: ReturnType<typeof paging> } }>["query"];
 
 /** A DRF page of the sessions the caller sees within the bounds; a page past the last is DRF's 404. */
-async function appointmentPage(ctx: ShimContext, request: FastifyRequest, reply: FastifyReply, query: PageQuery, bounds: LocalBounds, filter: SessionFilter = {}) {
+async function appointmentPage(
+  ctx: ShimContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  query: PageQuery,
+  bounds: LocalBounds,
+  filter: SessionFilter = {},
+) {
   const { from, to } = instantRange(bounds, ctx.viewer.timeZone);
   const status = query.status && query.status !== "all" ? [query.status.toUpperCase() as SessionStatus] : undefined;
   // Bounds that exclude each other (a month outside the year) select nothing, as a Django filter would.
-  const result = from && to && to < from ? { rows: [], total: 0, perPage: Math.min(query.page_size, MAX_PAGE_SIZE) } : await listSessionsPage(ctx, { ...filter, from, to, status }, undefined, { page: query.page, perPage: query.page_size });
+  const result =
+    from && to && to < from
+      ? { rows: [], total: 0, perPage: Math.min(query.page_size, MAX_PAGE_SIZE) }
+      : await listSessionsPage(ctx, { ...filter, from, to, status }, undefined, {
+          page: query.page,
+          perPage: query.page_size,
+        });
   if (query.page > 1 && result.rows.length === 0) {
     reply.code(404);
     return INVALID_PAGE_BODY;
   }
   const results = await Promise.all(result.rows.map((session) => appointmentJson(ctx, session)));
-  return drfPage(request, ctx.deps.config.publicBaseUrl, { count: result.total, page: query.page, pageSize: result.perPage }, results);
+  return drfPage(
+    request,
+    ctx.deps.config.publicBaseUrl,
+    { count: result.total, page: query.page, pageSize: result.perPage },
+    results,
+  );
 }
 
 export function appointmentRoutes(api: FastifyInstance, options: ShimOptions): void {
@@ -156,7 +202,13 @@ export function appointmentRoutes(api: FastifyInstance, options: ShimOptions): v
         description: "Dates, months and years are in the caller's time zone.",
         querystring: {
           type: "object",
-          properties: { start_date: DATE_SCHEMA, end_date: DATE_SCHEMA, month: MONTH_SCHEMA, year: YEAR_SCHEMA, ...paging(50) },
+          properties: {
+            start_date: DATE_SCHEMA,
+            end_date: DATE_SCHEMA,
+            month: MONTH_SCHEMA,
+            year: YEAR_SCHEMA,
+            ...paging(50),
+          },
         },
         response: RESPONSES,
       },
@@ -175,7 +227,8 @@ export function appointmentRoutes(api: FastifyInstance, options: ShimOptions): v
       prefixTrailingSlash: "slash",
       schema: {
         tags,
-        summary: "The caller's appointments (a psychologist's own; a patient's own; all for an administrator), by start",
+        summary:
+          "The caller's appointments (a psychologist's own; a patient's own; all for an administrator), by start",
         description: "Dates are in the caller's time zone.",
         querystring: { type: "object", properties: { date_from: DATE_SCHEMA, date_to: DATE_SCHEMA, ...paging(100) } },
         response: RESPONSES,

@@ -9,7 +9,13 @@ const integer = { type: "integer" } as const;
 const text = { type: "string" } as const;
 const nullableInteger = { type: ["integer", "null"] } as const;
 const nullableText = { type: ["string", "null"] } as const;
-const ERRORS = { 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA, 503: DETAIL_SCHEMA } as const;
+const ERRORS = {
+  400: BAD_REQUEST_SCHEMA,
+  401: DETAIL_SCHEMA,
+  403: DETAIL_SCHEMA,
+  404: DETAIL_SCHEMA,
+  503: DETAIL_SCHEMA,
+} as const;
 
 const TOKEN_PROPERTIES = {
   access_token: { type: "string", description: "A Twilio Video access token (JWT)" },
@@ -30,11 +36,23 @@ const REFRESHED_SCHEMA = {
 
 const STATUS_SCHEMA = {
   type: "object",
-  required: ["room_name", "room_sid", "status", "participants_count", "participants", "duration", "created_at", "appointment_id"],
+  required: [
+    "room_name",
+    "room_sid",
+    "status",
+    "participants_count",
+    "participants",
+    "duration",
+    "created_at",
+    "appointment_id",
+  ],
   properties: {
     room_name: { type: ["string", "null"], description: "null until the first token is issued" },
     room_sid: nullableText,
-    status: { type: "string", description: '"not-started" until the room exists, then Twilio\'s: in-progress, completed, failed' },
+    status: {
+      type: "string",
+      description: '"not-started" until the room exists, then Twilio\'s: in-progress, completed, failed',
+    },
     participants_count: integer,
     participants: {
       type: "array",
@@ -85,7 +103,15 @@ export function videoRoutes(api: FastifyInstance, options: ShimOptions): void {
 
   routes.get(
     "/video-token-refresh/:id/",
-    { config: { countsAsWrite: true }, schema: { tags, summary: "A new token for the same room, before the current one expires", params: ID_PARAMS, response: { 200: REFRESHED_SCHEMA, ...ERRORS } } },
+    {
+      config: { countsAsWrite: true },
+      schema: {
+        tags,
+        summary: "A new token for the same room, before the current one expires",
+        params: ID_PARAMS,
+        response: { 200: REFRESHED_SCHEMA, ...ERRORS },
+      },
+    },
     async (ctx, request) => {
       const access = await issueVideoAccess(ctx, request.params.id, { refresh: true });
       return { ...tokenJson(access), refreshed_at: drfDateTime(access.refreshedAt!) };
@@ -94,7 +120,14 @@ export function videoRoutes(api: FastifyInstance, options: ShimOptions): void {
 
   routes.get(
     "/video-status/:id/",
-    { schema: { tags, summary: "The video room's status and participants", params: ID_PARAMS, response: { 200: STATUS_SCHEMA, ...ERRORS } } },
+    {
+      schema: {
+        tags,
+        summary: "The video room's status and participants",
+        params: ID_PARAMS,
+        response: { 200: STATUS_SCHEMA, ...ERRORS },
+      },
+    },
     async (ctx, request) => {
       const room = await videoRoomStatus(ctx, request.params.id);
       return {
@@ -102,7 +135,13 @@ export function videoRoutes(api: FastifyInstance, options: ShimOptions): void {
         room_sid: room.roomSid,
         status: room.status,
         participants_count: room.participantsCount,
-        participants: room.participants.map((p) => ({ sid: p.sid, identity: p.identity, status: p.status, duration: p.durationSeconds, connected_at: drfDateTimeOrNull(p.connectedAt) })),
+        participants: room.participants.map((p) => ({
+          sid: p.sid,
+          identity: p.identity,
+          status: p.status,
+          duration: p.durationSeconds,
+          connected_at: drfDateTimeOrNull(p.connectedAt),
+        })),
         duration: room.durationSeconds,
         created_at: drfDateTimeOrNull(room.createdAt),
         appointment_id: room.sessionId,

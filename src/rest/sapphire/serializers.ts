@@ -23,7 +23,20 @@ const USER_DETAILS_SCHEMA = {
 
 export const SESSION_SCHEMA = {
   type: "object",
-  required: ["id", "client", "staff", "treatment_plan", "session_date", "start_time", "end_time", "session_notes", "duration", "created_at", "client_details", "staff_details"],
+  required: [
+    "id",
+    "client",
+    "staff",
+    "treatment_plan",
+    "session_date",
+    "start_time",
+    "end_time",
+    "session_notes",
+    "duration",
+    "created_at",
+    "client_details",
+    "staff_details",
+  ],
   properties: {
     id: integer,
     client: integer,
@@ -43,16 +56,37 @@ export const SESSION_SCHEMA = {
 export const CLIENT_SCHEMA = {
   type: "object",
   required: ["id", "username", "name", "email", "staff_id", "role"],
-  properties: { id: integer, username: text, name: text, email: nullableText, staff_id: nullableText, role: { type: "string", enum: [CLIENT_ROLE] } },
+  properties: {
+    id: integer,
+    username: text,
+    name: text,
+    email: nullableText,
+    staff_id: nullableText,
+    role: { type: "string", enum: [CLIENT_ROLE] },
+  },
 } as const;
 
 export const PLAN_SCHEMA = {
   type: "object",
-  required: ["id", "client_name", "client_id", "plan_type", "title", "status", "start_date", "end_date", "created_at", "updated_at"],
+  required: [
+    "id",
+    "client_name",
+    "client_id",
+    "plan_type",
+    "title",
+    "status",
+    "start_date",
+    "end_date",
+    "created_at",
+    "updated_at",
+  ],
   properties: {
     id: integer,
     client_name: nullableText,
-    client_id: { type: ["string", "null"], description: "The plan's own client reference, e.g. CLIENT001 (not a user id)" },
+    client_id: {
+      type: ["string", "null"],
+      description: "The plan's own client reference, e.g. CLIENT001 (not a user id)",
+    },
     plan_type: nullableText,
     title: nullableText,
     status: text,
@@ -98,7 +132,14 @@ export async function sessionJson(ctx: ShimContext, session: SessionRow) {
 }
 
 export function clientJson(user: UserRow) {
-  return { id: user.id, username: user.username, name: user.name, email: user.email, staff_id: user.staffId, role: CLIENT_ROLE };
+  return {
+    id: user.id,
+    username: user.username,
+    name: user.name,
+    email: user.email,
+    staff_id: user.staffId,
+    role: CLIENT_ROLE,
+  };
 }
 
 export function planJson(plan: TreatmentPlanRow) {

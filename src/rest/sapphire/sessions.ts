@@ -2,14 +2,31 @@ import type { FastifyInstance } from "fastify";
 import { DateTime } from "luxon";
 import { sessionStatusEnum } from "../../db/schema/index.js";
 import { DomainError, throwFieldErrors } from "../../errors.js";
-import { bookSession, deleteSession, getVisibleSession, listAllSessions, reassignSession, updateSession } from "../../modules/sessions/index.js";
+import {
+  bookSession,
+  deleteSession,
+  getVisibleSession,
+  listAllSessions,
+  reassignSession,
+  updateSession,
+} from "../../modules/sessions/index.js";
 import { userById } from "../../modules/tenants/index.js";
 import { getUserWithRole } from "../../modules/tenants/index.js";
 import { getTreatmentPlan } from "../../modules/treatment-plans/index.js";
 import { ID_SCHEMA } from "../../bounds.js";
 import { maxLengthOf } from "../../text-limits.js";
 import { localDateTime, localToInstant } from "../../time.js";
-import { BAD_REQUEST_SCHEMA, DATE_SCHEMA, DETAIL_SCHEMA, ID_PARAMS, idSchema, nullableIdSchema, shimRoutes, TIME_SCHEMA, type ShimHandler } from "../primitives.js";
+import {
+  BAD_REQUEST_SCHEMA,
+  DATE_SCHEMA,
+  DETAIL_SCHEMA,
+  ID_PARAMS,
+  idSchema,
+  nullableIdSchema,
+  shimRoutes,
+  TIME_SCHEMA,
+  type ShimHandler,
+} from "../primitives.js";
 import type { ShimOptions } from "../shim.js";
 import { SESSION_SCHEMA, sessionJson } from "./serializers.js";
 
@@ -33,7 +50,11 @@ const CREATE_BODY = {
   properties: {
     ...SESSION_FIELDS,
     // An id, but not a related field: an unknown plan (any number up to our largest id) has its own documented message.
-    treatment_plan_id: { type: ["integer", "null"], maximum: ID_SCHEMA.maximum, description: "The client is the plan's client (found by client_id / client_name) unless `client` is given" },
+    treatment_plan_id: {
+      type: ["integer", "null"],
+      maximum: ID_SCHEMA.maximum,
+      description: "The client is the plan's client (found by client_id / client_name) unless `client` is given",
+    },
   },
 } as const;
 
@@ -46,7 +67,11 @@ const UPDATE_FIELDS = {
 /** PATCH: the fields given change. */
 const PATCH_BODY = { type: "object", properties: UPDATE_FIELDS } as const;
 /** PUT: the date and times are required, other fields as given. */
-const PUT_BODY = { type: "object", required: ["session_date", "start_time", "end_time"], properties: UPDATE_FIELDS } as const;
+const PUT_BODY = {
+  type: "object",
+  required: ["session_date", "start_time", "end_time"],
+  properties: UPDATE_FIELDS,
+} as const;
 
 /** The scheduler has no cancelled sessions (it deletes them): every other status is listed. */
 const LISTED_STATUSES = sessionStatusEnum.enumValues.filter((status) => status !== "CANCELLED");
@@ -57,7 +82,12 @@ const invalidPk = (id: number) => `Invalid pk "${id}" - object does not exist.`;
  * A related object by primary key, as DRF resolves it before validating the whole: an unknown
  * one becomes its field's error, collected so that every bad field is reported at once.
  */
-async function related<T>(errors: Record<string, string>, field: string, message: string, load: () => Promise<T>): Promise<T | undefined> {
+async function related<T>(
+  errors: Record<string, string>,
+  field: string,
+  message: string,
+  load: () => Promise<T>,
+): Promise<T | undefined> {
   try {
     return await load();
   } catch (err) {
@@ -68,7 +98,13 @@ async function related<T>(errors: Record<string, string>, field: string, message
 }
 
 /** A naive local date and time in the staff member's zone, as an instant; a time the clocks skip is the field's error. */
-function localInstant(errors: Record<string, string>, field: string, date: string, time: string, zone: string): Date | undefined {
+function localInstant(
+  errors: Record<string, string>,
+  field: string,
+  date: string,
+  time: string,
+  zone: string,
+): Date | undefined {
   const instant = localToInstant(date, time, zone);
   if (!instant) errors[field] = `${time} does not exist on ${date} in ${zone} (the clocks skip it).`;
   return instant;
@@ -79,7 +115,10 @@ function asUpdateFields(err: unknown): never {
   const fields = err instanceof DomainError ? err.details.fieldErrors : undefined;
   if (!(err instanceof DomainError) || fields?.treatmentPlanId === undefined) throw err;
   const { treatmentPlanId, ...rest } = fields;
-  throw new DomainError(err.reason, err.words, { ...err.details, fieldErrors: { ...rest, treatment_plan: treatmentPlanId } });
+  throw new DomainError(err.reason, err.words, {
+    ...err.details,
+    fieldErrors: { ...rest, treatment_plan: treatmentPlanId },
+  });
 }
 
 export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void {
@@ -90,7 +129,10 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
       schema: {
         tags,
         summary: "The caller's sessions as staff from today on (in the caller's zone), by date and start time",
-        querystring: { type: "object", properties: { treatment_plan_id: idSchema("Only this treatment plan's sessions") } },
+        querystring: {
+          type: "object",
+          properties: { treatment_plan_id: idSchema("Only this treatment plan's sessions") },
+        },
         response: { 200: { type: "array", items: SESSION_SCHEMA }, 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA },
       },
     },
@@ -98,7 +140,12 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
       const { treatment_plan_id } = request.query;
       const today = DateTime.fromJSDate(ctx.deps.now(), { zone: ctx.viewer.timeZone }).startOf("day").toJSDate();
       // The scheduler's list is not paginated.
-      const rows = await listAllSessions(ctx, { providerId: ctx.viewer.id, treatmentPlanId: treatment_plan_id, from: today, status: LISTED_STATUSES });
+      const rows = await listAllSessions(ctx, {
+        providerId: ctx.viewer.id,
+        treatmentPlanId: treatment_plan_id,
+        from: today,
+        status: LISTED_STATUSES,
+      });
       return Promise.all(rows.map((session) => sessionJson(ctx, session)));
     },
   );
@@ -117,9 +164,21 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
       const body = request.body;
       const errors: Record<string, string> = {};
       const [staff] = await Promise.all([
-        body.staff != null ? related(errors, "staff", invalidPk(body.staff), () => getUserWithRole(ctx, body.staff!, "PROVIDER", "Provider")) : undefined,
-        body.client != null ? related(errors, "client", invalidPk(body.client), () => getUserWithRole(ctx, body.client!, "CLIENT", "Client")) : undefined,
-        body.treatment_plan_id != null ? related(errors, "treatment_plan_id", "Treatment plan not found.", () => getTreatmentPlan(ctx, body.treatment_plan_id!)) : undefined,
+        body.staff != null
+          ? related(errors, "staff", invalidPk(body.staff), () =>
+              getUserWithRole(ctx, body.staff!, "PROVIDER", "Provider"),
+            )
+          : undefined,
+        body.client != null
+          ? related(errors, "client", invalidPk(body.client), () =>
+              getUserWithRole(ctx, body.client!, "CLIENT", "Client"),
+            )
+          : undefined,
+        body.treatment_plan_id != null
+          ? related(errors, "treatment_plan_id", "Treatment plan not found.", () =>
+              getTreatmentPlan(ctx, body.treatment_plan_id!),
+            )
+          : undefined,
       ]);
       const zone = (staff ?? ctx.viewer).timeZone;
       const startsAt = localInstant(errors, "start_time", body.session_date, body.start_time, zone);
@@ -141,7 +200,15 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
   routes.get(
     "/scheduler/sessions/:id/",
     // It answers with session_notes: each call is an audited read.
-    { config: { auditRead: "Session" }, schema: { tags, summary: "One session", params: ID_PARAMS, response: { 200: SESSION_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA } } },
+    {
+      config: { auditRead: "Session" },
+      schema: {
+        tags,
+        summary: "One session",
+        params: ID_PARAMS,
+        response: { 200: SESSION_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA },
+      },
+    },
     async (ctx, request) => sessionJson(ctx, await getVisibleSession(ctx, request.params.id)),
   );
 
@@ -158,9 +225,19 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
     const clientId = body.client != null && body.client !== session.clientId ? body.client : undefined;
     const providerId = body.staff != null && body.staff !== session.providerId ? body.staff : undefined;
     const [staff] = await Promise.all([
-      providerId !== undefined ? related(errors, "staff", invalidPk(providerId), () => getUserWithRole(ctx, providerId, "PROVIDER", "Provider")) : undefined,
-      clientId !== undefined ? related(errors, "client", invalidPk(clientId), () => getUserWithRole(ctx, clientId, "CLIENT", "Client")) : undefined,
-      body.treatment_plan != null ? related(errors, "treatment_plan", invalidPk(body.treatment_plan), () => getTreatmentPlan(ctx, body.treatment_plan!)) : undefined,
+      providerId !== undefined
+        ? related(errors, "staff", invalidPk(providerId), () =>
+            getUserWithRole(ctx, providerId, "PROVIDER", "Provider"),
+          )
+        : undefined,
+      clientId !== undefined
+        ? related(errors, "client", invalidPk(clientId), () => getUserWithRole(ctx, clientId, "CLIENT", "Client"))
+        : undefined,
+      body.treatment_plan != null
+        ? related(errors, "treatment_plan", invalidPk(body.treatment_plan), () =>
+            getTreatmentPlan(ctx, body.treatment_plan!),
+          )
+        : undefined,
     ]);
     let startsAt: Date | undefined;
     let endsAt: Date | undefined;
@@ -174,7 +251,15 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
     }
     throwFieldErrors(errors);
     if (clientId === undefined && providerId === undefined) {
-      return sessionJson(ctx, await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId: body.treatment_plan }).catch(asUpdateFields));
+      return sessionJson(
+        ctx,
+        await updateSession(ctx, id, {
+          notes: body.session_notes,
+          startsAt,
+          endsAt,
+          treatmentPlanId: body.treatment_plan,
+        }).catch(asUpdateFields),
+      );
     }
     let treatmentPlanId = body.treatment_plan;
     // A plan is its client's: a request that also sets treatment_plan (null, or the new client's plan) lets go of the old one first.
@@ -184,16 +269,45 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
     }
     const moved = await reassignSession(ctx, id, { providerId, clientId }).catch(asUpdateFields);
     // The other changes, if any: a PUT that only hands the session over repeats its times (and its old staff member may no longer edit it).
-    const same = (given: Date | undefined, current: Date) => given === undefined || given.getTime() === current.getTime();
-    const more = body.session_notes !== undefined || treatmentPlanId !== undefined || !same(startsAt, moved.startsAt) || !same(endsAt, moved.endsAt);
-    const updated = more ? await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId }).catch(asUpdateFields) : moved;
+    const same = (given: Date | undefined, current: Date) =>
+      given === undefined || given.getTime() === current.getTime();
+    const more =
+      body.session_notes !== undefined ||
+      treatmentPlanId !== undefined ||
+      !same(startsAt, moved.startsAt) ||
+      !same(endsAt, moved.endsAt);
+    const updated = more
+      ? await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId }).catch(
+          asUpdateFields,
+        )
+      : moved;
     return sessionJson(ctx, updated);
   };
   const updateResponses = { 200: SESSION_SCHEMA, ...ERRORS };
-  routes.patch("/scheduler/sessions/:id/", { schema: { tags, summary: "Changes the fields given", params: ID_PARAMS, body: PATCH_BODY, response: updateResponses } }, update);
+  routes.patch(
+    "/scheduler/sessions/:id/",
+    {
+      schema: {
+        tags,
+        summary: "Changes the fields given",
+        params: ID_PARAMS,
+        body: PATCH_BODY,
+        response: updateResponses,
+      },
+    },
+    update,
+  );
   routes.put(
     "/scheduler/sessions/:id/",
-    { schema: { tags, summary: "Changes the session: date and times required, other fields as given", params: ID_PARAMS, body: PUT_BODY, response: updateResponses } },
+    {
+      schema: {
+        tags,
+        summary: "Changes the session: date and times required, other fields as given",
+        params: ID_PARAMS,
+        body: PUT_BODY,
+        response: updateResponses,
+      },
+    },
     update,
   );
 
@@ -202,9 +316,16 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
     {
       schema: {
         tags,
-        summary: "Deletes the session (its staff member or an administrator); a completed or no-show session, or one with treatment details, is a clinical record: 400",
+        summary:
+          "Deletes the session (its staff member or an administrator); a completed or no-show session, or one with treatment details, is a clinical record: 400",
         params: ID_PARAMS,
-        response: { 204: { type: "null", description: "No Content" }, 400: BAD_REQUEST_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: DETAIL_SCHEMA },
+        response: {
+          204: { type: "null", description: "No Content" },
+          400: BAD_REQUEST_SCHEMA,
+          401: DETAIL_SCHEMA,
+          403: DETAIL_SCHEMA,
+          404: DETAIL_SCHEMA,
+        },
       },
     },
     async (ctx, request, reply) => {

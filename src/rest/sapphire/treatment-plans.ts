@@ -1,7 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import type { TreatmentPlanRow } from "../../db/schema/index.js";
 import { listUsers } from "../../modules/tenants/index.js";
-import { getTreatmentPlan, listTreatmentPlans, matchClient, visiblePlanClient } from "../../modules/treatment-plans/index.js";
+import {
+  getTreatmentPlan,
+  listTreatmentPlans,
+  matchClient,
+  visiblePlanClient,
+} from "../../modules/treatment-plans/index.js";
 import { DETAIL_SCHEMA, ID_PARAMS, shimRoutes } from "../primitives.js";
 import type { ShimOptions } from "../shim.js";
 import { CLIENT_SCHEMA, clientJson, PLAN_SCHEMA, planJson } from "./serializers.js";
@@ -17,7 +22,12 @@ const PLAN_CLIENT_SCHEMA = {
     treatment_plan: {
       type: "object",
       required: ["id", "client_name", "client_id"],
-      properties: { id: { type: "integer" }, client_name: nullableText, client_id: nullableText, plan_type: nullableText },
+      properties: {
+        id: { type: "integer" },
+        client_name: nullableText,
+        client_id: nullableText,
+        plan_type: nullableText,
+      },
     },
     matched_client: { anyOf: [CLIENT_SCHEMA, { type: "null" }] },
     matching_method: { type: "string", enum: ["username", "staff_id", "numeric_id", "name"] },
@@ -28,7 +38,11 @@ const PLAN_CLIENT_SCHEMA = {
 } as const;
 
 /** How the client was found: a plan assigned to its client explicitly names it by user id. */
-async function matchingMethod(ctx: Parameters<typeof matchClient>[0], plan: TreatmentPlanRow, clientId: number): Promise<string> {
+async function matchingMethod(
+  ctx: Parameters<typeof matchClient>[0],
+  plan: TreatmentPlanRow,
+  clientId: number,
+): Promise<string> {
   if (plan.clientId === clientId) return "numeric_id";
   return (await matchClient(ctx, plan))!.method.toLowerCase();
 }
@@ -37,19 +51,38 @@ export function treatmentPlanRoutes(api: FastifyInstance, options: ShimOptions):
   const routes = shimRoutes(api, options);
   routes.get(
     "/scheduler/clients/",
-    { schema: { tags, summary: "The clients the caller may schedule (role Clients/Parent)", response: { 200: { type: "array", items: CLIENT_SCHEMA }, 401: DETAIL_SCHEMA } } },
+    {
+      schema: {
+        tags,
+        summary: "The clients the caller may schedule (role Clients/Parent)",
+        response: { 200: { type: "array", items: CLIENT_SCHEMA }, 401: DETAIL_SCHEMA },
+      },
+    },
     async (ctx) => (await listUsers(ctx, { role: "CLIENT" })).map(clientJson),
   );
 
   routes.get(
     "/treatment-plan/treatment-plans/",
-    { schema: { tags, summary: "The treatment plans the caller sees", response: { 200: { type: "array", items: PLAN_SCHEMA }, ...READ_ERRORS } } },
+    {
+      schema: {
+        tags,
+        summary: "The treatment plans the caller sees",
+        response: { 200: { type: "array", items: PLAN_SCHEMA }, ...READ_ERRORS },
+      },
+    },
     async (ctx) => (await listTreatmentPlans(ctx)).map(planJson),
   );
 
   routes.get(
     "/treatment-plan/treatment-plans/:id/",
-    { schema: { tags, summary: "One treatment plan", params: ID_PARAMS, response: { 200: PLAN_SCHEMA, ...READ_ERRORS } } },
+    {
+      schema: {
+        tags,
+        summary: "One treatment plan",
+        params: ID_PARAMS,
+        response: { 200: PLAN_SCHEMA, ...READ_ERRORS },
+      },
+    },
     async (ctx, request) => planJson(await getTreatmentPlan(ctx, request.params.id)),
   );
 
@@ -61,7 +94,12 @@ export function treatmentPlanRoutes(api: FastifyInstance, options: ShimOptions):
         summary: "The client a session booked with this treatment_plan_id gets, and how it was matched",
         description: "404 with matched_client null when no client user matches the plan's client_id / client_name.",
         params: ID_PARAMS,
-        response: { 200: PLAN_CLIENT_SCHEMA, 401: DETAIL_SCHEMA, 403: DETAIL_SCHEMA, 404: { anyOf: [PLAN_CLIENT_SCHEMA, DETAIL_SCHEMA] } },
+        response: {
+          200: PLAN_CLIENT_SCHEMA,
+          401: DETAIL_SCHEMA,
+          403: DETAIL_SCHEMA,
+          404: { anyOf: [PLAN_CLIENT_SCHEMA, DETAIL_SCHEMA] },
+        },
       },
     },
     async (ctx, request, reply) => {
@@ -75,7 +113,8 @@ export function treatmentPlanRoutes(api: FastifyInstance, options: ShimOptions):
           treatment_plan: named,
           matched_client: null,
           error: `Could not find a client user matching treatment plan client_id "${plan.clientRef ?? ""}" or client_name "${plan.clientName ?? ""}".`,
-          suggestion: "Please create the client user first or verify the client_id/client_name in the treatment plan matches an existing user.",
+          suggestion:
+            "Please create the client user first or verify the client_id/client_name in the treatment plan matches an existing user.",
         };
       }
       return {

@@ -31,7 +31,9 @@ export function goTime(instant: Date): string {
 }
 
 /** The legacy API calls a session a treatment. */
-export const TREATMENT_VOCABULARY: Vocabulary = { noun: { session: "treatment", sessions: "treatments", Session: "Treatment" } };
+export const TREATMENT_VOCABULARY: Vocabulary = {
+  noun: { session: "treatment", sessions: "treatments", Session: "Treatment" },
+};
 
 /** A record kind (details.entity) as the legacy API names it. */
 const ENTITIES: Record<string, string> = { Session: "Treatment" };
@@ -58,7 +60,9 @@ export const ginErrorFormat: ErrorFormat = (problem, request) => {
     case "INVALID_BODY":
       return answer(problem.status, "Invalid request body", problem.message);
     case "BAD_USER_INPUT":
-      return problem.validation ? validationFailure(problem.validation, request) : answer(400, "Invalid request body", words());
+      return problem.validation
+        ? validationFailure(problem.validation, request)
+        : answer(400, "Invalid request body", words());
     case "INTERNAL":
       return answer(500, STATUS_MESSAGES[500], `correlation id ${problem.correlationId}`);
     case "RATE_LIMITED":
@@ -77,12 +81,21 @@ export const ginErrorFormat: ErrorFormat = (problem, request) => {
 function validationFailure(validation: FieldProblem[], request: FastifyRequest) {
   const { location, field } = validation[0];
   const fields = [...new Set(validation.map((v) => v.field))];
-  const range = (name: string, value?: unknown) => `${name} must be an integer from 1 to ${MAX_ID}${value === undefined ? "" : `, got ${JSON.stringify(String(value))}`}`;
+  const range = (name: string, value?: unknown) =>
+    `${name} must be an integer from 1 to ${MAX_ID}${value === undefined ? "" : `, got ${JSON.stringify(String(value))}`}`;
   switch (location) {
     case "params":
-      return answer(400, field === "treatment_id" ? "Invalid treatment ID format" : "Invalid ID format", range(field, (request.params as Record<string, unknown>)[field]));
+      return answer(
+        400,
+        field === "treatment_id" ? "Invalid treatment ID format" : "Invalid ID format",
+        range(field, (request.params as Record<string, unknown>)[field]),
+      );
     case "querystring":
-      return answer(400, "Invalid query parameters", fields.map((name) => range(name, (request.query as Record<string, unknown>)[name])).join("; "));
+      return answer(
+        400,
+        "Invalid query parameters",
+        fields.map((name) => range(name, (request.query as Record<string, unknown>)[name])).join("; "),
+      );
     case "body":
       return answer(400, "Invalid request body", goBindingError(validation, request.body));
     default:
@@ -90,7 +103,12 @@ function validationFailure(validation: FieldProblem[], request: FastifyRequest) 
   }
 }
 
-const GO_FIELDS: Record<string, string> = { treatment_id: "TreatmentID", item_id: "ItemID", unit_id: "UnitID", quantity: "Quantity" };
+const GO_FIELDS: Record<string, string> = {
+  treatment_id: "TreatmentID",
+  item_id: "ItemID",
+  unit_id: "UnitID",
+  quantity: "Quantity",
+};
 const GO_TAGS: Record<string, string> = { required: "required", minimum: "min", maximum: "max" };
 
 /**
@@ -101,11 +119,15 @@ const GO_TAGS: Record<string, string> = { required: "required", minimum: "min", 
 function goBindingError(validation: FieldProblem[], body: unknown): string {
   if (body === undefined) return "request body is empty";
   if (body === null) return validatorError("quantity", "required");
-  if (typeof body !== "object" || Array.isArray(body)) return `json: cannot unmarshal ${jsonKind(body)} into Go value of type TreatmentDetailRequest`;
+  if (typeof body !== "object" || Array.isArray(body))
+    return `json: cannot unmarshal ${jsonKind(body)} into Go value of type TreatmentDetailRequest`;
   const fields = body as Record<string, unknown>;
   const wrongType = validation.find((v) => v.keyword === "type" && v.field !== "" && fields[v.field] !== null);
-  if (wrongType) return `json: cannot unmarshal ${jsonKind(fields[wrongType.field])} into Go struct field TreatmentDetailRequest.${wrongType.field} of type int`;
-  const tags = validation.map((v) => validatorError(v.field, v.keyword === "type" ? "required" : (GO_TAGS[v.keyword] ?? v.keyword)));
+  if (wrongType)
+    return `json: cannot unmarshal ${jsonKind(fields[wrongType.field])} into Go struct field TreatmentDetailRequest.${wrongType.field} of type int`;
+  const tags = validation.map((v) =>
+    validatorError(v.field, v.keyword === "type" ? "required" : (GO_TAGS[v.keyword] ?? v.keyword)),
+  );
   return [...new Set(tags)].join("\n");
 }
 

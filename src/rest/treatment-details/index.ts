@@ -1,13 +1,34 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { createTreatmentDetail, deleteTreatmentDetail, getTreatmentDetail, listTreatmentDetails, updateTreatmentDetail } from "../../modules/treatment-details/index.js";
+import {
+  createTreatmentDetail,
+  deleteTreatmentDetail,
+  getTreatmentDetail,
+  listTreatmentDetails,
+  updateTreatmentDetail,
+} from "../../modules/treatment-details/index.js";
 import type { AuthService } from "../../modules/tenants/index.js";
 import { readEmptyJsonAs, shimRoutes, type SchemaRequest } from "../primitives.js";
 import { bearerCredentials, useErrorFormat, type ShimOptions } from "../shim.js";
 import { failure, ginErrorFormat, legacyDetail, success } from "./envelope.js";
-import { byTreatmentParams, deletedResponse, detailParams, detailRequest, detailResponse, listQuery, listResponse, TAGS, tenantHeaders } from "./schemas.js";
+import {
+  byTreatmentParams,
+  deletedResponse,
+  detailParams,
+  detailRequest,
+  detailResponse,
+  listQuery,
+  listResponse,
+  TAGS,
+  tenantHeaders,
+} from "./schemas.js";
 import { validatorCompiler } from "./validation.js";
 
-const serviceInput = (body: SchemaRequest<{ body: typeof detailRequest }>["body"]) => ({ sessionId: body.treatment_id, itemId: body.item_id, unitId: body.unit_id, quantity: body.quantity });
+const serviceInput = (body: SchemaRequest<{ body: typeof detailRequest }>["body"]) => ({
+  sessionId: body.treatment_id,
+  itemId: body.item_id,
+  unitId: body.unit_id,
+  quantity: body.quantity,
+});
 
 /** ../shared/legacy-api/treatment-details.md: the Go/Gin treatment detail API (a treatment is a session). */
 export async function treatmentDetailsApi(app: FastifyInstance, options: ShimOptions): Promise<void> {
@@ -24,7 +45,16 @@ export async function treatmentDetailsApi(app: FastifyInstance, options: ShimOpt
 
       routes.get(
         "/",
-        { ...root, schema: { tags: TAGS, summary: "List treatment details", headers: tenantHeaders, querystring: listQuery, response: listResponse } },
+        {
+          ...root,
+          schema: {
+            tags: TAGS,
+            summary: "List treatment details",
+            headers: tenantHeaders,
+            querystring: listQuery,
+            response: listResponse,
+          },
+        },
         async (ctx, request) => {
           const { query } = request;
           const rows = await listTreatmentDetails(ctx, { sessionId: query.treatment_id, itemId: query.item_id });
@@ -34,22 +64,54 @@ export async function treatmentDetailsApi(app: FastifyInstance, options: ShimOpt
 
       routes.get(
         "/:id",
-        { schema: { tags: TAGS, summary: "Get a treatment detail", headers: tenantHeaders, params: detailParams, response: detailResponse("The treatment detail") } },
-        async (ctx, request) => success("Treatment detail retrieved successfully", legacyDetail(await getTreatmentDetail(ctx, request.params.id))),
+        {
+          schema: {
+            tags: TAGS,
+            summary: "Get a treatment detail",
+            headers: tenantHeaders,
+            params: detailParams,
+            response: detailResponse("The treatment detail"),
+          },
+        },
+        async (ctx, request) =>
+          success(
+            "Treatment detail retrieved successfully",
+            legacyDetail(await getTreatmentDetail(ctx, request.params.id)),
+          ),
       );
 
       routes.get(
         "/by-treatment/:treatment_id",
-        { schema: { tags: TAGS, summary: "List the details of a treatment", headers: tenantHeaders, params: byTreatmentParams, response: listResponse } },
+        {
+          schema: {
+            tags: TAGS,
+            summary: "List the details of a treatment",
+            headers: tenantHeaders,
+            params: byTreatmentParams,
+            response: listResponse,
+          },
+        },
         async (ctx, request) => {
           const sessionId = request.params.treatment_id;
-          return success("Treatment details retrieved successfully", (await listTreatmentDetails(ctx, { sessionId })).map(legacyDetail));
+          return success(
+            "Treatment details retrieved successfully",
+            (await listTreatmentDetails(ctx, { sessionId })).map(legacyDetail),
+          );
         },
       );
 
       routes.post(
         "/",
-        { ...root, schema: { tags: TAGS, summary: "Create a treatment detail", headers: tenantHeaders, body: detailRequest, response: detailResponse("Created", 201) } },
+        {
+          ...root,
+          schema: {
+            tags: TAGS,
+            summary: "Create a treatment detail",
+            headers: tenantHeaders,
+            body: detailRequest,
+            response: detailResponse("Created", 201),
+          },
+        },
         async (ctx, request, reply) => {
           const row = await createTreatmentDetail(ctx, serviceInput(request.body));
           reply.code(201);
@@ -59,7 +121,16 @@ export async function treatmentDetailsApi(app: FastifyInstance, options: ShimOpt
 
       routes.put(
         "/:id",
-        { schema: { tags: TAGS, summary: "Replace a treatment detail", headers: tenantHeaders, params: detailParams, body: detailRequest, response: detailResponse("Updated") } },
+        {
+          schema: {
+            tags: TAGS,
+            summary: "Replace a treatment detail",
+            headers: tenantHeaders,
+            params: detailParams,
+            body: detailRequest,
+            response: detailResponse("Updated"),
+          },
+        },
         async (ctx, request) => {
           const row = await updateTreatmentDetail(ctx, request.params.id, serviceInput(request.body));
           return success("Treatment detail updated successfully", legacyDetail(row));
@@ -68,7 +139,15 @@ export async function treatmentDetailsApi(app: FastifyInstance, options: ShimOpt
 
       routes.delete(
         "/:id",
-        { schema: { tags: TAGS, summary: "Soft delete a treatment detail", headers: tenantHeaders, params: detailParams, response: deletedResponse } },
+        {
+          schema: {
+            tags: TAGS,
+            summary: "Soft delete a treatment detail",
+            headers: tenantHeaders,
+            params: detailParams,
+            response: deletedResponse,
+          },
+        },
         async (ctx, request) => {
           await deleteTreatmentDetail(ctx, request.params.id);
           return success("Treatment detail deleted successfully", null);

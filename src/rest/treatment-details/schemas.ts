@@ -7,11 +7,17 @@ import { idSchema, nullableIdSchema } from "../primitives.js";
 export const TAGS = ["treatment-details"];
 
 /** Our ids are PostgreSQL integers: anything outside 1..2^31-1 cannot name a record. (envelope.ts words its errors with it.) */
-const optionalId = <const D extends string, const E extends number>(description: D, example: E) => ({ ...nullableIdSchema(description), examples: [example] }) as const;
+const optionalId = <const D extends string, const E extends number>(description: D, example: E) =>
+  ({ ...nullableIdSchema(description), examples: [example] }) as const;
 
 export const tenantHeaders = {
   type: "object",
-  properties: { "x-tenant-code": { type: "string", description: "The tenant of the token (400 when missing, 403 when another tenant's)" } },
+  properties: {
+    "x-tenant-code": {
+      type: "string",
+      description: "The tenant of the token (400 when missing, 403 when another tenant's)",
+    },
+  },
   required: ["x-tenant-code"],
 } as const;
 
@@ -29,7 +35,10 @@ export const byTreatmentParams = {
 
 export const listQuery = {
   type: "object",
-  properties: { treatment_id: idSchema("Only the details of this treatment (= session)"), item_id: idSchema("Only the details of this item") },
+  properties: {
+    treatment_id: idSchema("Only the details of this treatment (= session)"),
+    item_id: idSchema("Only the details of this item"),
+  },
 } as const;
 
 /** Go's TreatmentDetailRequest: unknown fields are ignored, as encoding/json does. */
@@ -58,11 +67,27 @@ const treatmentDetail = {
     created_by: nullableInteger("User id of the creator"),
     updated_by: nullableInteger("User id of the last updater"),
     deleted_by: nullableInteger("User id of the deleter (always null: deleted records are not returned)"),
-    deleted_at: { type: ["string", "null"], format: "date-time", description: "Always null: deleted records are not returned" },
+    deleted_at: {
+      type: ["string", "null"],
+      format: "date-time",
+      description: "Always null: deleted records are not returned",
+    },
     created_at: timestamp("UTC"),
     updated_at: timestamp("UTC"),
   },
-  required: ["id", "treatment_id", "item_id", "unit_id", "quantity", "created_by", "updated_by", "deleted_by", "deleted_at", "created_at", "updated_at"],
+  required: [
+    "id",
+    "treatment_id",
+    "item_id",
+    "unit_id",
+    "quantity",
+    "created_by",
+    "updated_by",
+    "deleted_by",
+    "deleted_at",
+    "created_at",
+    "updated_at",
+  ],
 };
 
 const success = (description: string, data: object) => ({
@@ -85,6 +110,12 @@ const failure = {
 
 const errors = { "4xx": failure, "5xx": failure };
 
-export const detailResponse = (description: string, status = 200) => ({ [status]: success(description, treatmentDetail), ...errors });
-export const listResponse = { 200: success("The details, oldest first", { type: "array", items: treatmentDetail }), ...errors };
+export const detailResponse = (description: string, status = 200) => ({
+  [status]: success(description, treatmentDetail),
+  ...errors,
+});
+export const listResponse = {
+  200: success("The details, oldest first", { type: "array", items: treatmentDetail }),
+  ...errors,
+};
 export const deletedResponse = { 200: success("Soft deleted", { type: "null" }), ...errors };

@@ -10,4 +10,5 @@ const defaults = { useDefaults: true, removeAdditional: true, allErrors: true } 
 const coercing = new Ajv({ ...defaults, coerceTypes: "array" });
 const strict = new Ajv({ ...defaults, coerceTypes: false });
 
-export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) => (httpPart === "body" ? strict : coercing).compile(schema);
+export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
+  (httpPart === "body" ? strict : coercing).compile(schema);

@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { HOUR, MINUTE } from "./time.js";
 import { DateTime } from "luxon";
 import { enterTenant, type Database } from "./db/client.js";
 import {
@@ -130,13 +131,12 @@ export async function seedDemo(database: Database, now: Date = new Date(), code 
       while (d.weekday > 5) d = d.plus({ days: offset < 0 ? -1 : 1 });
       return d.set({ hour }).toJSDate();
     };
-    const hour = 60 * 60 * 1000;
     const session = (start: Date, minutes: number, values: Partial<typeof sessions.$inferInsert>) => ({
       tenantId: tenant.id,
       providerId: provider.id,
       clientId: client.id,
       startsAt: start,
-      endsAt: new Date(start.getTime() + minutes * 60_000),
+      endsAt: new Date(start.getTime() + minutes * MINUTE),
       createdBy: provider.id,
       ...values,
     });
@@ -150,7 +150,7 @@ export async function seedDemo(database: Database, now: Date = new Date(), code 
           status: "COMPLETED",
           treatmentPlanId: plan.id,
           actualStart: past,
-          actualEnd: new Date(past.getTime() + hour),
+          actualEnd: new Date(past.getTime() + HOUR),
           notes: "Baseline established",
         }),
         session(day(1, 10), 60, {

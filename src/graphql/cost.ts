@@ -1,3 +1,4 @@
+import { DAY } from "../time.js";
 import {
   getArgumentValues,
   getNamedType,
@@ -55,7 +56,7 @@ const distinct = (value: unknown) => (Array.isArray(value) ? new Set(value).size
 function rangeDays(args: Args): number {
   const from = typeof args.from === "string" ? Date.parse(`${args.from}T00:00:00Z`) : NaN;
   const to = typeof args.to === "string" ? Date.parse(`${args.to}T00:00:00Z`) : from;
-  const days = Math.round((to - from) / 86_400_000) + 1;
+  const days = Math.round((to - from) / DAY) + 1;
   return Number.isFinite(days) && days >= 1 ? Math.min(days, MAX_SLOT_RANGE_DAYS) : MAX_SLOT_RANGE_DAYS;
 }
 const slotScope = (args: Args): Scope => ({ days: rangeDays(args) });

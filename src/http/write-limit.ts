@@ -1,4 +1,5 @@
 import rateLimit from "@fastify/rate-limit";
+import { MINUTE } from "../time.js";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { DocumentNode, OperationDefinitionNode } from "graphql";
 import { fragmentsOf, selectedFields } from "../graphql/operation-fields.js";
@@ -48,7 +49,7 @@ export async function installWriteLimit(
   perMinute: number,
   verifier: Pick<TokenVerifier, "verify">,
 ): Promise<(request: FastifyRequest, writes: number) => Promise<WriteLimit>> {
-  await server.register(rateLimit, { global: false, max: perMinute, timeWindow: 60_000 });
+  await server.register(rateLimit, { global: false, max: perMinute, timeWindow: MINUTE });
   const keys = new WeakMap<FastifyRequest, WriteKey>();
   const keyOf = async (request: FastifyRequest): Promise<WriteKey> => {
     let key = keys.get(request);

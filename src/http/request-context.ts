@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Database, Tx } from "../db/client.js";
 import { RequestScope } from "../db/scope.js";
-import { Loaders, type AppDeps, type RequestContext, type Runner } from "../modules/context.js";
+import { Loaders, serviceDeps, type AppDeps, type RequestContext, type Runner } from "../modules/context.js";
 import { startResponseBudget } from "../modules/response-budget.js";
 import type { AuthService } from "../modules/tenants/index.js";
 
@@ -38,7 +38,8 @@ function contextOf<R extends Runner>(
   db: R,
   loaders: Loaders,
 ) {
-  const ctx = { requestId, deps, tenant, viewer, db, loaders };
+  // Services get the deps without the owner connection (which bypasses row-level security).
+  const ctx = { requestId, deps: serviceDeps(deps), tenant, viewer, db, loaders };
   loaders.bind(ctx);
   return ctx;
 }

@@ -32,9 +32,16 @@ export interface AppDeps extends ServiceDeps {
 
 /** The app's deps without the owner connection: what a RequestContext carries (transports build contexts with it). */
 export function serviceDeps(deps: AppDeps): ServiceDeps {
-  const { database: _ownerConnection, ...services } = deps;
+  let services = SERVICE_DEPS.get(deps);
+  if (!services) {
+    const { database: _ownerConnection, ...rest } = deps;
+    services = rest;
+    SERVICE_DEPS.set(deps, services);
+  }
   return services;
 }
+/** One ServiceDeps per app (deps never change after createApp), not one object per request. */
+const SERVICE_DEPS = new WeakMap<AppDeps, ServiceDeps>();
 
 /** Where a request's statements run: its own transaction (HTTP) or one per call (subscriptions). */
 export interface Runner {

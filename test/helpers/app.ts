@@ -74,7 +74,7 @@ export async function startTestApp(
         headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ query, variables }),
       });
-      const body = (await response.json()) as { errors?: Array<{ message: string; extensions?: { reason?: unknown } }> };
+      const body = (await response.json()) as Omit<GqlResult<never>, "status">;
       // Issue 15: every GraphQL error carries a stable reason. Asserted here, on every error of the suite.
       const unreasoned = body.errors?.filter((e) => typeof e.extensions?.reason !== "string") ?? [];
       if (unreasoned.length) throw new Error(`GraphQL error without extensions.reason: ${JSON.stringify(unreasoned)}`);

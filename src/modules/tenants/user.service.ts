@@ -10,7 +10,7 @@ import { userById } from "./user.loaders.js";
 import { visibleUsersWhere } from "./user.visibility.js";
 import { charged } from "../response-budget.js";
 
-export interface CreateUserInput {
+export interface CreateUserCommand {
   role: Role;
   username: string;
   name: string;
@@ -65,7 +65,7 @@ export async function listUsers(
     .then(charged(ctx));
 }
 
-export async function createUser(ctx: RequestContext, input: CreateUserInput): Promise<UserRow> {
+export async function createUser(ctx: RequestContext, input: CreateUserCommand): Promise<UserRow> {
   requireRole(ctx, "ADMIN");
   checkTextLengths(input);
   const errors: Record<string, Words> = {};

@@ -35,13 +35,13 @@ import { itemById, selectDetails, treatmentDetailById, unitById } from "./treatm
  */
 
 /** Create, or full replace (the legacy PUT): absent ids become null; quantity is required. */
-export interface TreatmentDetailInput {
+export interface TreatmentDetailCommand {
   sessionId?: number | null;
   itemId?: number | null;
   unitId?: number | null;
   quantity?: number | null;
 }
-export type TreatmentDetailLine = Omit<TreatmentDetailInput, "sessionId">;
+export type TreatmentDetailLineCommand = Omit<TreatmentDetailCommand, "sessionId">;
 
 export interface TreatmentDetailFilter {
   sessionId?: number | null;
@@ -93,7 +93,7 @@ export async function listTreatmentDetails(
 
 export async function createTreatmentDetail(
   ctx: RequestContext,
-  input: TreatmentDetailInput,
+  input: TreatmentDetailCommand,
 ): Promise<TreatmentDetailRow> {
   requireRole(ctx, "ADMIN", "PROVIDER");
   const session = await checkInput(ctx, input.sessionId, [input], () => "");
@@ -114,7 +114,7 @@ export async function createTreatmentDetail(
 export async function createTreatmentDetails(
   ctx: RequestContext,
   sessionId: number,
-  lines: TreatmentDetailLine[],
+  lines: TreatmentDetailLineCommand[],
 ): Promise<TreatmentDetailRow[]> {
   requireRole(ctx, "ADMIN", "PROVIDER");
   if (!lines.length) throw badInput("lines", words`${field("lines")} must hold at least one line`);
@@ -142,7 +142,7 @@ export async function createTreatmentDetails(
 export async function updateTreatmentDetail(
   ctx: RequestContext,
   id: number,
-  input: TreatmentDetailInput,
+  input: TreatmentDetailCommand,
 ): Promise<TreatmentDetailRow> {
   requireRole(ctx, "ADMIN", "PROVIDER");
   const current = await getTreatmentDetail(ctx, id);
@@ -266,7 +266,7 @@ async function sessionOf(ctx: RequestContext, sessionId: number | null): Promise
 async function checkInput(
   ctx: RequestContext,
   sessionId: number | null | undefined,
-  lines: TreatmentDetailLine[],
+  lines: TreatmentDetailLineCommand[],
   prefix: (index: number) => string,
 ): Promise<SessionRow | null> {
   const errors: Record<string, Words> = {};
@@ -302,7 +302,7 @@ async function checkInput(
   return session ?? null;
 }
 
-function newRow(ctx: RequestContext, session: SessionRow | null, line: TreatmentDetailLine, now: Date) {
+function newRow(ctx: RequestContext, session: SessionRow | null, line: TreatmentDetailLineCommand, now: Date) {
   return {
     tenantId: ctx.tenant.id,
     sessionId: session?.id ?? null,

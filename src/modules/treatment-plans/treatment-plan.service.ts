@@ -17,7 +17,7 @@ import { charged } from "../response-budget.js";
 
 export type { ClientMatch, ClientMatchMethod, PlanProgress } from "./treatment-plan.loaders.js";
 
-export interface TreatmentPlanInput {
+export interface TreatmentPlanCommand {
   clientId?: number | null;
   clientRef?: string | null;
   clientName?: string | null;
@@ -27,7 +27,7 @@ export interface TreatmentPlanInput {
   endDate?: string | null;
 }
 
-export interface TreatmentPlanPatch {
+export interface TreatmentPlanPatchCommand {
   clientRef?: string | null;
   clientName?: string | null;
   planType?: string | null;
@@ -152,7 +152,7 @@ function checkDates(startDate: string | null, endDate: string | null): Record<st
 const NEEDS_CLIENT = words`a treatment plan needs ${field("clientId")}, ${field("clientRef")} or ${field("clientName")}`;
 
 /** ADMIN or PROVIDER. A plan names its client by clientId, or by clientRef / clientName for matching. */
-export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentPlanInput): Promise<TreatmentPlanRow> {
+export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentPlanCommand): Promise<TreatmentPlanRow> {
   requireRole(ctx, "ADMIN", "PROVIDER");
   checkTextLengths(input);
   const values = {
@@ -190,7 +190,7 @@ export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentP
 export async function updateTreatmentPlan(
   ctx: RequestContext,
   id: number,
-  patch: TreatmentPlanPatch,
+  patch: TreatmentPlanPatchCommand,
 ): Promise<TreatmentPlanRow> {
   requireRole(ctx, "ADMIN", "PROVIDER");
   checkTextLengths(patch);

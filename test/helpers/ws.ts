@@ -43,6 +43,7 @@ export function subscribe<T = Record<string, any>>(
     onNonLazyError: () => {},
   });
   const received: Subscriber<T>["received"] = [];
+  const transportFailures = new WeakSet<object>();
   const waiters: Array<() => void> = [];
   const ended = new Promise<void>((resolve) => {
     client.subscribe<T>(
@@ -53,9 +54,12 @@ export function subscribe<T = Record<string, any>>(
           for (const wake of waiters.splice(0)) wake();
         },
         error: (error) => {
-          received.push({
+          const entry = {
             errors: Array.isArray(error) ? error : [{ message: String((error as Error).message ?? error) }],
-          });
+          };
+          // A closed socket is no GraphQL error (it has a close code, not a reason).
+          if (!Array.isArray(error)) transportFailures.add(entry);
+          received.push(entry);
           for (const wake of waiters.splice(0)) wake();
           resolve();
         },
@@ -78,7 +82,13 @@ export function subscribe<T = Record<string, any>>(
           setTimeout(resolve, left);
         });
       }
-      return received[n - 1];
+      const result = received[n - 1];
+      // Issue 15: every GraphQL error carries a stable reason, over graphql-ws as over HTTP.
+      const unreasoned = transportFailures.has(result)
+        ? []
+        : (result.errors ?? []).filter((e) => typeof e.extensions?.reason !== "string");
+      if (unreasoned.length) throw new Error(`GraphQL error without extensions.reason: ${JSON.stringify(unreasoned)}`);
+      return result;
     },
     async dispose() {
       await client.dispose();

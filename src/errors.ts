@@ -198,6 +198,14 @@ export function throwFieldErrors(fieldErrors: Record<string, FieldError | Words 
   if (Object.keys(fieldErrors).length) throw badFields(fieldErrors);
 }
 
+/** Field errors as text (field -> message), worded in a vocabulary: what GraphQL's extensions.fieldErrors show. */
+export function renderFieldErrors(
+  fieldErrors: Record<string, FieldError>,
+  vocabulary?: Vocabulary,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(fieldErrors).map(([name, e]) => [name, render(e.words, vocabulary)]));
+}
+
 /** A field error with its own reason, for badFields and throwFieldErrors. */
 export const fieldError = (message: Words | string, reason?: ErrorReason): FieldError => ({
   words: asWords(message),

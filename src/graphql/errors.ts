@@ -1,7 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { classifyFailure } from "../db/client.js";
-import { DomainError, HTTP_STATUS, render, type ErrorReason } from "../errors.js";
+import { DomainError, HTTP_STATUS, renderFieldErrors, type ErrorReason } from "../errors.js";
 import { badId } from "./ids.js";
 
 /**
@@ -109,9 +109,7 @@ function extensionsOf(error: DomainError): Record<string, unknown> {
   return {
     code: error.code,
     reason: error.reason,
-    ...(fieldErrors
-      ? { fieldErrors: Object.fromEntries(Object.entries(fieldErrors).map(([name, e]) => [name, render(e.words)])) }
-      : {}),
+    ...(fieldErrors ? { fieldErrors: renderFieldErrors(fieldErrors) } : {}),
     ...(conflictingSessionId !== undefined ? { conflictingSessionId } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { GraphQLError, GraphQLID, GraphQLScalarType, Kind, parse, visit, type ASTNode, type ValueNode } from "graphql";
-import { isRecordId, parseRecordId } from "../bounds.js";
+import { recordIdOf } from "../bounds.js";
 
 /**
  * GraphQL's ID, as our record ids: resolvers receive a number (1..MAX_ID, src/bounds.ts: the one
@@ -18,10 +18,10 @@ export class BadIdError extends TypeError {
   }
 }
 
-/** A variable's value or an inline literal's text as an id: a decimal string or a whole number within bounds. */
+/** A variable's value or an inline literal's text as an id (bounds.ts's one rule), else BadIdError. */
 function idOf(value: unknown): number {
-  const id = typeof value === "number" ? value : typeof value === "string" ? parseRecordId(value) : undefined;
-  if (!isRecordId(id)) throw new BadIdError(value);
+  const id = recordIdOf(value);
+  if (id === undefined) throw new BadIdError(value);
   return id;
 }
 
@@ -34,8 +34,8 @@ function idScalar(name: string) {
       typeof value === "number" && Number.isInteger(value) ? String(value) : (GraphQLID.serialize(value) as string),
     parseValue: idOf,
     parseLiteral: (ast: ValueNode) => {
-      if (ast.kind === Kind.STRING) return idOf(ast.value);
-      if (ast.kind === Kind.INT) return idOf(parseRecordId(ast.value) ?? ast.value);
+      // An inline 12 or "12": its text, read like a variable's string.
+      if (ast.kind === Kind.STRING || ast.kind === Kind.INT) return idOf(ast.value);
       throw new BadIdError(`<${ast.kind}>`);
     },
   });
@@ -50,15 +50,6 @@ export const IdScalar = idScalar("ID");
  */
 export const JIT_ID_NAME = "JitID";
 export const JitIdScalar = idScalar(JIT_ID_NAME);
-
-/** An id as a resolver that reads one from elsewhere (a Relay node id, a legacy argument) parses it. */
-export function recordIdOf(value: unknown): number | undefined {
-  try {
-    return idOf(value);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A bad id anywhere in the request, as the client is told of it: the argument or input field it

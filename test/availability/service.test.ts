@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UserRow } from "../../src/db/schema/index.js";
-import { DomainError, render } from "../../src/errors.js";
+import { DomainError, renderFieldErrors } from "../../src/errors.js";
 import { httpContext } from "../../src/http/request-context.js";
 import {
   assertBookableForClient,
@@ -72,8 +72,7 @@ async function domainError(promise: Promise<unknown>): Promise<DomainError> {
 }
 
 /** Field errors as text, as GraphQL shows them. */
-const renderedFieldErrors = (err: DomainError) =>
-  Object.fromEntries(Object.entries(err.details.fieldErrors ?? {}).map(([name, e]) => [name, render(e.words)]));
+const renderedFieldErrors = (err: DomainError) => renderFieldErrors(err.details.fieldErrors ?? {});
 
 const booking = (startsAt: string, endsAt: string, extra: { excludeSessionId?: number; clientId?: number } = {}) => ({
   providerId: ny.id,

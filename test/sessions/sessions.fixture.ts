@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { expect } from "vitest";
 import { availabilityRules, domainEvents, sessions, type TenantRow, type UserRow } from "../../src/db/schema/index.js";
-import { DomainError, render } from "../../src/errors.js";
+import { DomainError, renderFieldErrors } from "../../src/errors.js";
 import type { GqlResult, TestApp } from "../helpers/app.js";
 import { asTenant } from "../helpers/factories.js";
 
@@ -34,9 +34,7 @@ export function errorOf(result: GqlResult<unknown>): ErrorInfo {
 /** A service error's field errors as the default rendering words them (field -> message). */
 export function fieldMessages(err: unknown): Record<string, string> {
   expect(err).toBeInstanceOf(DomainError);
-  return Object.fromEntries(
-    Object.entries((err as DomainError).details.fieldErrors ?? {}).map(([name, e]) => [name, render(e.words)]),
-  );
+  return renderFieldErrors((err as DomainError).details.fieldErrors ?? {});
 }
 
 export function dataOf<T = Record<string, any>>(result: GqlResult<T>): T {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SessionRow, UserRow } from "../../src/db/schema/index.js";
 import { RequestScope } from "../../src/db/scope.js";
-import { DomainError, render } from "../../src/errors.js";
+import { DomainError, renderFieldErrors } from "../../src/errors.js";
 import { Loaders, type RequestContext } from "../../src/modules/context.js";
 import { sessionById } from "../../src/modules/sessions/session.loaders.js";
 import * as details from "../../src/modules/treatment-details/index.js";
@@ -113,6 +113,4 @@ describe(`treatment-detail service for the REST shim (${engine})`, () => {
 });
 
 /** A DomainError's field errors as the messages they render to. */
-function fieldMessages(err: DomainError): Record<string, string> {
-  return Object.fromEntries(Object.entries(err.details.fieldErrors ?? {}).map(([name, e]) => [name, render(e.words)]));
-}
+const fieldMessages = (err: DomainError) => renderFieldErrors(err.details.fieldErrors ?? {});

@@ -58,7 +58,7 @@ export class AuthService {
   }
 }
 
-export const TENANT_MISMATCH = "X-Tenant-Code does not match the token's tenant";
+const TENANT_MISMATCH = "X-Tenant-Code does not match the token's tenant";
 
 export function bearerToken(authorization: string | undefined): string | undefined {
   const m = authorization?.match(/^Bearer\s+(\S+)\s*$/i);

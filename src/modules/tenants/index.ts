@@ -3,7 +3,7 @@
  * (tokens and authentication). Code outside the module imports from here
  * only; its GraphQL resolvers and object types are in ./graphql.ts (see there why apart).
  */
-export { AuthService, bearerToken, TENANT_MISMATCH } from "./auth.service.js";
+export { AuthService, bearerToken } from "./auth.service.js";
 export { signToken, TokenVerifier } from "./jwt.js";
 export { isAdmin, providerOrCaller, requireRole } from "./permissions.js";
 export { createTenant, TenantDirectory } from "./tenant.service.js";

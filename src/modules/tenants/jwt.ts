@@ -1,5 +1,6 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from "jose";
+import { LRUCache } from "lru-cache";
 import type { Config } from "../../config.js";
 import { unauthenticated } from "../../errors.js";
 
@@ -17,17 +18,47 @@ export interface VerifiedClaims extends TokenClaims {
 const HS_ALGORITHMS = ["HS256"];
 const ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"];
 
+/** How many verified tokens are kept (a few hundred bytes each): far more than the users active at once. */
+const DEFAULT_CACHED_TOKENS = 10_000;
+
+/**
+ * Verifies bearer tokens. A verified token is kept (bounded LRU, keyed by its exact text, so the
+ * same signature) until its exp, never past it: a client sends the same token on every request,
+ * and verifying its signature again each time is most of a trivial request's CPU. Refusals are
+ * not kept. A JWKS key withdrawn at the identity provider stops new tokens at once; tokens
+ * already verified with it stay accepted until they expire, as a stateless JWT would anyway.
+ */
 export class TokenVerifier {
   private readonly secret?: KeyObject;
   private readonly jwks?: JWTVerifyGetKey;
+  private readonly verified: LRUCache<string, VerifiedClaims>;
 
-  constructor(private readonly config: Config["jwt"]) {
+  constructor(
+    private readonly config: Config["jwt"],
+    maxCachedTokens = DEFAULT_CACHED_TOKENS,
+  ) {
     // Imported once: jose would import a raw byte secret again on every verify.
     if (config.secret) this.secret = createSecretKey(Buffer.from(config.secret, "utf8"));
     if (config.jwksUrl) this.jwks = createRemoteJWKSet(new URL(config.jwksUrl));
+    this.verified = new LRUCache({ max: maxCachedTokens });
+  }
+
+  /** Verified tokens held now (at most maxCachedTokens). */
+  get cachedTokens(): number {
+    return this.verified.size;
   }
 
   async verify(token: string): Promise<VerifiedClaims> {
+    const cached = this.verified.get(token);
+    // Stricter than jose: its clock tolerance past exp is granted only by a fresh verification.
+    if (cached && cached.exp * 1000 > Date.now()) return cached;
+    const claims = Object.freeze(await this.verifyAfresh(token));
+    const ttl = claims.exp * 1000 - Date.now();
+    if (ttl > 0) this.verified.set(token, claims, { ttl });
+    return claims;
+  }
+
+  private async verifyAfresh(token: string): Promise<VerifiedClaims> {
     let payload: Record<string, unknown>;
     try {
       const options = {

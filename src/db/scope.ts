@@ -1,18 +1,18 @@
-import { TransactionRollbackError } from "drizzle-orm";
 import { DomainError } from "../errors.js";
-import type { Database, Tx } from "./client.js";
+import type { Database, TenantTransaction, Tx } from "./client.js";
 
 /**
- * One transaction for one request, opened on first use and ended by finish(): every
- * statement of the request (auth, resolvers, loaders) runs in it, as the app role with
- * the tenant set. A mutation that fails part-way undoes itself through atomic() (a
- * savepoint) and the request's other work stands.
+ * One transaction for one request, opened by its first statement and ended by finish(): every
+ * statement of the request (resolvers, loaders) runs in it, as the app role with the tenant
+ * set. A request that reads nothing sends nothing. A mutation that fails part-way undoes itself
+ * through atomic() (a savepoint) and the request's other work stands.
  */
 export class RequestScope {
-  private txPromise?: Promise<Tx>;
-  private done?: Promise<void>;
-  private end?: (commit: boolean) => void;
+  private opening?: Promise<TenantTransaction>;
+  private closing?: Promise<void>;
   private finished = false;
+  /** finish() committed: afterCommit() callbacks registered from now on run at once. */
+  private committed = false;
   private deadline?: NodeJS.Timeout;
   private expired = false;
   /** run() calls under way: the transaction cannot end under a statement that is still being sent. */
@@ -21,6 +21,8 @@ export class RequestScope {
   private idle: (() => void)[] = [];
   /** outside() is ending the transaction: run() calls wait for it, then open the next one. */
   private releasing?: Promise<void>;
+  /** afterCommit() callbacks waiting for the work so far to commit. */
+  private onCommit: (() => void)[] = [];
 
   constructor(
     private readonly database: Database,
@@ -34,21 +36,31 @@ export class RequestScope {
    * that was running succeeds; the transaction is rolled back once the last run has returned.
    */
   async run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.within((transaction) => fn(transaction.tx));
+  }
+
+  /** Runs fn in a savepoint: all of it, or none of it. */
+  atomic<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.within((transaction) => transaction.savepoint(fn));
+  }
+
+  private async within<T>(fn: (transaction: TenantTransaction) => Promise<T>): Promise<T> {
     while (this.releasing) await this.releasing.catch(() => {});
     if (this.expired) throw this.deadlineError();
     if (this.finished) throw new Error("request scope already finished");
     this.active += 1;
     try {
-      const tx = await this.tx();
+      const transaction = await this.transaction();
       if (this.expired) throw this.deadlineError();
-      const result = await fn(tx);
+      // A lost connection fails the run at once, even one waiting for a statement it queued.
+      const result = await Promise.race([fn(transaction), transaction.lost]);
       if (this.expired) throw this.deadlineError();
       return result;
     } catch (err) {
       throw this.expired ? this.deadlineError() : err;
     } finally {
       this.active -= 1;
-      if (this.expired && this.active === 0) this.end!(false);
+      if (this.expired && this.active === 0) void this.close(false).catch(() => {});
       if (this.active === 0) for (const resume of this.idle.splice(0)) resume();
     }
   }
@@ -63,58 +75,61 @@ export class RequestScope {
   async outside<T>(fn: () => Promise<T>): Promise<T> {
     while (this.releasing) await this.releasing.catch(() => {});
     if (this.expired) throw this.deadlineError();
-    if (this.done && !this.finished) {
+    if (this.opening && !this.finished) {
       this.releasing = this.release().finally(() => (this.releasing = undefined));
       await this.releasing;
     }
     return fn();
   }
 
+  /**
+   * fn runs once the work so far is committed: after finish(true), or when outside() commits
+   * it; never when it is rolled back. fn must not throw (the outcome is sealed by then).
+   */
+  afterCommit(fn: () => void): void {
+    if (this.finished) {
+      if (this.committed) fn();
+      return;
+    }
+    this.onCommit.push(fn);
+  }
+
   /** Commits the open transaction and forgets it, so that the next run() begins another. */
   private async release(): Promise<void> {
     if (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
-    const done = this.done!;
+    const commit = !this.expired;
+    const closing = this.close(commit);
+    const waiting = this.onCommit.splice(0);
+    this.opening = this.closing = undefined;
+    await closing;
+    if (!commit) throw this.deadlineError();
+    runAll(waiting);
+  }
+
+  /** Ends the open transaction, once; a transaction that failed to begin has nothing to end. */
+  private close(commit: boolean): Promise<void> {
     clearTimeout(this.deadline);
-    this.end!(!this.expired);
-    this.txPromise = this.done = this.end = this.deadline = undefined;
-    try {
-      await done;
-    } catch (err) {
-      if (this.expired && isRollback(err)) throw this.deadlineError();
-      throw err;
-    }
+    this.closing ??= this.opening!.then(
+      (transaction) => transaction.end(commit),
+      () => {},
+    );
+    return this.closing;
   }
 
   private deadlineError(): DomainError {
     return new DomainError("DEADLINE_EXCEEDED", `The request took longer than ${this.timeoutMs} ms; nothing was saved`);
   }
 
-  /** Runs fn in a savepoint: all of it, or none of it. */
-  atomic<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.run((tx) => tx.transaction((sp) => fn(sp as Tx)));
-  }
-
-  private tx(): Promise<Tx> {
-    if (!this.txPromise) {
-      let ready!: (tx: Tx) => void;
-      this.txPromise = new Promise<Tx>((resolve) => (ready = resolve));
-      const ended = new Promise<boolean>((resolve) => (this.end = resolve));
-      this.done = this.database.withTenant(this.tenantId, async (tx) => {
-        ready(tx);
-        if (!(await ended)) tx.rollback();
-      });
+  private transaction(): Promise<TenantTransaction> {
+    if (!this.opening) {
+      this.opening = this.database.beginTenant(this.tenantId);
       this.deadline = setTimeout(() => {
         this.expired = true;
-        if (this.active === 0) this.end!(false);
+        if (this.active === 0) void this.close(false).catch(() => {});
       }, this.timeoutMs);
       this.deadline.unref();
-      // A failure to begin must reach the waiting caller, not hang it.
-      this.txPromise = Promise.race([
-        this.txPromise,
-        this.done.then(() => Promise.reject(new Error("transaction ended"))),
-      ]);
     }
-    return this.txPromise;
+    return this.opening;
   }
 
   /**
@@ -133,21 +148,28 @@ export class RequestScope {
     while (this.releasing) await this.releasing.catch(() => {});
     if (this.finished) return;
     this.finished = true;
-    if (!this.done) return;
-    clearTimeout(this.deadline);
-    this.end!(commit && !this.expired);
-    try {
-      await this.done;
-    } catch (err) {
-      if (this.expired && isRollback(err)) {
+    const waiting = this.onCommit.splice(0);
+    if (this.opening) {
+      // Past the deadline the transaction is rolled back whatever the caller asked.
+      await this.close(commit && !this.expired);
+      if (this.expired) {
         if (commit) throw this.deadlineError();
         return;
       }
-      if (commit || !isRollback(err)) throw err;
     }
+    if (!commit) return;
+    this.committed = true;
+    runAll(waiting);
   }
 }
 
-function isRollback(err: unknown): boolean {
-  return err instanceof TransactionRollbackError;
+/** Callbacks of committed work, each on its own: one that throws (a bug) neither stops the others nor undoes the commit. */
+export function runAll(callbacks: (() => void)[]): void {
+  for (const fn of callbacks) {
+    try {
+      fn();
+    } catch (err) {
+      process.emitWarning(err instanceof Error ? err : new Error(String(err)), "AfterCommitError");
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Database, Tx } from "../db/client.js";
-import { RequestScope } from "../db/scope.js";
+import { RequestScope, runAll } from "../db/scope.js";
 import { Loaders, serviceDeps, type AppDeps, type RequestContext, type Runner } from "../modules/context.js";
 import { startResponseBudget } from "../modules/response-budget.js";
 import type { AuthService } from "../modules/tenants/index.js";
@@ -44,13 +44,40 @@ function contextOf<R extends Runner>(
   return ctx;
 }
 
-/** Subscriptions: one context serves many events, so each call gets its own short transaction. */
+/**
+ * Subscriptions: one context serves many events, so each call gets its own short transaction.
+ * afterCommit() called during a run waits for that run's commit; a run cannot tell its own
+ * callbacks apart from those of runs under way beside it (there is no per-call context), so
+ * with several at once a callback waits for all of them to end and runs only if all committed.
+ * Called between runs, it runs at once (nothing is open).
+ */
 export function autoCommitRunner(database: Database, tenantId: number): Runner {
+  let active = 0;
+  let failed = false;
+  let waiting: (() => void)[] = [];
+  const run = async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
+    active += 1;
+    try {
+      return await database.withTenant(tenantId, fn);
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      active -= 1;
+      if (active === 0) {
+        const committed = failed ? [] : waiting;
+        waiting = [];
+        failed = false;
+        runAll(committed);
+      }
+    }
+  };
   return {
-    run: <T>(fn: (tx: Tx) => Promise<T>) => database.withTenant(tenantId, fn),
-    atomic: <T>(fn: (tx: Tx) => Promise<T>) => database.withTenant(tenantId, fn),
+    run,
+    atomic: run,
     // Between calls nothing is held.
     outside: <T>(fn: () => Promise<T>) => fn(),
+    afterCommit: (fn) => (active > 0 ? void waiting.push(fn) : fn()),
   };
 }
 

@@ -14,7 +14,7 @@ import { EventDispatcher } from "./modules/events/index.js";
 import type { AppDeps } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/index.js";
 import { TokenVerifier } from "./modules/tenants/index.js";
-import { TenantDirectory } from "./modules/tenants/index.js";
+import { TenantDirectory, ViewerCache } from "./modules/tenants/index.js";
 import type { VideoProvider } from "./modules/video/index.js";
 import { createVideoProvider } from "./modules/video/index.js";
 import { registerRestShims } from "./rest/router.js";
@@ -95,7 +95,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     now: options.now ?? (() => new Date()),
     video: options.video ?? createVideoProvider(config),
   };
-  const auth = new AuthService(verifier, new TenantDirectory(database));
+  const auth = new AuthService(
+    verifier,
+    new TenantDirectory(database),
+    new ViewerCache(config.viewerCacheSeconds, events),
+  );
   const graphql = await installGraphQL(server, { config, deps, auth, metrics, checkWriteLimit });
 
   await registerRestShims(server, { deps, auth });

@@ -62,6 +62,12 @@ export interface Config {
   readonly maxSocketsPerUser: number;
   /** How often connected users are re-checked: a deactivated or deleted user's sockets are closed. */
   readonly subscriptionUserCheckSeconds: number;
+  /**
+   * How long a request's caller (the user row its token names) is kept without reading it again
+   * (0: read on every request). A change of the user through the API forgets it at once, on
+   * every instance; a change made straight in the database is seen after at most this long.
+   */
+  readonly viewerCacheSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -129,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSubscriptionsPerSocket: positive(env.MAX_SUBSCRIPTIONS_PER_SOCKET, 25, "MAX_SUBSCRIPTIONS_PER_SOCKET"),
     maxSocketsPerUser: positive(env.MAX_SOCKETS_PER_USER, 10, "MAX_SOCKETS_PER_USER"),
     subscriptionUserCheckSeconds: positive(env.SUBSCRIPTION_USER_CHECK_SECONDS, 30, "SUBSCRIPTION_USER_CHECK_SECONDS"),
+    viewerCacheSeconds: integer(env.VIEWER_CACHE_SECONDS, 5, "VIEWER_CACHE_SECONDS"),
   });
 }
 

@@ -90,7 +90,7 @@ export function subscriptionServer(options: {
         const { tenant, subject, expiresAt } = await auth.authenticate(
           typeof authorization === "string" ? authorization : undefined,
         );
-        const viewer = await auth.viewer(autoCommitRunner(deps.database, tenant.id), subject);
+        const viewer = await auth.viewer(autoCommitRunner(deps.database, tenant.id), tenant.id, subject);
         extra.context = subscriptionContext(deps, tenant, viewer);
         // The token's lifetime is the socket's: it ends the moment the token expires.
         const remaining = expiresAt.getTime() + config.jwt.clockToleranceSeconds * 1000 - Date.now();

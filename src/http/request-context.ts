@@ -20,7 +20,7 @@ export async function httpContext(
   const { tenant, subject } = await auth.authenticate(headers.authorization, headers.tenantCode);
   const scope = new RequestScope(deps.database, tenant.id, deps.config.requestTimeoutMs);
   try {
-    const viewer = await auth.viewer(scope, subject);
+    const viewer = await auth.viewer(scope, tenant.id, subject);
     const ctx = contextOf(requestId, deps, tenant, viewer, scope, new Loaders());
     startResponseBudget(ctx, deps.config.maxResponseBytes);
     return ctx;

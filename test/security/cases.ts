@@ -148,6 +148,7 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
     answers: { "input.sessionId": "field error", "input.itemId": "field error", "input.unitId": "field error" },
   },
   updateTreatmentPlan: { args: (o) => ({ id: o.plan, input: { title: "Sweep" } }), slots: { id: "plan" } },
+  updateUser: { args: (o) => ({ id: o.client, input: { status: "active" } }), slots: { id: "client" } },
   updateUnit: { args: (o) => ({ id: o.unit, name: "Sweep" }), slots: { id: "unit" } },
 };
 

@@ -25,7 +25,7 @@ import { badInput, field, forbidden, notFound, noun, throwFieldErrors, words, ty
 import { checkTextLengths } from "../../text-limits.js";
 import { assertTimeZone, DAY, isCalendarDate, isLocalTime } from "../../time.js";
 import type { RequestContext } from "../context.js";
-import { recordAvailabilityEvent } from "../events/index.js";
+import { recordAvailabilityEvent, recordUserEvent } from "../events/index.js";
 import { charged } from "../response-budget.js";
 import { providerOrCaller, requireRole } from "../tenants/index.js";
 import { userById } from "../tenants/index.js";
@@ -462,6 +462,8 @@ export async function updateProviderSchedulingSettings(
       .where(and(eq(users.id, provider.id), eq(users.role, "PROVIDER")))
       .returning();
     await recordAvailabilityEvent(tx, ctx, provider.id, "all");
+    // The provider's row changed: their cached viewer (time zone) is read again.
+    await recordUserEvent(tx, ctx, provider.id, Object.keys(set));
     return updated;
   });
   forgetUser(ctx, row.id);

@@ -11,7 +11,7 @@ import {
   type SessionStatus,
   type SessionType,
 } from "../../db/schema/index.js";
-import { EVENTS_CHANNEL, type DomainEventType } from "./outbox.js";
+import { EVENTS_CHANNEL, USER_CHANGED, type DomainEventType } from "./outbox.js";
 import { anyId } from "../../db/any-id.js";
 
 /** A committed outbox row, as subscribers get it. */
@@ -85,6 +85,9 @@ export class EventDispatcher {
   private listens = 0;
   private pruneTimer?: NodeJS.Timeout;
   private pruning?: Promise<number>;
+  /** Tenants whose user changes are read even without subscribers (their callers are cached here). */
+  private readonly usersWatched = new Set<number>();
+  private readonly userChangeHandlers: ((tenantId: number) => void)[] = [];
 
   constructor(
     private readonly database: Database,
@@ -118,6 +121,8 @@ export class EventDispatcher {
   private listening(): void {
     this.listens += 1;
     if (this.listens === 1) return;
+    // What changed while nobody listened is unknown: every watched tenant's users may have.
+    for (const tenantId of this.usersWatched) this.userChanged(tenantId);
     for (const tenantId of this.listeners.keys()) {
       const read = this.pending.get(tenantId) ?? { ids: [], catchUp: false };
       read.catchUp = true;
@@ -191,6 +196,20 @@ export class EventDispatcher {
       setTimeout(() => this.memo.delete(key), SHARED_RESULT_TTL_MS).unref();
     }
     return hit;
+  }
+
+  /** Reads the tenant's USER_CHANGED events from now on, whether or not it has subscribers (ViewerCache). */
+  watchUsers(tenantId: number): void {
+    this.usersWatched.add(tenantId);
+  }
+
+  onUserChanged(handler: (tenantId: number) => void): void {
+    this.userChangeHandlers.push(handler);
+  }
+
+  /** A user of the tenant changed: a committed USER_CHANGED event, read back or written here (recordUserEvent). */
+  userChanged(tenantId: number): void {
+    for (const handler of this.userChangeHandlers) handler(tenantId);
   }
 
   /** Open subscriptions on this instance (all tenants). */
@@ -281,14 +300,15 @@ export class EventDispatcher {
     if (filter.involving !== undefined)
       where.push(or(eq(domainEvents.providerId, filter.involving), eq(domainEvents.clientId, filter.involving))!);
     if (filter.sessionsOnly) where.push(ne(domainEvents.type, "AVAILABILITY_CHANGED"));
+    where.push(ne(domainEvents.type, USER_CHANGED));
     return this.database.withTenant(tenantId, (tx) => readEvents(tx, and(...where)!, MAX_REPLAY));
   }
 
   private announced(payload: string): void {
     const [tenant, id] = payload.split(":").map(Number);
     if (!Number.isInteger(tenant) || !Number.isInteger(id)) return;
-    // Only tenants someone here listens to are read at all.
-    if (!this.listeners.has(tenant)) return;
+    // Only tenants someone here listens to, or whose callers are cached here, are read at all.
+    if (!this.listeners.has(tenant) && !this.usersWatched.has(tenant)) return;
     const read = this.pending.get(tenant) ?? { ids: [], catchUp: false };
     read.ids.push(id);
     this.pending.set(tenant, read);
@@ -308,13 +328,20 @@ export class EventDispatcher {
               const from = this.delivered.get(tenantId) ?? (await this.baselines.get(tenantId)) ?? 0;
               where = or(where, gt(domainEvents.id, from))!;
             }
+            // Without subscribers only the user changes matter.
+            if (!this.listeners.has(tenantId)) where = and(where, eq(domainEvents.type, USER_CHANGED))!;
             const events = await this.database.withTenant(tenantId, (tx) =>
               readEvents(tx, where, read.catchUp ? MAX_REPLAY : undefined),
             );
             if (read.catchUp && events.length === MAX_REPLAY) this.requeueCatchUp(tenantId);
             const listeners = [...(this.listeners.get(tenantId) ?? [])];
-            if (!listeners.length) return;
             for (const event of events) {
+              // The cache's business, never a subscriber's (so not among DomainEvent's types).
+              if ((event.type as string) === USER_CHANGED) {
+                this.userChanged(tenantId);
+                continue;
+              }
+              if (!listeners.length) continue;
               // At or below the watermark: already delivered (a catch-up and a late NOTIFY can both bring it).
               if (event.id <= (this.delivered.get(tenantId) ?? 0)) continue;
               this.delivered.set(tenantId, event.id);

@@ -8,5 +8,6 @@ export {
   lockTenantEvents,
   recordAvailabilityEvent,
   recordSessionEvent,
+  recordUserEvent,
   type SessionEventInput,
 } from "./outbox.js";

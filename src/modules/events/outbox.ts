@@ -17,6 +17,12 @@ export const SESSION_EVENT_TYPES = {
 export type SessionEventType = keyof typeof SESSION_EVENT_TYPES;
 /** A provider's weekly rules, date overrides or scheduling settings changed. */
 export type AvailabilityEventType = "AVAILABILITY_CHANGED";
+/**
+ * A user of the tenant changed (created, role, status, deletion, settings): instances forget the
+ * tenant's cached callers. Never delivered to subscribers.
+ */
+export const USER_CHANGED = "USER_CHANGED";
+/** The events subscribers receive. */
 export type DomainEventType = SessionEventType | AvailabilityEventType;
 
 /** First key of the per-tenant advisory lock that orders a tenant's events (second key: the tenant id). */
@@ -34,8 +40,8 @@ export interface SessionEventInput {
 }
 
 interface EventInput {
-  type: DomainEventType;
-  providerId: number;
+  type: DomainEventType | typeof USER_CHANGED;
+  providerId: number | null;
   sessionId?: number;
   clientId?: number;
   payload: Record<string, unknown>;
@@ -131,4 +137,16 @@ export function recordAvailabilityEvent(
     providerId,
     payload: dates === "all" ? { allDates: true } : { dates },
   });
+}
+
+/**
+ * A change of a user (what changed: column names, no values, no personal text). Written in the
+ * change's transaction like any event; on this instance the tenant's cached callers are
+ * forgotten as soon as it commits (the next request already reads the user again), on the
+ * others when they read the event back.
+ */
+export async function recordUserEvent(tx: Tx, ctx: RequestContext, userId: number, changed: string[]): Promise<number> {
+  const id = await recordEvent(tx, ctx, { type: USER_CHANGED, providerId: null, payload: { userId, changed } });
+  ctx.db.afterCommit(() => ctx.deps.events.userChanged(ctx.tenant.id));
+  return id;
 }

@@ -5,6 +5,7 @@ import { forbidden, unauthenticated } from "../../errors.js";
 import type { Runner } from "../context.js";
 import type { TokenVerifier } from "./jwt.js";
 import type { TenantDirectory } from "./tenant.service.js";
+import type { ViewerCache } from "./viewer-cache.js";
 import { selectRows } from "../../db/rows.js";
 import { parseRecordId } from "../../bounds.js";
 
@@ -23,6 +24,7 @@ export class AuthService {
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly tenants: TenantDirectory,
+    private readonly viewers: ViewerCache,
   ) {}
 
   /** Verifies the token and resolves its tenant (no tenant-scoped SQL yet). */
@@ -39,8 +41,12 @@ export class AuthService {
     return { tenant, subject: claims.sub, expiresAt: new Date(claims.exp * 1000) };
   }
 
-  /** The active user the subject names, inside the tenant (RLS applies). */
-  async viewer(db: Runner, subject: string): Promise<UserRow> {
+  /** The active user the subject names, inside the tenant (RLS applies); kept a few seconds (ViewerCache). */
+  viewer(db: Runner, tenantId: number, subject: string): Promise<UserRow> {
+    return this.viewers.get(tenantId, subject, () => this.readViewer(db, subject));
+  }
+
+  private async readViewer(db: Runner, subject: string): Promise<UserRow> {
     // A subject that is a record id may name the user by id; -1 names no one.
     const numeric = parseRecordId(subject) ?? -1;
     const [user] = await db.run((tx) =>

@@ -21,3 +21,10 @@ export class CreateUserInput {
   })
   externalSubject?: string | null;
 }
+
+@InputType("UpdateUserInput", { description: "What to change (null or absent: unchanged)" })
+export class UpdateUserInput {
+  @Field(() => Role, { nullable: true }) role?: Role | null;
+  @Field(() => String, { nullable: true, description: "active, inactive (cannot sign in) or deleted (for good)" })
+  status?: string | null;
+}

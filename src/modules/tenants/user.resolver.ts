@@ -3,8 +3,8 @@ import { RecordId } from "../../graphql/ids.js";
 import type { UserRow } from "../../db/schema/index.js";
 import { fetchNode, Node, registerNodeType } from "../../graphql/node.js";
 import type { RequestContext } from "../context.js";
-import { CreateUserInput } from "./user.input.js";
-import { assignClient, createUser, listUsers } from "./user.service.js";
+import { CreateUserInput, UpdateUserInput } from "./user.input.js";
+import { assignClient, createUser, listUsers, updateUser } from "./user.service.js";
 import { getVisibleUser } from "./user.visibility.js";
 import { Role, Tenant, User } from "./user.type.js";
 import { limitDescription } from "../../text-limits.js";
@@ -43,6 +43,17 @@ export class UserResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<UserRow> {
     return createUser(ctx, input);
+  }
+
+  @Mutation(() => User, {
+    description: "Changes a user's role or status; ADMIN only, not their own. The user's next request sees it.",
+  })
+  updateUser(
+    @Arg("id", () => RecordId) id: number,
+    @Arg("input", () => UpdateUserInput) input: UpdateUserInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<UserRow> {
+    return updateUser(ctx, id, input);
   }
 
   @Mutation(() => Boolean, {

@@ -1,14 +1,23 @@
-import { and, asc, eq, ilike, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, ilike, isNull, or, type SQL } from "drizzle-orm";
 import { containsPattern } from "../../db/any-id.js";
 import { careRelationships, users, type Role, type UserRow } from "../../db/schema/index.js";
-import { badInput, field, notFound, throwFieldErrors, words, type Words } from "../../errors.js";
+import { badInput, field, forbidden, notFound, throwFieldErrors, words, type Words } from "../../errors.js";
+import { recordUserEvent } from "../events/index.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { isTimeZone } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { requireRole } from "./permissions.js";
 import { userById } from "./user.loaders.js";
-import { visibleUsersWhere } from "./user.visibility.js";
+import { forgetUser, visibleUsersWhere } from "./user.visibility.js";
 import { charged } from "../response-budget.js";
+
+export interface UpdateUserCommand {
+  role?: Role | null;
+  status?: string | null;
+}
+
+/** A user's status: only active users authenticate; deleted is for good (the row stays, with deleted_at). */
+export const USER_STATUSES = ["active", "inactive", "deleted"] as const;
 
 export interface CreateUserCommand {
   role: Role;
@@ -97,8 +106,37 @@ export async function createUser(ctx: RequestContext, input: CreateUserCommand):
         externalSubject: input.externalSubject ?? null,
       })
       .returning();
+    await recordUserEvent(tx, ctx, user.id, ["created"]);
     return user;
   });
+}
+
+/**
+ * Changes a user's role or status (deleted: for good); ADMIN only, and never their own (an
+ * ADMIN cannot lock themselves out). Takes effect at once: the user's next request, on any
+ * instance, reads the user again (recordUserEvent).
+ */
+export async function updateUser(ctx: RequestContext, id: number, input: UpdateUserCommand): Promise<UserRow> {
+  requireRole(ctx, "ADMIN");
+  const { role, status } = input;
+  if (status != null && !(USER_STATUSES as readonly string[]).includes(status))
+    throw badInput("status", words`${field("status")} must be one of ${USER_STATUSES.join(", ")}, got "${status}"`);
+  if (id === ctx.viewer.id) throw forbidden("An ADMIN cannot change their own role or status");
+  const now = ctx.deps.now();
+  const set = { ...(role != null && { role }), ...(status != null && { status }) };
+  const changed = Object.keys(set);
+  const row = await ctx.db.atomic(async (tx) => {
+    const [updated] = await tx
+      .update(users)
+      .set({ ...set, ...(status === "deleted" && { deletedAt: now }), updatedAt: now })
+      .where(and(eq(users.id, id), isNull(users.deletedAt)))
+      .returning();
+    if (!updated) throw notFound("User");
+    if (changed.length) await recordUserEvent(tx, ctx, id, changed);
+    return updated;
+  });
+  forgetUser(ctx, id);
+  return row;
 }
 
 /** A care relationship: the client may book with the provider. Idempotent. */

@@ -1,7 +1,8 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
-import fastifyHelmet from "@fastify/helmet";
+import helmet from "helmet";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify";
 import type { Config } from "../config.js";
 import type { RequestScope } from "../db/scope.js";
@@ -89,6 +90,7 @@ export async function installGraphQL(
 
   const graphqlHandler = fastifyApolloHandler(apollo, {
     context: async (request) => {
+      const startedAt = performance.now();
       try {
         const tenantCode = request.headers["x-tenant-code"];
         const ctx = await httpContext(
@@ -101,7 +103,12 @@ export async function installGraphQL(
           request.id,
         );
         (request as { scope?: RequestScope }).scope = ctx.db;
-        return { ...ctx, log: request.log, checkWriteLimit: (writes: number) => checkWriteLimit(request, writes) };
+        // The same object the loaders were bound to, completed (no copy per request).
+        return Object.assign(ctx, {
+          log: request.log,
+          checkWriteLimit: (writes: number) => checkWriteLimit(request, writes),
+          startedAt,
+        });
       } catch (err) {
         throw authError(err);
       }
@@ -117,7 +124,11 @@ export async function installGraphQL(
     // The shims' security headers on /graphql too, except the content security policy: /graphql
     // answers JSON, and its one HTML page (Apollo's landing page) runs inline scripts from
     // Apollo's CDN, which a locked-down CSP would break. Frame denial, nosniff and HSTS stay.
-    await graphql.register(fastifyHelmet, { contentSecurityPolicy: false });
+    const securityHeaders = helmetHeaders({ contentSecurityPolicy: false });
+    graphql.addHook("onRequest", (_request, reply, done) => {
+      reply.headers(securityHeaders);
+      done();
+    });
     // One path for both: GET carries graphql-ws upgrades (and GET queries), POST the usual requests.
     graphql.route({
       method: "GET",
@@ -140,4 +151,19 @@ export async function installGraphQL(
       subscriptions.stop();
     },
   };
+}
+
+/**
+ * The headers helmet sets with these options, computed once by helmet itself: without a CSP
+ * (nonces) they are the same for every response, and @fastify/helmet would build helmet's
+ * middleware again on each request.
+ */
+function helmetHeaders(options: Parameters<typeof helmet>[0]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = String(value)),
+    removeHeader: (name: string) => delete headers[name.toLowerCase()],
+  };
+  helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, () => {});
+  return headers;
 }

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from "@apollo/server";
+import type { ApolloServerPlugin, GraphQLRequestListener } from "@apollo/server";
 import { DomainError } from "../../errors.js";
 import { finishAudited } from "../../modules/audit/index.js";
 import { auditEntries } from "./audit.js";
@@ -10,33 +10,31 @@ import type { GraphQLContext } from "./context.js";
  * The request's audit entries (auditPlugin) are written with it.
  */
 export function commitPlugin(): ApolloServerPlugin<GraphQLContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ contextValue, response }) {
-          const errors = response.body.kind === "single" ? (response.body.singleResult.errors ?? []) : [];
-          const unexpected = errors.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR");
-          try {
-            await finishAudited(contextValue, auditEntries(contextValue, errors), !unexpected);
-          } catch (err) {
-            // Past its deadline the request was rolled back: the server is busy (UNAVAILABLE), not a bug.
-            const pastDeadline = err instanceof DomainError;
-            if (response.body.kind === "single") {
-              response.body.singleResult.data = null;
-              response.body.singleResult.errors = [
-                pastDeadline
-                  ? { message: err.message, extensions: { code: err.code, reason: err.reason } }
-                  : {
-                      message: "The request could not be committed; nothing was saved",
-                      extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL" },
-                    },
-              ];
-            }
-            response.http.status = pastDeadline ? 503 : 500;
-            if (!pastDeadline) throw err;
-          }
-        },
-      };
+  // One listener for every request (it keeps nothing of its own): no objects made per request.
+  const listener: GraphQLRequestListener<GraphQLContext> = {
+    async willSendResponse({ contextValue, response }) {
+      const errors = response.body.kind === "single" ? (response.body.singleResult.errors ?? []) : [];
+      const unexpected = errors.some((e) => e.extensions?.code === "INTERNAL_SERVER_ERROR");
+      try {
+        await finishAudited(contextValue, auditEntries(contextValue, errors), !unexpected);
+      } catch (err) {
+        // Past its deadline the request was rolled back: the server is busy (UNAVAILABLE), not a bug.
+        const pastDeadline = err instanceof DomainError;
+        if (response.body.kind === "single") {
+          response.body.singleResult.data = null;
+          response.body.singleResult.errors = [
+            pastDeadline
+              ? { message: err.message, extensions: { code: err.code, reason: err.reason } }
+              : {
+                  message: "The request could not be committed; nothing was saved",
+                  extensions: { code: "INTERNAL_SERVER_ERROR", reason: "INTERNAL" },
+                },
+          ];
+        }
+        response.http.status = pastDeadline ? 503 : 500;
+        if (!pastDeadline) throw err;
+      }
     },
   };
+  return { requestDidStart: async () => listener };
 }

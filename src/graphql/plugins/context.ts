@@ -10,4 +10,6 @@ export type GraphQLContext = RequestContext &
     db: RequestScope;
     log?: FastifyBaseLogger;
     checkWriteLimit?: (writes: number) => Promise<WriteLimit>;
+    /** performance.now() when the context was made (metricsPlugin's durations). */
+    startedAt: number;
   };

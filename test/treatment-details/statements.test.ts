@@ -7,7 +7,7 @@ import { at, makeDetail, makeItem, makeUnit, setup } from "./treatment-details.f
 /** Statement counts of one request: the loaders keep them fixed however many details there are. */
 let f: Awaited<ReturnType<typeof setup>>;
 let sessions: SessionRow[];
-const AUTH = 2; // set role/tenant + viewer (the tenant itself is cached after the first request)
+const AUTH = 1; // set role/tenant (the tenant and the caller are cached after the first request)
 
 beforeAll(async () => {
   f = await setup();

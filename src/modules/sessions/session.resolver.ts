@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { RecordId } from "../../graphql/ids.js";
 import type { SessionRow, TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
 import { registerNodeType } from "../../graphql/node.js";
@@ -17,9 +18,9 @@ import {
   UpdateSessionInput,
 } from "./session.input.js";
 import { sessionsOfPlan } from "./session.loaders.js";
+import { plannedSessions } from "./session.planner.js";
 import {
   DEFAULT_ORDER,
-  listSessions,
   pageArgs,
   sessionStats,
   type SessionConnectionResult,
@@ -75,12 +76,14 @@ export class SessionResolver {
   })
   sessions(
     @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg("filter", () => SessionFilterInput, { nullable: true }) filter?: SessionFilterInput | null,
     @Arg("orderBy", () => SessionOrderInput, { nullable: true }) orderBy?: SessionOrderInput | null,
     @Arg("first", () => Int, { nullable: true }) first?: number | null,
     @Arg("after", () => String, { nullable: true }) after?: string | null,
   ): Promise<SessionConnectionResult> {
-    return listSessions(ctx, toSessionFilter(filter), orderBy ?? DEFAULT_ORDER, { first, after });
+    // One statement for the page and what its selection reads (session.planner.ts).
+    return plannedSessions(ctx, toSessionFilter(filter), orderBy ?? DEFAULT_ORDER, { first, after }, info);
   }
 
   @Query(() => SessionStats)

@@ -12,3 +12,4 @@ export {
   unmatchedClientMessage,
   visiblePlanClient,
 } from "./treatment-plan.service.js";
+export { treatmentPlanById } from "./treatment-plan.loaders.js";

@@ -12,6 +12,7 @@ import {
   type Table,
 } from "drizzle-orm";
 import { PgDialect, PgTimestamp } from "drizzle-orm/pg-core";
+import type DataLoader from "dataloader";
 import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from "graphql";
 import {
   items,
@@ -29,7 +30,8 @@ import { selectedFields, type SelectedField } from "../../graphql/operation-fiel
 import type { RequestContext } from "../context.js";
 import { chargeRows } from "../response-budget.js";
 import { visibleUserById, visibleUsersWhere } from "../tenants/index.js";
-import { treatmentPlanById } from "../treatment-plans/index.js";
+import { seesEveryPlan, treatmentPlanById } from "../treatment-plans/index.js";
+import { preload } from "../preloaded.js";
 import { itemById, liveDetailsWhere, treatmentDetailsBySession, unitById } from "../treatment-details/index.js";
 import {
   checkFilter,
@@ -317,26 +319,39 @@ export async function plannedSessions(
 }
 
 /**
- * The relations' rows into the request's loaders, as their own batches would have loaded them:
- * an id the statement did not return (a user hidden from the caller) is primed as absent.
+ * The relations' rows, as their own batches would have loaded them: preloaded with each row for
+ * its field resolver (src/modules/preloaded.ts), and primed into the request's loaders for any
+ * other path to them (a cancellation's user, a client's view of a plan). An id the statement did
+ * not return (a user hidden from the caller) is null when preloaded, absent when primed.
  */
 function prime(ctx: RequestContext, s: PageSelection, page: SessionRow[], row: Record<string, unknown>): void {
   if (s.provider || s.client || s.cancelledBy) {
     const loader = ctx.loaders.get(visibleUserById);
     const found = new Map(revive(users, row.users).map((u) => [u.id, u]));
+    for (const [id, user] of found) loader.prime(id, user);
     for (const session of page) {
-      if (s.provider) loader.prime(session.providerId, found.get(session.providerId));
-      if (s.client) loader.prime(session.clientId, found.get(session.clientId));
-      if (s.cancelledBy && session.cancelledBy !== null)
-        loader.prime(session.cancelledBy, found.get(session.cancelledBy));
+      if (s.provider) preload(session, "provider", found.get(session.providerId) ?? null);
+      if (s.client) preload(session, "client", found.get(session.clientId) ?? null);
+      if (s.provider) loader.prime(session.providerId, undefined);
+      if (s.client) loader.prime(session.clientId, undefined);
+      if (s.cancelledBy && session.cancelledBy !== null) loader.prime(session.cancelledBy, undefined);
     }
   }
   if (s.plan) {
-    // The raw plan, like treatmentPlanById: who may see it is still findVisibleTreatmentPlan's to decide.
+    // The raw plans, like treatmentPlanById; preloaded only for a viewer who sees every plan, else
+    // findVisibleTreatmentPlan decides with them.
     const loader = ctx.loaders.get(treatmentPlanById);
     const found = new Map(revive(treatmentPlans, row.plans).map((p) => [p.id, p]));
-    for (const session of page)
-      if (session.treatmentPlanId !== null) loader.prime(session.treatmentPlanId, found.get(session.treatmentPlanId));
+    const everyPlan = seesEveryPlan(ctx.viewer);
+    for (const session of page) {
+      if (session.treatmentPlanId === null) {
+        if (everyPlan) preload(session, "treatmentPlan", null);
+        continue;
+      }
+      const plan = found.get(session.treatmentPlanId);
+      loader.prime(session.treatmentPlanId, plan);
+      if (everyPlan) preload(session, "treatmentPlan", plan ?? null);
+    }
   }
   if (s.details) {
     const details = revive(treatmentDetails, row.details);
@@ -344,14 +359,28 @@ function prime(ctx: RequestContext, s: PageSelection, page: SessionRow[], row: R
     const bySession = new Map<number, TreatmentDetailRow[]>(page.map((session) => [session.id, []]));
     for (const detail of details) bySession.get(detail.sessionId!)?.push(detail);
     const loader = ctx.loaders.get(treatmentDetailsBySession);
-    for (const [id, list] of bySession) loader.prime(id, list);
-    if (s.item) {
-      const itemLoader = ctx.loaders.get(itemById);
-      for (const item of revive(items, row.items)) itemLoader.prime(item.id, item);
+    for (const session of page) {
+      const list = bySession.get(session.id)!;
+      preload(session, "treatmentDetails", list);
+      loader.prime(session.id, list);
     }
-    if (s.unit) {
-      const unitLoader = ctx.loaders.get(unitById);
-      for (const unit of revive(units, row.units)) unitLoader.prime(unit.id, unit);
-    }
+    if (s.item) preloadEach(details, "item", (d) => d.itemId, ctx.loaders.get(itemById), revive(items, row.items));
+    if (s.unit) preloadEach(details, "unit", (d) => d.unitId, ctx.loaders.get(unitById), revive(units, row.units));
+  }
+}
+
+/** A detail's item (unit): preloaded with each detail, primed by id. */
+function preloadEach<R extends { id: number }>(
+  details: TreatmentDetailRow[],
+  field: string,
+  idOf: (detail: TreatmentDetailRow) => number | null,
+  loader: DataLoader<number, R | undefined>,
+  rows: R[],
+): void {
+  const found = new Map(rows.map((r) => [r.id, r]));
+  for (const [id, r] of found) loader.prime(id, r);
+  for (const detail of details) {
+    const id = idOf(detail);
+    if (id !== null) preload(detail, field, found.get(id) ?? null);
   }
 }

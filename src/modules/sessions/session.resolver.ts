@@ -42,6 +42,7 @@ import { sessionTiming, type Timing } from "./session.timing.js";
 import { Cancellation, Session, SessionConnection, SessionStats, SessionTiming } from "./session.type.js";
 import { limitDescription } from "../../text-limits.js";
 import { minutesBetween } from "../../time.js";
+import { preloadedOf } from "../preloaded.js";
 
 registerNodeType("Session", "sessions", getVisibleSession);
 
@@ -200,21 +201,28 @@ export class SessionResolver {
   // provider and client go through the same loader, so a page's users cost one statement.
   // Nullable: a client is never shown an inactive or deleted provider (user.visibility.ts).
   @FieldResolver(() => User, { nullable: true, description: "null when the caller may not see this user" })
-  provider(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
-    return findVisibleUser(ctx, session.providerId);
+  // A planned page (session.planner.ts) preloads them: answered at once, without a promise.
+  provider(@Root() session: SessionRow, @Ctx() ctx: RequestContext): UserRow | null | Promise<UserRow | null> {
+    const preloaded = preloadedOf<UserRow>(session, "provider");
+    return preloaded !== undefined ? preloaded : findVisibleUser(ctx, session.providerId);
   }
 
   @FieldResolver(() => User, { nullable: true, description: "null when the caller may not see this user" })
-  client(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
-    return findVisibleUser(ctx, session.clientId);
+  client(@Root() session: SessionRow, @Ctx() ctx: RequestContext): UserRow | null | Promise<UserRow | null> {
+    const preloaded = preloadedOf<UserRow>(session, "client");
+    return preloaded !== undefined ? preloaded : findVisibleUser(ctx, session.clientId);
   }
 
   @FieldResolver(() => TreatmentPlan, {
     nullable: true,
     description: "null when none, or when the caller may not see the plan",
   })
-  treatmentPlan(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow | null> {
-    return findVisibleTreatmentPlan(ctx, session.treatmentPlanId);
+  treatmentPlan(
+    @Root() session: SessionRow,
+    @Ctx() ctx: RequestContext,
+  ): TreatmentPlanRow | null | Promise<TreatmentPlanRow | null> {
+    const preloaded = preloadedOf<TreatmentPlanRow>(session, "treatmentPlan");
+    return preloaded !== undefined ? preloaded : findVisibleTreatmentPlan(ctx, session.treatmentPlanId);
   }
 
   @FieldResolver(() => SessionTiming)

@@ -9,6 +9,7 @@ export {
   listTreatmentPlans,
   matchClient,
   planClient,
+  seesEveryPlan,
   unmatchedClientMessage,
   visiblePlanClient,
 } from "./treatment-plan.service.js";

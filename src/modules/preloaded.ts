@@ -5,14 +5,13 @@
  * field resolver asks here first and loads as usual when nothing was preloaded: undefined means
  * "not read with the row", null "read: none, or not the caller's to see".
  */
-const preloaded = new WeakMap<object, Map<string, unknown>>();
+const preloaded = new WeakMap<object, Record<string, unknown>>();
 
-export function preload(row: object, field: string, value: unknown): void {
-  let fields = preloaded.get(row);
-  if (!fields) preloaded.set(row, (fields = new Map()));
-  fields.set(field, value);
+/** The fields read with a row, all at once (one entry per row). */
+export function preload(row: object, fields: Record<string, unknown>): void {
+  preloaded.set(row, fields);
 }
 
 export function preloadedOf<T>(row: object, field: string): T | null | undefined {
-  return preloaded.get(row)?.get(field) as T | null | undefined;
+  return preloaded.get(row)?.[field] as T | null | undefined;
 }

@@ -325,17 +325,18 @@ export async function plannedSessions(
  * not return (a user hidden from the caller) is null when preloaded, absent when primed.
  */
 function prime(ctx: RequestContext, s: PageSelection, page: SessionRow[], row: Record<string, unknown>): void {
+  const withRow = page.map(() => ({}) as Record<string, unknown>);
   if (s.provider || s.client || s.cancelledBy) {
     const loader = ctx.loaders.get(visibleUserById);
     const found = new Map(revive(users, row.users).map((u) => [u.id, u]));
     for (const [id, user] of found) loader.prime(id, user);
-    for (const session of page) {
-      if (s.provider) preload(session, "provider", found.get(session.providerId) ?? null);
-      if (s.client) preload(session, "client", found.get(session.clientId) ?? null);
+    page.forEach((session, i) => {
+      if (s.provider) withRow[i].provider = found.get(session.providerId) ?? null;
+      if (s.client) withRow[i].client = found.get(session.clientId) ?? null;
       if (s.provider) loader.prime(session.providerId, undefined);
       if (s.client) loader.prime(session.clientId, undefined);
       if (s.cancelledBy && session.cancelledBy !== null) loader.prime(session.cancelledBy, undefined);
-    }
+    });
   }
   if (s.plan) {
     // The raw plans, like treatmentPlanById; preloaded only for a viewer who sees every plan, else
@@ -343,15 +344,11 @@ function prime(ctx: RequestContext, s: PageSelection, page: SessionRow[], row: R
     const loader = ctx.loaders.get(treatmentPlanById);
     const found = new Map(revive(treatmentPlans, row.plans).map((p) => [p.id, p]));
     const everyPlan = seesEveryPlan(ctx.viewer);
-    for (const session of page) {
-      if (session.treatmentPlanId === null) {
-        if (everyPlan) preload(session, "treatmentPlan", null);
-        continue;
-      }
-      const plan = found.get(session.treatmentPlanId);
-      loader.prime(session.treatmentPlanId, plan);
-      if (everyPlan) preload(session, "treatmentPlan", plan ?? null);
-    }
+    page.forEach((session, i) => {
+      const plan = session.treatmentPlanId === null ? null : (found.get(session.treatmentPlanId) ?? null);
+      if (session.treatmentPlanId !== null) loader.prime(session.treatmentPlanId, plan ?? undefined);
+      if (everyPlan) withRow[i].treatmentPlan = plan;
+    });
   }
   if (s.details) {
     const details = revive(treatmentDetails, row.details);
@@ -359,28 +356,28 @@ function prime(ctx: RequestContext, s: PageSelection, page: SessionRow[], row: R
     const bySession = new Map<number, TreatmentDetailRow[]>(page.map((session) => [session.id, []]));
     for (const detail of details) bySession.get(detail.sessionId!)?.push(detail);
     const loader = ctx.loaders.get(treatmentDetailsBySession);
-    for (const session of page) {
+    page.forEach((session, i) => {
       const list = bySession.get(session.id)!;
-      preload(session, "treatmentDetails", list);
+      withRow[i].treatmentDetails = list;
       loader.prime(session.id, list);
+    });
+    if (s.item || s.unit) {
+      const itemsById = primed(ctx.loaders.get(itemById), s.item ? revive(items, row.items) : []);
+      const unitsById = primed(ctx.loaders.get(unitById), s.unit ? revive(units, row.units) : []);
+      for (const detail of details) {
+        const fields: Record<string, unknown> = {};
+        if (s.item && detail.itemId !== null) fields.item = itemsById.get(detail.itemId) ?? null;
+        if (s.unit && detail.unitId !== null) fields.unit = unitsById.get(detail.unitId) ?? null;
+        preload(detail, fields);
+      }
     }
-    if (s.item) preloadEach(details, "item", (d) => d.itemId, ctx.loaders.get(itemById), revive(items, row.items));
-    if (s.unit) preloadEach(details, "unit", (d) => d.unitId, ctx.loaders.get(unitById), revive(units, row.units));
   }
+  page.forEach((session, i) => preload(session, withRow[i]));
 }
 
-/** A detail's item (unit): preloaded with each detail, primed by id. */
-function preloadEach<R extends { id: number }>(
-  details: TreatmentDetailRow[],
-  field: string,
-  idOf: (detail: TreatmentDetailRow) => number | null,
-  loader: DataLoader<number, R | undefined>,
-  rows: R[],
-): void {
+/** Rows by id, primed into their loader. */
+function primed<R extends { id: number }>(loader: DataLoader<number, R | undefined>, rows: R[]): Map<number, R> {
   const found = new Map(rows.map((r) => [r.id, r]));
   for (const [id, r] of found) loader.prime(id, r);
-  for (const detail of details) {
-    const id = idOf(detail);
-    if (id !== null) preload(detail, field, found.get(id) ?? null);
-  }
+  return found;
 }

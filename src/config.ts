@@ -37,6 +37,8 @@ export interface Config {
   readonly introspection: boolean;
   /** Queries run through graphql-jit (src/graphql/jit-gateway.ts); false: graphql-js for everything. */
   readonly graphqlJit: boolean;
+  /** A sessions page and its people, plan and details in one statement (session.planner.ts); false: DataLoaders only. */
+  readonly sessionPlanner: boolean;
   readonly logLevel: string;
   /** Browser origins allowed by CORS (empty: no CORS headers at all). */
   readonly corsOrigins: readonly string[];
@@ -117,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exposeDetails,
     introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : exposeDetails,
     graphqlJit: env.GRAPHQL_JIT !== "false",
+    sessionPlanner: env.SESSION_PLANNER !== "false",
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "silent" : "info"),
     corsOrigins: Object.freeze(
       (env.CORS_ORIGINS ?? "")

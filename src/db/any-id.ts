@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { Placeholder, sql, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 
 /**
@@ -15,9 +15,10 @@ export function anyId(column: PgColumn, ids: readonly number[]): SQL {
  * PostgreSQL type (the enum's name), which the array parameter is cast to. The parameter itself
  * is text[]: a driver that looks up a parameter's type to encode it (PGlite) knows text[], not
  * an enum's array type, and would send the array as "A,B" (a malformed array literal).
+ * `values` may be a placeholder (statements built once per shape, src/modules/sessions/session.planner.ts).
  */
-export function anyOf<T extends string>(column: PgColumn, values: readonly T[], type: string): SQL {
-  return sql`${column} = any(${sql.param([...values])}::text[]::${sql.raw(type)}[])`;
+export function anyOf<T extends string>(column: PgColumn, values: readonly T[] | Placeholder, type: string): SQL {
+  return sql`${column} = any(${sql.param(values instanceof Placeholder ? values : [...values])}::text[]::${sql.raw(type)}[])`;
 }
 
 /** An ILIKE pattern matching `text` anywhere, its own %, _ and \\ taken literally. */

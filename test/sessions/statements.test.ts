@@ -6,12 +6,20 @@ import { asTenant, makePractice, makeUser } from "../helpers/factories.js";
 import { dataOf, NOW } from "./sessions.fixture.js";
 
 let t: TestApp;
+/** The same server without the sessions planner: the DataLoader path's statements. */
+let loaders: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;
 let admin: string;
 
 /** 60 sessions over 5 providers, 10 clients and 5 plans, each with 2 treatment details (item + unit). */
 beforeAll(async () => {
   t = await startTestApp({ now: () => NOW });
+  loaders = await startTestApp({
+    now: () => NOW,
+    database: t.database,
+    databaseUrl: t.databaseUrl,
+    env: { SESSION_PLANNER: "false" },
+  });
   p = await makePractice(t.database);
   admin = await t.token(p.admin, p.tenant);
   const providers: UserRow[] = [];
@@ -55,21 +63,24 @@ beforeAll(async () => {
       );
   });
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await loaders.close();
+  await t.close();
+});
 
 const PAGE = `query($first: Int) { sessions(first: $first) { totalCount edges { cursor node {
   id title provider { id name } client { id name } treatmentPlan { id title }
   treatmentDetails { quantity item { name } unit { name } } } } } }`;
 
-async function statementsFor(first: number) {
-  return (await statementTextsFor(first)).length;
+async function statementsFor(first: number, app = t) {
+  return (await statementTextsFor(first, app)).length;
 }
 
-async function statementTextsFor(first: number): Promise<string[]> {
+async function statementTextsFor(first: number, app = t): Promise<string[]> {
   const texts: string[] = [];
-  t.database.statementTexts = texts;
-  const result = dataOf(await t.gql(PAGE, { first }, admin));
-  t.database.statementTexts = undefined;
+  app.database.statementTexts = texts;
+  const result = dataOf(await app.gql(PAGE, { first }, admin));
+  app.database.statementTexts = undefined;
   const edges = result.sessions.edges as { node: Record<string, any> }[];
   expect(edges).toHaveLength(first);
   expect(result.sessions.totalCount).toBe(60);
@@ -85,18 +96,24 @@ async function statementTextsFor(first: number): Promise<string[]> {
 
 describe(`statements per page (${engine})`, () => {
   it("a page of 5 and a page of 50, with provider, client, plan and treatment details (items, units), cost the same few statements", async () => {
-    dataOf(await t.gql(`{ me { id } }`, {}, admin)); // warms the tenant directory's cache
-    const five = await statementsFor(5);
-    const fifty = await statementsFor(50);
-    expect(await statementsFor(5)).toBe(five);
+    // warms the tenant directory's cache of each server
+    for (const app of [t, loaders]) dataOf(await app.gql(`{ me { id } }`, {}, admin));
+    for (const app of [t, loaders]) {
+      const five = await statementsFor(5, app);
+      const fifty = await statementsFor(50, app);
+      expect(await statementsFor(5, app)).toBe(five);
+      expect(fifty).toBe(five);
+    }
     // auth (2) + the page with its totalCount (1) + users (1) + plans (1) + details with items and units (1)
-    expect(fifty).toBe(five);
-    expect(fifty).toBeLessThanOrEqual(6);
+    expect(await statementsFor(50, loaders)).toBeLessThanOrEqual(6);
+    // The planner reads it all in the page's statement (test/sessions/planner.test.ts).
+    expect(await statementsFor(50)).toBe((await statementsFor(50, loaders)) - 3);
   });
 
   it("a page of 5 and a page of 50 send the same statement texts (batches pass ids as one array), so each is prepared once per connection", async () => {
-    const five = await statementTextsFor(5);
-    const fifty = await statementTextsFor(50);
+    expect(await statementTextsFor(50)).toEqual(await statementTextsFor(5));
+    const five = await statementTextsFor(5, loaders);
+    const fifty = await statementTextsFor(50, loaders);
     expect(fifty).toEqual(five);
     expect(fifty.filter((text) => /= any\(\$\d+::int\[\]\)/.test(text)).length).toBeGreaterThanOrEqual(3);
   });

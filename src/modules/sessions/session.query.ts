@@ -1,4 +1,4 @@
-import { and, eq, gte, ilike, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, ilike, is, or, Placeholder, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { visibleSessionsWhere } from "../../rules/session-visibility.js";
 import {
   sessions,
@@ -6,6 +6,7 @@ import {
   type SessionRow,
   type SessionStatus,
   type SessionType,
+  type UserRow,
 } from "../../db/schema/index.js";
 import { modalityEnum, sessionStatusEnum, sessionTypeEnum } from "../../db/schema/index.js";
 import { anyId, anyOf, containsPattern } from "../../db/any-id.js";
@@ -45,27 +46,71 @@ export const DEFAULT_ORDER: SessionOrder = { field: "STARTS_AT", direction: "ASC
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
-/** The WHERE of a filter, visibility included. */
-export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): SQL | undefined {
-  const where: (SQL | undefined)[] = [visibleSessionsWhere(ctx.viewer)];
-  if (filter.providerId !== undefined) where.push(eq(sessions.providerId, filter.providerId));
-  if (filter.clientId !== undefined) where.push(eq(sessions.clientId, filter.clientId));
-  if (filter.treatmentPlanId !== undefined) where.push(eq(sessions.treatmentPlanId, filter.treatmentPlanId));
+/**
+ * A filter's values as its statement binds them, by name (empty lists and blank searches dropped,
+ * instants as ISO text, the search as its ILIKE pattern). The names are the planner's placeholders
+ * too (session.planner.ts): which names are present is part of a statement's shape.
+ */
+export interface FilterValues {
+  providerId?: number;
+  clientId?: number;
+  treatmentPlanId?: number;
+  status?: readonly string[];
+  type?: readonly string[];
+  modality?: readonly string[];
+  from?: string;
+  to?: string;
+  search?: string;
+}
+
+export function filterValues(filter: SessionFilter): FilterValues {
+  const values: FilterValues = {};
+  if (filter.providerId !== undefined) values.providerId = filter.providerId;
+  if (filter.clientId !== undefined) values.clientId = filter.clientId;
+  if (filter.treatmentPlanId !== undefined) values.treatmentPlanId = filter.treatmentPlanId;
   // An empty list filters on nothing (the legacy "status=" query parameter means "any").
-  // Each list is one array parameter: the statement text does not vary with its length.
-  if (filter.status?.length) where.push(anyOf(sessions.status, filter.status, sessionStatusEnum.enumName));
-  if (filter.type?.length) where.push(anyOf(sessions.type, filter.type, sessionTypeEnum.enumName));
-  if (filter.modality?.length) where.push(anyOf(sessions.modality, filter.modality, modalityEnum.enumName));
-  if (filter.from) where.push(gte(sessions.startsAt, filter.from));
-  if (filter.to) where.push(lte(sessions.startsAt, filter.to));
+  if (filter.status?.length) values.status = filter.status;
+  if (filter.type?.length) values.type = filter.type;
+  if (filter.modality?.length) values.modality = filter.modality;
+  if (filter.from) values.from = filter.from.toISOString();
+  if (filter.to) values.to = filter.to.toISOString();
   const search = filter.search?.trim();
-  if (search) {
-    const pattern = containsPattern(search);
+  if (search) values.search = containsPattern(search);
+  return values;
+}
+
+/** A bound value, or the planner's placeholder standing for it. */
+type Bound<T> = T | Placeholder;
+export type FilterTemplate = { [K in keyof FilterValues]: Bound<FilterValues[K]> };
+const bind = (value: unknown): SQLWrapper => (is(value, Placeholder) ? value : sql.param(value));
+
+/**
+ * The WHERE of filter values (or of placeholders standing for them), visibility included: the
+ * one definition behind the DataLoader path's statements and the planner's.
+ */
+export function filterWhere(viewer: Pick<UserRow, "id" | "role">, v: FilterTemplate): SQL | undefined {
+  const where: (SQL | undefined)[] = [visibleSessionsWhere(viewer)];
+  if (v.providerId !== undefined) where.push(sql`${sessions.providerId} = ${bind(v.providerId)}`);
+  if (v.clientId !== undefined) where.push(sql`${sessions.clientId} = ${bind(v.clientId)}`);
+  if (v.treatmentPlanId !== undefined) where.push(sql`${sessions.treatmentPlanId} = ${bind(v.treatmentPlanId)}`);
+  // Each list is one array parameter: the statement text does not vary with its length.
+  if (v.status !== undefined) where.push(anyOf(sessions.status, v.status, sessionStatusEnum.enumName));
+  if (v.type !== undefined) where.push(anyOf(sessions.type, v.type, sessionTypeEnum.enumName));
+  if (v.modality !== undefined) where.push(anyOf(sessions.modality, v.modality, modalityEnum.enumName));
+  if (v.from !== undefined) where.push(sql`${sessions.startsAt} >= ${bind(v.from)}::timestamptz`);
+  if (v.to !== undefined) where.push(sql`${sessions.startsAt} <= ${bind(v.to)}::timestamptz`);
+  if (v.search !== undefined) {
+    const pattern = bind(v.search);
     where.push(
       or(ilike(sessions.title, pattern), ilike(sessions.description, pattern), ilike(sessions.notes, pattern)),
     );
   }
   return and(...where);
+}
+
+/** The WHERE of a filter, visibility included. */
+export function sessionWhere(ctx: RequestContext, filter: SessionFilter = {}): SQL | undefined {
+  return filterWhere(ctx.viewer, filterValues(filter));
 }
 
 /** A filter whose range is backwards is bad input (shared by every reader). */
@@ -76,7 +121,7 @@ export function checkFilter(filter: SessionFilter): void {
 }
 
 /** Each order field: its SQL expression and the type its cursor key is cast back to. */
-const ORDER_KEYS: Record<SessionOrderField, { expr: SQL; type: string }> = {
+export const ORDER_KEYS: Record<SessionOrderField, { expr: SQL; type: string }> = {
   STARTS_AT: { expr: sql`${sessions.startsAt}`, type: "timestamptz" },
   ENDS_AT: { expr: sql`${sessions.endsAt}`, type: "timestamptz" },
   CREATED_AT: { expr: sql`${sessions.createdAt}`, type: "timestamptz" },
@@ -96,7 +141,7 @@ const CURSOR_KEY: Record<string, (key: string) => boolean> = {
   text: () => true,
 };
 
-interface Cursor {
+export interface Cursor {
   field: SessionOrderField;
   key: string;
   id: number;
@@ -145,8 +190,11 @@ interface PageRequest {
   after?: Cursor;
 }
 
-/** The keyset condition "after this cursor" in an ordering. */
-function keysetAfter(order: SessionOrder, after: Cursor | undefined): SQL | undefined {
+/** The keyset condition "after this cursor" in an ordering (key and id may be the planner's placeholders). */
+export function keysetAfter(
+  order: SessionOrder,
+  after: { key: Bound<string>; id: Bound<number> } | undefined,
+): SQL | undefined {
   if (!after) return undefined;
   const { expr, type } = ORDER_KEYS[order.field];
   return order.direction === "ASC"
@@ -244,26 +292,35 @@ export function pageArgs(
   return { first, after: args.after ? decodeCursor(args.after, order) : undefined };
 }
 
-/** A Relay connection from up to first + 1 rows (the extra one only says there is a next page). */
-function connectionOf(
+/**
+ * A Relay connection from up to first + 1 rows (the extra one only says there is a next page).
+ * Cursors (edges, start and end) are built only when the response asks for them: a page read
+ * without them (session.planner.ts) has no keys.
+ */
+export function connectionOf(
   rows: { session: SessionRow; key: string }[],
   total: number,
   order: SessionOrder,
   { first, after }: { first: number; after?: Cursor },
 ): SessionConnectionResult {
-  const page = rows.slice(0, first);
-  const edges = page.map((r) => ({
-    cursor: encodeCursor({ field: order.field, key: r.key, id: r.session.id }),
-    node: r.session,
-  }));
+  const page = rows.length > first ? rows.slice(0, first) : rows;
+  const cursorOf = (r: { session: SessionRow; key: string }) =>
+    encodeCursor({ field: order.field, key: r.key, id: r.session.id });
+  let edges: SessionConnectionResult["edges"] | undefined;
   return {
-    edges,
+    get edges() {
+      return (edges ??= page.map((r) => ({ cursor: cursorOf(r), node: r.session })));
+    },
     nodes: page.map((r) => r.session),
     pageInfo: {
       hasNextPage: rows.length > first,
       hasPreviousPage: after !== undefined,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return page.length ? cursorOf(page[0]) : null;
+      },
+      get endCursor() {
+        return page.length ? cursorOf(page[page.length - 1]) : null;
+      },
     },
     totalCount: total,
   };

@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Ctx, FieldResolver, Info, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { RecordId } from "../../graphql/ids.js";
 import type { SessionRow, TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
 import { registerNodeType } from "../../graphql/node.js";
@@ -17,9 +18,9 @@ import {
   UpdateSessionInput,
 } from "./session.input.js";
 import { sessionsOfPlan } from "./session.loaders.js";
+import { plannedSessions } from "./session.planner.js";
 import {
   DEFAULT_ORDER,
-  listSessions,
   pageArgs,
   sessionStats,
   type SessionConnectionResult,
@@ -41,6 +42,7 @@ import { sessionTiming, type Timing } from "./session.timing.js";
 import { Cancellation, Session, SessionConnection, SessionStats, SessionTiming } from "./session.type.js";
 import { limitDescription } from "../../text-limits.js";
 import { minutesBetween } from "../../time.js";
+import { preloadedOf } from "../preloaded.js";
 
 registerNodeType("Session", "sessions", getVisibleSession);
 
@@ -75,12 +77,14 @@ export class SessionResolver {
   })
   sessions(
     @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg("filter", () => SessionFilterInput, { nullable: true }) filter?: SessionFilterInput | null,
     @Arg("orderBy", () => SessionOrderInput, { nullable: true }) orderBy?: SessionOrderInput | null,
     @Arg("first", () => Int, { nullable: true }) first?: number | null,
     @Arg("after", () => String, { nullable: true }) after?: string | null,
   ): Promise<SessionConnectionResult> {
-    return listSessions(ctx, toSessionFilter(filter), orderBy ?? DEFAULT_ORDER, { first, after });
+    // One statement for the page and what its selection reads (session.planner.ts).
+    return plannedSessions(ctx, toSessionFilter(filter), orderBy ?? DEFAULT_ORDER, { first, after }, info);
   }
 
   @Query(() => SessionStats)
@@ -197,21 +201,28 @@ export class SessionResolver {
   // provider and client go through the same loader, so a page's users cost one statement.
   // Nullable: a client is never shown an inactive or deleted provider (user.visibility.ts).
   @FieldResolver(() => User, { nullable: true, description: "null when the caller may not see this user" })
-  provider(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
-    return findVisibleUser(ctx, session.providerId);
+  // A planned page (session.planner.ts) preloads them: answered at once, without a promise.
+  provider(@Root() session: SessionRow, @Ctx() ctx: RequestContext): UserRow | null | Promise<UserRow | null> {
+    const preloaded = preloadedOf<UserRow>(session, "provider");
+    return preloaded !== undefined ? preloaded : findVisibleUser(ctx, session.providerId);
   }
 
   @FieldResolver(() => User, { nullable: true, description: "null when the caller may not see this user" })
-  client(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
-    return findVisibleUser(ctx, session.clientId);
+  client(@Root() session: SessionRow, @Ctx() ctx: RequestContext): UserRow | null | Promise<UserRow | null> {
+    const preloaded = preloadedOf<UserRow>(session, "client");
+    return preloaded !== undefined ? preloaded : findVisibleUser(ctx, session.clientId);
   }
 
   @FieldResolver(() => TreatmentPlan, {
     nullable: true,
     description: "null when none, or when the caller may not see the plan",
   })
-  treatmentPlan(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<TreatmentPlanRow | null> {
-    return findVisibleTreatmentPlan(ctx, session.treatmentPlanId);
+  treatmentPlan(
+    @Root() session: SessionRow,
+    @Ctx() ctx: RequestContext,
+  ): TreatmentPlanRow | null | Promise<TreatmentPlanRow | null> {
+    const preloaded = preloadedOf<TreatmentPlanRow>(session, "treatmentPlan");
+    return preloaded !== undefined ? preloaded : findVisibleTreatmentPlan(ctx, session.treatmentPlanId);
   }
 
   @FieldResolver(() => SessionTiming)

@@ -9,5 +9,11 @@ export { isAdmin, providerOrCaller, requireRole } from "./permissions.js";
 export { createTenant, TenantDirectory } from "./tenant.service.js";
 export { userById } from "./user.loaders.js";
 export { getUserWithRole, hasCareRelationship, listUsers } from "./user.service.js";
-export { findVisibleUser, findVisibleUsers, forgetUser } from "./user.visibility.js";
+export {
+  findVisibleUser,
+  findVisibleUsers,
+  forgetUser,
+  visibleUserById,
+  visibleUsersWhere,
+} from "./user.visibility.js";
 export { ViewerCache, type UserChanges } from "./viewer-cache.js";

@@ -20,9 +20,8 @@ import { userById } from "./user.loaders.js";
  */
 export function visibleUsersWhere(viewer: Pick<UserRow, "id" | "role">): SQL | undefined {
   const me = viewer.id;
+  if (seesEveryUser(viewer)) return undefined;
   switch (viewer.role) {
-    case "ADMIN":
-      return undefined;
     case "PROVIDER":
       return or(
         eq(users.id, me),
@@ -46,13 +45,18 @@ export function visibleUsersWhere(viewer: Pick<UserRow, "id" | "role">): SQL | u
   }
 }
 
+/** Whether visibleUsersWhere holds no condition for the viewer: an ADMIN sees every user of the tenant. */
+export function seesEveryUser(viewer: Pick<UserRow, "role">): viewer is Pick<UserRow, "role"> & { role: "ADMIN" } {
+  return viewer.role === "ADMIN";
+}
+
 /**
  * Users by id as the caller may see them (undefined when not), one statement per batch. An
  * ADMIN sees every user, so theirs is the rule loader itself: a user read for a rule and then
  * shown costs one statement, not two.
  */
 export const visibleUserById: LoaderFactory<number, UserRow | undefined> = (ctx, options) => {
-  if (visibleUsersWhere(ctx.viewer) === undefined) return ctx.loaders.get(userById);
+  if (seesEveryUser(ctx.viewer)) return ctx.loaders.get(userById);
   return new DataLoader(
     async (ids) =>
       byKey(

@@ -10,3 +10,4 @@ export {
   listTreatmentDetails,
   updateTreatmentDetail,
 } from "./treatment-detail.service.js";
+export { itemById, liveDetailsWhere, treatmentDetailsBySession, unitById } from "./treatment-detail.loaders.js";

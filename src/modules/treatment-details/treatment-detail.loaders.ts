@@ -28,6 +28,12 @@ export const unitById: LoaderFactory<number, UnitRow | undefined> = (ctx, { cach
     { cache },
   );
 
+/**
+ * The one rule of which details exist for reads: not soft-deleted. Every read of details (these
+ * loaders, the sessions planner's statement) filters by it.
+ */
+export const liveDetailsWhere = (): SQL => isNull(treatmentDetails.deletedAt);
+
 /** Non-deleted details by id: a soft-deleted detail does not exist for any read. */
 export const treatmentDetailById: LoaderFactory<number, TreatmentDetailRow | undefined> = (ctx, { cache }) =>
   new DataLoader(
@@ -38,7 +44,7 @@ export const treatmentDetailById: LoaderFactory<number, TreatmentDetailRow | und
           tx
             .select()
             .from(treatmentDetails)
-            .where(and(anyId(treatmentDetails.id, ids), isNull(treatmentDetails.deletedAt))),
+            .where(and(anyId(treatmentDetails.id, ids), liveDetailsWhere())),
         ),
         (r) => r.id,
       ),
@@ -66,7 +72,7 @@ export async function selectDetails(ctx: RequestContext, where: SQL | undefined)
         select ${treatmentDetails}.*, ${columnsAs(items, "item.")}, ${columnsAs(units, "unit.")} from ${treatmentDetails}
         left join ${items} on ${eq(items.id, treatmentDetails.itemId)}
         left join ${units} on ${eq(units.id, treatmentDetails.unitId)}
-        where ${and(isNull(treatmentDetails.deletedAt), where)}
+        where ${and(liveDetailsWhere(), where)}
         order by ${treatmentDetails.id}`),
     ),
   );

@@ -32,6 +32,7 @@ import {
 } from "./treatment-detail.service.js";
 import { Item, ItemUsage, TreatmentDetail, Unit } from "./treatment-detail.type.js";
 import { limitDescription } from "../../text-limits.js";
+import { preloadedOf } from "../preloaded.js";
 
 registerNodeType("Item", "items", (ctx, id) => getItem(ctx, id));
 registerNodeType("Unit", "units", (ctx, id) => getUnit(ctx, id));
@@ -179,13 +180,15 @@ export class TreatmentDetailResolver {
   }
 
   @FieldResolver(() => Item, { nullable: true })
-  item(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): Promise<ItemRow | null> {
-    return detail.itemId === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(itemById).load(detail.itemId));
+  item(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): ItemRow | null | Promise<ItemRow | null> {
+    if (detail.itemId === null) return null;
+    return preloadedOf<ItemRow>(detail, "item") ?? optionalRow(ctx.loaders.get(itemById).load(detail.itemId));
   }
 
   @FieldResolver(() => Unit, { nullable: true })
-  unit(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): Promise<UnitRow | null> {
-    return detail.unitId === null ? Promise.resolve(null) : optionalRow(ctx.loaders.get(unitById).load(detail.unitId));
+  unit(@Root() detail: TreatmentDetailRow, @Ctx() ctx: RequestContext): UnitRow | null | Promise<UnitRow | null> {
+    if (detail.unitId === null) return null;
+    return preloadedOf<UnitRow>(detail, "unit") ?? optionalRow(ctx.loaders.get(unitById).load(detail.unitId));
   }
 
   @FieldResolver(() => User, { nullable: true, description: "null when unknown or the caller may not see this user" })
@@ -216,7 +219,13 @@ export class ItemUsageResolver {
 @Resolver(() => Session)
 export class SessionTreatmentDetailsResolver {
   @FieldResolver(() => [TreatmentDetail])
-  treatmentDetails(@Root() session: SessionRow, @Ctx() ctx: RequestContext): Promise<TreatmentDetailRow[]> {
-    return ctx.loaders.get(treatmentDetailsBySession).load(session.id);
+  treatmentDetails(
+    @Root() session: SessionRow,
+    @Ctx() ctx: RequestContext,
+  ): TreatmentDetailRow[] | Promise<TreatmentDetailRow[]> {
+    return (
+      preloadedOf<TreatmentDetailRow[]>(session, "treatmentDetails") ??
+      ctx.loaders.get(treatmentDetailsBySession).load(session.id)
+    );
   }
 }

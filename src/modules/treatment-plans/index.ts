@@ -9,6 +9,8 @@ export {
   listTreatmentPlans,
   matchClient,
   planClient,
+  seesEveryPlan,
   unmatchedClientMessage,
   visiblePlanClient,
 } from "./treatment-plan.service.js";
+export { treatmentPlanById } from "./treatment-plan.loaders.js";

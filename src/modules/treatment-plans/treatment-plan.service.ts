@@ -83,7 +83,12 @@ export function unmatchedClientMessage(plan: Pick<TreatmentPlanRow, "clientRef" 
  * practice and providers book from them); a CLIENT only plans whose client is them.
  */
 async function canSeePlan(ctx: RequestContext, plan: TreatmentPlanRow): Promise<boolean> {
-  return ctx.viewer.role !== "CLIENT" || (await planClient(ctx, plan))?.id === ctx.viewer.id;
+  return seesEveryPlan(ctx.viewer) || (await planClient(ctx, plan))?.id === ctx.viewer.id;
+}
+
+/** The part of canSeePlan that needs no plan: whether the viewer sees every plan of the tenant. */
+export function seesEveryPlan(viewer: Pick<UserRow, "role">): boolean {
+  return viewer.role !== "CLIENT";
 }
 
 export async function getTreatmentPlan(ctx: RequestContext, id: number): Promise<TreatmentPlanRow> {

@@ -13,7 +13,6 @@ import {
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { JIT_ID_NAME } from "./ids.js";
 import { fragmentsOf, selectedFields } from "./operation-fields.js";
-import { auditsFields } from "./plugins/audit.js";
 
 /** Compiled documents kept; a client sending ever new documents only evicts the oldest. */
 const MAX_COMPILED = 500;
@@ -23,8 +22,9 @@ const MAX_COMPILED = 500;
  * a document (and operation) once into a function instead of walking it field by field on every
  * request. Everything around execution (parsing, validation and its limits, plugins, errors)
  * stays Apollo's. graphql-js still runs:
- *  - mutations, and queries the audit watches field by field (Apollo's willResolveField hook
- *    wraps the schema's resolvers, which a document compiled earlier would not see);
+ *  - mutations: the audit watches their root fields with Apollo's willResolveField hook, which
+ *    wraps the schema's resolvers (jit's schema is a copy Apollo never wraps); queries have no
+ *    per-field hook (the audit's reads are recorded by Session's field resolvers);
  *  - any request whose variables graphql-jit refuses, so the client gets graphql-js's own
  *    message (errors/fieldErrors name the variable's path in it).
  * graphql-jit compiles against `jitSchema` (the same schema whose ID scalar is named JitID,
@@ -56,7 +56,7 @@ export function jitGateway(schema: GraphQLSchema, jitSchema: GraphQLSchema): Gat
         contextValue: context,
       }) as ReturnType<GatewayExecutor>;
     // Introspection names the schema's types: jit's copy would say JitID where the schema says ID.
-    if (auditsFields(document, operation) || introspects(document, operation)) return graphqlJs();
+    if (operation.operation !== "query" || introspects(document, operation)) return graphqlJs();
     const query = compile(
       `${queryHash}:${operationName ?? ""}`,
       () =>

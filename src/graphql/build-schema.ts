@@ -1,6 +1,6 @@
 import "reflect-metadata";
-import type { GraphQLSchema } from "graphql";
-import { buildSchema, type PubSub } from "type-graphql";
+import { isAbstractType, type GraphQLSchema } from "graphql";
+import { buildSchema, getMetadataStorage, type PubSub } from "type-graphql";
 import { resolvers } from "./resolvers.js";
 import { IdScalar, JitIdScalar, RecordId } from "./ids.js";
 import { DateTimeScalar } from "./scalars.js";
@@ -23,8 +23,9 @@ const noTopics: PubSub = {
   },
 };
 
-function build(id: typeof IdScalar): Promise<GraphQLSchema> {
-  return buildSchema({
+async function build(id: typeof IdScalar): Promise<GraphQLSchema> {
+  plainFields();
+  const schema = await buildSchema({
     resolvers,
     pubSub: noTopics,
     // Inputs are validated by the services (one rule in one place, shared with the REST shims).
@@ -35,6 +36,25 @@ function build(id: typeof IdScalar): Promise<GraphQLSchema> {
       { type: RecordId, scalar: id },
     ],
   });
+  // type-graphql wraps every resolveType in an async function, which graphql-jit does not await.
+  // Our abstract type (Node) resolves by the value's __typename (node.ts sets it): graphql's
+  // default resolver reads exactly that, synchronously, in graphql-js and graphql-jit alike.
+  for (const type of Object.values(schema.getTypeMap())) if (isAbstractType(type)) type.resolveType = undefined;
+  return schema;
+}
+
+/**
+ * Every plain field (a property of the row, no field resolver) is read by graphql itself:
+ * type-graphql's own resolver for it (a closure, an object and a middleware check per field per
+ * row) does the same for a schema without middlewares or @Authorized, and graphql-jit inlines a
+ * field without a resolver as a property read. Should the schema ever use either, this refuses to build.
+ */
+function plainFields(): void {
+  const storage = getMetadataStorage();
+  const { middlewares, resolverMiddlewares, authorizedFields, authorizedResolver } = storage;
+  if (middlewares.length || resolverMiddlewares.length || authorizedFields.length || authorizedResolver.length)
+    throw new Error("type-graphql middlewares or @Authorized are in use: plain fields need type-graphql's resolvers");
+  for (const type of storage.objectTypes) type.simpleResolvers ??= true;
 }
 
 /** The schema is the same for every app in the process: built once. */

@@ -6,14 +6,12 @@ import {
   printSchema,
   visit,
   type DocumentNode,
-  type ExecutionResult,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
 import { JIT_ID_NAME } from "./ids.js";
 import { fragmentsOf, selectedFields } from "./operation-fields.js";
-import { auditsFields } from "./plugins/audit.js";
 
 /** Compiled documents kept; a client sending ever new documents only evicts the oldest. */
 const MAX_COMPILED = 500;
@@ -23,8 +21,9 @@ const MAX_COMPILED = 500;
  * a document (and operation) once into a function instead of walking it field by field on every
  * request. Everything around execution (parsing, validation and its limits, plugins, errors)
  * stays Apollo's. graphql-js still runs:
- *  - mutations, and queries the audit watches field by field (Apollo's willResolveField hook
- *    wraps the schema's resolvers, which a document compiled earlier would not see);
+ *  - mutations: the audit watches their root fields with Apollo's willResolveField hook, which
+ *    wraps the schema's resolvers (jit's schema is a copy Apollo never wraps); queries have no
+ *    per-field hook (the audit's reads are recorded by Session's field resolvers);
  *  - any request whose variables graphql-jit refuses, so the client gets graphql-js's own
  *    message (errors/fieldErrors name the variable's path in it).
  * graphql-jit compiles against `jitSchema` (the same schema whose ID scalar is named JitID,
@@ -32,18 +31,14 @@ const MAX_COMPILED = 500;
  * of a type named ID itself, to a string, where our resolvers receive numbers.
  */
 export function jitGateway(schema: GraphQLSchema, jitSchema: GraphQLSchema): GatewayInterface {
-  const compiled = new Map<string, CompiledQuery>();
+  /** Per document and operation: its compiled query, or null when graphql-js runs it (decided once). */
+  const compiled = new Map<string, CompiledQuery | null>();
 
-  const compile = (key: string, run: () => CompiledQuery | ExecutionResult): CompiledQuery | undefined => {
-    let query = compiled.get(key);
-    if (!query) {
-      const result = run();
-      if (!isCompiledQuery(result)) return undefined;
-      query = result;
-      if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
-      compiled.set(key, query);
-    }
-    return query;
+  const compile = (document: DocumentNode, operation: OperationDefinitionNode, operationName: string | null) => {
+    // Introspection names the schema's types: jit's copy would say JitID where the schema says ID.
+    if (introspects(document, operation)) return null;
+    const result = compileQuery(jitSchema, withJitIds(document), operationName ?? undefined);
+    return isCompiledQuery(result) ? result : null;
   };
 
   const executor: GatewayExecutor = async ({ document, operation, operationName, queryHash, request, context }) => {
@@ -55,13 +50,14 @@ export function jitGateway(schema: GraphQLSchema, jitSchema: GraphQLSchema): Gat
         variableValues: request.variables,
         contextValue: context,
       }) as ReturnType<GatewayExecutor>;
-    // Introspection names the schema's types: jit's copy would say JitID where the schema says ID.
-    if (auditsFields(document, operation) || introspects(document, operation)) return graphqlJs();
-    const query = compile(
-      `${queryHash}:${operationName ?? ""}`,
-      () =>
-        compileQuery(jitSchema, withJitIds(document), operationName ?? undefined) as CompiledQuery | ExecutionResult,
-    );
+    if (operation.operation !== "query") return graphqlJs();
+    const key = `${queryHash}:${operationName ?? ""}`;
+    let query = compiled.get(key);
+    if (query === undefined) {
+      query = compile(document, operation, operationName);
+      if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+      compiled.set(key, query);
+    }
     if (!query) return graphqlJs();
     const result = await query.query(undefined, context, request.variables ?? {});
     // An error without a path is the request's own (its variables): graphql-js words it.

@@ -186,6 +186,25 @@ describe(`refused reads of existing records are DENIED (${engine})`, () => {
     expect(missing.rows).toMatchObject([{ action: "read", entityId: "99999999", outcome: "not_found" }]);
   });
 
+  it("a failed session(id) under an alias in a root fragment, beside a successful one: its own row, from its own error", async () => {
+    const query = `query($mine: ID!, $theirs: ID!) { ...Reads } fragment Reads on Query {
+      mine: session(id: $mine) { notes }
+      theirs: session(id: $theirs) { id }
+      gone: session(id: "99999999") { title }
+    }`;
+    const { result, rows } = await auditedBy(() =>
+      t.gql(query, { mine: String(mine[0].id), theirs: String(othersSession.id) }, client),
+    );
+    expect(result.data?.mine.notes).toBe(mine[0].notes);
+    expect(result.errors?.map((e) => e.path)).toEqual(expect.arrayContaining([["theirs"], ["gone"]]));
+    // gone asked for no clinical text and was not refused (nothing to refuse): no row of its own.
+    expect(rows).toMatchObject([
+      { action: "read", entity: "Session", entityId: String(othersSession.id), outcome: "denied" },
+      { action: "read", entity: "Session", entityId: String(mine[0].id), entityIds: [String(mine[0].id)] },
+    ]);
+    expect(rows).toHaveLength(2);
+  });
+
   it("node(id) of another client's session: null to the caller, DENIED on record", async () => {
     const { result, rows } = await auditedBy(() =>
       t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: String(othersSession.id) }, client),

@@ -1,6 +1,11 @@
-import { getIntrospectionQuery } from "graphql";
+import { buildSchema, getIntrospectionQuery, getOperationAST, parse } from "graphql";
+import type { GatewayGraphQLRequestContext } from "@apollo/server-gateway-interface";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { items, treatmentDetails, treatmentPlans, units } from "../../src/db/schema/index.js";
+import { auditLog, items, treatmentDetails, treatmentPlans, units } from "../../src/db/schema/index.js";
+import { getJitSchema } from "../../src/graphql/build-schema.js";
+import { jitGateway } from "../../src/graphql/jit-gateway.js";
+import { httpContext } from "../../src/http/request-context.js";
+import { readEntries } from "../../src/modules/audit/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession } from "../helpers/factories.js";
@@ -68,6 +73,23 @@ fragment Row on Session {
   treatmentDetails { id quantity item { id name sku } unit { id name } }
 }`;
 
+/** The bench's scenario 1 (test/bench/requests.ts SESSIONS_PAGE) with every clinical field, as the audit sees it. */
+const CLINICAL_PAGE = `query ClinicalPage($filter: SessionFilter!) {
+  sessions(filter: $filter, first: 50) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id title status type modality startsAt endsAt location notes providerNotes clientFeedback
+      provider { id name email }
+      client { id name email phone }
+      treatmentPlan { id title status sessions { nodes { id notes } } }
+      treatmentDetails { id quantity item { id name sku } unit { id name } }
+    }
+  }
+}`;
+
+const CLINICAL_ONE = `query One($id: ID!) { session(id: $id) { id notes providerNotes clientFeedback } }`;
+
 const FIRST = `query First($first: Int) { sessions(first: $first) { totalCount nodes { id } } }`;
 
 const NODE = `query Node($id: ID!) {
@@ -98,6 +120,9 @@ describe(`graphql-jit answers what graphql-js answers (${engine})`, () => {
       [FIRST, { first: -1 }],
       [FIRST, { first: "ten" }],
       [PAGE, { filter: { status: ["NOT_A_STATUS"] } }],
+      [CLINICAL_PAGE, { filter: { providerId: String(p.provider.id), from: "2030-01-01T00:00:00Z" } }],
+      [CLINICAL_ONE, { id: String(withDetails) }],
+      [CLINICAL_ONE, { id: String(bare) }],
       [NODE, { id: String(withDetails) }],
       [NODE, { id: String(bare) }],
       [NODE, { id: "not-an-id" }],
@@ -119,5 +144,71 @@ describe(`graphql-jit answers what graphql-js answers (${engine})`, () => {
     expect((await answer(jit, getIntrospectionQuery(), {}, tokens[0])).data?.__schema.types.length).toBeGreaterThan(50);
     expect(page.data?.sessions.nodes[0].treatmentDetails).toHaveLength(2);
     expect(errors).toBeGreaterThan(10);
+  });
+});
+
+describe(`clinical text read through graphql-jit is on record (${engine})`, () => {
+  it("the gateway answers a clinical query with graphql-jit alone and records the sessions read", async () => {
+    // graphql-js gets a schema that cannot answer this query: only graphql-jit can.
+    const gateway = jitGateway(buildSchema("type Query { unused: Int }"), await getJitSchema());
+    const { executor } = await gateway.load({ apollo: {} as never });
+    const token = await jit.token(p.provider, p.tenant);
+    const ctx = await httpContext(jit.app.deps, jit.app.auth, { authorization: `Bearer ${token}` }, "jit-audit-test");
+    const document = parse(
+      `{ sessions(first: 10) { nodes { id notes } } one: session(id: "${bare}") { clientFeedback } }`,
+    );
+    try {
+      const result = await executor!({
+        document,
+        operation: getOperationAST(document)!,
+        operationName: null,
+        queryHash: "jit-audit-test",
+        request: { variables: {} },
+        context: ctx,
+      } as unknown as GatewayGraphQLRequestContext);
+      expect(result.errors).toBeUndefined();
+      const nodes = (result.data as { sessions: { nodes: { id: string; notes: string | null }[] } }).sessions.nodes;
+      expect(nodes.map((n) => n.notes)).toContain("left knee");
+      expect(readEntries(ctx)).toEqual([
+        expect.objectContaining({
+          action: "read",
+          entity: "Session",
+          entityIds: expect.arrayContaining([String(withDetails), String(bare)]),
+          outcome: "success",
+        }),
+      ]);
+    } finally {
+      await ctx.db.finish(false);
+    }
+  });
+
+  it("a clinical query writes the same audit entry through graphql-jit as through graphql-js", async () => {
+    const token = await jit.token(p.admin, p.tenant);
+    const query = `query($id: ID!) { sessions(first: 10) { nodes { id ...C } } one: session(id: $id) { id ...C } } fragment C on Session { notes providerNotes clientFeedback }`;
+    const entryOf = async (app: TestApp) => {
+      const rows = () => asTenant(jit.database, p.tenant.id, (tx) => tx.select().from(auditLog).orderBy(auditLog.id));
+      const before = (await rows()).length;
+      expect((await app.gql(query, { id: String(bare) }, token)).errors).toBeUndefined();
+      return (await rows()).slice(before).map(({ action, entity, entityId, entityIds, outcome, actorId }) => ({
+        action,
+        entity,
+        entityId,
+        entityIds: [...entityIds].sort(),
+        outcome,
+        actorId,
+      }));
+    };
+    const viaJit = await entryOf(jit);
+    expect(viaJit).toEqual([
+      {
+        action: "read",
+        entity: "Session",
+        entityId: null,
+        entityIds: [String(withDetails), String(bare)].sort(),
+        outcome: "success",
+        actorId: p.admin.id,
+      },
+    ]);
+    expect(await entryOf(graphqlJs)).toEqual(viaJit);
   });
 });

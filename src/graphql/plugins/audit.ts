@@ -1,16 +1,19 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import {
+  getArgumentValues,
   getNamedType,
-  Kind,
+  getVariableValues,
   type DocumentNode,
   type FieldNode,
+  type GraphQLError,
   type GraphQLFormattedError,
   type GraphQLResolveInfo,
+  type GraphQLSchema,
   type OperationDefinitionNode,
 } from "graphql";
 import { DomainError } from "../../errors.js";
-import { outcomeOfError, readEntries, recordRead, type AuditEntry } from "../../modules/audit/index.js";
-import { fragmentsOf, selectsField, type FieldWalk } from "../operation-fields.js";
+import { outcomeOfError, readEntries, type AuditEntry } from "../../modules/audit/index.js";
+import { fragmentsOf, selectedFields, selectsField } from "../operation-fields.js";
 
 /**
  * A root field to audit, once its outcome is known: the code of its error as the client gets
@@ -45,7 +48,7 @@ type FieldResult = { id?: unknown; __typename?: string } | null | undefined;
 
 /** Root fields that return one session. */
 const SINGLE_SESSION_FIELDS = new Set(["session", "node"]);
-/** A session's clinical text: reading any of it puts the session in the request's read entry. */
+/** A session's clinical text: asking for any of it makes a failed single-session read one on record. */
 const CLINICAL_FIELDS = new Set(["notes", "providerNotes", "clientFeedback"]);
 
 /**
@@ -53,102 +56,84 @@ const CLINICAL_FIELDS = new Set(["notes", "providerNotes", "clientFeedback"]);
  * entity: the record's type, its id, the outcome from the field's error), one per refused
  * read of a single session (root `session` or `node`), and one per query that returns clinical
  * text of any session, at any depth (the sessions connection, a plan's sessions, node), listing
- * the sessions read.
+ * the sessions read: Session's clinical field resolvers record those (session.resolver.ts).
+ * Queries get no per-field hook, so graphql-jit runs every one of them (jit-gateway.ts): a
+ * failed single-session read is found among the response's errors instead.
  */
 export function auditPlugin<C extends AuditedContext>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart({ contextValue }) {
       const fields: AuditedField[] = (contextValue.audit = []);
       return {
-        async executionDidStart({ operation, document }) {
-          // Most requests are queries without clinical text: no per-field hook at all for them.
-          const watch = watchOf(document, operation);
-          if (!watch) return;
+        async executionDidStart({ operation }) {
+          if (operation.operation !== "mutation") return;
           return {
-            willResolveField({ source, info, args }) {
-              if (info.path.prev) {
-                // Writes are audited as writes: what a mutation answers with is its own record.
-                if (watch.clinical && info.parentType.name === "Session" && CLINICAL_FIELDS.has(info.fieldName))
-                  recordRead(contextValue, "Session", (source as FieldResult)?.id);
-                return;
-              }
+            willResolveField({ info, args }) {
+              // Writes are audited as writes: what a mutation answers with is its own record.
+              if (info.path.prev) return;
               const responseKey = String(info.path.key);
-              if (operation.operation === "mutation") {
-                return (error, result) =>
-                  fields.push({
-                    responseKey,
-                    error,
-                    entries: (code) =>
-                      writeEntries(
-                        info,
-                        args as Args,
-                        outcomeOfError(error, code),
-                        result as FieldResult | FieldResult[],
-                      ),
-                  });
-              }
-              if (SINGLE_SESSION_FIELDS.has(info.fieldName)) {
-                const walk: FieldWalk = { fragments: new Map(Object.entries(info.fragments)) };
-                const clinical = info.fieldNodes.some((f) => selectsField(walk, f.selectionSet, isClinical, false));
-                return (error) => {
-                  if (!error) return; // a success is in the read entry when it returned clinical text
-                  // Before formatting, the service's own code (FORBIDDEN) or flag (denied) tells a refusal.
-                  const outcome = outcomeOfError(error, error instanceof DomainError ? error.code : undefined);
-                  // A refused read is always on record; another failure only when clinical text was asked for.
-                  if (outcome === "denied" || clinical)
-                    fields.push({
-                      responseKey,
-                      error,
-                      entries: (code) => [
-                        {
-                          action: "read",
-                          entity: "Session",
-                          entityId: (args as Args).id,
-                          outcome: outcomeOfError(error, code),
-                        },
-                      ],
-                    });
-                };
-              }
+              return (error, result) =>
+                fields.push({
+                  responseKey,
+                  error,
+                  entries: (code) =>
+                    writeEntries(
+                      info,
+                      args as Args,
+                      outcomeOfError(error, code),
+                      result as FieldResult | FieldResult[],
+                    ),
+                });
             },
           };
+        },
+        async didEncounterErrors({ errors, operation, document, schema, request }) {
+          if (operation?.operation !== "query" || !document) return;
+          // A root field's own error (path [key]) is a failed read of it; a nested field's is not.
+          const own = errors.filter((e) => e.path?.length === 1);
+          if (own.length) fields.push(...failedReads(own, document, operation, schema, request.variables));
         },
       };
     },
   };
 }
 
-interface Watch {
-  /** The operation selects clinical text somewhere: Session's clinical fields are recorded. */
-  clinical: boolean;
-}
-
-const watches = new WeakMap<OperationDefinitionNode, Watch | null>();
-
 /**
- * What the audit watches in this operation, or null when nothing (no hooks at all): mutations'
- * root fields, queries' root session/node, and queries selecting clinical text at any depth.
- * Apollo keeps parsed documents, so the walk runs once per document, not per request.
+ * The failed reads of single sessions among a query's root errors: a refusal always (before
+ * formatting, the service's own code, FORBIDDEN, or its denied flag tell it), another failure
+ * only when the field asked for clinical text. A success is in the read entry when it returned clinical text.
  */
-function watchOf(document: DocumentNode, operation: OperationDefinitionNode): Watch | null {
-  let watch = watches.get(operation);
-  if (watch !== undefined) return watch;
-  // Without variables: a field @skip may leave out still counts (the hooks record only what runs).
-  const clinical =
-    operation.operation === "query" &&
-    selectsField({ fragments: fragmentsOf(document) }, operation.selectionSet, isClinical, true);
-  const watched =
-    operation.operation !== "query" ||
-    clinical ||
-    operation.selectionSet.selections.some((s) => s.kind !== Kind.FIELD || SINGLE_SESSION_FIELDS.has(s.name.value));
-  watch = watched ? { clinical } : null;
-  watches.set(operation, watch);
-  return watch;
-}
-
-/** Whether the audit watches this operation's fields (graphql-jit runs only the others: it would not call the hooks). */
-export function auditsFields(document: DocumentNode, operation: OperationDefinitionNode): boolean {
-  return watchOf(document, operation) !== null;
+function failedReads(
+  errors: readonly GraphQLError[],
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  schema: GraphQLSchema,
+  rawVariables: Record<string, unknown> | undefined,
+): AuditedField[] {
+  // The variables coerced (they did, or execution would not have run), for @skip/@include and the id argument.
+  const variables = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}).coerced ?? {};
+  const fragments = fragmentsOf(document);
+  const roots = selectedFields({ fragments, variables }, operation.selectionSet);
+  const queryFields = schema.getQueryType()!.getFields();
+  const out: AuditedField[] = [];
+  for (const failure of errors) {
+    const responseKey = String(failure.path![0]);
+    const nodes = roots.filter((f) => f.responseKey === responseKey).map((f) => f.node);
+    const name = nodes[0]?.name.value;
+    if (!name || !SINGLE_SESSION_FIELDS.has(name)) continue;
+    const error = failure.originalError ?? failure;
+    const outcome = outcomeOfError(error, error instanceof DomainError ? error.code : undefined);
+    // Below the root, every field counts, @skip or not (the audit's conservative view).
+    const clinical = nodes.some((f) => selectsField({ fragments }, f.selectionSet, isClinical, false));
+    if (outcome !== "denied" && !clinical) continue;
+    const { id } = getArgumentValues(queryFields[name], nodes[0], variables) as Args;
+    out.push({
+      responseKey,
+      error,
+      entries: (code) => [{ action: "read", entity: "Session", entityId: id, outcome: outcomeOfError(error, code) }],
+    });
+  }
+  return out;
 }
 
 /** One entry per written record (a list result: one per item), or one for the attempt. */
@@ -166,5 +151,5 @@ function writeEntries(
   return ids.map((entityId) => ({ action: info.fieldName, entity, entityId, outcome }));
 }
 
-/** A clinical field, by name whatever the type: the hook then records only Session's. */
+/** A clinical field, by name whatever the type (a session's, when under root session or node). */
 const isClinical = (field: FieldNode) => CLINICAL_FIELDS.has(field.name.value);

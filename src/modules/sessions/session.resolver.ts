@@ -4,6 +4,7 @@ import { RecordId } from "../../graphql/ids.js";
 import type { SessionRow, TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
 import { registerNodeType } from "../../graphql/node.js";
 import { DateTimeScalar } from "../../graphql/scalars.js";
+import { recordRead } from "../audit/index.js";
 import type { RequestContext } from "../context.js";
 import { findVisibleUser } from "../tenants/index.js";
 import { User } from "../tenants/graphql.js";
@@ -60,6 +61,17 @@ export function toSessionFilter(input: SessionFilterInput | null | undefined): S
     to: input.to ?? undefined,
     search: input.search ?? undefined,
   };
+}
+
+/**
+ * A session's clinical text (notes, provider notes, feedback) as a query returns it: the session
+ * goes into the request's one read entry of the audit log (src/modules/audit), whatever the text
+ * (null included) and at any depth. Resolved here, field by field, so that every query runs on
+ * graphql-jit (src/graphql/jit-gateway.ts). A mutation's answer is not a read: its write is on record.
+ */
+function clinicalText(ctx: RequestContext, info: GraphQLResolveInfo, session: SessionRow, text: string | null) {
+  if (info.operation.operation === "query") recordRead(ctx, "Session", session.id);
+  return text;
 }
 
 @Resolver(() => Session)
@@ -193,9 +205,28 @@ export class SessionResolver {
     return minutesBetween(session.startsAt, session.endsAt);
   }
 
+  // notes and clientFeedback are declared on Session (session.type.ts): resolved here for the audit.
+  @FieldResolver()
+  notes(@Root() session: SessionRow, @Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo): string | null {
+    return clinicalText(ctx, info, session, session.notes);
+  }
+
   @FieldResolver(() => String, { nullable: true, description: "Private to the provider side: null for CLIENT viewers" })
-  providerNotes(@Root() session: SessionRow, @Ctx() ctx: RequestContext): string | null {
-    return providerNotesFor(ctx, session);
+  providerNotes(
+    @Root() session: SessionRow,
+    @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
+  ): string | null {
+    return clinicalText(ctx, info, session, providerNotesFor(ctx, session));
+  }
+
+  @FieldResolver()
+  clientFeedback(
+    @Root() session: SessionRow,
+    @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
+  ): string | null {
+    return clinicalText(ctx, info, session, session.clientFeedback);
   }
 
   // provider and client go through the same loader, so a page's users cost one statement.

@@ -21,6 +21,8 @@ export class RequestScope {
   private idle: (() => void)[] = [];
   /** outside() is ending the transaction: run() calls wait for it, then open the next one. */
   private releasing?: Promise<void>;
+  /** afterCommit callbacks of the open transaction: run when it commits, dropped when it rolls back. */
+  private afterCommits: (() => void)[] = [];
 
   constructor(
     private readonly database: Database,
@@ -70,16 +72,32 @@ export class RequestScope {
     return fn();
   }
 
+  /** Runs fn once the work so far is committed (at once when no transaction is open); never on rollback. */
+  afterCommit(fn: () => void): void {
+    if (this.done && !this.finished) this.afterCommits.push(fn);
+    else fn();
+  }
+
+  /** The open transaction's afterCommit callbacks, run (committed) or dropped. */
+  private settleAfterCommits(committed: boolean): void {
+    const callbacks = this.afterCommits;
+    this.afterCommits = [];
+    if (committed) for (const callback of callbacks) callback();
+  }
+
   /** Commits the open transaction and forgets it, so that the next run() begins another. */
   private async release(): Promise<void> {
     if (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     const done = this.done!;
+    const committing = !this.expired;
     clearTimeout(this.deadline);
-    this.end!(!this.expired);
+    this.end!(committing);
     this.txPromise = this.done = this.end = this.deadline = undefined;
     try {
       await done;
+      this.settleAfterCommits(committing);
     } catch (err) {
+      this.settleAfterCommits(false);
       if (this.expired && isRollback(err)) throw this.deadlineError();
       throw err;
     }
@@ -135,10 +153,13 @@ export class RequestScope {
     this.finished = true;
     if (!this.done) return;
     clearTimeout(this.deadline);
-    this.end!(commit && !this.expired);
+    const committing = commit && !this.expired;
+    this.end!(committing);
     try {
       await this.done;
+      this.settleAfterCommits(committing);
     } catch (err) {
+      this.settleAfterCommits(false);
       if (this.expired && isRollback(err)) {
         if (commit) throw this.deadlineError();
         return;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import type { Database, Tx } from "../db/client.js";
 import { RequestScope } from "../db/scope.js";
@@ -44,13 +45,24 @@ function contextOf<R extends Runner>(
   return ctx;
 }
 
+/** The afterCommit callbacks of the autoCommitRunner call under way (calls may overlap). */
+const committing = new AsyncLocalStorage<(() => void)[]>();
+
 /** Subscriptions: one context serves many events, so each call gets its own short transaction. */
 export function autoCommitRunner(database: Database, tenantId: number): Runner {
+  const run = async <T>(fn: (tx: Tx) => Promise<T>) => {
+    const after: (() => void)[] = [];
+    const result = await committing.run(after, () => database.withTenant(tenantId, fn));
+    for (const callback of after) callback();
+    return result;
+  };
   return {
-    run: <T>(fn: (tx: Tx) => Promise<T>) => database.withTenant(tenantId, fn),
-    atomic: <T>(fn: (tx: Tx) => Promise<T>) => database.withTenant(tenantId, fn),
+    run,
+    atomic: run,
     // Between calls nothing is held.
     outside: <T>(fn: () => Promise<T>) => fn(),
+    // Outside a call everything is committed already.
+    afterCommit: (fn) => void (committing.getStore()?.push(fn) ?? fn()),
   };
 }
 

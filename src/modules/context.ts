@@ -50,6 +50,8 @@ export interface Runner {
   atomic<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs fn (a slow call to another service) while no transaction of the request is open. */
   outside<T>(fn: () => Promise<T>): Promise<T>;
+  /** Runs fn once the work so far is committed; never if it is rolled back. */
+  afterCommit(fn: () => void): void;
 }
 
 /** What every service call gets: who asks, in which tenant, and where to run SQL. */

@@ -100,7 +100,7 @@ export class RedisSignal implements WakeupSignal {
   private constructor(
     url: string,
     /** Namespaces the channel by database: instances on other databases sharing the Redis hear nothing of these. */
-    private readonly channel: string,
+    readonly channel: string,
     readonly catchUpIntervalMs: number,
     private readonly onError: (err: unknown) => void,
   ) {

@@ -23,7 +23,7 @@ export async function redisAvailable(url = TEST_REDIS_URL): Promise<boolean> {
     return true;
   } catch (err) {
     const reason = `Redis at ${url} is unreachable (${(err as Error).message})`;
-    if (process.env.CI) throw new Error(`${reason}: CI runs the Redis tests, so Redis must be up`);
+    if (process.env.CI) throw new Error(`${reason}: CI runs the Redis tests, so Redis must be up`, { cause: err });
     console.warn(`SKIPPED: the tests that need Redis: ${reason}`);
     return false;
   } finally {

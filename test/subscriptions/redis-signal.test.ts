@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import { Database } from "../../src/db/client.js";
 import { domainEvents } from "../../src/db/schema/index.js";
 import { RequestScope } from "../../src/db/scope.js";
@@ -7,13 +8,43 @@ import { Loaders, type RequestContext } from "../../src/modules/context.js";
 import { EVENTS_CHANNEL, RedisSignal } from "../../src/modules/events/index.js";
 import { bookSession } from "../../src/modules/sessions/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
-import { engine } from "../helpers/db.js";
+import { engine, openTestDatabase } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession } from "../helpers/factories.js";
 import { hearRedis, privateRedis, redisAvailable, TEST_REDIS_URL } from "../helpers/redis.js";
 import { eventually, subscribe } from "../helpers/ws.js";
 import { at, BOOK, dataOf, iso, NOW, SESSION_CHANGED } from "./subscriptions.fixture.js";
 
 const withRedis = await redisAvailable();
+
+describe("REDIS_URL", () => {
+  const config = (REDIS_URL: string) => loadConfig({ NODE_ENV: "test", JWT_SECRET: "x".repeat(32), REDIS_URL });
+
+  it("unset or empty: NOTIFY; a redis:// or rediss:// URL is taken; anything else is refused at start, without echoing it", () => {
+    expect(config("").redisUrl).toBeUndefined();
+    expect(config("redis://127.0.0.1:6379").redisUrl).toBe("redis://127.0.0.1:6379");
+    expect(config("rediss://:secret@cache.example:6380/2").redisUrl).toBe("rediss://:secret@cache.example:6380/2");
+    for (const bad of ["127.0.0.1:6379", "http://127.0.0.1:6379", "redis://", "not a url :secret@"]) {
+      expect(() => config(bad)).toThrow(ConfigError);
+      expect(() => config(bad)).toThrow(/^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL with a host/);
+    }
+  });
+
+  it("a Redis that cannot be reached fails the start with a clear message (the password hidden)", async () => {
+    const { database } = await openTestDatabase();
+    try {
+      const closed = await privateRedis();
+      await closed.stop();
+      const url = closed.url.replace("redis://", "redis://:hunter2@");
+      const start = startTestApp({ database, env: { REDIS_URL: url } });
+      await expect(start).rejects.toThrow(ConfigError);
+      await expect(start).rejects.toThrow(
+        /^Cannot connect to Redis at REDIS_URL \(redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\)/,
+      );
+    } finally {
+      await database.close();
+    }
+  });
+});
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 describe.skipIf(!withRedis)(`the Redis wake-up signal (${engine})`, () => {

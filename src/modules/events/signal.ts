@@ -171,7 +171,10 @@ export class RedisSignal implements WakeupSignal {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.subscriber.quit(), this.publisher.quit()].map((quit) => quit.catch(() => {})));
+    // QUIT sends what is pending first; while disconnected it fails at once, and disconnect() stops the reconnecting.
+    await Promise.all(
+      [this.subscriber, this.publisher].map((client) => client.quit().catch(() => client.disconnect())),
+    );
   }
 }
 

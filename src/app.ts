@@ -10,7 +10,7 @@ import { installWriteLimit } from "./http/write-limit.js";
 import { fastifyTrustProxy, type Config } from "./config.js";
 import { Database } from "./db/client.js";
 import { migrationsApplied } from "./db/migrate.js";
-import { EventDispatcher } from "./modules/events/index.js";
+import { EventDispatcher, PgNotifySignal, RedisSignal } from "./modules/events/index.js";
 import type { AppDeps } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/index.js";
 import { TokenVerifier } from "./modules/tenants/index.js";
@@ -75,7 +75,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (config.corsOrigins.length)
     await server.register(fastifyCors, { origin: corsOrigin, credentials: true, maxAge: 600 });
 
-  const events = new EventDispatcher(database, (err) => server.log.error({ err }, "event dispatch failed"), {
+  const onEventError = (err: unknown) => server.log.error({ err }, "event dispatch failed");
+  const signal = config.redisUrl
+    ? await RedisSignal.open(config.redisUrl, database, {
+        catchUpIntervalMs: config.eventCatchUpSeconds * 1000,
+        onError: onEventError,
+      })
+    : new PgNotifySignal(database);
+  const events = new EventDispatcher(database, signal, onEventError, {
     retentionDays: config.eventRetentionDays,
     pruneIntervalMs: config.eventPruneIntervalSeconds * 1000,
   });

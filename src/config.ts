@@ -58,6 +58,10 @@ export interface Config {
   readonly eventRetentionDays: number;
   /** How often each instance prunes old events (0: never). */
   readonly eventPruneIntervalSeconds: number;
+  /** Set: committed events are announced between instances on Redis pub/sub instead of PostgreSQL's NOTIFY. */
+  readonly redisUrl?: string;
+  /** With Redis: how often each instance reads its subscribed tenants' events anyway (a safety net for a lost message). */
+  readonly eventCatchUpSeconds: number;
   /** Active subscriptions one WebSocket may hold. */
   readonly maxSubscriptionsPerSocket: number;
   /** WebSockets one user may hold open (per instance). */
@@ -135,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxResponseBytes: integer(env.MAX_RESPONSE_BYTES, 5 * 1024 * 1024, "MAX_RESPONSE_BYTES"),
     eventRetentionDays: positive(env.EVENT_RETENTION_DAYS, 30, "EVENT_RETENTION_DAYS"),
     eventPruneIntervalSeconds: integer(env.EVENT_PRUNE_INTERVAL_SECONDS, 3600, "EVENT_PRUNE_INTERVAL_SECONDS"),
+    redisUrl: redisUrl(env.REDIS_URL),
+    eventCatchUpSeconds: positive(env.EVENT_CATCH_UP_SECONDS, 5, "EVENT_CATCH_UP_SECONDS"),
     maxSubscriptionsPerSocket: positive(env.MAX_SUBSCRIPTIONS_PER_SOCKET, 25, "MAX_SUBSCRIPTIONS_PER_SOCKET"),
     maxSocketsPerUser: positive(env.MAX_SOCKETS_PER_USER, 10, "MAX_SOCKETS_PER_USER"),
     subscriptionUserCheckSeconds: positive(env.SUBSCRIPTION_USER_CHECK_SECONDS, 30, "SUBSCRIPTION_USER_CHECK_SECONDS"),
@@ -233,6 +239,22 @@ function trustProxy(value: string | undefined): Config["trustProxy"] {
     }
   }
   return Object.freeze(entries);
+}
+
+/** REDIS_URL: redis:// or rediss:// (TLS) with a host; unset or empty: no Redis. */
+function redisUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // Reported below without echoing the value, which may hold a password.
+  }
+  if (!url || (url.protocol !== "redis:" && url.protocol !== "rediss:") || !url.hostname)
+    throw new ConfigError(
+      "REDIS_URL must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379 (or unset, for PostgreSQL's NOTIFY)",
+    );
+  return value;
 }
 
 /** A limit of 0 would refuse everything: at least 1. */

@@ -11,8 +11,8 @@ import {
   type SessionStatus,
   type SessionType,
 } from "../../db/schema/index.js";
-import { EVENTS_CHANNEL, USER_CHANGED, type DomainEventType } from "./outbox.js";
-import { anyId } from "../../db/any-id.js";
+import { USER_CHANGED, type DomainEventType } from "./outbox.js";
+import type { WakeupSignal } from "./signal.js";
 
 /** A committed outbox row, as subscribers get it. */
 export interface DomainEvent extends Omit<DomainEventRow, "type"> {
@@ -53,54 +53,53 @@ const SHARED_RESULT_TTL_MS = 5_000;
 /** First key of the advisory lock one instance holds while pruning a tenant (second key: the tenant id). */
 const PRUNE_LOCK = 0x5e56;
 
-/** What the dispatcher reads for a batch: the events and their sessions' current rows, one statement. */
-interface PendingRead {
-  ids: number[];
-  /** After a LISTEN reconnect: everything after the last delivered event, not just the announced ids. */
-  catchUp: boolean;
-}
-
 /**
- * Fans committed outbox events out to this instance's subscribers. Every instance LISTENs on
- * the same channel, so a change committed through any instance reaches subscribers on all of
- * them; NOTIFY only carries "<tenant>:<id>", the event itself is read back from the table (as
- * the tenant, under RLS), a batch of notifications in one statement per tenant, joined to the
- * sessions' current rows.
+ * Fans committed outbox events out to this instance's subscribers. Every instance hears the
+ * same wake-up signal (pg_notify or Redis, src/modules/events/signal.ts), so a change committed
+ * through any instance reaches subscribers on all of them; the signal only carries
+ * "<tenant>:<id>", the events themselves are read back from the table (as the tenant, under
+ * RLS), one statement per woken tenant, joined to the sessions' current rows.
  *
  * A tenant's events commit in id order (the outbox's tenant lock), so the last id delivered per
- * tenant is an exact watermark: when the LISTEN connection drops and comes back, the tenant's
- * events after it are read (nothing committed during the outage is lost) and anything at or
- * below it is never delivered twice.
+ * tenant is an exact watermark, and every read is "the tenant's events after it": signals that
+ * arrive late, twice or out of order (Redis publishes from several instances) deliver each
+ * event once and in order. When the signal drops and comes back (and, with Redis, periodically
+ * as a safety net) every listened tenant is read the same way: nothing committed meanwhile is lost.
  */
 export class EventDispatcher {
   private readonly listeners = new Map<number, Set<Listener>>();
-  private readonly pending = new Map<number, PendingRead>();
+  /** Tenants woken since the last read. */
+  private readonly pending = new Set<number>();
   private readonly memo = new Map<string, Promise<unknown>>();
   /** Per tenant: the last event id delivered to its listeners. */
   private readonly delivered = new Map<number, number>();
   /** Per tenant: the newest event id when its first listener came (where a catch-up starts if nothing was delivered yet). */
   private readonly baselines = new Map<number, Promise<number>>();
   private flushing?: Promise<void>;
-  private unlisten?: () => Promise<void>;
-  private listens = 0;
   private pruneTimer?: NodeJS.Timeout;
+  private catchUpTimer?: NodeJS.Timeout;
   private pruning?: Promise<number>;
-  /** Tenants whose user changes are read even without subscribers (their callers are cached here). */
+  /** Tenants whose callers are cached here (ViewerCache): their user changes matter even without subscribers. */
   private readonly usersWatched = new Set<number>();
   private readonly userChangeHandlers: ((tenantId: number) => void)[] = [];
 
   constructor(
     private readonly database: Database,
+    /** How events are announced between instances (the outbox asks it too). */
+    readonly signal: WakeupSignal,
     private readonly onError: (err: unknown) => void,
     private readonly options: DispatcherOptions = { retentionDays: 30, pruneIntervalMs: 0 },
   ) {}
 
   async start(): Promise<void> {
-    this.unlisten = await this.database.listen(
-      EVENTS_CHANNEL,
-      (payload) => this.announced(payload),
-      () => this.listening(),
+    await this.signal.listen(
+      (tenantId, eventId) => this.announced(tenantId, eventId),
+      () => this.catchUp(),
     );
+    if (this.signal.catchUpIntervalMs > 0) {
+      this.catchUpTimer = setInterval(() => this.catchUp(), this.signal.catchUpIntervalMs);
+      this.catchUpTimer.unref();
+    }
     if (this.options.pruneIntervalMs > 0) {
       // Periodically, never in start(): a large backlog must not delay readiness, nor its statements a request's.
       const run = () => void this.prune().catch((err) => this.onError(err));
@@ -111,24 +110,17 @@ export class EventDispatcher {
 
   async stop(): Promise<void> {
     clearInterval(this.pruneTimer);
-    await this.unlisten?.();
-    this.unlisten = undefined;
+    clearInterval(this.catchUpTimer);
+    await this.signal.close();
     await this.flushing;
     await this.pruning?.catch(() => {});
   }
 
-  /** The LISTEN is (again) in place; every call after the first is a reconnect after a drop. */
-  private listening(): void {
-    this.listens += 1;
-    if (this.listens === 1) return;
-    // What changed while nobody listened is unknown: every watched tenant's users may have.
+  /** Reads every listened tenant's events after its watermark: after the signal came back, and as the safety net. */
+  catchUp(): void {
+    // What changed while the signal was away is unknown: every watched tenant's users may have.
     for (const tenantId of this.usersWatched) this.userChanged(tenantId);
-    for (const tenantId of this.listeners.keys()) {
-      const read = this.pending.get(tenantId) ?? { ids: [], catchUp: false };
-      read.catchUp = true;
-      this.pending.set(tenantId, read);
-    }
-    this.flushing ??= Promise.resolve().then(() => this.flush());
+    for (const tenantId of this.listeners.keys()) this.wake(tenantId);
   }
 
   /**
@@ -304,47 +296,48 @@ export class EventDispatcher {
     return this.database.withTenant(tenantId, (tx) => readEvents(tx, and(...where)!, MAX_REPLAY));
   }
 
-  private announced(payload: string): void {
-    const [tenant, id] = payload.split(":").map(Number);
-    if (!Number.isInteger(tenant) || !Number.isInteger(id)) return;
-    // Only tenants someone here listens to, or whose callers are cached here, are read at all.
-    if (!this.listeners.has(tenant) && !this.usersWatched.has(tenant)) return;
-    const read = this.pending.get(tenant) ?? { ids: [], catchUp: false };
-    read.ids.push(id);
-    this.pending.set(tenant, read);
+  private announced(tenantId: number, eventId: number): void {
+    // Only tenants someone here listens to are read at all; an event at or below the watermark was delivered.
+    // A tenant nobody here subscribes to is not read: if its callers are cached, any event of it forgets them
+    // (conservative: without a subscriber there is no watermark to read USER_CHANGED events after).
+    if (!this.listeners.has(tenantId)) {
+      if (this.usersWatched.has(tenantId)) this.userChanged(tenantId);
+      return;
+    }
+    if (eventId > (this.delivered.get(tenantId) ?? 0)) this.wake(tenantId);
+  }
+
+  private wake(tenantId: number): void {
+    if (!this.listeners.has(tenantId)) return;
+    this.pending.add(tenantId);
     this.flushing ??= Promise.resolve().then(() => this.flush());
   }
 
-  /** Reads the announced events, one statement per tenant, and delivers them in id order, each once. */
+  /** Reads the woken tenants' events after their watermarks, one statement per tenant, and delivers them in id order, each once. */
   private async flush(): Promise<void> {
     while (this.pending.size > 0) {
       const batch = [...this.pending];
       this.pending.clear();
       await Promise.all(
-        batch.map(async ([tenantId, read]) => {
+        batch.map(async (tenantId) => {
           try {
-            let where = anyId(domainEvents.id, read.ids);
-            if (read.catchUp) {
-              const from = this.delivered.get(tenantId) ?? (await this.baselines.get(tenantId)) ?? 0;
-              where = or(where, gt(domainEvents.id, from))!;
-            }
-            // Without subscribers only the user changes matter.
-            if (!this.listeners.has(tenantId)) where = and(where, eq(domainEvents.type, USER_CHANGED))!;
+            const from = this.delivered.get(tenantId) ?? (await this.baselines.get(tenantId)) ?? 0;
             const events = await this.database.withTenant(tenantId, (tx) =>
-              readEvents(tx, where, read.catchUp ? MAX_REPLAY : undefined),
+              readEvents(tx, gt(domainEvents.id, from), MAX_REPLAY),
             );
-            if (read.catchUp && events.length === MAX_REPLAY) this.requeueCatchUp(tenantId);
+            // More than one read's worth: read on from where this one ends.
+            if (events.length === MAX_REPLAY) this.pending.add(tenantId);
             const listeners = [...(this.listeners.get(tenantId) ?? [])];
+            if (!listeners.length) return;
             for (const event of events) {
+              // At or below the watermark: already delivered.
+              if (event.id <= (this.delivered.get(tenantId) ?? 0)) continue;
+              this.delivered.set(tenantId, event.id);
               // The cache's business, never a subscriber's (so not among DomainEvent's types).
               if ((event.type as string) === USER_CHANGED) {
                 this.userChanged(tenantId);
                 continue;
               }
-              if (!listeners.length) continue;
-              // At or below the watermark: already delivered (a catch-up and a late NOTIFY can both bring it).
-              if (event.id <= (this.delivered.get(tenantId) ?? 0)) continue;
-              this.delivered.set(tenantId, event.id);
               for (const listener of listeners) listener(event);
             }
           } catch (err) {
@@ -354,12 +347,6 @@ export class EventDispatcher {
       );
     }
     this.flushing = undefined;
-  }
-
-  private requeueCatchUp(tenantId: number): void {
-    const read = this.pending.get(tenantId) ?? { ids: [], catchUp: false };
-    read.catchUp = true;
-    this.pending.set(tenantId, read);
   }
 }
 

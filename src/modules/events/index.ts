@@ -1,8 +1,10 @@
 /**
  * The events module's public face: the outbox (written in the writer's own transaction), the
- * dispatcher that fans committed events out to subscribers, and the GraphQL subscriptions.
+ * wake-up signal between instances (pg_notify or Redis), the dispatcher that fans committed
+ * events out to subscribers, and the GraphQL subscriptions.
  */
 export { EventDispatcher } from "./dispatcher.js";
+export { PgNotifySignal, RedisSignal, type WakeupSignal } from "./signal.js";
 export {
   EVENTS_CHANNEL,
   lockTenantEvents,

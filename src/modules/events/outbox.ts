@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { rowsOf, type Tx } from "../../db/client.js";
 import type { SessionRow } from "../../db/schema/index.js";
 import type { RequestContext } from "../context.js";
+import { EVENTS_CHANNEL } from "./signal.js";
 
 /** The session events (GraphQL's SessionEventType enum is registered from this object). */
 export const SESSION_EVENT_TYPES = {
@@ -28,8 +29,8 @@ export type DomainEventType = SessionEventType | AvailabilityEventType;
 /** First key of the per-tenant advisory lock that orders a tenant's events (second key: the tenant id). */
 const EVENT_LOCK = 0x5e55;
 
-/** The channel every committed event is announced on; the payload is "<tenantId>:<eventId>". */
-export const EVENTS_CHANNEL = "sessiongraph_events";
+/** Also here for the bench, which listens to NOTIFY to time commits. */
+export { EVENTS_CHANNEL };
 
 export interface SessionEventInput {
   type: SessionEventType;
@@ -73,12 +74,15 @@ function tenantEventLock(tenantId: number) {
 }
 
 /**
- * Writes one outbox row and announces it, in ONE statement, inside the caller's transaction
- * (call it in the same ctx.db.atomic as the write): a rolled-back change leaves no event, and
- * NOTIFY is only delivered on commit. The tenant's event lock (held to commit) makes a tenant's
- * events commit in id order, so a cursor (the last id seen) never skips a later-committing event.
+ * Writes one outbox row inside the caller's transaction (call it in the same ctx.db.atomic as
+ * the write: a rolled-back change leaves no event) and announces it on the wake-up signal:
+ * with pg_notify in the same statement (NOTIFY is delivered on commit only), otherwise once
+ * the transaction has committed (ctx.db.afterCommit: never for a rollback). The tenant's event
+ * lock (held to commit) makes a tenant's events commit in id order, so a cursor (the last id
+ * seen) never skips a later-committing event.
  */
 async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Promise<number> {
+  const signal = ctx.deps.events.signal;
   const [row] = rowsOf<{ id: number | string }>(
     await tx.execute(sql`
       with locked as (select ${tenantEventLock(ctx.tenant.id)}),
@@ -89,9 +93,11 @@ async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Prom
         from locked
         returning id, tenant_id
       )
-      select id, pg_notify(${EVENTS_CHANNEL}, tenant_id || ':' || id) from event`),
+      select id${signal.inTransaction ? sql`, pg_notify(${EVENTS_CHANNEL}, tenant_id || ':' || id)` : sql``} from event`),
   );
-  return Number(row.id);
+  const id = Number(row.id);
+  if (!signal.inTransaction) ctx.db.afterCommit(() => signal.announce(ctx.tenant.id, id));
+  return id;
 }
 
 /**

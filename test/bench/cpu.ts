@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 /** utime + stime (fields 14 and 15 of /proc/<pid>/stat, in USER_HZ = 100 ticks per second), in ms. */
-function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;

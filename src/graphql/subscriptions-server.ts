@@ -64,8 +64,10 @@ export function subscriptionServer(options: {
     });
   const tooMany = (message: string) => [new GraphQLError(message, { extensions: { code: "RATE_LIMITED" } })];
 
-  const wsHandler = makeHandler({
+  const sharedJson = sharedPayloads();
+  const handler = makeHandler({
     schema,
+    jsonMessageReplacer: sharedJson.replacer,
     subscribe: subscribeSharingResults,
     onSubscribe: (ctx, _id, payload) => {
       const extra = ctx.extra as unknown as Socket;
@@ -130,6 +132,13 @@ export function subscriptionServer(options: {
     onError: (_ctx, _id, _payload, errors) => formatWsErrors(errors, "GRAPHQL_VALIDATION_FAILED"),
   });
 
+  const wsHandler: typeof handler = function (socket, request) {
+    const send = socket.send.bind(socket);
+    socket.send = ((data: unknown, ...rest: unknown[]) =>
+      (send as (...args: unknown[]) => void)(sharedJson.expand(data), ...rest)) as typeof socket.send;
+    return handler.call(this, socket, request);
+  };
+
   /** One statement per tenant: which of its connected users are still active; the others' sockets close. */
   async function recheck(): Promise<void> {
     const byTenant = new Map<number, Socket[]>();
@@ -163,4 +172,40 @@ export function subscriptionServer(options: {
   timer.unref();
 
   return { wsHandler, stop: () => clearInterval(timer) };
+}
+
+/** What a "next" message's payload is serialized as until the socket's send puts the shared JSON in. */
+const PLACEHOLDER = "sessiongraph:shared-payload";
+const PLACEHOLDER_TAIL = `"payload":${JSON.stringify(PLACEHOLDER)}}`;
+
+/**
+ * graphql-ws serializes every message for every socket. A slotsChanged result reaches thousands
+ * of sockets as one object (shared-subscription.ts executes it once per event), so its JSON is
+ * made once: the message replacer leaves a placeholder for a payload and remembers its JSON
+ * (cached per result object), and the socket's send, which graphql-ws calls right after
+ * serializing (synchronously), puts the JSON in its place. A "next" payload is always an
+ * object, so a string payload is never one of ours.
+ */
+function sharedPayloads() {
+  const cache = new WeakMap<object, string>();
+  let pending: string | undefined;
+  /** The message being serialized (the replacer sees it first, under the key ""). */
+  let message: unknown;
+  return {
+    replacer(this: unknown, key: string, value: unknown): unknown {
+      if (key === "") message = value;
+      if (key !== "payload" || this !== message || (this as { type?: unknown }).type !== "next") return value;
+      if (typeof value !== "object" || !value) return value;
+      let json = cache.get(value);
+      if (json === undefined) cache.set(value, (json = JSON.stringify(value)));
+      pending = json;
+      return PLACEHOLDER;
+    },
+    expand(data: unknown): unknown {
+      if (pending === undefined || typeof data !== "string" || !data.endsWith(PLACEHOLDER_TAIL)) return data;
+      const json = pending;
+      pending = undefined;
+      return `${data.slice(0, -PLACEHOLDER_TAIL.length)}"payload":${json}}`;
+    },
+  };
 }

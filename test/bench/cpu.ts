@@ -6,24 +6,35 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 /** utime + stime (fields 14 and 15 of /proc/<pid>/stat, in USER_HZ = 100 ticks per second), in ms. */
-function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** Summed CPU time of the backends connected to `database` right now, in ms. */
-function databaseCpuMs(database: string): number {
-  let total = 0;
+/** CPU time of each backend connected to `database` right now, in ms, by pid. */
+function databaseCpuMs(database: string): Map<number, number> {
+  const backends = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const title = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (title.startsWith("postgres:") && title.includes(` ${database} `)) total += processCpuMs(Number(entry));
+      if (title.startsWith("postgres:") && title.includes(` ${database} `))
+        backends.set(Number(entry), processCpuMs(Number(entry)));
     } catch {
       // The process ended between the listing and the read.
     }
   }
+  return backends;
+}
+
+/**
+ * What the backends spent between two readings: per backend, so that one which left in between
+ * (its time is no longer readable) does not make the sum negative; one that came counts whole.
+ */
+function databaseCpuDeltaMs(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -49,7 +60,7 @@ export async function measureCpu<T extends { requests: number }>(
     ...result,
     cpu: {
       serverMs: serverPid === undefined ? undefined : per(processCpuMs(serverPid) - server0),
-      databaseMs: per(databaseCpuMs(database) - database0),
+      databaseMs: per(databaseCpuDeltaMs(database0, databaseCpuMs(database))),
       loadGeneratorMs: per((self.user + self.system) / 1000),
     },
   };

@@ -1,7 +1,8 @@
 /**
  * The same app as the server, in the bench process, for what only the inside can tell: how
- * many SQL statements a request sends (Database.statements) and their exact text and
- * parameters (postgres.js's debug hook), which scenario 3 replays straight to PostgreSQL.
+ * many SQL statements a request sends and their exact text and parameters (postgres.js's debug
+ * hook sees every query message, BEGIN and COMMIT included; Database.statements counts the
+ * others), which scenario 3 replays straight to PostgreSQL.
  */
 import "reflect-metadata";
 import type postgres from "postgres";
@@ -24,6 +25,10 @@ export interface Measured {
   statements: number;
   /** Every statement sent, in order, transaction control included. */
   captured: CapturedStatement[];
+  /** Statements sent to PostgreSQL, BEGIN/COMMIT included: what the database executes for the request. */
+  sent: number;
+  /** Of those, BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE. */
+  transactionControl: number;
 }
 
 export interface InjectRequest {
@@ -69,11 +74,14 @@ export class InProcessApp {
     const response = await this.app.server.inject(request);
     const captured = this.capturing;
     this.capturing = undefined;
+    const statements = captured.flatMap((s) => statementsIn(s.text));
     return {
       status: response.statusCode,
       body: response.body,
       statements: this.database.statements - before,
       captured,
+      sent: statements.length,
+      transactionControl: statements.filter((text) => TRANSACTION_CONTROL.test(text)).length,
     };
   }
 
@@ -113,6 +121,18 @@ export class InProcessApp {
     await this.app.close();
     await this.database.close();
   }
+}
+
+/**
+ * The statements in one query message: one, or several separated by ";" in a simple-protocol
+ * query (a pipelined "begin; select set_config(...)" is two statements for the database). The
+ * server's SQL has no ";" inside literals, so a split is exact here.
+ */
+function statementsIn(text: string): string[] {
+  return text
+    .split(";")
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 /** The captured statements without transaction control (what scenario 3 replays inside its own transaction). */

@@ -15,6 +15,9 @@ export interface DatasetOptions {
 
 export type SubscriberRole = "CLIENT" | "ADMIN";
 
+/** Scenario 6's sockets per client user: under the server's default limit of 10 per user (MAX_SOCKETS_PER_USER). */
+export const SOCKETS_PER_CLIENT = 5;
+
 export interface BenchOptions {
   databaseUrl: string;
   dataset: DatasetOptions;
@@ -47,8 +50,8 @@ const USAGE = `npm run bench -- [flags]
   --connections <n>          HTTP connections / SQL clients for scenarios 1-3 (10)
   --duration <s>             seconds per throughput scenario (10)
   --warmup <s>               seconds of warm-up before each (2)
-  --subscribers <n>          slotsChanged subscribers, one socket each (1000)
-  --subscriber-role <r>      client (1 socket per distinct client user) or admin (client)
+  --subscribers <n>          slotsChanged subscribers, one socket each (10000)
+  --subscriber-role <r>      client (sockets spread over the clients, at most 5 each) or admin (client)
   --contenders <n>           concurrent bookSession for one slot (100)
 
   BENCH_DATABASE_URL         the PostgreSQL server, as a superuser (postgres://postgres@127.0.0.1:5432);
@@ -132,9 +135,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (dataset.clients < dataset.providers)
     throw new Error("--clients must be at least --providers (every provider has clients of their own)");
   const subscriberRole = role as SubscriberRole;
-  const subscribers = int("subscribers", 1000);
-  if (subscriberRole === "CLIENT" && subscribers > dataset.clients)
-    throw new Error(`--subscribers ${subscribers} needs as many clients (--clients ${dataset.clients})`);
+  const subscribers = int("subscribers", 10_000);
+  if (subscriberRole === "CLIENT" && subscribers > dataset.clients * SOCKETS_PER_CLIENT)
+    throw new Error(
+      `--subscribers ${subscribers} needs ${Math.ceil(subscribers / SOCKETS_PER_CLIENT)} clients (--clients ${dataset.clients}): a client holds at most ${SOCKETS_PER_CLIENT} sockets`,
+    );
   const contenders = int("contenders", 100, 2);
   if (contenders > dataset.clients)
     throw new Error(`--contenders ${contenders} needs as many clients (--clients ${dataset.clients})`);

@@ -16,6 +16,12 @@ export const SESSIONS_PAGE = `query BenchSessionsPage($filter: SessionFilter!) {
   }
 }`;
 
+/** Issue 16's Q2: the same page, only the names (the side-by-side with PostGraphile's second query). */
+export const SESSIONS_NAMES = `query BenchSessionsNames($filter: SessionFilter!) { sessions(filter: $filter, first: 50) { nodes { id provider { name } client { name } } } }`;
+
+/** What any request costs before it reads anything (issue 16's third query). */
+export const TYPENAME = "{ __typename }";
+
 export const SLOTS_BY_PROVIDER = `query BenchSlotsByProvider($providerIds: [ID!]!, $from: Date!, $to: Date!) {
   availableSlotsByProvider(providerIds: $providerIds, from: $from, to: $to) { providerId days { date slots { startsAt availableDurations } } }
 }`;

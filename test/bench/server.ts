@@ -25,8 +25,8 @@ export async function startServer(env: {
   databaseUrl: string;
   jwtSecret: string;
   cpuProfileDir?: string;
-  /** More settings for the server (write-throughput.ts: REDIS_URL, the write limit). */
-  extraEnv?: Record<string, string>;
+  /** More of the server's environment (settings of src/config.ts). */
+  env?: Record<string, string>;
 }): Promise<ServerProcess> {
   const profile = env.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${env.cpuProfileDir}`] : [];
   const child = spawn(process.execPath, [...profile, "--inspect-port=127.0.0.1:0", "--import", "tsx", "src/main.ts"], {
@@ -40,7 +40,7 @@ export async function startServer(env: {
       JWT_SECRET: env.jwtSecret,
       SEED_DEMO: "false",
       LOG_LEVEL: "warn",
-      ...env.extraEnv,
+      ...env.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -4,10 +4,11 @@
  * it (the same notification the server fans out from); each subscriber's latency is from that
  * moment to its first message after the booking.
  */
-import { createClient, type Client } from "graphql-ws";
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL as GRAPHQL_TRANSPORT_WS } from "graphql-ws";
 import type postgres from "postgres";
 import WebSocket from "ws";
 import { EVENTS_CHANNEL } from "../../src/modules/events/outbox.js";
+import { processCpuMs } from "./cpu.js";
 import { percentile, sortedOf } from "./load.js";
 import { BOOK_SESSION, graphql, SLOTS_CHANGED } from "./requests.js";
 
@@ -22,6 +23,8 @@ export interface FanOutInput {
   /** Booked one at a time; the first is a warm-up and not measured. */
   bookings: { clientId: number; startsAt: Date; durationMinutes: number; title: string }[];
   listenSql: postgres.Sql;
+  /** The server's process, for its CPU time during the deliveries. */
+  serverPid: number;
   rssMiB: () => number;
   /** A full GC in the server, then its JS heap in use (MiB). */
   collectGarbage: () => Promise<number>;
@@ -51,43 +54,78 @@ export type FanOutResult =
       settleSeconds: number;
       /** From the first booking to the last delivery, in µs of the monotonic clock (for a CPU profile's window). */
       deliveryWindowUs: [number, number];
+      /** CPU ms per booking (its mutation and its fan-out to every subscriber) of the server and of this process (the subscribers' side). */
+      serverCpuMsPerBooking: number;
+      generatorCpuMsPerBooking: number;
     };
 
 interface Subscriber {
-  client: Client;
   receipts: number[];
   connected: Promise<void>;
   errors: string[];
+  /** Closes the socket; resolves once it is closed. */
+  dispose(): Promise<void>;
 }
+
+/**
+ * One subscriber: a socket speaking graphql-transport-ws (connection_init, subscribe, then next
+ * messages; pings answered). By hand rather than graphql-ws's client, which cost about 70 µs of
+ * this process's CPU per message: with 10,000 sockets in one process the bench itself was then
+ * what the last receipts waited for.
+ */
+function subscriber(url: string, token: string, subscribe: { query: string; variables: unknown }): Subscriber {
+  const errors: string[] = [];
+  const receipts: number[] = [];
+  let onConnected!: () => void;
+  const connected = new Promise<void>((resolve) => (onConnected = resolve));
+  let disposed = false;
+  const socket = new WebSocket(url, GRAPHQL_TRANSPORT_WS, { perMessageDeflate: false });
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  socket.once("open", () =>
+    socket.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } })),
+  );
+  socket.on("message", (data: WebSocket.RawData) => {
+    const at = performance.now();
+    const text = String(data);
+    // A result is parsed only when it has errors: 10,000 JSON.parse calls per booking would add to what the last receipts wait for.
+    if (text.startsWith(NEXT) && !text.includes('"errors":')) return void receipts.push(at);
+    const message = JSON.parse(text) as { type: string; payload?: { errors?: { message: string }[] } };
+    if (message.type === "next") {
+      if (message.payload?.errors?.length) errors.push(message.payload.errors.map((e) => e.message).join("; "));
+      else receipts.push(at);
+    } else if (message.type === "connection_ack") {
+      socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: subscribe }));
+      onConnected();
+    } else if (message.type === "ping") socket.send(JSON.stringify({ type: "pong" }));
+    else if (message.type === "error") errors.push(JSON.stringify(message.payload));
+  });
+  socket.on("error", (err) => errors.push(err.message));
+  socket.once("close", (code, reason) => {
+    if (!disposed) errors.push(`socket closed ${code} ${String(reason)}`);
+    onConnected();
+  });
+  return {
+    receipts,
+    connected,
+    errors,
+    dispose() {
+      disposed = true;
+      socket.close(1000);
+      return closed;
+    },
+  };
+}
+
+/** How the server's "next" messages for the one subscription ("1") of a socket begin. */
+const NEXT = '{"id":"1","type":"next",';
 
 export async function subscriptionFanOut(input: FanOutInput): Promise<FanOutResult> {
   const wsUrl = `${input.baseUrl.replace(/^http/, "ws")}/graphql`;
-  const variables = { providerId: String(input.providerId), from: input.from, to: input.to };
-  const subscribe = (token: string): Subscriber => {
-    const errors: string[] = [];
-    const receipts: number[] = [];
-    let onConnected!: () => void;
-    const connected = new Promise<void>((resolve) => (onConnected = resolve));
-    const client = createClient({
-      url: wsUrl,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${token}` },
-      retryAttempts: 0,
-      on: { connected: () => onConnected(), closed: () => onConnected() },
-    });
-    client.subscribe(
-      { query: SLOTS_CHANGED, variables },
-      {
-        next: (result) => {
-          if (result.errors?.length) errors.push(result.errors.map((e) => e.message).join("; "));
-          else receipts.push(performance.now());
-        },
-        error: (err) => errors.push(describe(err)),
-        complete: () => {},
-      },
-    );
-    return { client, receipts, connected, errors };
+  const request = {
+    query: SLOTS_CHANGED,
+    variables: { providerId: String(input.providerId), from: input.from, to: input.to },
   };
+  const subscribe = (token: string) => subscriber(wsUrl, token, request);
 
   const heapBeforeMiB = await input.collectGarbage();
   const rssBeforeMiB = input.rssMiB();
@@ -96,7 +134,7 @@ export async function subscriptionFanOut(input: FanOutInput): Promise<FanOutResu
   await probe.connected;
   await sleep(500);
   if (probe.errors.length) {
-    await probe.client.dispose();
+    await probe.dispose();
     return { skipped: `slotsChanged subscription not available: ${probe.errors[0].slice(0, 160)}` };
   }
 
@@ -117,6 +155,8 @@ export async function subscriptionFanOut(input: FanOutInput): Promise<FanOutResu
   const bookingErrors: string[] = [];
   let peak = input.rssMiB();
   const deliveryFrom = nowUs();
+  const serverCpu0 = processCpuMs(input.serverPid);
+  const generatorCpu0 = process.cpuUsage();
   try {
     for (const [k, booking] of input.bookings.entries()) {
       const seen = subscribers.map((s) => s.receipts.length);
@@ -137,6 +177,7 @@ export async function subscriptionFanOut(input: FanOutInput): Promise<FanOutResu
       await until(
         () => commits.length > commitsBefore && subscribers.every((s, i) => s.receipts.length > seen[i]),
         10_000,
+        10,
       );
       peak = Math.max(peak, input.rssMiB());
       const commit = commits[commitsBefore];
@@ -153,12 +194,16 @@ export async function subscriptionFanOut(input: FanOutInput): Promise<FanOutResu
     await unlisten();
   }
   const deliveryWindowUs: [number, number] = [deliveryFrom, nowUs()];
+  // The quiet() waits after each booking are idle for both sides; the CPU is that of the bookings and their deliveries.
+  const generatorCpu = process.cpuUsage(generatorCpu0);
+  const serverCpuMsPerBooking = (processCpuMs(input.serverPid) - serverCpu0) / input.bookings.length;
+  const generatorCpuMsPerBooking = (generatorCpu.user + generatorCpu.system) / 1000 / input.bookings.length;
   const rssDuringMiB = Math.max(peak, input.rssMiB());
   const heapDuringMiB = await input.collectGarbage();
   const errorSamples = [...new Set([...bookingErrors, ...subscribers.flatMap((s) => s.errors)])].slice(0, 3);
   const errors = bookingErrors.length + subscribers.reduce((n, s) => n + s.errors.length, 0);
 
-  await Promise.all(subscribers.map((s) => s.client.dispose()));
+  await Promise.all(subscribers.map((s) => s.dispose()));
   // Memory after they leave, once the server has seen the sockets close: read every second
   // until both heap and RSS are back within 10% of the start, for at most 10 s.
   const leftAt = performance.now();
@@ -191,6 +236,8 @@ export async function subscriptionFanOut(input: FanOutInput): Promise<FanOutResu
     rssAfterMiB,
     settleSeconds: (performance.now() - leftAt) / 1000,
     deliveryWindowUs,
+    serverCpuMsPerBooking,
+    generatorCpuMsPerBooking,
   };
 }
 
@@ -207,16 +254,10 @@ async function quiet(subscribers: Subscriber[]): Promise<void> {
   }
 }
 
-async function until(done: () => boolean, timeoutMs: number): Promise<void> {
+/** Polls done every pollMs (receipts are timed when they arrive, not when this notices). */
+async function until(done: () => boolean, timeoutMs: number, pollMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (!done() && performance.now() < deadline) await sleep(2);
-}
-
-function describe(err: unknown): string {
-  if (Array.isArray(err)) return err.map((e) => (e as { message?: string }).message ?? String(e)).join("; ");
-  if (err && typeof err === "object" && "code" in err && "reason" in err)
-    return `socket closed ${(err as { code: number }).code} ${(err as { reason: string }).reason}`;
-  return err instanceof Error ? err.message : String(err);
+  while (!done() && performance.now() < deadline) await sleep(pollMs);
 }
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);

@@ -92,7 +92,7 @@ export async function writeThroughput(options: WriteThroughputOptions): Promise<
       const server = await options.startServer({
         databaseUrl,
         jwtSecret: jwt.secret,
-        extraEnv: {
+        env: {
           // Empty: NOTIFY, whatever this process's environment says.
           REDIS_URL: signal === "redis" ? options.redisUrl! : "",
           // One provider books far faster than a person: the write limit is not what is measured.

@@ -77,6 +77,42 @@ describe(`slotsChanged (${engine})`, () => {
     await s.dispose();
   });
 
+  it("subscribers of one result share its JSON: each receives it whole under its own id; another document gets its own", async () => {
+    const variables = { providerId: String(p.provider.id), from: "2030-01-07", to: "2030-01-13" };
+    await eventually(() => t.app.deps.events.subscriberCount === 0, "an earlier subscription was not released");
+    const same = [p.tokens.client, p.tokens.otherClient].map((token) =>
+      subscribe<Change>(t.url, token, SLOTS_CHANGED, variables),
+    );
+    const datesOnly = subscribe<{ slotsChanged: { dates: string[] } }>(
+      t.url,
+      p.tokens.client,
+      `subscription($providerId: ID!, $from: Date!, $to: Date) { slotsChanged(providerId: $providerId, from: $from, to: $to) { dates } }`,
+      variables,
+    );
+    await eventually(() => t.app.deps.events.subscriberCount === 3, "the subscriptions never registered");
+    const booked = dataOf(
+      await t.gql(
+        BOOK,
+        { input: { clientId: String(p.client.id), startsAt: iso(16), durationMinutes: 30 } },
+        p.tokens.provider,
+      ),
+    );
+    const [first, second] = await Promise.all(same.map(async (s) => (await s.nth(1)).data!.slotsChanged));
+    expect(first).toMatchObject({ dates: ["2030-01-07"], reason: "BOOKED" });
+    expect(first.days[0].slots.map((slot) => slot.startsAt)).not.toContain(iso(16));
+    expect(second).toEqual(first);
+    expect((await datesOnly.nth(1)).data).toEqual({ slotsChanged: { dates: ["2030-01-07"] } });
+    dataOf(
+      await t.gql(
+        `mutation($id: ID!) { cancelSession(id: $id, reason: "moved") { id } }`,
+        { id: booked.bookSession.id },
+        p.tokens.provider,
+      ),
+    );
+    await Promise.all([...same, datesOnly].map((s) => s.nth(2)));
+    await Promise.all([...same, datesOnly].map((s) => s.dispose()));
+  });
+
   it("availability changes count: an override inside the range is delivered, one outside it is not", async () => {
     const s = await watching({ from: "2030-01-07", to: "2030-01-07" });
     dataOf(

@@ -25,7 +25,15 @@ import type { RequestContext } from "../context.js";
 import { chargeBytes } from "../response-budget.js";
 import { isActiveSql } from "../../rules/session-states.js";
 import { canSeeSession } from "../../rules/session-visibility.js";
-import { addDays, checkDate, checkDateOrder, checkIntRange, getClient, getProvider } from "./schedule.service.js";
+import {
+  addDays,
+  checkDate,
+  checkDateOrder,
+  checkIntRange,
+  getClient,
+  getProvider,
+  MAX_BUFFER_MINUTES,
+} from "./schedule.service.js";
 import {
   computeSlots,
   DEFAULT_DURATIONS,
@@ -232,23 +240,24 @@ export async function slotsForProviders(
   const range = validateRange(from, to);
   const durations = validateDurations(options.durations);
   const ids = [...new Set(providerIds)];
-  const [providers, client] = await Promise.all([
-    Promise.all(ids.map((id) => getProvider(ctx, id))),
-    options.clientId != null ? getClient(ctx, options.clientId) : undefined,
-  ]);
-  if (providers.length === 0) return [];
-  const maxBuffer = Math.max(...providers.map((p) => p.bufferMinutes)) * MINUTE;
+  if (ids.length === 0) return [];
+  const clientId = options.clientId ?? undefined;
   // Generous instants around the local dates: zones lie within UTC-12..+14, durations may run
-  // into the day after `to`, and buffers reach a little further.
-  const windowFrom = new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY - maxBuffer);
-  const windowTo = new Date(Date.parse(`${addDays(range.to, 2)}T00:00:00Z`) + DAY + maxBuffer);
-  const [schedules, busy] = await ctx.db.run(
-    async (tx) =>
-      [
-        await schedulesOf(tx, ids, range.from, addDays(range.to, 1)),
-        await busySessions(tx, { providerIds: ids, clientId: client?.id, from: windowFrom, to: windowTo }),
-      ] as const,
-  );
+  // into the day after `to`, and buffers (at most MAX_BUFFER_MINUTES) reach a little further.
+  const windowFrom = new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY - MAX_BUFFER_MINUTES * MINUTE);
+  const windowTo = new Date(Date.parse(`${addDays(range.to, 2)}T00:00:00Z`) + DAY + MAX_BUFFER_MINUTES * MINUTE);
+  // The users, the schedules and the busy sessions at once: the statements go out pipelined, in
+  // one round trip. The sessions read before the ids are checked are only used once they are.
+  const [providers, client, [schedules, busy]] = await Promise.all([
+    Promise.all(ids.map((id) => getProvider(ctx, id))),
+    clientId !== undefined ? getClient(ctx, clientId) : undefined,
+    ctx.db.run((tx) =>
+      Promise.all([
+        schedulesOf(tx, ids, range.from, addDays(range.to, 1)),
+        busySessions(tx, { providerIds: ids, clientId, from: windowFrom, to: windowTo }),
+      ]),
+    ),
+  ]);
   const now = ctx.deps.now();
   const bySlots = new Map(
     providers.map((p) => {

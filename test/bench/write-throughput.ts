@@ -56,7 +56,7 @@ export interface WriteThroughputOptions {
   startServer: (env: {
     databaseUrl: string;
     jwtSecret: string;
-    extraEnv?: Record<string, string>;
+    env?: Record<string, string>;
   }) => Promise<ServerProcess>;
 }
 

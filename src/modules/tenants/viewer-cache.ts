@@ -22,7 +22,7 @@ const MAX_VIEWERS = 10_000;
  */
 export class ViewerCache {
   private readonly viewers?: LRUCache<string, UserRow>;
-  /** Per tenant, bumped by each change: a read that overlapped one is not kept (it may predate it). */
+  /** Per tenant, bumped by each change; part of every key, so a change forgets the tenant's entries at once. */
   private readonly generations = new Map<number, number>();
 
   constructor(
@@ -36,22 +36,24 @@ export class ViewerCache {
   /** The tenant's user for subject: kept, or read by load (and kept unless a change overlapped the read). */
   async get(tenantId: number, subject: string, load: () => Promise<UserRow>): Promise<UserRow> {
     if (!this.viewers) return load();
-    const key = `${tenantId}:${subject}`;
-    const kept = this.viewers.get(key);
+    const generation = this.generations.get(tenantId) ?? 0;
+    const kept = this.viewers.get(keyOf(tenantId, generation, subject));
     if (kept) return kept;
     // Watched before the read: a change committed after it is then sure to be heard of.
     this.changes.watchUsers(tenantId);
-    const generation = this.generations.get(tenantId) ?? 0;
     const user = Object.freeze(await load());
-    if ((this.generations.get(tenantId) ?? 0) === generation) this.viewers.set(key, user);
+    // Kept under the generation it was read in: after an overlapping change nobody asks for that key again.
+    this.viewers.set(keyOf(tenantId, generation, subject), user);
     return user;
   }
 
+  /**
+   * Forgets the tenant's entries by moving to its next generation: they are never looked up
+   * again and age out of the LRU (no scan of every entry on each change).
+   */
   private forgetTenant(tenantId: number): void {
     this.generations.set(tenantId, (this.generations.get(tenantId) ?? 0) + 1);
-    if (!this.viewers) return;
-    const prefix = `${tenantId}:`;
-    const gone = [...this.viewers.keys()].filter((key) => key.startsWith(prefix));
-    for (const key of gone) this.viewers.delete(key);
   }
 }
+
+const keyOf = (tenantId: number, generation: number, subject: string) => `${tenantId}:${generation}:${subject}`;

@@ -1,3 +1,4 @@
+import { mapIterator } from "../async-iterators.js";
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from "graphql";
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
@@ -26,21 +27,6 @@ export async function subscribeSharingResults(
     if (!result) byKey.set(key, (result = execute({ ...args, rootValue: event })));
     return result;
   };
-  const iterator: AsyncIterableIterator<ExecutionResult> = {
-    [Symbol.asyncIterator]: () => iterator,
-    async next() {
-      const step = await events.next();
-      return step.done ? { done: true, value: undefined } : { done: false, value: await run(step.value) };
-    },
-    // Ending the subscription ends its source at once (the dispatcher's listener goes with it).
-    async return() {
-      await events.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw(error: unknown) {
-      await events.return?.();
-      throw error;
-    },
-  };
-  return iterator;
+  // Ending the subscription ends its source at once (the dispatcher's listener goes with it).
+  return mapIterator(events, run);
 }

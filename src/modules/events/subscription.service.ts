@@ -1,4 +1,5 @@
 import { badInput, field, forbidden, noun, words } from "../../errors.js";
+import { mapIterator } from "../../async-iterators.js";
 import type { RequestContext } from "../context.js";
 import {
   getProvider,
@@ -70,7 +71,7 @@ export async function watchSlots(
   await getProvider(ctx, input.providerId);
   const after = await retainedCursor(ctx, input.after);
   const events = ctx.deps.events.stream(ctx.tenant.id, { providerId: input.providerId }, after);
-  return mapEvents(events, (event) =>
+  return mapIterator(events, (event) =>
     ctx.deps.events.shared(`slots:${event.id}:${input.providerId}:${range.from}:${range.to}`, () =>
       slotsChange(ctx, event, input.providerId, range),
     ),
@@ -140,7 +141,7 @@ export async function watchSessions(
     { providerId: input.providerId, clientId: input.clientId, involving, sessionsOnly: true },
     after,
   );
-  return mapEvents(events, async (event) => {
+  return mapIterator(events, async (event) => {
     // event.session is the session's current state (or a deleted one's ids, times and status), checked again as it is now.
     if (!event.session || event.type === "AVAILABILITY_CHANGED" || !canSeeSession(ctx.viewer, event.session))
       return undefined;
@@ -152,41 +153,4 @@ export async function watchSessions(
       cursor: eventCursor(event.id),
     };
   });
-}
-
-/**
- * Maps events to results (undefined: skipped); ending the result ends the source at once (a
- * next() waiting on it then resolves done). A plain iterator, no Repeater: with 10,000
- * subscribers this runs 10,000 times per event, and a Repeater's push costs several promises.
- */
-function mapEvents<T>(
-  source: AsyncIterableIterator<DomainEvent>,
-  map: (event: DomainEvent) => Promise<T | undefined>,
-): AsyncIterableIterator<T> {
-  const iterator: AsyncIterableIterator<T> = {
-    [Symbol.asyncIterator]: () => iterator,
-    async next() {
-      try {
-        for (;;) {
-          const step = await source.next();
-          if (step.done) return { done: true, value: undefined };
-          const result = await map(step.value);
-          if (result !== undefined) return { done: false, value: result };
-        }
-      } catch (error) {
-        // A consumer does not call return() after a failed next(): the source's listener goes here.
-        await source.return?.();
-        throw error;
-      }
-    },
-    async return() {
-      await source.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw(error: unknown) {
-      await source.return?.();
-      throw error;
-    },
-  };
-  return iterator;
 }

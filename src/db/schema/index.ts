@@ -1,6 +1,7 @@
 export { entityIdSeq } from "./columns.js";
 export * from "./tenants.js";
 export * from "./treatment-plans.js";
+export * from "./series.js";
 export * from "./sessions.js";
 export * from "./availability.js";
 export * from "./treatment-details.js";

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { check, foreignKey, index, integer, pgEnum, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { id, instant, timestamps } from "./columns.js";
 import { tenantId, users } from "./tenants.js";
+import { sessionSeries } from "./series.js";
 import { treatmentPlans } from "./treatment-plans.js";
 
 export const sessionStatusEnum = pgEnum("session_status", ["SCHEDULED", "CONFIRMED", "COMPLETED", "CANCELLED", "NO_SHOW"]);
@@ -42,6 +43,9 @@ export const sessions = pgTable(
     cancelledAt: instant("cancelled_at"),
     cancelledBy: integer("cancelled_by"),
     cancellationReason: text("cancellation_reason"),
+    /** The series this session is an occurrence of, and its 1-based position there (kept when detached). */
+    seriesId: integer("series_id"),
+    occurrenceIndex: integer("occurrence_index"),
     createdBy: integer("created_by"),
     updatedBy: integer("updated_by"),
     ...timestamps(),
@@ -53,10 +57,12 @@ export const sessions = pgTable(
     index("sessions_provider_starts_idx").on(t.tenantId, t.providerId, t.startsAt),
     index("sessions_client_starts_idx").on(t.tenantId, t.clientId, t.startsAt),
     index("sessions_plan_idx").on(t.tenantId, t.treatmentPlanId),
+    index("sessions_series_idx").on(t.tenantId, t.seriesId, t.startsAt),
     check("sessions_ends_after_starts", sql`${t.endsAt} > ${t.startsAt}`),
     foreignKey({ name: "sessions_provider_fk", columns: [t.tenantId, t.providerId], foreignColumns: [users.tenantId, users.id] }),
     foreignKey({ name: "sessions_client_fk", columns: [t.tenantId, t.clientId], foreignColumns: [users.tenantId, users.id] }),
     foreignKey({ name: "sessions_plan_fk", columns: [t.tenantId, t.treatmentPlanId], foreignColumns: [treatmentPlans.tenantId, treatmentPlans.id] }),
+    foreignKey({ name: "sessions_series_fk", columns: [t.tenantId, t.seriesId], foreignColumns: [sessionSeries.tenantId, sessionSeries.id] }),
   ],
 );
 

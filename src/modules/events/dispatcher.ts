@@ -432,6 +432,8 @@ function deletedSession(event: DomainEventRow): SessionRow {
     cancelledAt: null,
     cancelledBy: null,
     cancellationReason: null,
+    seriesId: null,
+    occurrenceIndex: null,
     createdBy: null,
     updatedBy: null,
     createdAt: event.occurredAt,

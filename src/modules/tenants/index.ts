@@ -14,6 +14,7 @@ export {
   findVisibleUsers,
   forgetUser,
   visibleUserById,
+  visibleSessionPartiesWhere,
   visibleUsersWhere,
 } from "./user.visibility.js";
 export { ViewerCache, type UserChanges } from "./viewer-cache.js";

@@ -19,10 +19,27 @@ import { userById } from "./user.loaders.js";
  * booking checking its provider) use userById instead: that is for deciding, not for showing.
  */
 export function visibleUsersWhere(viewer: Pick<UserRow, "id" | "role">): SQL | undefined {
+  return visibility(viewer, false);
+}
+
+/**
+ * The same rule for a user who is the provider or the client of a session the viewer may see
+ * (canSeeSession): that session is itself "a session of theirs", so the relationship part holds
+ * and only the rest remains (nothing for a PROVIDER; for a CLIENT, that a provider is active).
+ * A page of sessions shows its people through this cheaper condition instead of looking up
+ * every client the provider ever had.
+ */
+export function visibleSessionPartiesWhere(viewer: Pick<UserRow, "id" | "role">): SQL | undefined {
+  return visibility(viewer, true);
+}
+
+/** The one definition behind both: `related` says the relationship to the viewer is already known. */
+function visibility(viewer: Pick<UserRow, "id" | "role">, related: boolean): SQL | undefined {
   const me = viewer.id;
   if (seesEveryUser(viewer)) return undefined;
   switch (viewer.role) {
     case "PROVIDER":
+      if (related) return undefined;
       return or(
         eq(users.id, me),
         inArray(users.role, ["PROVIDER", "ADMIN"]),
@@ -36,10 +53,12 @@ export function visibleUsersWhere(viewer: Pick<UserRow, "id" | "role">): SQL | u
           eq(users.role, "PROVIDER"),
           eq(users.status, "active"),
           isNull(users.deletedAt),
-          or(
-            sql`${users.id} in (select ${careRelationships.providerId} from ${careRelationships} where ${careRelationships.clientId} = ${me})`,
-            sql`${users.id} in (select ${sessions.providerId} from ${sessions} where ${sessions.clientId} = ${me})`,
-          ),
+          related
+            ? undefined
+            : or(
+                sql`${users.id} in (select ${careRelationships.providerId} from ${careRelationships} where ${careRelationships.clientId} = ${me})`,
+                sql`${users.id} in (select ${sessions.providerId} from ${sessions} where ${sessions.clientId} = ${me})`,
+              ),
         ),
       );
   }

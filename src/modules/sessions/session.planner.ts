@@ -261,28 +261,34 @@ function bound(statement: Statement, values: Record<string, unknown>): SQL {
   return new SQL(chunks);
 }
 
-/** Per table: its row keys in jsonRow's order, and which of them are timestamps. */
-const shapes = new WeakMap<Table, { keys: string[]; isDate: boolean[] }>();
+/** Per table, a function that names jsonRow's cells as a drizzle row (timestamps as Dates). */
+const builders = new WeakMap<Table, (cells: unknown[]) => Record<string, unknown>>();
 
-/** Rows parsed from jsonRow's arrays as the table's rows: named, timestamps as Dates, the rest as JSON has them. */
+/**
+ * Compiled once per table, so every row of a page is built by one object literal of fixed shape
+ * (one hidden class, fast property access downstream). Filling an empty object key by key, as
+ * the first version did, cost about 0.2 ms per Q2 request in the profile. The source is made of
+ * the table's own column keys, never of data.
+ */
+function builderOf(table: Table): (cells: unknown[]) => Record<string, unknown> {
+  let build = builders.get(table);
+  if (!build) {
+    const fields = Object.entries(getTableColumns(table)).map(([key, column], i) =>
+      is(column, PgTimestamp)
+        ? `${JSON.stringify(key)}: c[${i}] === null ? null : new Date(c[${i}])`
+        : `${JSON.stringify(key)}: c[${i}]`,
+    );
+    build = new Function("c", `return { ${fields.join(", ")} };`) as (cells: unknown[]) => Record<string, unknown>;
+    builders.set(table, build);
+  }
+  return build;
+}
+
+/** Rows parsed from jsonRow's arrays as the table's rows. */
 function revive<T extends Table>(table: T, rows: unknown): T["$inferSelect"][] {
   if (rows === null || rows === undefined) return [];
   const list = (typeof rows === "string" ? JSON.parse(rows) : rows) as unknown[][];
-  let shape = shapes.get(table);
-  if (!shape) {
-    const columns = Object.entries(getTableColumns(table));
-    shape = { keys: columns.map(([key]) => key), isDate: columns.map(([, column]) => is(column, PgTimestamp)) };
-    shapes.set(table, shape);
-  }
-  const { keys, isDate } = shape;
-  return list.map((cells) => {
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < keys.length; i++) {
-      const value = cells[i];
-      row[keys[i]] = isDate[i] && value !== null ? new Date(value as string) : value;
-    }
-    return row as T["$inferSelect"];
-  });
+  return list.map(builderOf(table)) as T["$inferSelect"][];
 }
 
 const parsed = <T>(value: unknown): T | null =>

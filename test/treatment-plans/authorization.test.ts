@@ -302,41 +302,79 @@ describe(`lockPlanAuthorization, for a series booking (${engine})`, () => {
 });
 
 /**
- * Below the services (no tenant queue, no savepoint): two PostgreSQL transactions insert the last
- * authorized session at once. The second waits in the trigger for the plan's lock; once the first
- * commits, the trigger's count (a new statement, a new snapshot at READ COMMITTED) sees its row
- * and refuses. PGlite has one connection, so there the race cannot be staged below HTTP.
+ * Below the services (no tenant queue, no savepoint), two PostgreSQL transactions: the second
+ * waits for the plan's lock; once the first commits, the trigger's count (a new statement, a new
+ * snapshot at READ COMMITTED) sees its row and refuses. PGlite has one connection, so there the
+ * race cannot be staged below HTTP.
  */
-describe.runIf(engine === "postgres")("the trigger under two real transactions (postgres)", () => {
-  it("the second waits for the first's lock, then sees its committed row: 23514 treatment_plan_session_limit", async () => {
-    const course = await plan({ authorizedSessions: 1 });
+describe.runIf(engine === "postgres")("the triggers under two real transactions (postgres)", () => {
+  type PgFailure = { code: string; constraint_name: string } | undefined;
+
+  /**
+   * Transaction A runs `first` and holds what it locked; B runs `second`, which must wait (still
+   * pending after 300 ms); A commits; B's outcome (its error, or undefined) is returned, and B
+   * is rolled back.
+   */
+  async function staged(
+    first: (a: postgres.ReservedSql) => Promise<unknown>,
+    second: (b: postgres.ReservedSql) => Promise<unknown>,
+  ): Promise<PgFailure> {
     const sql = postgres(t.databaseUrl!, { max: 2, onnotice: () => {} });
     const [a, b] = await Promise.all([sql.reserve(), sql.reserve()]);
     try {
-      const insert = (conn: postgres.ReservedSql, startsAt: string) =>
-        conn`insert into sessions (tenant_id, provider_id, client_id, treatment_plan_id, starts_at, ends_at)
-             values (${p.tenant.id}, ${p.provider.id}, ${p.client.id}, ${Number(course.id)}, ${startsAt}, ${startsAt}::timestamptz + interval '30 minutes')`;
       await a`begin`;
       await b`begin`;
-      await insert(a, "2030-04-01T15:00:00Z");
+      await first(a);
       let settled = false;
-      const second = insert(b, "2030-04-02T15:00:00Z").then(
+      const outcome = second(b).then(
         () => ((settled = true), undefined),
-        (err: unknown) => ((settled = true), err as { code: string; constraint_name: string }),
+        (err: unknown) => ((settled = true), err as PgFailure),
       );
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(settled).toBe(false);
       await a`commit`;
-      const err = await second;
-      expect(err).toMatchObject({ code: "23514", constraint_name: "treatment_plan_session_limit" });
+      const failure = await outcome;
       await b`rollback`;
-      const rows = await a`select id from sessions where treatment_plan_id = ${Number(course.id)}`;
-      expect(rows).toHaveLength(1);
+      return failure;
     } finally {
       a.release();
       b.release();
       await sql.end({ timeout: 1 });
     }
+  }
+
+  const insert = (conn: postgres.ReservedSql, planId: string, startsAt: string) =>
+    conn`insert into sessions (tenant_id, provider_id, client_id, treatment_plan_id, starts_at, ends_at)
+         values (${p.tenant.id}, ${p.provider.id}, ${p.client.id}, ${Number(planId)}, ${startsAt}, ${startsAt}::timestamptz + interval '30 minutes')`;
+  const countOf = async (planId: string) =>
+    (
+      await asTenant(t.database, p.tenant.id, (tx) =>
+        tx
+          .select()
+          .from(sessions)
+          .where(eq(sessions.treatmentPlanId, Number(planId))),
+      )
+    ).length;
+
+  it("the second insert waits for the first's lock, then sees its committed row: 23514 treatment_plan_session_limit", async () => {
+    const course = await plan({ authorizedSessions: 1 });
+    const failure = await staged(
+      (a) => insert(a, course.id, "2030-04-01T15:00:00Z"),
+      (b) => insert(b, course.id, "2030-04-02T15:00:00Z"),
+    );
+    expect(failure).toMatchObject({ code: "23514", constraint_name: "treatment_plan_session_limit" });
+    expect(await countOf(course.id)).toBe(1);
+  });
+
+  it("narrowing the plan waits for a booking in flight, then counts it: 23514, the authorization stays", async () => {
+    const course = await plan({ authorizedSessions: 2 });
+    dataOf(await book(course.id, "2030-04-06T15:00:00Z"));
+    const failure = await staged(
+      (a) => insert(a, course.id, "2030-04-07T15:00:00Z"),
+      (b) => b`update treatment_plans set authorized_sessions = 1 where id = ${Number(course.id)}`,
+    );
+    expect(failure).toMatchObject({ code: "23514", constraint_name: "treatment_plan_session_limit" });
+    expect(await read(course.id)).toMatchObject({ authorizedSessions: 2, remainingSessions: 0 });
   });
 });
 

@@ -36,6 +36,8 @@ const REASON_CODES = {
   NOT_IN_CARE: "BAD_USER_INPUT",
   /** The treatment plan belongs to another client than the session's. */
   OTHER_CLIENTS_PLAN: "BAD_USER_INPUT",
+  /** A plan's authorization narrowed below what it already has booked (fewer sessions, an earlier last day). */
+  BOOKED_BEYOND_AUTHORIZATION: "BAD_USER_INPUT",
   /** A record others depend on (a completed session, a session with treatment details) cannot be deleted. */
   HAS_RECORDS: "BAD_USER_INPUT",
   /** Text PostgreSQL cannot store (a NUL character, invalid UTF-8). */

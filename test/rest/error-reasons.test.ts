@@ -58,6 +58,7 @@ const EVERY_REASON = {
   IN_THE_PAST: true,
   NOT_IN_CARE: true,
   OTHER_CLIENTS_PLAN: true,
+  BOOKED_BEYOND_AUTHORIZATION: true,
   HAS_RECORDS: true,
   UNSTORABLE_TEXT: true,
   TOO_MUCH_WORK: true,

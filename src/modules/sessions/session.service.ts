@@ -31,7 +31,12 @@ import { lockTenantEvents, recordSessionEvent, type SessionEventInput } from "..
 import { providerOrCaller } from "../tenants/index.js";
 import { getUserWithRole, hasCareRelationship } from "../tenants/index.js";
 import { DAY, HOUR, MINUTE } from "../../time.js";
-import { getTreatmentPlan, planClient, unmatchedClientMessage } from "../treatment-plans/index.js";
+import {
+  getTreatmentPlan,
+  planAuthorizationConflict,
+  planClient,
+  unmatchedClientMessage,
+} from "../treatment-plans/index.js";
 import { getVisibleSession } from "./session.access.js";
 import { canManageSession, canSeeSession } from "../../rules/session-visibility.js";
 import {
@@ -211,7 +216,8 @@ function conflictError(ctx: RequestContext, other: SessionRow | undefined): Doma
 /**
  * Runs a write in a savepoint, queued behind the tenant's other colliding writes (see
  * lockTenantEvents). The friendly conflict check before it races with other requests; the
- * exclusion constraints decide, and their violation (23P01) becomes the same CONFLICT.
+ * exclusion constraints decide, and their violation (23P01) becomes the same CONFLICT. A
+ * treatment plan's authorization is decided by the database alone (PLAN_SESSION_LIMIT, PLAN_EXPIRED).
  */
 async function guardedWrite<T>(ctx: RequestContext, slot: Slot | undefined, write: (tx: Tx) => Promise<T>): Promise<T> {
   await ctx.db.run((tx) => lockTenantEvents(tx, ctx.tenant.id));
@@ -220,7 +226,7 @@ async function guardedWrite<T>(ctx: RequestContext, slot: Slot | undefined, writ
   } catch (err) {
     if (pgErrorOf(err)?.code === "23P01" && slot)
       throw conflictError(ctx, await ctx.db.run((tx) => findConflict(tx, slot)));
-    throw err;
+    throw planAuthorizationConflict(err) ?? err;
   }
 }
 

@@ -1,4 +1,4 @@
-import { Field, InputType } from "type-graphql";
+import { Field, InputType, Int } from "type-graphql";
 import { RecordId } from "../../graphql/ids.js";
 import { DateScalar } from "../../graphql/scalars.js";
 import { limitDescription } from "../../text-limits.js";
@@ -13,6 +13,10 @@ export class TreatmentPlanInput {
   @Field(() => String, { nullable: true, description: limitDescription("title") }) title?: string | null;
   @Field(() => DateScalar, { nullable: true }) startDate?: string | null;
   @Field(() => DateScalar, { nullable: true }) endDate?: string | null;
+  @Field(() => Int, { nullable: true, description: "Sessions the payer authorized, 0 or more; null: unlimited" })
+  authorizedSessions?: number | null;
+  @Field(() => DateScalar, { nullable: true, description: "The last day a session of the plan may start on" })
+  authorizedUntil?: string | null;
 }
 
 @InputType("TreatmentPlanPatch")
@@ -24,4 +28,8 @@ export class TreatmentPlanPatch {
   @Field(() => String, { nullable: true, description: limitDescription("status") }) status?: string | null;
   @Field(() => DateScalar, { nullable: true }) startDate?: string | null;
   @Field(() => DateScalar, { nullable: true }) endDate?: string | null;
+  @Field(() => Int, { nullable: true, description: "Sessions the payer authorized, 0 or more; null: unlimited" })
+  authorizedSessions?: number | null;
+  @Field(() => DateScalar, { nullable: true, description: "The last day a session of the plan may start on" })
+  authorizedUntil?: string | null;
 }

@@ -85,6 +85,8 @@ export const clientMatchByKey: LoaderFactory<MatchKey, ClientMatch | null> = (ct
 export interface PlanProgress {
   completed: number;
   scheduled: number;
+  /** Sessions that are not CANCELLED: what counts against the plan's authorizedSessions. */
+  booked: number;
   total: number;
 }
 
@@ -98,13 +100,16 @@ export const progressByPlan: LoaderFactory<number, PlanProgress> = (ctx, { cache
             planId: sessions.treatmentPlanId,
             completed: sql<number>`count(*) filter (where ${sessions.status} = 'COMPLETED')`.mapWith(Number),
             scheduled: sql<number>`count(*) filter (where ${isActiveSql()})`.mapWith(Number),
+            booked: sql<number>`count(*) filter (where ${sessions.status} <> 'CANCELLED')`.mapWith(Number),
             total: sql<number>`count(*)`.mapWith(Number),
           })
           .from(sessions)
           .where(anyId(sessions.treatmentPlanId, planIds))
           .groupBy(sessions.treatmentPlanId),
       );
-      return byKey(planIds, rows, (r) => r.planId!).map((r) => r ?? { completed: 0, scheduled: 0, total: 0 });
+      return byKey(planIds, rows, (r) => r.planId!).map(
+        (r) => r ?? { completed: 0, scheduled: 0, booked: 0, total: 0 },
+      );
     },
     { cache },
   );

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { RecordId } from "../../graphql/ids.js";
 import type { TreatmentPlanRow, UserRow } from "../../db/schema/index.js";
 import { registerNodeType } from "../../graphql/node.js";
@@ -11,6 +11,7 @@ import {
   listTreatmentPlans,
   visiblePlanClient,
   planProgress,
+  remainingSessions,
   updateTreatmentPlan,
   visibleClientMatch,
   type ClientMatch as ClientMatchResult,
@@ -70,5 +71,13 @@ export class TreatmentPlanResolver {
   @FieldResolver(() => TreatmentPlanProgress, { description: "Counts over all the plan's sessions" })
   progress(@Root() plan: TreatmentPlanRow, @Ctx() ctx: RequestContext): Promise<PlanProgress> {
     return planProgress(ctx, plan);
+  }
+
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description: "How many more sessions authorizedSessions allows (cancelling one frees it); null when unlimited",
+  })
+  remainingSessions(@Root() plan: TreatmentPlanRow, @Ctx() ctx: RequestContext): Promise<number | null> {
+    return remainingSessions(ctx, plan);
   }
 }

@@ -1,7 +1,17 @@
 import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
 import { anyOf } from "../../db/any-id.js";
 import { treatmentPlans, type TreatmentPlanRow, type UserRow } from "../../db/schema/index.js";
-import { badInput, field, forbidden, notFound, noun, throwFieldErrors, words, type Words } from "../../errors.js";
+import {
+  badInput,
+  field,
+  forbidden,
+  notFound,
+  noun,
+  throwFieldErrors,
+  words,
+  type DomainError,
+  type Words,
+} from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
 import { isCalendarDate } from "../../time.js";
 import type { RequestContext } from "../context.js";
@@ -14,6 +24,7 @@ import {
   type PlanProgress,
 } from "./treatment-plan.loaders.js";
 import { charged } from "../response-budget.js";
+import { violatedAuthorization } from "./plan-authorization.js";
 
 export type { ClientMatch, ClientMatchMethod, PlanProgress } from "./treatment-plan.loaders.js";
 
@@ -25,6 +36,8 @@ export interface TreatmentPlanCommand {
   title?: string | null;
   startDate?: string | null;
   endDate?: string | null;
+  authorizedSessions?: number | null;
+  authorizedUntil?: string | null;
 }
 
 export interface TreatmentPlanPatchCommand {
@@ -35,6 +48,8 @@ export interface TreatmentPlanPatchCommand {
   status?: string | null;
   startDate?: string | null;
   endDate?: string | null;
+  authorizedSessions?: number | null;
+  authorizedUntil?: string | null;
 }
 
 /**
@@ -140,6 +155,12 @@ export function planProgress(ctx: RequestContext, plan: TreatmentPlanRow): Promi
   return ctx.loaders.get(progressByPlan).load(plan.id);
 }
 
+/** How many more sessions the plan authorizes; null when unlimited. Batched with progress. */
+export async function remainingSessions(ctx: RequestContext, plan: TreatmentPlanRow): Promise<number | null> {
+  if (plan.authorizedSessions === null) return null;
+  return plan.authorizedSessions - (await planProgress(ctx, plan)).booked;
+}
+
 const text = (value: string | null | undefined) => (value == null || value.trim() === "" ? null : value.trim());
 
 function checkDates(startDate: string | null, endDate: string | null): Record<string, Words> {
@@ -151,6 +172,45 @@ function checkDates(startDate: string | null, endDate: string | null): Record<st
   if (!Object.keys(errors).length && startDate !== null && endDate !== null && endDate < startDate)
     errors.endDate = words`${field("endDate")} must not be before ${field("startDate")}`;
   return errors;
+}
+
+/** Whole numbers from 0 (GraphQL's Int is already whole; the service takes no one's word for it). */
+function checkAuthorization(input: { authorizedSessions?: number | null; authorizedUntil?: string | null }) {
+  const errors: Record<string, Words> = {};
+  const n = input.authorizedSessions;
+  if (n != null && !(Number.isInteger(n) && n >= 0 && n <= MAX_AUTHORIZED_SESSIONS))
+    errors.authorizedSessions = words`${field("authorizedSessions")} must be a whole number from 0 to ${MAX_AUTHORIZED_SESSIONS}, or null for unlimited`;
+  if (input.authorizedUntil != null && !isCalendarDate(input.authorizedUntil))
+    errors.authorizedUntil = words`${field("authorizedUntil")} must be a date YYYY-MM-DD, got "${input.authorizedUntil}"`;
+  return errors;
+}
+
+/** More than any course of treatment; keeps the column within PostgreSQL's integer. */
+const MAX_AUTHORIZED_SESSIONS = 10_000;
+
+/**
+ * An authorization narrowed below what the plan already has booked is refused, not left
+ * overdrawn: the plan trigger (drizzle/0009) decides; this words it on the field, with the count.
+ */
+async function narrowedAuthorization(
+  ctx: RequestContext,
+  planId: number,
+  err: unknown,
+): Promise<DomainError | undefined> {
+  const rule = violatedAuthorization(err);
+  if (!rule) return undefined;
+  if (rule === "UNTIL")
+    return badInput(
+      "authorizedUntil",
+      words`Some ${noun("sessions")} of this plan start after ${field("authorizedUntil")}; cancel or reschedule them first`,
+      "BOOKED_BEYOND_AUTHORIZATION",
+    );
+  const { booked } = await ctx.loaders.get(progressByPlan).clear(planId).load(planId);
+  return badInput(
+    "authorizedSessions",
+    words`${booked} ${noun("sessions")} of this plan are booked (not cancelled): ${field("authorizedSessions")} cannot be lower; cancel ${noun("sessions")} first`,
+    "BOOKED_BEYOND_AUTHORIZATION",
+  );
 }
 
 /** A plan must name its client somehow. */
@@ -167,8 +227,10 @@ export async function createTreatmentPlan(ctx: RequestContext, input: TreatmentP
     title: text(input.title),
     startDate: input.startDate ?? null,
     endDate: input.endDate ?? null,
+    authorizedSessions: input.authorizedSessions ?? null,
+    authorizedUntil: input.authorizedUntil ?? null,
   };
-  const errors = checkDates(values.startDate, values.endDate);
+  const errors = { ...checkDates(values.startDate, values.endDate), ...checkAuthorization(values) };
   if (input.clientId == null && values.clientRef === null && values.clientName === null) {
     errors.clientRef = NEEDS_CLIENT;
   }
@@ -205,10 +267,15 @@ export async function updateTreatmentPlan(
     if (patch[key] !== undefined) set[key] = text(patch[key]);
   if (patch.startDate !== undefined) set.startDate = patch.startDate;
   if (patch.endDate !== undefined) set.endDate = patch.endDate;
-  const errors = checkDates(
-    set.startDate !== undefined ? set.startDate : plan.startDate,
-    set.endDate !== undefined ? set.endDate : plan.endDate,
-  );
+  if (patch.authorizedSessions !== undefined) set.authorizedSessions = patch.authorizedSessions;
+  if (patch.authorizedUntil !== undefined) set.authorizedUntil = patch.authorizedUntil;
+  const errors = {
+    ...checkDates(
+      set.startDate !== undefined ? set.startDate : plan.startDate,
+      set.endDate !== undefined ? set.endDate : plan.endDate,
+    ),
+    ...checkAuthorization(set),
+  };
   if (patch.status !== undefined) {
     if (text(patch.status) === null) errors.status = words`${field("status")} must not be empty`;
     else set.status = text(patch.status)!;
@@ -219,13 +286,17 @@ export async function updateTreatmentPlan(
   if (plan.clientId === null && clientRef === null && clientName === null) {
     throw badInput("clientRef", NEEDS_CLIENT);
   }
-  const [updated] = await ctx.db.atomic((tx) =>
-    tx
-      .update(treatmentPlans)
-      .set({ ...set, updatedAt: ctx.deps.now() })
-      .where(eq(treatmentPlans.id, plan.id))
-      .returning(),
-  );
+  const [updated] = await ctx.db
+    .atomic((tx) =>
+      tx
+        .update(treatmentPlans)
+        .set({ ...set, updatedAt: ctx.deps.now() })
+        .where(eq(treatmentPlans.id, plan.id))
+        .returning(),
+    )
+    .catch(async (err: unknown) => {
+      throw (await narrowedAuthorization(ctx, plan.id, err)) ?? err;
+    });
   ctx.loaders.get(treatmentPlanById).clear(plan.id).prime(plan.id, updated);
   return updated;
 }

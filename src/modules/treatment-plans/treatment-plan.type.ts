@@ -24,6 +24,8 @@ export class ClientMatch {
 export class TreatmentPlanProgress {
   @Field(() => Int, { description: "Sessions completed" }) completed!: number;
   @Field(() => Int, { description: "Sessions scheduled or confirmed" }) scheduled!: number;
+  @Field(() => Int, { description: "Sessions that are not cancelled: what counts against authorizedSessions" })
+  booked!: number;
   @Field(() => Int, { description: "All sessions of the plan, whatever their status" }) total!: number;
 }
 
@@ -38,6 +40,17 @@ export class TreatmentPlan extends Node {
   @Field(() => String) status!: string;
   @Field(() => DateScalar, { nullable: true }) startDate!: string | null;
   @Field(() => DateScalar, { nullable: true }) endDate!: string | null;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "How many sessions the payer authorized (null: unlimited); every session of the plan that is not CANCELLED counts",
+  })
+  authorizedSessions!: number | null;
+  @Field(() => DateScalar, {
+    nullable: true,
+    description: "No session of the plan may start after this date (in the session's provider's zone)",
+  })
+  authorizedUntil!: string | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;
 }

@@ -133,9 +133,10 @@ export function subscriptionServer(options: {
   });
 
   const wsHandler: typeof handler = function (socket, request) {
-    const send = socket.send.bind(socket);
-    socket.send = ((data: unknown, ...rest: unknown[]) =>
-      (send as (...args: unknown[]) => void)(sharedJson.expand(data), ...rest)) as typeof socket.send;
+    const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+    // graphql-ws sends only text (send(json, callback)); a shared message comes back as bytes, still a text frame.
+    socket.send = ((data: unknown, callback?: (err?: Error) => void) =>
+      send(sharedJson.expand(data), { binary: false }, callback)) as typeof socket.send;
     return handler.call(this, socket, request);
   };
 
@@ -178,17 +179,29 @@ export function subscriptionServer(options: {
 const PLACEHOLDER = "sessiongraph:shared-payload";
 const PLACEHOLDER_TAIL = `"payload":${JSON.stringify(PLACEHOLDER)}}`;
 
+/** A shared payload as bytes, and the last whole message built with it. */
+interface SharedPayload {
+  /** `"payload":<JSON>}`: what follows a message's id and type. */
+  tail: Buffer;
+  /** The message before the payload (`{"id":"…","type":"next",`) of `message`. */
+  head?: string;
+  message?: Buffer;
+}
+
 /**
  * graphql-ws serializes every message for every socket. A slotsChanged result reaches thousands
  * of sockets as one object (shared-subscription.ts executes it once per event), so its JSON is
- * made once: the message replacer leaves a placeholder for a payload and remembers its JSON
- * (cached per result object), and the socket's send, which graphql-ws calls right after
- * serializing (synchronously), puts the JSON in its place. A "next" payload is always an
- * object, so a string payload is never one of ours.
+ * made once, and encoded to bytes once: the message replacer leaves a placeholder for a payload
+ * and remembers the payload's bytes (cached per result object), and the socket's send, which
+ * graphql-ws calls right after serializing (synchronously), sends the message's head (the
+ * subscription id and type) followed by those bytes as one text frame. Messages differ only by
+ * the subscription id, so the last message built per payload is reused whole when the next
+ * socket's id is the same, and otherwise made by copying the bytes after a new head (never by
+ * serializing again). A "next" payload is always an object, so a string payload is never one of ours.
  */
 function sharedPayloads() {
-  const cache = new WeakMap<object, string>();
-  let pending: string | undefined;
+  const cache = new WeakMap<object, SharedPayload>();
+  let pending: SharedPayload | undefined;
   /** The message being serialized (the replacer sees it first, under the key ""). */
   let message: unknown;
   return {
@@ -196,16 +209,22 @@ function sharedPayloads() {
       if (key === "") message = value;
       if (key !== "payload" || this !== message || (this as { type?: unknown }).type !== "next") return value;
       if (typeof value !== "object" || !value) return value;
-      let json = cache.get(value);
-      if (json === undefined) cache.set(value, (json = JSON.stringify(value)));
-      pending = json;
+      let shared = cache.get(value);
+      if (!shared) cache.set(value, (shared = { tail: Buffer.from(`"payload":${JSON.stringify(value)}}`) }));
+      pending = shared;
       return PLACEHOLDER;
     },
+    /** The message to send for what graphql-ws serialized: a Buffer (sent as text) when it carries a shared payload. */
     expand(data: unknown): unknown {
       if (pending === undefined || typeof data !== "string" || !data.endsWith(PLACEHOLDER_TAIL)) return data;
-      const json = pending;
+      const shared = pending;
       pending = undefined;
-      return `${data.slice(0, -PLACEHOLDER_TAIL.length)}"payload":${json}}`;
+      const head = data.slice(0, -PLACEHOLDER_TAIL.length);
+      if (shared.head !== head) {
+        shared.head = head;
+        shared.message = Buffer.concat([Buffer.from(head), shared.tail]);
+      }
+      return shared.message;
     },
   };
 }

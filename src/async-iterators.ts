@@ -1,14 +1,40 @@
 /**
+ * A subscription's stream of items, read in one of two ways. Pulled, as an async iterator
+ * (next() per item). Or pushed: listen(consumer) hands every item from then on to the consumer,
+ * in order, and next() settles once, when the stream ends (done) or fails (rejects), so the one
+ * who iterates it (graphql-ws) still sees it end. Pushing is what 10,000 subscribers of one
+ * event can afford: no promise per item and reader, and no per-item round through graphql-ws.
+ */
+export interface Stream<T> extends AsyncIterableIterator<T> {
+  /** Push mode from now on; items already queued go to the consumer first. A consumer that throws (or rejects) fails the stream. */
+  listen(consumer: (item: T) => void | Promise<void>): void;
+  /** Ends the stream with an error once what was queued before it has been read. */
+  fail(error: unknown): void;
+}
+
+export const isStream = <T>(iterator: AsyncIterator<T>): iterator is Stream<T> =>
+  typeof (iterator as Partial<Stream<T>>).listen === "function";
+
+/**
  * Maps a subscription's source to results (undefined: skipped); ending the result ends the
  * source at once (a next() waiting on it then resolves done). A plain iterator, no Repeater:
  * with 10,000 subscribers this runs 10,000 times per event, and a Repeater's push costs several
- * promises. Shared by the events module's subscriptions and graphql's shared execution.
+ * promises. Over a Stream it is a Stream: pushed items are mapped one after the other (an event's
+ * result never overtakes the one before it, whose cursor a client may resume from). Shared by the
+ * events module's subscriptions and graphql's shared execution.
  */
+export function mapIterator<S, T>(source: Stream<S>, map: (item: S) => Promise<T | undefined> | T | undefined): Stream<T>;
 export function mapIterator<S, T>(
   source: AsyncIterator<S>,
   map: (item: S) => Promise<T | undefined> | T | undefined,
-): AsyncIterableIterator<T> {
-  const iterator: AsyncIterableIterator<T> = {
+): AsyncIterableIterator<T>;
+export function mapIterator<S, T>(
+  source: AsyncIterator<S>,
+  map: (item: S) => Promise<T | undefined> | T | undefined,
+): Stream<T> {
+  /** Returned or failed: nothing more reaches a push consumer. */
+  let stopped = false;
+  const iterator: Stream<T> = {
     [Symbol.asyncIterator]: () => iterator,
     async next() {
       try {
@@ -25,31 +51,47 @@ export function mapIterator<S, T>(
       }
     },
     async return() {
+      stopped = true;
       await source.return?.();
       return { done: true, value: undefined };
     },
     async throw(error: unknown) {
+      stopped = true;
       await source.return?.();
       throw error;
+    },
+    listen(consumer) {
+      let tail: Promise<void> = Promise.resolve();
+      const deliver = (result: T | undefined) => (stopped || result === undefined ? undefined : consumer(result));
+      const failed = (error: unknown) => {
+        if (stopped) return;
+        stopped = true;
+        // The source's next() (graphql-ws waits on it) now rejects, and its listener goes.
+        (source as Stream<S>).fail(error);
+      };
+      (source as Stream<S>).listen((item) => {
+        tail = tail.then(() => (stopped ? undefined : map(item))).then(deliver, failed).then(undefined, failed);
+      });
+    },
+    fail(error) {
+      (source as Stream<S>).fail(error);
     },
   };
   return iterator;
 }
 
-/** An async iterator fed by push(): what one subscriber of the dispatcher reads. */
-export interface PushIterator<T> extends AsyncIterableIterator<T> {
-  /** Queues an item (or hands it to a waiting next()); ignored once ended. */
+/** A stream fed by push(): what one subscriber of the dispatcher reads. */
+export interface PushIterator<T> extends Stream<T> {
+  /** Queues an item, hands it to a waiting next(), or, listened to, to the consumer; ignored once ended. */
   push(item: T): void;
-  /** Ends the iteration with an error once what was queued before it has been read. */
-  fail(error: unknown): void;
 }
 
 /**
- * A bounded queue read as an async iterator. push() costs no promise unless a reader waits, so
- * one event pushed to 10,000 subscribers is 10,000 array appends or resolutions (a Repeater
- * costs several promises per push). More than `capacity` unread items end it with
- * overflowError(): a subscriber that stops reading is ended rather than buffered without bound.
- * Ending it (return(), or the error having been read) calls onEnd once.
+ * A bounded queue read as a Stream (one reader). push() costs no promise unless a reader waits,
+ * and none when listened to, so one event pushed to 10,000 subscribers is 10,000 appends or
+ * calls. More than `capacity` unread items end it with overflowError(): a subscriber that stops
+ * reading is ended rather than buffered without bound. Ending it (return(), or the error having
+ * been read) calls onEnd once.
  */
 export function pushIterator<T>(options: {
   capacity: number;
@@ -58,6 +100,7 @@ export function pushIterator<T>(options: {
 }): PushIterator<T> {
   const queue: T[] = [];
   let waiting: { resolve: (step: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
+  let consumer: ((item: T) => void | Promise<void>) | undefined;
   let ended = false;
   let failure: { error: unknown } | undefined;
   const end = () => {
@@ -66,16 +109,29 @@ export function pushIterator<T>(options: {
     queue.length = 0;
     options.onEnd();
   };
+  const consume = (item: T) => {
+    try {
+      const done = consumer!(item);
+      if (done) done.catch((error: unknown) => iterator.fail(error));
+    } catch (error) {
+      iterator.fail(error);
+    }
+  };
   const iterator: PushIterator<T> = {
     [Symbol.asyncIterator]: () => iterator,
     push(item) {
       if (ended || failure) return;
-      if (waiting) {
+      if (consumer) consume(item);
+      else if (waiting) {
         const { resolve } = waiting;
         waiting = undefined;
         resolve({ done: false, value: item });
       } else if (queue.length >= options.capacity) iterator.fail(options.overflowError());
       else queue.push(item);
+    },
+    listen(listener) {
+      consumer = listener;
+      for (const item of queue.splice(0)) consume(item);
     },
     fail(error) {
       if (ended || failure) return;
@@ -94,6 +150,7 @@ export function pushIterator<T>(options: {
         end();
         return Promise.reject(failure.error);
       }
+      // Listened to, this settles only when the stream ends or fails.
       return new Promise((resolve, reject) => (waiting = { resolve, reject }));
     },
     return() {

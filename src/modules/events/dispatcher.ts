@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, gte, ne, or, sql, type SQL } from "drizzle-orm";
-import { pushIterator } from "../../async-iterators.js";
+import { pushIterator, type Stream } from "../../async-iterators.js";
 import { rowsOf, type Database, type Tx } from "../../db/client.js";
 import { unavailable } from "../../errors.js";
 import {
@@ -42,6 +42,10 @@ export interface DispatcherOptions {
   /** How often this instance prunes (0: never; tests call prune()). */
   pruneIntervalMs: number;
 }
+
+/** Why a subscriber that stopped reading is ended (its unread events, or its socket's unsent bytes, past a bound). */
+export const fellBehind = () =>
+  unavailable("This subscription fell too far behind and was ended: resubscribe with after (the last cursor received)");
 
 /** How many missed events a reconnecting subscriber may ask for at once. */
 export const MAX_REPLAY = 1000;
@@ -216,12 +220,12 @@ export class EventDispatcher {
    * The tenant's events matching the filter: first those after the cursor (replay, oldest
    * first, at most MAX_REPLAY), then live ones as they commit, each once. The listener is
    * registered at once; ending the iteration (client completes, socket closes) removes it. A
-   * live event costs each subscriber one queue append (pushIterator), no promise chain.
+   * live event costs each subscriber one queue append, or, listened to, one call (pushIterator).
    */
-  stream(tenantId: number, filter: EventFilter, after?: number): AsyncIterableIterator<DomainEvent> {
+  stream(tenantId: number, filter: EventFilter, after?: number): Stream<DomainEvent> {
     const events = pushIterator<DomainEvent>({
       capacity: MAX_REPLAY + 1000,
-      overflowError: () => unavailable("This subscription fell too far behind and was ended: subscribe again with after"),
+      overflowError: fellBehind,
       onEnd: () => unsubscribe(),
     });
     // Live events arrive in commit order, which need not be id order: deliver each as it comes.

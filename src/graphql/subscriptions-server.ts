@@ -159,7 +159,9 @@ export function subscriptionServer(options: {
     const byTenant = new Map<number, Socket[]>();
     for (const socket of open) {
       const tenantId = socket.context!.tenant.id;
-      byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), socket]);
+      let sockets = byTenant.get(tenantId);
+      if (!sockets) byTenant.set(tenantId, (sockets = []));
+      sockets.push(socket);
     }
     for (const [tenantId, sockets] of byTenant) {
       const ids = [...new Set(sockets.map((s) => s.context!.viewer.id))];

@@ -23,7 +23,10 @@ export const isStream = <T>(iterator: AsyncIterator<T>): iterator is Stream<T> =
  * result never overtakes the one before it, whose cursor a client may resume from). Shared by the
  * events module's subscriptions and graphql's shared execution.
  */
-export function mapIterator<S, T>(source: Stream<S>, map: (item: S) => Promise<T | undefined> | T | undefined): Stream<T>;
+export function mapIterator<S, T>(
+  source: Stream<S>,
+  map: (item: S) => Promise<T | undefined> | T | undefined,
+): Stream<T>;
 export function mapIterator<S, T>(
   source: AsyncIterator<S>,
   map: (item: S) => Promise<T | undefined> | T | undefined,
@@ -70,7 +73,10 @@ export function mapIterator<S, T>(
         (source as Stream<S>).fail(error);
       };
       (source as Stream<S>).listen((item) => {
-        tail = tail.then(() => (stopped ? undefined : map(item))).then(deliver, failed).then(undefined, failed);
+        tail = tail
+          .then(() => (stopped ? undefined : map(item)))
+          .then(deliver, failed)
+          .then(undefined, failed);
       });
     },
     fail(error) {

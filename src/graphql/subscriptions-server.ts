@@ -1,5 +1,11 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
+import {
+  GraphQLError,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from "graphql";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import type { WebSocket } from "ws";
 import type { FastifyBaseLogger } from "fastify";

@@ -6,14 +6,17 @@
  * event can afford: no promise per item and reader, and no per-item round through graphql-ws.
  */
 export interface Stream<T> extends AsyncIterableIterator<T> {
-  /** Push mode from now on; items already queued go to the consumer first. A consumer that throws (or rejects) fails the stream. */
-  listen(consumer: (item: T) => void | Promise<void>): void;
+  /** Push mode from now on; items already queued go to the consumer first. A consumer that throws fails the stream. */
+  listen(consumer: (item: T) => void): void;
   /** Ends the stream with an error once what was queued before it has been read. */
   fail(error: unknown): void;
 }
 
 export const isStream = <T>(iterator: AsyncIterator<T>): iterator is Stream<T> =>
   typeof (iterator as Partial<Stream<T>>).listen === "function";
+
+const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
+  typeof (value as Partial<PromiseLike<T>> | undefined)?.then === "function";
 
 /**
  * Maps a subscription's source to results (undefined: skipped); ending the result ends the
@@ -64,8 +67,13 @@ export function mapIterator<S, T>(
       throw error;
     },
     listen(consumer) {
+      /** Items mapped asynchronously and not yet delivered: while there are any, the next waits its turn. */
+      let pending = 0;
       let tail: Promise<void> = Promise.resolve();
-      const deliver = (result: T | undefined) => (stopped || result === undefined ? undefined : consumer(result));
+      const deliver = (result: T | undefined) => {
+        if (!stopped && result !== undefined) consumer(result);
+      };
+      const delivered = () => void pending--;
       const failed = (error: unknown) => {
         if (stopped) return;
         stopped = true;
@@ -73,10 +81,24 @@ export function mapIterator<S, T>(
         (source as Stream<S>).fail(error);
       };
       (source as Stream<S>).listen((item) => {
-        tail = tail
-          .then(() => (stopped ? undefined : map(item)))
-          .then(deliver, failed)
-          .then(undefined, failed);
+        if (stopped) return;
+        if (pending > 0) {
+          pending++;
+          tail = tail
+            .then(() => (stopped ? undefined : map(item)))
+            .then(deliver)
+            .then(delivered, failed);
+          return;
+        }
+        // Nothing ahead of it: a result mapped synchronously (an execution already done) goes out at once.
+        try {
+          const mapped = map(item);
+          if (!isPromiseLike(mapped)) return deliver(mapped);
+          pending++;
+          tail = Promise.resolve(mapped).then(deliver).then(delivered, failed);
+        } catch (error) {
+          failed(error);
+        }
       });
     },
     fail(error) {
@@ -106,7 +128,7 @@ export function pushIterator<T>(options: {
 }): PushIterator<T> {
   const queue: T[] = [];
   let waiting: { resolve: (step: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
-  let consumer: ((item: T) => void | Promise<void>) | undefined;
+  let consumer: ((item: T) => void) | undefined;
   let ended = false;
   let failure: { error: unknown } | undefined;
   const end = () => {
@@ -117,8 +139,7 @@ export function pushIterator<T>(options: {
   };
   const consume = (item: T) => {
     try {
-      const done = consumer!(item);
-      if (done) done.catch((error: unknown) => iterator.fail(error));
+      consumer!(item);
     } catch (error) {
       iterator.fail(error);
     }

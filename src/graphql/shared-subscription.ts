@@ -1,4 +1,4 @@
-import { mapIterator } from "../async-iterators.js";
+import { isStream, mapIterator } from "../async-iterators.js";
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from "graphql";
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
@@ -9,11 +9,16 @@ const executed = new WeakMap<object, Map<string, Result>>();
 /**
  * graphql's subscribe, except that an event object delivered to many subscribers is executed
  * once per distinct document and variables. slotsChanged hands every subscriber of a provider
- * and range the same result object (computed once per event), so 1,000 subscribers cost one
+ * and range the same result object (computed once per event), so 10,000 subscribers cost one
  * execution; per-viewer events (sessionChanged) are distinct objects and are executed each.
+ *
+ * With `deliver`, results are pushed to it as they come (in order) instead of being yielded: the
+ * returned iterator then only ends (or fails) with the subscription, which is what graphql-ws
+ * waits on, and each result costs this subscriber no round through graphql-ws's loop.
  */
 export async function subscribeSharingResults(
   args: ExecutionArgs,
+  deliver?: (result: ExecutionResult) => void,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
@@ -28,5 +33,8 @@ export async function subscribeSharingResults(
     return result;
   };
   // Ending the subscription ends its source at once (the dispatcher's listener goes with it).
-  return mapIterator(events, run);
+  if (!isStream(events)) return mapIterator(events, run);
+  const results = mapIterator(events, run);
+  if (deliver) results.listen(deliver);
+  return results;
 }

@@ -1,11 +1,19 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
+import {
+  GraphQLError,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from "graphql";
 import { makeHandler } from "graphql-ws/use/@fastify/websocket";
+import type { WebSocket } from "ws";
 import type { FastifyBaseLogger } from "fastify";
 import type { Config } from "../config.js";
 import { anyId } from "../db/any-id.js";
 import { users } from "../db/schema/index.js";
 import type { AppDeps, RequestContext } from "../modules/context.js";
+import { fellBehind } from "../modules/events/index.js";
 import type { AuthService } from "../modules/tenants/index.js";
 import { autoCommitRunner, subscriptionContext } from "../http/request-context.js";
 import type { graphqlLimits } from "./limits.js";
@@ -13,7 +21,7 @@ import { subscribeSharingResults } from "./shared-subscription.js";
 
 /** What graphql-ws hands us per socket (@fastify/websocket's extra), and what we keep on it. */
 interface Socket {
-  socket: { close(code: number, reason: string): void };
+  socket: WebSocket;
   context?: RequestContext;
   /** tenant:user, once authenticated. */
   userKey?: string;
@@ -27,6 +35,12 @@ const FORBIDDEN = 4403;
 const TOO_MANY = 4429;
 /** How long an over-limit socket is kept to receive its refusals before it is closed. */
 const OVER_LIMIT_GRACE_MS = 2_000;
+/**
+ * Bytes a socket may have waiting to be sent (its reader is slow) before its subscription is
+ * ended (fellBehind): results are written as they come, so a slow socket holds up nobody, and
+ * this bounds what it costs the server. About 2,000 slotsChanged results of a week.
+ */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 
 export interface SubscriptionServer {
   wsHandler: ReturnType<typeof makeHandler>;
@@ -64,12 +78,23 @@ export function subscriptionServer(options: {
     });
   const tooMany = (message: string) => [new GraphQLError(message, { extensions: { code: "RATE_LIMITED" } })];
 
-  const sharedJson = sharedPayloads();
+  /**
+   * Where each subscription's results go: written to its socket as they come (shared-subscription's
+   * deliver) rather than through graphql-ws's loop, in graphql-ws's own "next" message.
+   */
+  const deliveries = new WeakMap<ExecutionArgs, (result: ExecutionResult) => void>();
+  const messages = nextMessages();
+  const deliverTo = (socket: WebSocket, id: string) => (result: ExecutionResult) => {
+    if (socket.readyState !== socket.OPEN) return;
+    const payload = result.errors ? { ...result, errors: formatWsErrors(result.errors, "BAD_USER_INPUT") } : result;
+    socket.send(messages.next(id, payload), { binary: false });
+    if (socket.bufferedAmount > MAX_UNSENT_BYTES) throw fellBehind();
+  };
+
   const handler = makeHandler({
     schema,
-    jsonMessageReplacer: sharedJson.replacer,
-    subscribe: subscribeSharingResults,
-    onSubscribe: (ctx, _id, payload) => {
+    subscribe: (args) => subscribeSharingResults(args, deliveries.get(args)),
+    onSubscribe: (ctx, id, payload) => {
       const extra = ctx.extra as unknown as Socket;
       if (extra.overLimit)
         return tooMany(
@@ -81,7 +106,9 @@ export function subscriptionServer(options: {
           `Too many subscriptions on this connection: at most ${config.maxSubscriptionsPerSocket}; complete one first`,
         );
       }
-      return limits.prepareSubscription(schema, payload);
+      const prepared = limits.prepareSubscription(schema, payload);
+      if (!Array.isArray(prepared)) deliveries.set(prepared as ExecutionArgs, deliverTo(extra.socket, id));
+      return prepared;
     },
     // Authenticate once per socket, in connection_init; false closes it with 4403.
     onConnect: async (ctx) => {
@@ -127,24 +154,20 @@ export function subscriptionServer(options: {
       }
     },
     context: (ctx) => (ctx.extra as unknown as Socket).context!,
+    // Results graphql-ws sends itself (a subscription whose source cannot be pushed): the same errors as deliverTo's.
     onNext: (_ctx, _id, _payload, _args, result) =>
       result.errors ? { ...result, errors: formatWsErrors(result.errors, "BAD_USER_INPUT") } : result,
     onError: (_ctx, _id, _payload, errors) => formatWsErrors(errors, "GRAPHQL_VALIDATION_FAILED"),
   });
-
-  const wsHandler: typeof handler = function (socket, request) {
-    const send = socket.send.bind(socket);
-    socket.send = ((data: unknown, ...rest: unknown[]) =>
-      (send as (...args: unknown[]) => void)(sharedJson.expand(data), ...rest)) as typeof socket.send;
-    return handler.call(this, socket, request);
-  };
 
   /** One statement per tenant: which of its connected users are still active; the others' sockets close. */
   async function recheck(): Promise<void> {
     const byTenant = new Map<number, Socket[]>();
     for (const socket of open) {
       const tenantId = socket.context!.tenant.id;
-      byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), socket]);
+      let sockets = byTenant.get(tenantId);
+      if (!sockets) byTenant.set(tenantId, (sockets = []));
+      sockets.push(socket);
     }
     for (const [tenantId, sockets] of byTenant) {
       const ids = [...new Set(sockets.map((s) => s.context!.viewer.id))];
@@ -171,41 +194,38 @@ export function subscriptionServer(options: {
   }, config.subscriptionUserCheckSeconds * 1000);
   timer.unref();
 
-  return { wsHandler, stop: () => clearInterval(timer) };
+  return { wsHandler: handler, stop: () => clearInterval(timer) };
 }
 
-/** What a "next" message's payload is serialized as until the socket's send puts the shared JSON in. */
-const PLACEHOLDER = "sessiongraph:shared-payload";
-const PLACEHOLDER_TAIL = `"payload":${JSON.stringify(PLACEHOLDER)}}`;
+/** A payload's JSON as bytes, and the last whole message built with it. */
+interface EncodedPayload {
+  /** `"payload":<JSON>}`: what follows a message's id and type. */
+  tail: Buffer;
+  /** The id of `message`. */
+  id?: string;
+  message?: Buffer;
+}
 
 /**
- * graphql-ws serializes every message for every socket. A slotsChanged result reaches thousands
- * of sockets as one object (shared-subscription.ts executes it once per event), so its JSON is
- * made once: the message replacer leaves a placeholder for a payload and remembers its JSON
- * (cached per result object), and the socket's send, which graphql-ws calls right after
- * serializing (synchronously), puts the JSON in its place. A "next" payload is always an
- * object, so a string payload is never one of ours.
+ * graphql-ws's "next" message, `{"id":…,"type":"next","payload":…}`, as bytes. A slotsChanged
+ * result reaches thousands of sockets as one object (shared-subscription.ts executes it once per
+ * event), so its JSON is made and encoded once (cached per result object), and messages, which
+ * differ only by the subscription id, are made by putting that id's head before those bytes:
+ * the last message built per payload is reused whole when the next subscription's id is the same
+ * (clients that number their subscriptions per socket), else (graphql-ws's client: a UUID each)
+ * the bytes are copied after the new head, never serialized again.
  */
-function sharedPayloads() {
-  const cache = new WeakMap<object, string>();
-  let pending: string | undefined;
-  /** The message being serialized (the replacer sees it first, under the key ""). */
-  let message: unknown;
+function nextMessages() {
+  const encoded = new WeakMap<object, EncodedPayload>();
   return {
-    replacer(this: unknown, key: string, value: unknown): unknown {
-      if (key === "") message = value;
-      if (key !== "payload" || this !== message || (this as { type?: unknown }).type !== "next") return value;
-      if (typeof value !== "object" || !value) return value;
-      let json = cache.get(value);
-      if (json === undefined) cache.set(value, (json = JSON.stringify(value)));
-      pending = json;
-      return PLACEHOLDER;
-    },
-    expand(data: unknown): unknown {
-      if (pending === undefined || typeof data !== "string" || !data.endsWith(PLACEHOLDER_TAIL)) return data;
-      const json = pending;
-      pending = undefined;
-      return `${data.slice(0, -PLACEHOLDER_TAIL.length)}"payload":${json}}`;
+    next(id: string, payload: object): Buffer {
+      let bytes = encoded.get(payload);
+      if (!bytes) encoded.set(payload, (bytes = { tail: Buffer.from(`"payload":${JSON.stringify(payload)}}`) }));
+      if (bytes.id !== id) {
+        bytes.id = id;
+        bytes.message = Buffer.concat([Buffer.from(`{"id":${JSON.stringify(id)},"type":"next",`), bytes.tail]);
+      }
+      return bytes.message!;
     },
   };
 }

@@ -1,6 +1,7 @@
-import { FixedBuffer, Repeater } from "@repeaterjs/repeater";
 import { and, asc, eq, gt, gte, ne, or, sql, type SQL } from "drizzle-orm";
+import { pushIterator, type Stream } from "../../async-iterators.js";
 import { rowsOf, type Database, type Tx } from "../../db/client.js";
+import { unavailable } from "../../errors.js";
 import {
   domainEvents,
   sessions,
@@ -41,6 +42,10 @@ export interface DispatcherOptions {
   /** How often this instance prunes (0: never; tests call prune()). */
   pruneIntervalMs: number;
 }
+
+/** Why a subscriber that stopped reading is ended (its unread events, or its socket's unsent bytes, past a bound). */
+export const fellBehind = () =>
+  unavailable("This subscription fell too far behind and was ended: resubscribe with after (the last cursor received)");
 
 /** How many missed events a reconnecting subscriber may ask for at once. */
 export const MAX_REPLAY = 1000;
@@ -213,47 +218,38 @@ export class EventDispatcher {
 
   /**
    * The tenant's events matching the filter: first those after the cursor (replay, oldest
-   * first, at most MAX_REPLAY), then live ones as they commit, each once. Ending the iteration
-   * (client completes, socket closes) removes the listener.
+   * first, at most MAX_REPLAY), then live ones as they commit, each once. The listener is
+   * registered at once; ending the iteration (client completes, socket closes) removes it. A
+   * live event costs each subscriber one queue append, or, listened to, one call (pushIterator).
    */
-  stream(tenantId: number, filter: EventFilter, after?: number): AsyncIterableIterator<DomainEvent> {
-    return new Repeater<DomainEvent>(
-      async (push, stop) => {
-        const deliver = (event: DomainEvent) => {
-          try {
-            push(event).catch(() => {});
-          } catch (overflow) {
-            // A subscriber that stops reading is ended rather than buffered without bound.
-            stop(overflow);
-          }
-        };
-        // Live events arrive in commit order, which need not be id order: deliver each as it comes.
-        let buffered: DomainEvent[] | undefined = after !== undefined ? [] : undefined;
-        let replayed = new Set<number>();
-        const unsubscribe = this.subscribe(tenantId, (event) => {
-          if (!matches(event, filter) || replayed.has(event.id)) return;
-          if (buffered) buffered.push(event);
-          else deliver(event);
-        });
-        try {
-          if (buffered) {
-            // Listening started before the replay read, so nothing falls between the two; an event
-            // both read and announced late is delivered once.
-            const missed = await this.replay(tenantId, filter, after!);
-            replayed = new Set(missed.map((event) => event.id));
-            const late = buffered.filter((event) => !replayed.has(event.id));
-            buffered = undefined;
-            for (const event of [...missed, ...late]) deliver(event);
-          }
-          await stop;
-        } catch (err) {
-          stop(err);
-        } finally {
-          unsubscribe();
-        }
-      },
-      new FixedBuffer(MAX_REPLAY + 1000),
-    );
+  stream(tenantId: number, filter: EventFilter, after?: number): Stream<DomainEvent> {
+    const events = pushIterator<DomainEvent>({
+      capacity: MAX_REPLAY + 1000,
+      overflowError: fellBehind,
+      onEnd: () => unsubscribe(),
+    });
+    // Live events arrive in commit order, which need not be id order: deliver each as it comes.
+    let buffered: DomainEvent[] | undefined = after !== undefined ? [] : undefined;
+    let replayed = new Set<number>();
+    const unsubscribe = this.subscribe(tenantId, (event) => {
+      if (!matches(event, filter) || replayed.has(event.id)) return;
+      if (buffered) buffered.push(event);
+      else events.push(event);
+    });
+    if (buffered) {
+      // Listening started before the replay read, so nothing falls between the two; an event
+      // both read and announced late is delivered once.
+      this.replay(tenantId, filter, after!).then(
+        (missed) => {
+          replayed = new Set(missed.map((event) => event.id));
+          const late = buffered!.filter((event) => !replayed.has(event.id));
+          buffered = undefined;
+          for (const event of [...missed, ...late]) events.push(event);
+        },
+        (err: unknown) => events.fail(err),
+      );
+    }
+    return events;
   }
 
   private subscribe(tenantId: number, listener: Listener): () => void {

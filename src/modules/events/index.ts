@@ -3,7 +3,7 @@
  * wake-up signal between instances (pg_notify or Redis), the dispatcher that fans committed
  * events out to subscribers, and the GraphQL subscriptions.
  */
-export { EventDispatcher } from "./dispatcher.js";
+export { EventDispatcher, fellBehind } from "./dispatcher.js";
 export { PgNotifySignal, RedisSignal, type WakeupSignal } from "./signal.js";
 export {
   EVENTS_CHANNEL,

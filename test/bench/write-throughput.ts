@@ -10,12 +10,12 @@
  * PostgreSQL server it is given: the read bench's loaded database is never written to.
  */
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import postgres from "postgres";
 import { Database } from "../../src/db/client.js";
 import type { TenantRow, UserRow } from "../../src/db/schema/index.js";
 import { signToken } from "../../src/modules/tenants/jwt.js";
 import { makeTenant, makeUser, relate } from "../helpers/factories.js";
+import { redisUnreachable } from "../helpers/redis.js";
 import { measureCpu, type CpuSplit } from "./cpu.js";
 import { closedLoop, percentile, sortedOf, type BenchRow, type LoadResult } from "./load.js";
 import { BOOK_SESSION, graphql } from "./requests.js";
@@ -67,8 +67,8 @@ export async function writeThroughput(options: WriteThroughputOptions): Promise<
   const databaseUrl = await freshDatabase(options.serverUrl);
   const jwt = { secret: `bench-${randomBytes(16).toString("hex")}`, clockToleranceSeconds: 30 };
   const layouts = await seed(databaseUrl, jwt, connections);
-  const redisMissing = await redisUnreachable(options.redisUrl);
-  const signals: Signal[] = redisMissing ? ["pg_notify"] : ["pg_notify", "redis"];
+  const redisProblem = await redisMissing(options.redisUrl);
+  const signals: Signal[] = redisProblem ? ["pg_notify"] : ["pg_notify", "redis"];
   const totals = new Map<string, Total>();
 
   for (let round = 0; round < rounds; round++) {
@@ -113,7 +113,7 @@ export async function writeThroughput(options: WriteThroughputOptions): Promise<
       const scenario = `bookSession, ${connections} connections on ${layout === "one tenant" ? `${connections} providers of one tenant` : `${connections} tenants (one provider each)`}, wake-up by ${signal === "redis" ? "Redis" : "NOTIFY"}`;
       const total = totals.get(key);
       if (!total) {
-        rows.push({ id: cellId[key], scenario, notes: "", skipped: redisMissing ?? "not measured" });
+        rows.push({ id: cellId[key], scenario, notes: "", skipped: redisProblem ?? "not measured" });
         continue;
       }
       const sorted = sortedOf(total.latencies);
@@ -201,25 +201,11 @@ function bookingLoad(baseUrl: string, bookers: Booker[], seconds: number) {
   );
 }
 
-/** Why the Redis cells cannot run (Redis unset or not answering), or undefined when they can. */
-async function redisUnreachable(url: string | undefined): Promise<string | undefined> {
+/** Why the Redis cells cannot run (no URL, or Redis does not answer), or undefined when they can. */
+async function redisMissing(url: string | undefined): Promise<string | undefined> {
   if (!url) return "no Redis URL given";
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 2000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.ping();
-    return undefined;
-  } catch (err) {
-    return `Redis at ${new URL(url).host} does not answer (${(err as Error).message})`;
-  } finally {
-    client.disconnect();
-  }
+  const problem = await redisUnreachable(url);
+  return problem === undefined ? undefined : `Redis at ${new URL(url).host} does not answer (${problem})`;
 }
 
 /** Sums over samples of pg_stat_activity: how many of the bench database's backends were waiting, on what. */

@@ -21,9 +21,9 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /**
- * The tenant's event lock is taken at the event, no longer for the whole write: two providers'
- * bookings of one tenant now run side by side up to their events. What subscribers are promised
- * must still hold: every event once, in commit order (which is id order), none skipped.
+ * What subscribers are promised, under a tenant's concurrent writes of different people (the
+ * case a narrower event lock would open up): every event once, in commit order (which is id
+ * order, so that a cursor is a complete resume point), none skipped, live and on resume.
  */
 describe(`a tenant's concurrent writes and their events (${engine})`, () => {
   it("two providers booking at once: subscribers see every event once, in commit order, with no gaps; a resumed one too", async () => {

@@ -7,6 +7,7 @@ export { EventDispatcher } from "./dispatcher.js";
 export { PgNotifySignal, RedisSignal, type WakeupSignal } from "./signal.js";
 export {
   EVENTS_CHANNEL,
+  lockTenantEvents,
   recordAvailabilityEvent,
   recordSessionEvent,
   recordUserEvent,

@@ -58,11 +58,17 @@ function jsonb(value: unknown): string {
 }
 
 /**
- * The tenant's event lock, held until the transaction ends. Taken at the event, as late in a
- * write as it can be: the tenant's other writes queue only for the last part of this one (the
- * event, what the request still reads, COMMIT), not for all of it. Colliding session writes are
- * queued earlier, and only behind each other, by the sessions' own per-person lock.
+ * Takes the tenant's event lock now rather than at the event (the same lock: taking it again
+ * costs nothing). Writes that can collide on an exclusion constraint then queue here, each
+ * meeting the previous one's committed row as a plain violation (23P01), instead of checking
+ * each other's uncommitted rows and deadlocking (40P01, a second each to detect, and a
+ * cascade of them under contention).
  */
+export async function lockTenantEvents(tx: Tx, tenantId: number): Promise<void> {
+  await tx.execute(sql`select ${tenantEventLock(tenantId)}`);
+}
+
+/** The lock itself, held until the transaction ends. */
 function tenantEventLock(tenantId: number) {
   return sql`pg_advisory_xact_lock(${EVENT_LOCK}::int, ${tenantId}::int)`;
 }

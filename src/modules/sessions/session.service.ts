@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, lt, ne, or } from "drizzle-orm";
 import { pgErrorOf, type Tx } from "../../db/client.js";
 import {
   careRelationships,
@@ -27,7 +27,7 @@ import {
 import { checkTextLengths } from "../../text-limits.js";
 import { assertBookableForClient } from "../availability/index.js";
 import type { RequestContext } from "../context.js";
-import { recordSessionEvent, type SessionEventInput } from "../events/index.js";
+import { lockTenantEvents, recordSessionEvent, type SessionEventInput } from "../events/index.js";
 import { providerOrCaller } from "../tenants/index.js";
 import { getUserWithRole, hasCareRelationship } from "../tenants/index.js";
 import { DAY, HOUR, MINUTE } from "../../time.js";
@@ -208,32 +208,13 @@ function conflictError(ctx: RequestContext, other: SessionRow | undefined): Doma
   );
 }
 
-/** First key of the advisory lock that queues the writes of one person's sessions (second key: the user id). */
-const PERSON_LOCK = 0x5e56;
-
 /**
- * Runs a write of the sessions of `people` (a provider and a client) in a savepoint, queued
- * behind the other writes of either person's sessions: two writes that can collide on an
- * exclusion constraint then meet each other's committed row as a plain violation (23P01),
- * instead of checking each other's uncommitted rows and deadlocking (40P01, a second each to
- * detect, and a cascade of them under contention). Both locks in one statement, lower id
- * first, so two writes never take them in opposite orders. Writes of other people, and the
- * tenant's other writes, do not wait here (the tenant's event lock, taken at the event, orders
- * only the events). The friendly conflict check before it races with other requests; the
+ * Runs a write in a savepoint, queued behind the tenant's other colliding writes (see
+ * lockTenantEvents). The friendly conflict check before it races with other requests; the
  * exclusion constraints decide, and their violation (23P01) becomes the same CONFLICT.
  */
-async function guardedWrite<T>(
-  ctx: RequestContext,
-  people: { providerId: number; clientId: number },
-  slot: Slot | undefined,
-  write: (tx: Tx) => Promise<T>,
-): Promise<T> {
-  const [first, second] = [people.providerId, people.clientId].sort((a, b) => a - b);
-  await ctx.db.run((tx) =>
-    tx.execute(
-      sql`select pg_advisory_xact_lock(${PERSON_LOCK}::int, ${first}::int), pg_advisory_xact_lock(${PERSON_LOCK}::int, ${second}::int)`,
-    ),
-  );
+async function guardedWrite<T>(ctx: RequestContext, slot: Slot | undefined, write: (tx: Tx) => Promise<T>): Promise<T> {
+  await ctx.db.run((tx) => lockTenantEvents(tx, ctx.tenant.id));
   try {
     return await ctx.db.atomic(write);
   } catch (err) {
@@ -333,7 +314,7 @@ export async function bookSession(ctx: RequestContext, input: BookSessionCommand
   if (me.role === "CLIENT") await assertBookableForClient(ctx, slot);
 
   const now = ctx.deps.now();
-  const session = await guardedWrite(ctx, slot, slot, async (tx) => {
+  const session = await guardedWrite(ctx, slot, async (tx) => {
     const [earlier] = await tx
       .select({ id: sessions.id })
       .from(sessions)
@@ -435,7 +416,7 @@ export async function reassignSession(
   await checkSlotFree(ctx, slot);
 
   const me = ctx.viewer;
-  const updated = await guardedWrite(ctx, slot, slot, async (tx) => {
+  const updated = await guardedWrite(ctx, slot, async (tx) => {
     const [locked] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
     if (!locked) throw notFound("Session");
     // What was checked on the loaded row holds for the locked one (a concurrent change may have moved it).
@@ -521,7 +502,7 @@ async function applyChange(ctx: RequestContext, session: SessionRow, change: Cha
   if (slot) await checkSlotFree(ctx, slot);
   if (slot && me.role === "CLIENT") await assertBookableForClient(ctx, slot);
 
-  const updated = await guardedWrite(ctx, session, slot, async (tx) => {
+  const updated = await guardedWrite(ctx, slot, async (tx) => {
     const [locked] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
     if (!locked) throw notFound("Session");
     checkState(locked, change, moves);

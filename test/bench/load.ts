@@ -1,5 +1,23 @@
 /** Load generators (autocannon for HTTP, a closed loop for anything else) and their statistics. */
 import autocannon from "autocannon";
+import type { CpuSplit } from "./cpu.js";
+
+/** One row of the bench's table. */
+export interface BenchRow {
+  id: string;
+  scenario: string;
+  requestsPerSecond?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  errors?: number;
+  /** CPU time per request of the server, the database's backends and the bench process (load generator). */
+  cpu?: CpuSplit;
+  /** SQL statements the database executes per request, BEGIN/COMMIT included (measured in-process). */
+  statements?: number;
+  notes: string;
+  skipped?: string;
+  details?: Record<string, unknown>;
+}
 
 export interface LoadResult {
   requests: number;
@@ -60,19 +78,27 @@ export function httpLoad(load: HttpLoad): Promise<LoadResult> {
   });
 }
 
-/** `concurrency` loops calling fn back to back for `seconds`: the same closed loop autocannon runs. */
-export async function closedLoop(fn: () => Promise<void>, concurrency: number, seconds: number): Promise<LoadResult> {
+/**
+ * `concurrency` loops calling fn back to back for `seconds`: the same closed loop autocannon runs.
+ * fn learns which loop calls it (0 to concurrency - 1), so that each loop can be its own client.
+ * A call that throws counts as an error; the others' latencies come back too (to add up rounds).
+ */
+export async function closedLoop(
+  fn: (loop: number) => Promise<void>,
+  concurrency: number,
+  seconds: number,
+): Promise<LoadResult & { latencies: number[] }> {
   const latencies: number[] = [];
   const errorSamples: string[] = [];
   let errors = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, loop) => {
       while (performance.now() < deadline) {
         const t0 = performance.now();
         try {
-          await fn();
+          await fn(loop);
           latencies.push(performance.now() - t0);
         } catch (err) {
           errors += 1;
@@ -81,7 +107,7 @@ export async function closedLoop(fn: () => Promise<void>, concurrency: number, s
       }
     }),
   );
-  return { ...summarize(latencies, (performance.now() - started) / 1000), errors, errorSamples };
+  return { ...summarize(latencies, (performance.now() - started) / 1000), errors, errorSamples, latencies };
 }
 
 function summarize(latencies: number[], seconds: number) {

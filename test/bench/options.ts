@@ -29,8 +29,13 @@ export interface BenchOptions {
   subscribers: number;
   subscriberRole: SubscriberRole;
   contenders: number;
-  /** Scenario numbers to run (1..7); empty: all. */
-  only: Set<number>;
+  /** Scenarios to run ("1".."7", "W"); empty: all. */
+  only: Set<string>;
+  /** Row W: concurrent bookers (providers per cell) and rounds. */
+  writeConnections: number;
+  writeRounds: number;
+  /** Row W's Redis cells (W3, W4); unreachable: they are skipped. */
+  redisUrl: string;
   json?: string;
   /** Run the server under `node --cpu-prof` and print its hottest functions. */
   profile: boolean;
@@ -39,7 +44,8 @@ export interface BenchOptions {
 const USAGE = `npm run bench -- [flags]
 
   --json <path>              also write the results as JSON
-  --only 1,2,3               run only these scenarios (7 needs 1; 3 is compared with 1 and 2)
+  --only 1,2,3,W             run only these scenarios (7 needs 1; 3 is compared with 1 and 2; W alone
+                             loads no dataset)
   --keep-data                reuse sessiongraph_bench when it holds the same dataset
   --profile                  run the server under node --cpu-prof; print its hottest functions
   --seed <n>                 random seed (42)
@@ -53,10 +59,14 @@ const USAGE = `npm run bench -- [flags]
   --subscribers <n>          slotsChanged subscribers, one socket each (10000)
   --subscriber-role <r>      client (sockets spread over the clients, at most 5 each) or admin (client)
   --contenders <n>           concurrent bookSession for one slot (100)
+  --write-connections <n>    row W: bookers at once, each on a provider of their own (20)
+  --write-rounds <n>         row W: rounds over its four cells, alternating their order (2)
+  --redis-url <url>          row W's Redis cells (REDIS_URL, else redis://127.0.0.1:6379)
 
   BENCH_DATABASE_URL         the PostgreSQL server, as a superuser (postgres://postgres@127.0.0.1:5432);
-                             the bench drops and re-creates the database sessiongraph_bench on it
-                             (a database named in the URL is only used to connect for that)`;
+                             the bench drops and re-creates the databases sessiongraph_bench (1-7)
+                             and sessiongraph_write_bench (W) on it (a database named in the URL
+                             is only used to connect for that)`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
   const flags = new Map<string, string>();
@@ -95,6 +105,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     "subscribers",
     "subscriber-role",
     "contenders",
+    "write-connections",
+    "write-rounds",
+    "redis-url",
   ]);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`Unknown flag --${name}\n\n${USAGE}`);
 
@@ -116,9 +129,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       .split(",")
       .filter(Boolean)
       .map((s) => {
-        const n = Number(s);
-        if (!Number.isInteger(n) || n < 1 || n > 7) throw new Error(`--only takes scenario numbers 1..7, got "${s}"`);
-        return n;
+        const key = s.trim().toUpperCase();
+        if (!/^([1-7]|W)$/.test(key)) throw new Error(`--only takes scenario numbers 1..7 and W, got "${s}"`);
+        return key;
       }),
   );
   const dataset: DatasetOptions = {
@@ -154,6 +167,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     subscriberRole,
     contenders,
     only,
+    writeConnections: int("write-connections", 20),
+    writeRounds: int("write-rounds", 2),
+    redisUrl: flags.get("redis-url") ?? (env.REDIS_URL || "redis://127.0.0.1:6379"),
     json: flags.get("json"),
     profile: flags.has("profile"),
   };

@@ -1,48 +1,32 @@
 /**
- * Write throughput: bookSession by `connections` clients at once, each booking its own provider's
- * consecutive slots (no two bookings collide), over HTTP against the server as a child process.
- * Four cells: one tenant with `connections` providers versus `connections` tenants of one
- * provider each (what a tenant-wide lock costs), with the wake-up signal on PostgreSQL's NOTIFY
- * versus Redis pub/sub (NOTIFY serializes every notifying commit of the cluster on one lock).
+ * Row W of `npm run bench` (`--only W`): bookSession by `connections` clients at once, each
+ * booking its own provider's consecutive slots (no two bookings collide), over HTTP against the
+ * server as a child process. Four cells: one tenant with `connections` providers versus
+ * `connections` tenants of one provider each (what a tenant-wide lock costs), with the wake-up
+ * signal on PostgreSQL's NOTIFY versus Redis pub/sub (NOTIFY serializes every notifying commit
+ * of the cluster on one lock).
  *
  * It makes its own database (WRITE_BENCH_DATABASE, dropped and re-created on every run) on the
  * PostgreSQL server it is given: the read bench's loaded database is never written to.
- *
- * Alone: `npx tsx test/bench/write-throughput.ts [--database-url postgres://...] [--redis-url redis://...]
- * [--connections 20] [--seconds 10] [--warmup 2] [--rounds 2]`.
  */
 import { randomBytes } from "node:crypto";
-import { pathToFileURL } from "node:url";
 import postgres from "postgres";
 import { Database } from "../../src/db/client.js";
 import type { TenantRow, UserRow } from "../../src/db/schema/index.js";
 import { signToken } from "../../src/modules/tenants/jwt.js";
 import { makeTenant, makeUser, relate } from "../helpers/factories.js";
+import { redisUnreachable } from "../helpers/redis.js";
 import { measureCpu, type CpuSplit } from "./cpu.js";
-import { percentile, sortedOf, type LoadResult } from "./load.js";
+import { closedLoop, percentile, sortedOf, type BenchRow, type LoadResult } from "./load.js";
 import { BOOK_SESSION, graphql } from "./requests.js";
 import type { ServerProcess } from "./server.js";
 
 export const WRITE_BENCH_DATABASE = "sessiongraph_write_bench";
 
-/** A row as run.ts prints them. */
-export interface WriteThroughputRow {
-  id: string;
-  scenario: string;
-  requestsPerSecond?: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  errors?: number;
-  cpu?: CpuSplit;
-  notes: string;
-  skipped?: string;
-  details?: Record<string, unknown>;
-}
-
 export interface WriteThroughputOptions {
   /** A PostgreSQL server (any database on it): the bench's own database is made there. */
   serverUrl: string;
-  /** Redis for the Redis cells; unset: those cells are skipped (with the reason in the row). */
+  /** Redis for the Redis cells; unset or unreachable: those cells are skipped (with the reason in the row). */
   redisUrl?: string;
   /** Concurrent clients, and so providers per cell (default 20). */
   connections?: number;
@@ -75,7 +59,7 @@ const SLOT_MINUTES = 30;
 const FIRST_SLOT = Date.UTC(2031, 0, 6, 0, 0);
 
 /** Runs the four cells; rows W1-W4, then the two ratios. */
-export async function writeThroughput(options: WriteThroughputOptions): Promise<WriteThroughputRow[]> {
+export async function writeThroughput(options: WriteThroughputOptions): Promise<BenchRow[]> {
   const connections = options.connections ?? 20;
   const seconds = options.seconds ?? 10;
   const warmupSeconds = options.warmupSeconds ?? 2;
@@ -83,7 +67,8 @@ export async function writeThroughput(options: WriteThroughputOptions): Promise<
   const databaseUrl = await freshDatabase(options.serverUrl);
   const jwt = { secret: `bench-${randomBytes(16).toString("hex")}`, clockToleranceSeconds: 30 };
   const layouts = await seed(databaseUrl, jwt, connections);
-  const signals: Signal[] = options.redisUrl ? ["pg_notify", "redis"] : ["pg_notify"];
+  const redisProblem = await redisMissing(options.redisUrl);
+  const signals: Signal[] = redisProblem ? ["pg_notify"] : ["pg_notify", "redis"];
   const totals = new Map<string, Total>();
 
   for (let round = 0; round < rounds; round++) {
@@ -115,7 +100,7 @@ export async function writeThroughput(options: WriteThroughputOptions): Promise<
     }
   }
 
-  const rows: WriteThroughputRow[] = [];
+  const rows: BenchRow[] = [];
   const cellId: Record<string, string> = {
     "pg_notify/one tenant": "W1",
     "pg_notify/tenants": "W2",
@@ -128,7 +113,7 @@ export async function writeThroughput(options: WriteThroughputOptions): Promise<
       const scenario = `bookSession, ${connections} connections on ${layout === "one tenant" ? `${connections} providers of one tenant` : `${connections} tenants (one provider each)`}, wake-up by ${signal === "redis" ? "Redis" : "NOTIFY"}`;
       const total = totals.get(key);
       if (!total) {
-        rows.push({ id: cellId[key], scenario, notes: "", skipped: "no REDIS_URL / --redis-url given" });
+        rows.push({ id: cellId[key], scenario, notes: "", skipped: redisProblem ?? "not measured" });
         continue;
       }
       const sorted = sortedOf(total.latencies);
@@ -199,48 +184,28 @@ function accumulate(
 }
 
 /**
- * Every booker books its next slot, back to back, for `seconds`: a closed loop, one request
- * at a time per booker (so `bookers.length` connections).
+ * Every booker books its next slot, back to back, for `seconds`: one closed loop per booker,
+ * one request at a time each (so `bookers.length` connections).
  */
-async function bookingLoad(
-  baseUrl: string,
-  bookers: Booker[],
-  seconds: number,
-): Promise<LoadResult & { latencies: number[] }> {
-  const latencies: number[] = [];
-  const errorSamples: string[] = [];
-  let errors = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(
-    bookers.map(async (booker) => {
-      while (performance.now() < deadline) {
-        const startsAt = new Date(FIRST_SLOT + booker.next++ * SLOT_MINUTES * 60_000);
-        const input = { clientId: String(booker.clientId), startsAt: startsAt.toISOString(), durationMinutes: 30 };
-        const t0 = performance.now();
-        const response = await graphql<{ bookSession: { id: string } }>(baseUrl, booker.token, BOOK_SESSION, {
-          input,
-        }).catch((err: Error) => ({ status: 0, text: err.message, data: undefined }));
-        if (response.data?.bookSession?.id) latencies.push(performance.now() - t0);
-        else {
-          errors += 1;
-          if (errorSamples.length < 3) errorSamples.push(`HTTP ${response.status}: ${response.text.slice(0, 160)}`);
-        }
-      }
-    }),
+function bookingLoad(baseUrl: string, bookers: Booker[], seconds: number) {
+  return closedLoop(
+    async (loop) => {
+      const booker = bookers[loop];
+      const startsAt = new Date(FIRST_SLOT + booker.next++ * SLOT_MINUTES * 60_000);
+      const input = { clientId: String(booker.clientId), startsAt: startsAt.toISOString(), durationMinutes: 30 };
+      const response = await graphql<{ bookSession: { id: string } }>(baseUrl, booker.token, BOOK_SESSION, { input });
+      if (!response.data?.bookSession?.id) throw new Error(`HTTP ${response.status}: ${response.text.slice(0, 160)}`);
+    },
+    bookers.length,
+    seconds,
   );
-  const elapsed = (performance.now() - started) / 1000;
-  const sorted = sortedOf(latencies);
-  return {
-    requests: latencies.length,
-    seconds: elapsed,
-    requestsPerSecond: latencies.length / elapsed,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
-    errors,
-    errorSamples,
-    latencies,
-  };
+}
+
+/** Why the Redis cells cannot run (no URL, or Redis does not answer), or undefined when they can. */
+async function redisMissing(url: string | undefined): Promise<string | undefined> {
+  if (!url) return "no Redis URL given";
+  const problem = await redisUnreachable(url);
+  return problem === undefined ? undefined : `Redis at ${new URL(url).host} does not answer (${problem})`;
 }
 
 /** Sums over samples of pg_stat_activity: how many of the bench database's backends were waiting, on what. */
@@ -332,42 +297,4 @@ async function seed(
   } finally {
     await database.close();
   }
-}
-
-/** Alone: prints the rows as a table. */
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const flag = (name: string, fallback: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
-  };
-  const { startServer } = await import("./server.js");
-  const rows = await writeThroughput({
-    serverUrl: flag("database-url", process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"),
-    redisUrl: flag("redis-url", process.env.REDIS_URL ?? "redis://127.0.0.1:6379"),
-    connections: Number(flag("connections", "20")),
-    seconds: Number(flag("seconds", "10")),
-    warmupSeconds: Number(flag("warmup", "2")),
-    rounds: Number(flag("rounds", "2")),
-    startServer,
-  });
-  console.log("| # | scenario | bookings/s | p50 ms | p99 ms | errors | CPU ms/booking: server · db · bench | notes |");
-  console.log("|---|---|---:|---:|---:|---:|---:|---|");
-  for (const r of rows) {
-    if (r.skipped) console.log(`| ${r.id} | ${r.scenario} | | | | | | skipped: ${r.skipped} |`);
-    else
-      console.log(
-        `| ${r.id} | ${r.scenario} | ${Math.round(r.requestsPerSecond!)} | ${r.p50Ms!.toFixed(1)} | ${r.p99Ms!.toFixed(1)} | ${r.errors} | ${r.cpu!.serverMs!.toFixed(2)} · ${r.cpu!.databaseMs.toFixed(2)} · ${r.cpu!.loadGeneratorMs.toFixed(2)} | ${r.notes} |`,
-      );
-  }
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
 }

@@ -1,7 +1,9 @@
 import { createApp, type App, type AppOptions } from "../../src/app.js";
 import { loadConfig, type Config } from "../../src/config.js";
-import type { Database } from "../../src/db/client.js";
+import { Database } from "../../src/db/client.js";
 import type { TenantRow, UserRow } from "../../src/db/schema/index.js";
+import { RequestScope } from "../../src/db/scope.js";
+import { Loaders, type RequestContext } from "../../src/modules/context.js";
 import { signToken } from "../../src/modules/tenants/jwt.js";
 import { openTestDatabase } from "./db.js";
 
@@ -85,4 +87,51 @@ export async function startTestApp(
       if (!options.database) await opened.database.close();
     },
   };
+}
+
+/**
+ * A second server instance on the first one's database, as another process would be: on
+ * PostgreSQL with a connection pool of its own; embedded PGlite has one database per process,
+ * so there both instances share it. close() also closes the pool it opened.
+ */
+export async function startSecondInstance(
+  first: TestApp,
+  options: { env?: Record<string, string>; now?: () => Date } = {},
+): Promise<TestApp> {
+  const own = first.databaseUrl ? await Database.open({ url: first.databaseUrl, poolMax: 4 }) : undefined;
+  try {
+    const second = await startTestApp({ ...options, database: own ?? first.database, databaseUrl: first.databaseUrl });
+    return {
+      ...second,
+      async close() {
+        await second.close();
+        await own?.close();
+      },
+    };
+  } catch (err) {
+    await own?.close();
+    throw err;
+  }
+}
+
+/**
+ * A request's context as the server builds it, for calling services directly: its own
+ * transaction, opened by its first statement and ended by ctx.db.finish(commit).
+ */
+export function requestContext(
+  t: TestApp,
+  tenant: TenantRow,
+  viewer: UserRow,
+  requestId = "test",
+): RequestContext & { db: RequestScope } {
+  const ctx = {
+    requestId,
+    deps: t.app.deps,
+    tenant,
+    viewer,
+    db: new RequestScope(t.database, tenant.id),
+    loaders: new Loaders(),
+  };
+  ctx.loaders.bind(ctx);
+  return ctx;
 }

@@ -1,11 +1,9 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RequestScope } from "../../src/db/scope.js";
 import { domainEvents, sessions } from "../../src/db/schema/index.js";
-import { Loaders, type RequestContext } from "../../src/modules/context.js";
 import { EVENTS_CHANNEL } from "../../src/modules/events/index.js";
 import { bookSession } from "../../src/modules/sessions/index.js";
-import { startTestApp, type TestApp } from "../helpers/app.js";
+import { requestContext as contextOf, startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makePractice, relate } from "../helpers/factories.js";
 import { at, NOW } from "./sessions.fixture.js";
@@ -19,19 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** A request's context as the server builds it: its own transaction, ended by finish(commit). */
-function requestContext(): RequestContext & { db: RequestScope } {
-  const ctx = {
-    requestId: "outbox-test",
-    deps: t.app.deps,
-    tenant: p.tenant,
-    viewer: p.provider,
-    db: new RequestScope(t.database, p.tenant.id),
-    loaders: new Loaders(),
-  };
-  ctx.loaders.bind(ctx);
-  return ctx;
-}
+/** The provider's request, calling the service directly: its own transaction, ended by finish(commit). */
+const requestContext = () => contextOf(t, p.tenant, p.provider, "outbox-test");
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 

@@ -1,11 +1,9 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/client.js";
-import { RequestScope } from "../../src/db/scope.js";
 import { domainEvents } from "../../src/db/schema/index.js";
-import { Loaders, type RequestContext } from "../../src/modules/context.js";
 import { bookSession } from "../../src/modules/sessions/index.js";
-import { startTestApp, type TestApp } from "../helpers/app.js";
+import { requestContext, startTestApp, type TestApp } from "../helpers/app.js";
 import { captureStatements, engine } from "../helpers/db.js";
 import { asTenant } from "../helpers/factories.js";
 import { eventually, subscribe } from "../helpers/ws.js";
@@ -307,15 +305,7 @@ describe.skipIf(engine === "pglite")(`no lost live events (${engine})`, () => {
   it("after the listening backend is terminated, an event committed during the outage is delivered exactly once", async () => {
     const s = await watching(p.tokens.provider, { providerId: String(p.provider.id) });
     // A booking whose transaction is open (the request's scope), committed the moment the listener is gone.
-    const ctx: RequestContext & { db: RequestScope } = {
-      requestId: "outage",
-      deps: t.app.deps,
-      tenant: p.tenant,
-      viewer: p.provider,
-      db: new RequestScope(t.database, p.tenant.id),
-      loaders: new Loaders(),
-    };
-    ctx.loaders.bind(ctx);
+    const ctx = requestContext(t, p.tenant, p.provider, "outage");
     const during = await bookSession(ctx, { clientId: p.client.id, startsAt: nextStart(), durationMinutes: 30 });
     const listeners = rowsOf<{ pid: number }>(
       await t.database.db.execute(

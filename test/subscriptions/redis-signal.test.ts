@@ -1,13 +1,10 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { Database } from "../../src/db/client.js";
 import { domainEvents } from "../../src/db/schema/index.js";
-import { RequestScope } from "../../src/db/scope.js";
-import { Loaders, type RequestContext } from "../../src/modules/context.js";
 import { EVENTS_CHANNEL, RedisSignal } from "../../src/modules/events/index.js";
 import { bookSession } from "../../src/modules/sessions/index.js";
-import { startTestApp, type TestApp } from "../helpers/app.js";
+import { requestContext, startSecondInstance, startTestApp, type TestApp } from "../helpers/app.js";
 import { engine, openTestDatabase } from "../helpers/db.js";
 import { asTenant, makePractice, makeSession } from "../helpers/factories.js";
 import { hearRedis, privateRedis, redisAvailable, TEST_REDIS_URL } from "../helpers/redis.js";
@@ -57,30 +54,18 @@ describe.skipIf(!withRedis)(`the Redis wake-up signal (${engine})`, () => {
 
     it("announces a committed event once, after its commit; a rolled-back one never; NOTIFY is not used", async () => {
       const p = await makePractice(t.database);
-      const requestContext = (): RequestContext & { db: RequestScope } => {
-        const ctx = {
-          requestId: "redis-signal-test",
-          deps: t.app.deps,
-          tenant: p.tenant,
-          viewer: p.provider,
-          db: new RequestScope(t.database, p.tenant.id),
-          loaders: new Loaders(),
-        };
-        ctx.loaders.bind(ctx);
-        return ctx;
-      };
       const signal = t.app.deps.events.signal as RedisSignal;
       const redis = await hearRedis(TEST_REDIS_URL, signal.channel);
       const notified: string[] = [];
       const unlisten = await t.database.listen(EVENTS_CHANNEL, (payload) => notified.push(payload));
       try {
-        const rolledBack = requestContext();
+        const rolledBack = requestContext(t, p.tenant, p.provider);
         await bookSession(rolledBack, { clientId: p.client.id, startsAt: at(9), durationMinutes: 60 });
         await rolledBack.db.finish(false);
         await settle();
         expect(redis.heard).toEqual([]);
 
-        const committed = requestContext();
+        const committed = requestContext(t, p.tenant, p.provider);
         const kept = await bookSession(committed, { clientId: p.client.id, startsAt: at(9), durationMinutes: 60 });
         await settle();
         // Written, not committed: not announced yet.
@@ -140,24 +125,16 @@ describe.skipIf(!withRedis)(`the Redis wake-up signal (${engine})`, () => {
     let redis: Awaited<ReturnType<typeof privateRedis>>;
     let first: TestApp;
     let second: TestApp;
-    let secondDatabase: Database | undefined;
 
     beforeAll(async () => {
       redis = await privateRedis();
       // No periodic catch-up within the test: what is delivered comes from the reconnect.
       const env = { REDIS_URL: redis.url, EVENT_CATCH_UP_SECONDS: "3600" };
       first = await startTestApp({ now: () => NOW, env });
-      secondDatabase = first.databaseUrl ? await Database.open({ url: first.databaseUrl, poolMax: 4 }) : undefined;
-      second = await startTestApp({
-        now: () => NOW,
-        database: secondDatabase ?? first.database,
-        databaseUrl: first.databaseUrl,
-        env,
-      });
+      second = await startSecondInstance(first, { now: () => NOW, env });
     });
     afterAll(async () => {
       await second?.close();
-      await secondDatabase?.close();
       await first?.close();
       await redis?.stop();
     });

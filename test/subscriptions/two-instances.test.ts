@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Database } from "../../src/db/client.js";
-import { startTestApp, type TestApp } from "../helpers/app.js";
+import { startSecondInstance, startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { redisAvailable, TEST_REDIS_URL } from "../helpers/redis.js";
 import { eventually, subscribe } from "../helpers/ws.js";
@@ -15,24 +14,14 @@ for (const signal of ["pg_notify", "redis"] as const) {
     () => {
       let first: TestApp;
       let second: TestApp;
-      let secondDatabase: Database | undefined;
       const env: Record<string, string> = signal === "redis" ? { REDIS_URL: TEST_REDIS_URL } : {};
 
       beforeAll(async () => {
         first = await startTestApp({ now: () => NOW, env });
-        // On PostgreSQL the second instance has its own connection pool (as another process would);
-        // embedded PGlite has one database per process, so both instances share it.
-        secondDatabase = first.databaseUrl ? await Database.open({ url: first.databaseUrl, poolMax: 4 }) : undefined;
-        second = await startTestApp({
-          now: () => NOW,
-          database: secondDatabase ?? first.database,
-          databaseUrl: first.databaseUrl,
-          env,
-        });
+        second = await startSecondInstance(first, { now: () => NOW, env });
       });
       afterAll(async () => {
         await second.close();
-        await secondDatabase?.close();
         await first.close();
       });
 

@@ -135,7 +135,18 @@ function statementsIn(text: string): string[] {
     .filter(Boolean);
 }
 
-/** The captured statements without transaction control (what scenario 3 replays inside its own transaction). */
+/**
+ * The captured statements without transaction control (what scenario 3 replays inside its own
+ * transaction). A pipelined "begin; select set_config(...)" keeps its settings: without the role
+ * and tenant, row-level security adds no tenant_id condition, the (tenant_id, …) indexes do not
+ * apply, and the replay measured sequential scans (about 100 ms a request) instead of the server's
+ * work.
+ */
 export function dataStatements(captured: CapturedStatement[]): CapturedStatement[] {
-  return captured.filter((s) => !TRANSACTION_CONTROL.test(s.text));
+  return captured.flatMap((s) => {
+    const parts = statementsIn(s.text);
+    if (parts.length === 1) return TRANSACTION_CONTROL.test(s.text) ? [] : [s];
+    // A multi-statement simple query carries no parameters.
+    return parts.filter((text) => !TRANSACTION_CONTROL.test(text)).map((text) => ({ text, parameters: [] }));
+  });
 }

@@ -5,6 +5,8 @@
  * ./graphql.ts.
  */
 export { endRuleBefore, expandRecurrence, MAX_OCCURRENCES, MAX_SPAN_YEARS, parseRecurrence } from "./recurrence.js";
+export { cancelInScope, rescheduleInScope, updateInScope, type EditScope } from "./series.edit.js";
+export { shiftRule } from "./recurrence.js";
 export {
   bookSeries,
   cancelSeries,

@@ -143,3 +143,29 @@ export function endRuleBefore(recurrence: string, before: Date): string {
     .filter((part) => !part.startsWith("COUNT=") && !part.startsWith("UNTIL="));
   return [...kept, `UNTIL=${until}`].join(";");
 }
+
+const WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+
+/**
+ * The rule of occurrences moved by `days` calendar days: BYDAY weekdays move with them. A
+ * monthly rule's days (BYMONTHDAY, an ordinal weekday) cannot be moved and stay true (the day
+ * after the last Friday is no RRULE): INVALID_RECURRENCE, move them one by one (THIS) instead.
+ */
+export function shiftRule(recurrence: string, days: number): string {
+  const { parts } = parseRecurrence(recurrence);
+  if (days === 0) return recurrence;
+  if (parts.get("FREQ") === "MONTHLY" && (parts.has("BYMONTHDAY") || parts.has("BYDAY")))
+    throw invalid(
+      words`${field("startsAt")}: a monthly course on set days cannot move to another day as a whole; move its occurrences one by one (scope THIS)`,
+    );
+  const byDay = parts.get("BYDAY");
+  if (byDay)
+    parts.set(
+      "BYDAY",
+      byDay
+        .split(",")
+        .map((d) => WEEKDAYS[(((WEEKDAYS.indexOf(d) + days) % 7) + 7) % 7])
+        .join(","),
+    );
+  return [...parts].map(([k, v]) => `${k}=${v}`).join(";");
+}

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, gte, sql } from "drizzle-orm";
 import { sessions, sessionSeries, type SessionRow, type SessionSeriesRow } from "../../db/schema/index.js";
 import {
   badFields,
@@ -269,7 +269,7 @@ export async function seriesStatus(ctx: RequestContext, series: SessionSeriesRow
       .select({
         total: count(),
         upcoming:
-          sql<number>`count(*) filter (where ${isActiveSql()} and ${sessions.startsAt} > ${ctx.deps.now()})`.mapWith(
+          sql<number>`count(*) filter (where ${and(isActiveSql(), gt(sessions.startsAt, ctx.deps.now()))})`.mapWith(
             Number,
           ),
         cancelled: sql<number>`count(*) filter (where ${sessions.status} = 'CANCELLED')`.mapWith(Number),
@@ -336,7 +336,7 @@ export async function cancelSeries(
     const ids = await tx
       .select({ id: sessions.id })
       .from(sessions)
-      .where(and(eq(sessions.seriesId, series.id), isActiveSql(), sql`${sessions.startsAt} >= ${start}`))
+      .where(and(eq(sessions.seriesId, series.id), isActiveSql(), gte(sessions.startsAt, start)))
       .for("update");
     await cancelActiveSessions(
       tx,

@@ -4,11 +4,6 @@ import { Node } from "../../graphql/node.js";
 import { DateTimeScalar, TimeZoneScalar } from "../../graphql/scalars.js";
 import { Session } from "../sessions/graphql.js";
 
-export enum EditScope {
-  THIS = "THIS",
-  THIS_AND_FOLLOWING = "THIS_AND_FOLLOWING",
-  ALL = "ALL",
-}
 export enum SeriesConflictPolicy {
   ALL_OR_NOTHING = "ALL_OR_NOTHING",
   SKIP_CONFLICTS = "SKIP_CONFLICTS",
@@ -18,7 +13,6 @@ export enum SeriesStatus {
   ENDED = "ENDED",
   CANCELLED = "CANCELLED",
 }
-registerEnumType(EditScope, { name: "EditScope", description: "Which occurrences of a series an edit touches" });
 registerEnumType(SeriesConflictPolicy, { name: "SeriesConflictPolicy" });
 registerEnumType(SeriesStatus, { name: "SeriesStatus" });
 

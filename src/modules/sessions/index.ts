@@ -36,6 +36,7 @@ export {
   checkBookingInput,
   refusedSlots,
   resolveBookingParty,
+  resolveTimes,
   writeBookings,
   type BookingDetails,
   type BookingParty,

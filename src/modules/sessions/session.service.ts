@@ -137,7 +137,7 @@ async function sessionToManage(ctx: RequestContext, id: number, action: string):
 }
 
 /** The session's interval from start + end or start + duration; every problem reported at once. */
-function resolveTimes(
+export function resolveTimes(
   ctx: RequestContext,
   times: NewTimes,
   keepLengthMs?: number,

@@ -121,8 +121,9 @@ export function expandRecurrence(recurrence: Recurrence, startsAt: Date, zone: s
   } catch (err) {
     throw invalid(words`${field("recurrence")}: ${(err as Error).message}`);
   }
-  // One more than allowed tells "too many" from "exactly the limit".
-  const walls = rule.all((_date, i) => i <= MAX_OCCURRENCES).map((d) => d.epochMilliseconds);
+  // Bounded already (COUNT at most 200, UNTIL within two years: at most 731 daily starts). all()
+  // without an iterator keeps the library's fast path (with one it costs ~16x the CPU: 10 ms for 52).
+  const walls = rule.all().map((d) => d.epochMilliseconds);
   if (walls.length > MAX_OCCURRENCES)
     throw invalid(words`${field("recurrence")}: a series has at most ${MAX_OCCURRENCES} occurrences`);
   if (walls.length === 0) throw invalid(words`${field("recurrence")}: the rule has no occurrence`);

@@ -137,7 +137,7 @@ function seriesRefused(refused: RefusedSlot[]): DomainError {
   });
 }
 
-/** The occurrences' starts and the session a PLAN_SESSION_LIMIT check will cap (after the plan authorizations are merged). */
+/** The occurrences that passed every check, in order. */
 function bookable(planned: PlannedSeries, refused: RefusedSlot[]): Occurrence[] {
   const refusedAt = new Set(refused.map((r) => r.startsAt.getTime()));
   return planned.occurrences.filter((o) => !refusedAt.has(o.startsAt.getTime()));

@@ -138,6 +138,8 @@ export interface ErrorDetails {
   conflictingSessionId?: number;
   /** SESSION_OVERLAP: when that session starts, only when the caller may see it. */
   conflictingStartsAt?: Date;
+  /** A series booking refused: every occurrence that failed, the first of which the error itself is. */
+  occurrences?: { startsAt: Date; reason: ErrorReason; conflictingSessionId?: number }[];
   /** NOT_FOUND: which kind of record ("Session", "Provider"), so a legacy API words it as its document does. */
   entity?: string;
 }

@@ -105,12 +105,21 @@ export function formatError(production: boolean, log: (err: unknown, correlation
 
 /** A DomainError's extensions: its code and reason, field errors as text, the conflicting session when visible. */
 function extensionsOf(error: DomainError): Record<string, unknown> {
-  const { fieldErrors, conflictingSessionId } = error.details;
+  const { fieldErrors, conflictingSessionId, occurrences } = error.details;
   return {
     code: error.code,
     reason: error.reason,
     ...(fieldErrors ? { fieldErrors: renderFieldErrors(fieldErrors) } : {}),
     ...(conflictingSessionId !== undefined ? { conflictingSessionId } : {}),
+    ...(occurrences
+      ? {
+          occurrences: occurrences.map((o) => ({
+            startsAt: o.startsAt.toISOString(),
+            reason: o.reason,
+            ...(o.conflictingSessionId !== undefined ? { conflictingSessionId: o.conflictingSessionId } : {}),
+          })),
+        }
+      : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import {
 } from "../modules/availability/graphql.js";
 import { CancellationResolver, SessionResolver, TreatmentPlanSessionsResolver } from "../modules/sessions/graphql.js";
 import { TreatmentPlanResolver } from "../modules/treatment-plans/graphql.js";
+import { SeriesResolver, SessionSeriesResolver, TreatmentPlanSeriesResolver } from "../modules/series/graphql.js";
 import { SubscriptionResolver } from "../modules/events/graphql.js";
 import { VideoResolver } from "../modules/video/graphql.js";
 import { AuditResolver } from "../modules/audit/graphql.js";
@@ -32,6 +33,9 @@ export const resolvers: NonEmptyArray<ClassType> = [
   CancellationResolver,
   TreatmentPlanResolver,
   TreatmentPlanSessionsResolver,
+  SeriesResolver,
+  SessionSeriesResolver,
+  TreatmentPlanSeriesResolver,
   SubscriptionResolver,
   AuditResolver,
 ];

@@ -31,6 +31,7 @@ import {
   SLOTS_BY_PROVIDER,
   TYPENAME,
 } from "./requests.js";
+import { seriesBookings, SERIES_OCCURRENCES } from "./series.js";
 import { startServer, type ServerProcess } from "./server.js";
 import { subscriptionFanOut } from "./subscriptions.js";
 import { writeThroughput } from "./write-throughput.js";
@@ -548,6 +549,27 @@ async function main(): Promise<void> {
           description: `Scenario 5: exactly 1 success and ${options.contenders - 1} CONFLICT`,
           measured: `${result.successes} / ${result.conflicts} / ${result.others} other`,
           pass: exact,
+        });
+        const series = await seriesBookings(owner, base, adminToken, {
+          providerId: provider.id,
+          clientIds: data.clients.slice(0, 10).map((c) => c.id),
+          firstStart: bookingDay.plus({ days: 1 }).set({ hour: 8 }).toJSDate(),
+          statementsNow: () => serverStatements(base),
+        });
+        rows.push({
+          id: "5s",
+          scenario: `bookSeries: a weekly course of ${SERIES_OCCURRENCES} occurrences in one transaction, one request at a time (${series.bookings} courses)`,
+          p50Ms: series.p50Ms,
+          p99Ms: series.p99Ms,
+          errors: series.failures.length,
+          notes: `${series.statementsPerBooking ?? "?"} SQL statements per booking besides BEGIN/COMMIT (from /metrics)${series.failures.length ? `; ${series.failures.slice(0, 2).join(" | ")}` : ""}`,
+          details: { ...series },
+        });
+        targets.push({
+          scenario: 5,
+          description: `Scenario 5s: a ${SERIES_OCCURRENCES}-occurrence series books in under 100 ms (p50)`,
+          measured: `${series.p50Ms.toFixed(1)} ms`,
+          pass: series.failures.length === 0 && series.p50Ms < 100,
         });
       }
 

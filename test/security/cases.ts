@@ -32,6 +32,16 @@ export interface GraphqlCase {
  */
 export type Unseen = "null" | "filter" | "field error";
 
+/** A weekly course of two, Wednesdays (clear of the world's Monday session and Tuesday course). */
+const seriesInput = (o: IdStrings) => ({
+  providerId: o.provider,
+  clientId: o.client,
+  treatmentPlanId: o.plan,
+  startsAt: "2030-01-09T20:00:00Z",
+  durationMinutes: 30,
+  recurrence: "FREQ=WEEKLY;COUNT=2",
+});
+
 export const GRAPHQL: Record<string, GraphqlCase> = {
   // queries
   auditLog: {
@@ -57,6 +67,11 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
   },
   node: { args: (o) => ({ id: o.session }), slots: { id: KINDS }, answers: { id: "null" } },
   providerSchedulingSettings: { args: (o) => ({ providerId: o.provider }), slots: { providerId: "provider" } },
+  previewSeries: {
+    args: (o) => ({ input: seriesInput(o) }),
+    slots: { "input.providerId": "provider", "input.clientId": "client", "input.treatmentPlanId": "plan" },
+  },
+  series: { args: (o) => ({ id: o.series }), slots: { id: "series" } },
   session: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
   sessionStats: {
     args: (o) => ({ providerId: o.provider, clientId: o.client }),
@@ -93,6 +108,11 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
     }),
     slots: { "input.providerId": "provider", "input.clientId": "client", "input.treatmentPlanId": "plan" },
   },
+  bookSeries: {
+    args: (o) => ({ input: seriesInput(o) }),
+    slots: { "input.providerId": "provider", "input.clientId": "client", "input.treatmentPlanId": "plan" },
+  },
+  cancelSeries: { args: (o) => ({ id: o.series, reason: "sweep" }), slots: { id: "series" } },
   cancelSession: { args: (o) => ({ id: o.session, reason: "sweep" }), slots: { id: "session" } },
   completeSession: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
   confirmSession: { args: (o) => ({ id: o.session }), slots: { id: "session" } },

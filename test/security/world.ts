@@ -12,6 +12,7 @@ import {
   domainEvents,
   items,
   sessions,
+  sessionSeries,
   tenants,
   treatmentDetails,
   treatmentPlans,
@@ -37,6 +38,7 @@ export const KINDS = [
   "item",
   "unit",
   "detail",
+  "series",
 ] as const;
 export type Kind = (typeof KINDS)[number];
 export type Ids = Record<Kind, number>;
@@ -109,6 +111,25 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
   const detail = await as(`mutation($input: TreatmentDetailInput!) { createTreatmentDetail(input: $input) { id } }`, {
     input: { sessionId: session.id, itemId: item.id, unitId: unit.id, quantity: 2 },
   });
+  // A weekly course of two (Tuesdays), the series every series field and mutation names.
+  const { series } = Object.values(
+    dataOf(
+      await t.gql(
+        `mutation($input: BookSeriesInput!) { bookSeries(input: $input) { series { id } } }`,
+        {
+          input: {
+            providerId: provider,
+            clientId: String(p.client.id),
+            treatmentPlanId: plan.id,
+            startsAt: "2030-01-08T15:00:00Z",
+            durationMinutes: 60,
+            recurrence: "FREQ=WEEKLY;COUNT=2",
+          },
+        },
+        tokens.admin,
+      ),
+    ),
+  )[0] as { series: { id: string } };
   const ids: Ids = {
     session: Number(session.id),
     provider: p.provider.id,
@@ -120,6 +141,7 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
     item: Number(item.id),
     unit: Number(unit.id),
     detail: Number(detail.id),
+    series: Number(series.id),
   };
   return { tenant: p.tenant, ids, tokens };
 }
@@ -138,6 +160,7 @@ export async function snapshot(t: TestApp, tenant: TenantRow) {
     items: await tx.select().from(items).orderBy(asc(items.id)),
     units: await tx.select().from(units).orderBy(asc(units.id)),
     treatmentDetails: await tx.select().from(treatmentDetails).orderBy(asc(treatmentDetails.id)),
+    series: await tx.select().from(sessionSeries).orderBy(asc(sessionSeries.id)),
   }));
 }
 
@@ -156,6 +179,7 @@ const TENANT_TABLES = [
   "items",
   "units",
   "treatment_details",
+  "session_series",
 ];
 
 /** A digest of each tenant-owned table's rows (and the tenant's own row), in one statement: cheap enough to take around every request. */

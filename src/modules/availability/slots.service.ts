@@ -489,5 +489,8 @@ export async function whyNotBookableForClient(
  */
 export async function assertBookableForClient(ctx: RequestContext, input: BookableInput): Promise<void> {
   const reason = await whyNotBookableForClient(ctx, input);
-  if (reason) throw badInput("startsAt", NOT_AVAILABLE, reason);
+  if (reason) throw notBookableForClient(reason);
 }
+
+/** The error of a slot a client may not book, for a reason whyNotBookableForClient gave. */
+export const notBookableForClient = (reason: ErrorReason) => badInput("startsAt", NOT_AVAILABLE, reason);

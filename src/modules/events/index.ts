@@ -10,6 +10,7 @@ export {
   lockTenantEvents,
   recordAvailabilityEvent,
   recordSessionEvent,
+  recordSessionEvents,
   recordUserEvent,
   type SessionEventInput,
 } from "./outbox.js";

@@ -117,18 +117,57 @@ export function recordSessionEvent(
     providerId: session.providerId,
     sessionId: session.id,
     clientId: session.clientId,
-    payload: {
-      appointmentId: session.id,
-      clientId: session.clientId,
-      therapistId: session.providerId,
-      status: session.status,
-      sessionType: session.type,
-      modality: session.modality,
-      ...payload,
-      startsAt: session.startsAt.toISOString(),
-      endsAt: session.endsAt.toISOString(),
-    },
+    payload: sessionPayload(session, payload),
   });
+}
+
+function sessionPayload(session: SessionRow, payload: Record<string, unknown>): Record<string, unknown> {
+  return {
+    appointmentId: session.id,
+    clientId: session.clientId,
+    therapistId: session.providerId,
+    status: session.status,
+    sessionType: session.type,
+    modality: session.modality,
+    ...payload,
+    startsAt: session.startsAt.toISOString(),
+    endsAt: session.endsAt.toISOString(),
+  };
+}
+
+/**
+ * Many session changes of one transaction (a series' occurrences) in one statement: the same
+ * rows recordSessionEvent writes, in order, each announced (pg_notify per row, or the last id
+ * after commit: a woken instance reads every event after what it delivered).
+ */
+export async function recordSessionEvents(tx: Tx, ctx: RequestContext, events: SessionEventInput[]): Promise<number[]> {
+  if (events.length <= 1) return Promise.all(events.map((event) => recordSessionEvent(tx, ctx, event)));
+  const signal = ctx.deps.events.signal;
+  const rows = events.map(({ type, session, payload }) => ({
+    type,
+    session: session.id,
+    provider: session.providerId,
+    client: session.clientId,
+    payload: jsonb(sessionPayload(session, payload)),
+  }));
+  const column = <K extends keyof (typeof rows)[number]>(key: K) => sql.param(rows.map((row) => row[key]));
+  const inserted = rowsOf<{ id: number | string }>(
+    await tx.execute(sql`
+      with locked as (select ${tenantEventLock(ctx.tenant.id)}),
+      event as (
+        insert into domain_events (tenant_id, type, session_id, provider_id, client_id, payload)
+        select ${ctx.tenant.id}, e.type, e.session_id, e.provider_id, e.client_id, e.payload::jsonb
+        from locked, unnest(${column("type")}::text[], ${column("session")}::int[], ${column("provider")}::int[],
+                            ${column("client")}::int[], ${column("payload")}::text[])
+                     with ordinality as e(type, session_id, provider_id, client_id, payload, n)
+        order by e.n
+        returning id, tenant_id
+      )
+      select id${signal.inTransaction ? sql`, pg_notify(${EVENTS_CHANNEL}, tenant_id || ':' || id)` : sql``} from event order by id`),
+  );
+  const ids = inserted.map((row) => Number(row.id));
+  if (!signal.inTransaction) ctx.db.afterCommit(() => signal.announce(ctx.tenant.id, ids[ids.length - 1]));
+  return ids;
 }
 
 /** An availability change: `dates` are the provider's local dates it touches, or "all" (weekly rules, settings). */

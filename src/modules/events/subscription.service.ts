@@ -111,9 +111,17 @@ function touchedDates(event: DomainEvent, zone: string, buffer: number): string[
     endsAt?: string;
     previousStartsAt?: string;
     previousEndsAt?: string;
+    /** A series booking's first event lists every occurrence's interval: its dates are delivered once, there. */
+    seriesIntervals?: { startsAt: string; endsAt: string }[];
+    /** The series booking's other events: their dates came with the first. */
+    datesWithFirst?: boolean;
   };
   if (event.type === "AVAILABILITY_CHANGED") return payload.allDates ? "all" : (payload.dates ?? []);
-  const intervals: Interval[] = [];
+  if (payload.datesWithFirst) return [];
+  const intervals: Interval[] = (payload.seriesIntervals ?? []).map((i) => ({
+    start: Date.parse(i.startsAt),
+    end: Date.parse(i.endsAt),
+  }));
   if (payload.startsAt && payload.endsAt)
     intervals.push({ start: Date.parse(payload.startsAt), end: Date.parse(payload.endsAt) });
   if (payload.previousStartsAt && payload.previousEndsAt)

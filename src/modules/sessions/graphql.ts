@@ -3,4 +3,5 @@
  * service importing this module never loads a GraphQL class (see src/modules/tenants/graphql.ts).
  */
 export { CancellationResolver, SessionResolver, TreatmentPlanSessionsResolver } from "./session.resolver.js";
-export { Session, SessionConnection } from "./session.type.js";
+export { Modality, Session, SessionConnection, SessionType } from "./session.type.js";
+export { SessionTextFields } from "./session.input.js";

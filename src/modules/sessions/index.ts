@@ -19,8 +19,10 @@ export {
   type SessionOrder,
   type SessionOrderField,
 } from "./session.query.js";
+export { bookedEvent } from "./session.events.js";
 export {
   bookSession,
+  cancelActiveSessions,
   cancelSession,
   cancellationOf,
   completeSession,
@@ -31,6 +33,16 @@ export {
   reassignSession,
   rescheduleSession,
   updateSession,
+  checkBookingInput,
+  refusedSlots,
+  resolveBookingParty,
+  resolveTimes,
+  writeBookings,
+  type BookingDetails,
+  type BookingParty,
+  type RefusedSlot,
+  type SeriesLink,
+  type SlotTimes,
   type BookSessionCommand,
   type CompleteSessionCommand,
   type NewTimes,

@@ -16,6 +16,13 @@ export enum OrderDirection {
   ASC = "ASC",
   DESC = "DESC",
 }
+/** Which occurrences of a series an edit touches (the series module applies it). */
+export enum EditScope {
+  THIS = "THIS",
+  THIS_AND_FOLLOWING = "THIS_AND_FOLLOWING",
+  ALL = "ALL",
+}
+registerEnumType(EditScope, { name: "EditScope", description: "Which occurrences of a series an edit touches" });
 registerEnumType(SessionOrderField, { name: "SessionOrderField" });
 registerEnumType(OrderDirection, { name: "OrderDirection" });
 

@@ -24,6 +24,8 @@ export interface SessionFilter {
   providerId?: number;
   clientId?: number;
   treatmentPlanId?: number;
+  /** The occurrences of one series. */
+  seriesId?: number;
   status?: SessionStatus[];
   type?: SessionType[];
   modality?: Modality[];
@@ -55,6 +57,7 @@ export interface FilterValues {
   providerId?: number;
   clientId?: number;
   treatmentPlanId?: number;
+  seriesId?: number;
   status?: readonly string[];
   type?: readonly string[];
   modality?: readonly string[];
@@ -68,6 +71,7 @@ export function filterValues(filter: SessionFilter): FilterValues {
   if (filter.providerId !== undefined) values.providerId = filter.providerId;
   if (filter.clientId !== undefined) values.clientId = filter.clientId;
   if (filter.treatmentPlanId !== undefined) values.treatmentPlanId = filter.treatmentPlanId;
+  if (filter.seriesId !== undefined) values.seriesId = filter.seriesId;
   // An empty list filters on nothing (the legacy "status=" query parameter means "any").
   if (filter.status?.length) values.status = filter.status;
   if (filter.type?.length) values.type = filter.type;
@@ -93,6 +97,7 @@ export function filterWhere(viewer: Pick<UserRow, "id" | "role">, v: FilterTempl
   if (v.providerId !== undefined) where.push(sql`${sessions.providerId} = ${bind(v.providerId)}`);
   if (v.clientId !== undefined) where.push(sql`${sessions.clientId} = ${bind(v.clientId)}`);
   if (v.treatmentPlanId !== undefined) where.push(sql`${sessions.treatmentPlanId} = ${bind(v.treatmentPlanId)}`);
+  if (v.seriesId !== undefined) where.push(sql`${sessions.seriesId} = ${bind(v.seriesId)}`);
   // Each list is one array parameter: the statement text does not vary with its length.
   if (v.status !== undefined) where.push(anyOf(sessions.status, v.status, sessionStatusEnum.enumName));
   if (v.type !== undefined) where.push(anyOf(sessions.type, v.type, sessionTypeEnum.enumName));

@@ -11,9 +11,11 @@ import { User } from "../tenants/graphql.js";
 import { findVisibleTreatmentPlan } from "../treatment-plans/index.js";
 import { TreatmentPlan } from "../treatment-plans/graphql.js";
 import { getVisibleSession, providerNotesFor } from "./session.access.js";
+import { cancelInScope, rescheduleInScope, updateInScope } from "../series/index.js";
 import {
   BookSessionInput,
   CompleteSessionInput,
+  EditScope,
   SessionFilterInput,
   SessionOrderInput,
   UpdateSessionInput,
@@ -30,14 +32,11 @@ import {
 import {
   bookSession,
   cancellationOf,
-  cancelSession,
   completeSession,
   confirmSession,
   deleteSession,
   markNoShow,
   reassignSession,
-  rescheduleSession,
-  updateSession,
 } from "./session.service.js";
 import { sessionTiming, type Timing } from "./session.timing.js";
 import { Cancellation, Session, SessionConnection, SessionStats, SessionTiming } from "./session.type.js";
@@ -46,6 +45,9 @@ import { minutesBetween } from "../../time.js";
 import { preloadedOf } from "../preloaded.js";
 
 registerNodeType("Session", "sessions", getVisibleSession);
+
+const SCOPE =
+  "For an occurrence of a series (default THIS: this one, recorded as an exception when it moves); THIS_AND_FOLLOWING / ALL: the same change to those still SCHEDULED or CONFIRMED, all or nothing. BAD_USER_INPUT on a session of no series";
 
 /** GraphQL filter -> service filter (ids parsed, nulls dropped). */
 export function toSessionFilter(input: SessionFilterInput | null | undefined): SessionFilter {
@@ -133,8 +135,9 @@ export class SessionResolver {
     @Arg("id", () => RecordId) id: number,
     @Arg("input", () => UpdateSessionInput) input: UpdateSessionInput,
     @Ctx() ctx: RequestContext,
+    @Arg("scope", () => EditScope, { nullable: true, description: SCOPE }) scope?: EditScope | null,
   ): Promise<SessionRow> {
-    return updateSession(ctx, id, input);
+    return updateInScope(ctx, id, scope, input);
   }
 
   @Mutation(() => Session, {
@@ -147,8 +150,9 @@ export class SessionResolver {
     @Arg("endsAt", () => DateTimeScalar, { nullable: true }) endsAt?: Date | null,
     @Arg("durationMinutes", () => Int, { nullable: true }) durationMinutes?: number | null,
     @Arg("reason", () => String, { nullable: true, description: limitDescription("reason") }) reason?: string | null,
+    @Arg("scope", () => EditScope, { nullable: true, description: SCOPE }) scope?: EditScope | null,
   ): Promise<SessionRow> {
-    return rescheduleSession(ctx, id, { startsAt, endsAt, durationMinutes }, reason);
+    return rescheduleInScope(ctx, id, scope, { startsAt, endsAt, durationMinutes }, reason);
   }
 
   @Mutation(() => Session)
@@ -175,8 +179,9 @@ export class SessionResolver {
     @Arg("id", () => RecordId) id: number,
     @Ctx() ctx: RequestContext,
     @Arg("reason", () => String, { nullable: true, description: limitDescription("reason") }) reason?: string | null,
+    @Arg("scope", () => EditScope, { nullable: true, description: SCOPE }) scope?: EditScope | null,
   ): Promise<SessionRow> {
-    return cancelSession(ctx, id, reason);
+    return cancelInScope(ctx, id, scope, reason);
   }
 
   @Mutation(() => Boolean, {

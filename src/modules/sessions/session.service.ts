@@ -1,4 +1,5 @@
-import { and, asc, eq, gt, lt, ne, or } from "drizzle-orm";
+import { and, asc, eq, gt, lt, ne, or, sql } from "drizzle-orm";
+import { anyId } from "../../db/any-id.js";
 import { pgErrorOf, type Tx } from "../../db/client.js";
 import {
   careRelationships,
@@ -25,9 +26,9 @@ import {
   type Words,
 } from "../../errors.js";
 import { checkTextLengths } from "../../text-limits.js";
-import { assertBookableForClient } from "../availability/index.js";
+import { assertBookableForClient, notBookableForClient, whyNotBookableForClient } from "../availability/index.js";
 import type { RequestContext } from "../context.js";
-import { lockTenantEvents, recordSessionEvent, type SessionEventInput } from "../events/index.js";
+import { lockTenantEvents, recordSessionEvent, recordSessionEvents, type SessionEventInput } from "../events/index.js";
 import { providerOrCaller } from "../tenants/index.js";
 import { getUserWithRole, hasCareRelationship } from "../tenants/index.js";
 import { DAY, HOUR, MINUTE } from "../../time.js";
@@ -117,11 +118,15 @@ export interface CompleteSessionCommand {
 /** A session may last at most a day. */
 const MAX_MINUTES = DAY / MINUTE;
 
-interface Slot {
-  providerId: number;
-  clientId: number;
+/** A session's interval. */
+export interface SlotTimes {
   startsAt: Date;
   endsAt: Date;
+}
+
+interface Slot extends SlotTimes {
+  providerId: number;
+  clientId: number;
   excludeSessionId?: number;
 }
 
@@ -137,7 +142,7 @@ async function sessionToManage(ctx: RequestContext, id: number, action: string):
 }
 
 /** The session's interval from start + end or start + duration; every problem reported at once. */
-function resolveTimes(
+export function resolveTimes(
   ctx: RequestContext,
   times: NewTimes,
   keepLengthMs?: number,
@@ -216,18 +221,65 @@ function conflictError(ctx: RequestContext, other: SessionRow | undefined): Doma
 /**
  * Runs a write in a savepoint, queued behind the tenant's other colliding writes (see
  * lockTenantEvents). The friendly conflict check before it races with other requests; the
- * exclusion constraints decide, and their violation (23P01) becomes the same CONFLICT. A
+ * exclusion constraints decide, and their violation (23P01) becomes the same CONFLICT: of the
+ * (first) slot's conflict as committed now, or what `onConflict` makes of every slot's. A
  * treatment plan's authorization is decided by the database alone (PLAN_SESSION_LIMIT, PLAN_EXPIRED).
  */
-async function guardedWrite<T>(ctx: RequestContext, slot: Slot | undefined, write: (tx: Tx) => Promise<T>): Promise<T> {
+async function guardedWrite<T>(
+  ctx: RequestContext,
+  slot: Slot | Slot[] | undefined,
+  write: (tx: Tx) => Promise<T>,
+  onConflict?: (conflicts: (SessionRow | undefined)[]) => DomainError,
+): Promise<T> {
   await ctx.db.run((tx) => lockTenantEvents(tx, ctx.tenant.id));
   try {
     return await ctx.db.atomic(write);
   } catch (err) {
-    if (pgErrorOf(err)?.code === "23P01" && slot)
-      throw conflictError(ctx, await ctx.db.run((tx) => findConflict(tx, slot)));
+    if (pgErrorOf(err)?.code === "23P01" && slot) {
+      const slots = Array.isArray(slot) ? slot : [slot];
+      const conflicts = await ctx.db.run((tx) => findConflicts(tx, slots));
+      throw onConflict ? onConflict(conflicts) : conflictError(ctx, conflicts.find(Boolean));
+    }
     throw planAuthorizationConflict(err) ?? err;
   }
+}
+
+/**
+ * The first active session of the same provider or client overlapping each slot, for many slots
+ * in one statement (a series' occurrences): the candidates overlapping any of the slots, matched
+ * to them here.
+ */
+async function findConflicts(tx: Tx, slots: Slot[]): Promise<(SessionRow | undefined)[]> {
+  if (slots.length === 1) return [await findConflict(tx, slots[0])];
+  if (slots.length === 0) return [];
+  const ranges = slots.map((s) => `[${s.startsAt.toISOString()},${s.endsAt.toISOString()})`);
+  const peopleOf = (s: Slot) => or(eq(sessions.providerId, s.providerId), eq(sessions.clientId, s.clientId));
+  const excluded = slots.map((s) => s.excludeSessionId).filter((id): id is number => id !== undefined);
+  const candidates = await tx
+    .select()
+    .from(sessions)
+    .where(
+      and(
+        isActiveSql(),
+        or(...uniqueBy(slots, (s) => `${s.providerId}:${s.clientId}`).map(peopleOf)),
+        sql`tstzrange(${sessions.startsAt}, ${sessions.endsAt}, '[)') && any(${sql.param(ranges)}::text[]::tstzrange[])`,
+        excluded.length ? sql`not ${anyId(sessions.id, excluded)}` : undefined,
+      ),
+    )
+    .orderBy(asc(sessions.startsAt), asc(sessions.id));
+  return slots.map((slot) =>
+    candidates.find(
+      (c) =>
+        (c.providerId === slot.providerId || c.clientId === slot.clientId) &&
+        c.startsAt.getTime() < slot.endsAt.getTime() &&
+        c.endsAt.getTime() > slot.startsAt.getTime() &&
+        c.id !== slot.excludeSessionId,
+    ),
+  );
+}
+
+function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [key(item), item])).values()];
 }
 
 /** The friendly check, before the write (and before availability: a conflict is the more precise answer). */
@@ -287,22 +339,50 @@ async function checkWhoBooksWhom(
   return false;
 }
 
-export async function bookSession(ctx: RequestContext, input: BookSessionCommand): Promise<SessionRow> {
+/** Who a booking is for, resolved and checked once: the same for one session and for every occurrence of a series. */
+export interface BookingParty {
+  providerId: number;
+  /** The provider's zone: a series keeps its wall-clock time there. */
+  providerTimeZone: string;
+  clientId: number;
+  plan?: TreatmentPlanRow;
+  /** The booking puts the client in the provider's care (an ADMIN's, or one through the client's plan). */
+  addsCare: boolean;
+}
+
+/** What a booking writes besides its times: the session's text, type and modality. */
+export type BookingDetails = SessionDetails;
+
+/** The first checks of a booking, before its times: text limits, and the provider (the caller's own when a PROVIDER) and client given. */
+export function checkBookingInput(
+  ctx: RequestContext,
+  input: Omit<BookSessionCommand, "startsAt">,
+): number | undefined {
   checkTextLengths(input);
-  const me = ctx.viewer;
   const providerId = providerOrCaller(ctx, input.providerId);
   const missing: Record<string, Words> = {};
   if (providerId === undefined) missing.providerId = words`${field("providerId")} is required`;
-  if (input.clientId == null && input.treatmentPlanId == null && me.role !== "CLIENT")
+  if (input.clientId == null && input.treatmentPlanId == null && ctx.viewer.role !== "CLIENT")
     missing.clientId = words`${field("clientId")} or ${field("treatmentPlanId")} is required`;
   throwFieldErrors(missing);
-  const times = resolveTimes(ctx, input);
+  return providerId;
+}
 
+/**
+ * The people and plan of a booking (after checkBookingInput and the times): who books whom,
+ * provider notes, the provider and client exist, the plan is the client's.
+ */
+export async function resolveBookingParty(
+  ctx: RequestContext,
+  input: Omit<BookSessionCommand, "startsAt">,
+  providerId: number,
+): Promise<BookingParty> {
+  const me = ctx.viewer;
   if (me.role === "PROVIDER" && providerId !== me.id)
     throw forbidden(words`${noun("Provider")}s can book ${noun("sessions")} only for themselves`);
   if (me.role === "CLIENT" && input.providerNotes != null)
     throw forbidden(words`${noun("Client")}s cannot write ${noun("provider")} notes`);
-  const provider = await getUserWithRole(ctx, providerId!, "PROVIDER", "Provider");
+  const provider = await getUserWithRole(ctx, providerId, "PROVIDER", "Provider");
 
   const plan = input.treatmentPlanId != null ? await getTreatmentPlan(ctx, input.treatmentPlanId) : undefined;
   const owner = plan ? await planClient(ctx, plan) : null;
@@ -315,51 +395,150 @@ export async function bookSession(ctx: RequestContext, input: BookSessionCommand
   if (plan) await planFor(ctx, plan, clientId);
 
   const addsCare = await checkWhoBooksWhom(ctx, provider.id, clientId, !!owner && owner.id === clientId);
-  const slot: Slot = { providerId: provider.id, clientId, ...times };
-  await checkSlotFree(ctx, slot);
-  if (me.role === "CLIENT") await assertBookableForClient(ctx, slot);
+  return { providerId: provider.id, providerTimeZone: provider.timeZone, clientId, plan, addsCare };
+}
 
+/** One occurrence of a booking that cannot be made: why, in the words a single booking would have answered. */
+export interface RefusedSlot {
+  startsAt: Date;
+  error: DomainError;
+}
+
+/**
+ * Every check a booking's slot gets, for many slots at once: overlaps with the provider's and
+ * the client's active sessions in one statement (the first conflict of each slot, worded by
+ * conflictError's visibility rule), then, for a CLIENT caller, availability, notice and buffer
+ * (whyNotBookableForClient) of the slots that are free. Returns the refused ones, in order.
+ */
+export async function refusedSlots(
+  ctx: RequestContext,
+  party: BookingParty,
+  times: SlotTimes[],
+): Promise<RefusedSlot[]> {
+  const slots = times.map((t): Slot => ({ providerId: party.providerId, clientId: party.clientId, ...t }));
+  const conflicts = await ctx.db.run((tx) => findConflicts(tx, slots));
+  const refused: RefusedSlot[] = [];
+  for (const [i, slot] of slots.entries()) {
+    if (conflicts[i]) refused.push({ startsAt: slot.startsAt, error: conflictError(ctx, conflicts[i]) });
+    else if (ctx.viewer.role === "CLIENT") {
+      const reason = await whyNotBookableForClient(ctx, slot);
+      if (reason) refused.push({ startsAt: slot.startsAt, error: notBookableForClient(reason) });
+    }
+  }
+  return refused;
+}
+
+/**
+ * Where the sessions written by writeBookings belong: a series, which of the given times are
+ * written after all (`written`: their positions, in order; a plan's authorization, read under
+ * its lock, may leave some out) and each written one's 1-based position in the series.
+ */
+export interface SeriesLink {
+  seriesId: number;
+  written: number[];
+  occurrenceIndexes: number[];
+}
+
+/**
+ * Writes a booking's sessions (one, or a series' occurrences) in one savepoint behind the
+ * tenant's event lock: care (when the booking adds it), one multi-row INSERT, and one BOOKED
+ * event per session. The exclusion constraints decide under concurrency: a violation (23P01)
+ * is answered by `onConflict` with each slot's conflict as committed now.
+ * `beforeInsert` runs first in the same savepoint (a series writes its own row there).
+ */
+export async function writeBookings(
+  ctx: RequestContext,
+  party: BookingParty,
+  details: BookingDetails,
+  times: SlotTimes[],
+  options: {
+    series?: (tx: Tx) => Promise<SeriesLink>;
+    events?: (rows: SessionRow[], isInitialConsultation: boolean) => SessionEventInput[];
+    /** How a collision at the insert is answered, from each slot's conflict (worded as refusedSlots words them). */
+    onConflict?: (refused: RefusedSlot[]) => DomainError;
+  } = {},
+): Promise<SessionRow[]> {
+  const me = ctx.viewer;
   const now = ctx.deps.now();
-  const session = await guardedWrite(ctx, slot, async (tx) => {
-    const [earlier] = await tx
-      .select({ id: sessions.id })
-      .from(sessions)
-      .where(
-        and(eq(sessions.providerId, provider.id), eq(sessions.clientId, clientId), ne(sessions.status, "CANCELLED")),
-      )
-      .limit(1);
-    // In the same transaction as the session: both or neither.
-    if (addsCare)
-      await tx
-        .insert(careRelationships)
-        .values({ tenantId: ctx.tenant.id, providerId: provider.id, clientId })
-        .onConflictDoNothing();
-    const [row] = await tx
-      .insert(sessions)
-      .values({
-        tenantId: ctx.tenant.id,
-        providerId: provider.id,
-        clientId,
-        treatmentPlanId: plan?.id ?? null,
-        title: input.title ?? null,
-        description: input.description ?? null,
-        type: input.type ?? undefined,
-        modality: input.modality ?? undefined,
-        location: input.location ?? null,
-        startsAt: times.startsAt,
-        endsAt: times.endsAt,
-        notes: input.notes ?? null,
-        providerNotes: input.providerNotes ?? null,
-        createdBy: me.id,
-        updatedBy: me.id,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
-    await recordSessionEvent(tx, ctx, bookedEvent(row, !earlier));
-    return row;
-  });
-  return remember(ctx, session);
+  const slots = times.map((t): Slot => ({ providerId: party.providerId, clientId: party.clientId, ...t }));
+  const rows = await guardedWrite(
+    ctx,
+    slots,
+    async (tx) => {
+      const [earlier] = await tx
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(
+          and(
+            eq(sessions.providerId, party.providerId),
+            eq(sessions.clientId, party.clientId),
+            ne(sessions.status, "CANCELLED"),
+          ),
+        )
+        .limit(1);
+      // In the same transaction as the sessions: all or none.
+      if (party.addsCare)
+        await tx
+          .insert(careRelationships)
+          .values({ tenantId: ctx.tenant.id, providerId: party.providerId, clientId: party.clientId })
+          .onConflictDoNothing();
+      const link = options.series ? await options.series(tx) : undefined;
+      const written = link ? link.written.map((position) => slots[position]) : slots;
+      const inserted = await tx
+        .insert(sessions)
+        .values(
+          written.map((slot, i) => ({
+            tenantId: ctx.tenant.id,
+            providerId: party.providerId,
+            clientId: party.clientId,
+            treatmentPlanId: party.plan?.id ?? null,
+            title: details.title ?? null,
+            description: details.description ?? null,
+            type: details.type ?? undefined,
+            modality: details.modality ?? undefined,
+            location: details.location ?? null,
+            startsAt: slot.startsAt,
+            endsAt: slot.endsAt,
+            notes: details.notes ?? null,
+            providerNotes: details.providerNotes ?? null,
+            seriesId: link?.seriesId ?? null,
+            occurrenceIndex: link?.occurrenceIndexes[i] ?? null,
+            createdBy: me.id,
+            updatedBy: me.id,
+            createdAt: now,
+            updatedAt: now,
+          })),
+        )
+        .returning();
+      inserted.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+      const events = options.events
+        ? options.events(inserted, !earlier)
+        : inserted.map((row, i) => bookedEvent(row, !earlier && i === 0));
+      await recordSessionEvents(tx, ctx, events);
+      return inserted;
+    },
+    options.onConflict &&
+      ((conflicts) => {
+        const refused = slots.flatMap((slot, i) =>
+          conflicts[i] ? [{ startsAt: slot.startsAt, error: conflictError(ctx, conflicts[i]) }] : [],
+        );
+        // The winner may be gone again (cancelled since): still a conflict, worded without it.
+        return refused.length ? options.onConflict!(refused) : conflictError(ctx, undefined);
+      }),
+  );
+  for (const row of rows) remember(ctx, row);
+  return rows;
+}
+
+export async function bookSession(ctx: RequestContext, input: BookSessionCommand): Promise<SessionRow> {
+  const providerId = checkBookingInput(ctx, input);
+  const times = resolveTimes(ctx, input);
+  const party = await resolveBookingParty(ctx, input, providerId!);
+  const slot: Slot = { providerId: party.providerId, clientId: party.clientId, ...times };
+  await checkSlotFree(ctx, slot);
+  if (ctx.viewer.role === "CLIENT") await assertBookableForClient(ctx, slot);
+  const [session] = await writeBookings(ctx, party, input, [times]);
+  return session;
 }
 
 // ---------------------------------------------------------------- reassigning
@@ -662,4 +841,41 @@ export async function deleteSession(ctx: RequestContext, id: number): Promise<bo
 
 function definedOnly<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+// ---------------------------------------------------------------- many sessions at once (series)
+
+/**
+ * Cancels the given sessions that are still active (SCHEDULED or CONFIRMED) in one statement,
+ * as cancelSession records a cancellation (who, when, reason) and its CANCELLED event; others
+ * (history) are left as they are. Run inside the caller's savepoint; the caller checked who may.
+ */
+export async function cancelActiveSessions(
+  tx: Tx,
+  ctx: RequestContext,
+  ids: number[],
+  reason: string | null,
+): Promise<SessionRow[]> {
+  if (!ids.length) return [];
+  const now = ctx.deps.now();
+  const rows = await tx
+    .update(sessions)
+    .set({
+      status: "CANCELLED",
+      cancelledAt: now,
+      cancelledBy: ctx.viewer.id,
+      cancellationReason: reason?.trim() || null,
+      updatedAt: now,
+      updatedBy: ctx.viewer.id,
+    })
+    .where(and(anyId(sessions.id, ids), isActiveSql()))
+    .returning();
+  rows.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+  await recordSessionEvents(
+    tx,
+    ctx,
+    rows.map((row) => cancelledEvent(row, noticeHours(row, now))),
+  );
+  for (const row of rows) remember(ctx, row);
+  return rows;
 }

@@ -49,6 +49,8 @@ export class Session extends Node {
   @Field(() => String, { nullable: true }) exercisesPerformed!: string | null;
   @Field(() => String, { nullable: true }) googleEventId!: string | null;
   @Field(() => String, { nullable: true }) outlookEventId!: string | null;
+  @Field(() => Int, { nullable: true, description: "1-based position in its series; null outside a series" })
+  occurrenceIndex!: number | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;
 }

@@ -17,6 +17,7 @@ export { treatmentPlanById } from "./treatment-plan.loaders.js";
 export {
   lockPlanAuthorization,
   planAuthorizationConflict,
+  refusedByAuthorization,
   startsWithinAuthorization,
   type PlanAuthorization,
 } from "./plan-authorization.js";

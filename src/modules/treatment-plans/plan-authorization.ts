@@ -89,3 +89,24 @@ export async function lockPlanAuthorization(tx: Tx, planId: number, providerId: 
     timeZone: counted.timeZone,
   };
 }
+
+/**
+ * Which of several new sessions of a plan (in start order) its authorization refuses, by the
+ * trigger's rule: a start after authorizedUntil is PLAN_EXPIRED; of the others, those beyond
+ * what the plan still authorizes are PLAN_SESSION_LIMIT. A series books against these, read
+ * under the plan's lock, so what it skips is what the database would refuse.
+ */
+export function refusedByAuthorization<T extends { startsAt: Date }>(
+  authorization: PlanAuthorization,
+  candidates: readonly T[],
+): Map<T, DomainError> {
+  const refused = new Map<T, DomainError>();
+  let remaining = authorization.remaining ?? Infinity;
+  for (const candidate of candidates) {
+    if (!startsWithinAuthorization(candidate.startsAt, authorization.authorizedUntil, authorization.timeZone))
+      refused.set(candidate, conflict("PLAN_EXPIRED", PLAN_EXPIRED));
+    else if (remaining <= 0) refused.set(candidate, conflict("PLAN_SESSION_LIMIT", PLAN_SESSION_LIMIT));
+    else remaining--;
+  }
+  return refused;
+}

@@ -1,0 +1,43 @@
+import { eq } from "drizzle-orm";
+import { sessions, sessionSeries, type TenantRow } from "../../src/db/schema/index.js";
+import type { TestApp } from "../helpers/app.js";
+import { asTenant } from "../helpers/factories.js";
+
+export { dataOf, errorOf, NOW, openAllWeek, snapshot } from "../sessions/sessions.fixture.js";
+
+export const SERIES = `id recurrence timeZone startsAt durationMinutes status exceptions
+  provider { id } client { id } treatmentPlan { id } nextSession { id startsAt }`;
+
+export const BOOK_SERIES = `mutation($input: BookSeriesInput!) { bookSeries(input: $input) {
+  series { ${SERIES} }
+  sessions { id startsAt endsAt status occurrenceIndex series { id } }
+  skipped { startsAt reason message conflictingSessionId } } }`;
+
+export const PREVIEW = `query($input: BookSeriesInput!) { previewSeries(input: $input) { startsAt endsAt bookable reason conflictingSessionId } }`;
+
+/** The series' occurrences as stored, by start. */
+export function occurrencesOf(t: TestApp, tenant: TenantRow, seriesId: number) {
+  return asTenant(t.database, tenant.id, (tx) =>
+    tx.select().from(sessions).where(eq(sessions.seriesId, seriesId)).orderBy(sessions.startsAt),
+  );
+}
+
+export function seriesRows(t: TestApp, tenant: TenantRow) {
+  return asTenant(t.database, tenant.id, (tx) => tx.select().from(sessionSeries).orderBy(sessionSeries.id));
+}
+
+/** Wall-clock date and time of an instant in a zone ("2030-03-12 15:00"). */
+export function wall(instant: string | Date, zone: string): string {
+  return new Intl.DateTimeFormat("sv-SE", {
+    timeZone: zone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(new Date(instant));
+}
+
+export const weekday = (instant: string, zone: string) =>
+  new Intl.DateTimeFormat("en-US", { timeZone: zone, weekday: "short" }).format(new Date(instant));

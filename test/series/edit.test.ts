@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
+import { rest } from "../helpers/rest.js";
 import { makePractice, makeSession } from "../helpers/factories.js";
 import {
   BOOK_SERIES,
@@ -187,5 +188,22 @@ describe(`editing a series with a scope (${engine})`, () => {
       });
     }
     expect(await snapshot(t, p.tenant)).toEqual(before);
+  });
+
+  it("a legacy API's reschedule of an occurrence is THIS: its original start becomes an exception, it keeps its series", async () => {
+    const c = await course("2031-01-07T20:00:00Z", 3);
+    // The fitness API takes local times in the trainer's zone: Thursday 16:00 in New York.
+    const moved = await rest(t.url, "PATCH", `/api/v1/sessions/${c.ids[1]}`, {
+      token: provider,
+      body: { scheduled_start: "2031-01-16T16:00:00", scheduled_end: "2031-01-16T16:50:00" },
+    });
+    expect(moved.status).toBe(200);
+    const [series] = (await seriesRows(t, p.tenant)).filter((row) => row.id === c.id);
+    expect(series.exceptions.map((d) => d.toISOString())).toEqual(["2031-01-14T20:00:00.000Z"]);
+    expect(walls(await occurrencesOf(t, p.tenant, c.id))).toEqual([
+      "Tue 2031-01-07 15:00 SCHEDULED",
+      "Thu 2031-01-16 16:00 SCHEDULED",
+      "Tue 2031-01-21 15:00 SCHEDULED",
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import {
   reassignSession,
   updateSession,
 } from "../../modules/sessions/index.js";
+import { updateInScope } from "../../modules/series/index.js";
 import { findVisibleUsers } from "../../modules/tenants/index.js";
 import { localToInstant, minutesBetween, parseInstant } from "../../time.js";
 import { shimRoutes } from "../primitives.js";
@@ -123,7 +124,7 @@ export function meetingRoutes(api: FastifyInstance, options: ShimOptions, naming
         if (Object.entries(body).every(([field, value]) => field === "therapistId" || value === undefined))
           return (await toMeetings(ctx, [session]))[0];
       }
-      const updated = await updateSession(ctx, session.id, {
+      const updated = await updateInScope(ctx, session.id, undefined, {
         title: body.title,
         description: body.description,
         startsAt: body.startTime === undefined ? undefined : await instantOf(ctx, body.startTime, session.providerId),

@@ -10,9 +10,9 @@ import {
   listSessionsPage,
   reassignSession,
   sessionStats,
-  updateSession,
   type SessionFilter,
 } from "../../modules/sessions/index.js";
+import { updateInScope } from "../../modules/series/index.js";
 import { providerOrCaller } from "../../modules/tenants/index.js";
 import { localDate } from "../../time.js";
 import { readEmptyJsonAs, shimRoutes, type SchemaRequest } from "../primitives.js";
@@ -206,7 +206,7 @@ async function updateRoute(ctx: RequestContext, request: SchemaRequest<typeof up
       ? current.status
       : statusesOf(body.status)[0]
     : undefined;
-  const session = await updateSession(ctx, current.id, {
+  const session = await updateInScope(ctx, current.id, undefined, {
     title: body.title,
     description: body.description,
     type: body.session_type ? typeOf(body.session_type) : undefined,

@@ -10,6 +10,7 @@ import {
   reassignSession,
   updateSession,
 } from "../../modules/sessions/index.js";
+import { updateInScope } from "../../modules/series/index.js";
 import { userById } from "../../modules/tenants/index.js";
 import { getUserWithRole } from "../../modules/tenants/index.js";
 import { getTreatmentPlan } from "../../modules/treatment-plans/index.js";
@@ -277,7 +278,7 @@ export function sessionRoutes(api: FastifyInstance, options: ShimOptions): void 
       !same(startsAt, moved.startsAt) ||
       !same(endsAt, moved.endsAt);
     const updated = more
-      ? await updateSession(ctx, id, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId }).catch(
+      ? await updateInScope(ctx, id, undefined, { notes: body.session_notes, startsAt, endsAt, treatmentPlanId }).catch(
           asUpdateFields,
         )
       : moved;

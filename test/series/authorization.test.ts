@@ -1,21 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessions, treatmentPlans } from "../../src/db/schema/index.js";
 import { eq } from "drizzle-orm";
-import { startTestApp, type TestApp } from "../helpers/app.js";
+import type { TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
-import { asTenant, makePractice } from "../helpers/factories.js";
-import { BOOK_SERIES, dataOf, errorOf, NOW, openAllWeek, PREVIEW, seriesRows, snapshot } from "./series.fixture.js";
+import { asTenant } from "../helpers/factories.js";
+import { seriesPractice, BOOK_SERIES, dataOf, errorOf, PREVIEW, seriesRows, snapshot } from "./series.fixture.js";
 
 let t: TestApp;
-let p: Awaited<ReturnType<typeof makePractice>>;
+let p: Awaited<ReturnType<typeof seriesPractice>>["p"];
 let provider: string;
 
-beforeAll(async () => {
-  t = await startTestApp({ now: () => NOW });
-  p = await makePractice(t.database);
-  provider = await t.token(p.provider, p.tenant);
-  await openAllWeek(t, p.tenant, p.provider);
-});
+beforeAll(async () => ({ t, p, provider } = await seriesPractice()));
 afterAll(() => t.close());
 
 /** Tuesday 2030-01-08 15:00 in New York (the practice's provider's zone). */

@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { availabilityRules, treatmentPlans } from "../../src/db/schema/index.js";
-import { startTestApp, type TestApp } from "../helpers/app.js";
+import type { TestApp } from "../helpers/app.js";
 import { captureStatements, engine } from "../helpers/db.js";
-import { asTenant, makePractice, makeSession, makeUser, relate } from "../helpers/factories.js";
+import { asTenant, makeSession, makeUser, relate } from "../helpers/factories.js";
 import { rest } from "../helpers/rest.js";
 import {
+  seriesPractice,
   BOOK_SERIES,
   dataOf,
   errorOf,
-  NOW,
   occurrencesOf,
-  openAllWeek,
   PREVIEW,
   seriesRows,
   snapshot,
@@ -19,15 +18,10 @@ import {
 } from "./series.fixture.js";
 
 let t: TestApp;
-let p: Awaited<ReturnType<typeof makePractice>>;
+let p: Awaited<ReturnType<typeof seriesPractice>>["p"];
 let admin: string, provider: string, client: string;
 
-beforeAll(async () => {
-  t = await startTestApp({ now: () => NOW });
-  p = await makePractice(t.database);
-  [admin, provider, client] = await Promise.all([p.admin, p.provider, p.client].map((u) => t.token(u, p.tenant)));
-  await openAllWeek(t, p.tenant, p.provider);
-});
+beforeAll(async () => ({ t, p, admin, provider, client } = await seriesPractice()));
 afterAll(() => t.close());
 
 const NY = "America/New_York";

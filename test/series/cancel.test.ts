@@ -1,21 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "../helpers/app.js";
+import type { TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
-import { makePractice } from "../helpers/factories.js";
 import { eventually, subscribe } from "../helpers/ws.js";
 import { SLOTS_CHANGED } from "../subscriptions/subscriptions.fixture.js";
-import { BOOK_SERIES, dataOf, NOW, occurrencesOf, openAllWeek, SERIES, seriesRows } from "./series.fixture.js";
+import { seriesPractice, BOOK_SERIES, dataOf, occurrencesOf, SERIES, seriesRows } from "./series.fixture.js";
 
 let t: TestApp;
-let p: Awaited<ReturnType<typeof makePractice>>;
+let p: Awaited<ReturnType<typeof seriesPractice>>["p"];
 let provider: string, client: string;
 
-beforeAll(async () => {
-  t = await startTestApp({ now: () => NOW });
-  p = await makePractice(t.database);
-  [provider, client] = await Promise.all([p.provider, p.client].map((u) => t.token(u, p.tenant)));
-  await openAllWeek(t, p.tenant, p.provider);
-});
+beforeAll(async () => ({ t, p, provider, client } = await seriesPractice()));
 afterAll(() => t.close());
 
 const book = (input: Record<string, unknown>, token = provider) =>

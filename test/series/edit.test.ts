@@ -1,15 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "../helpers/app.js";
+import type { TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { rest } from "../helpers/rest.js";
-import { makePractice, makeSession } from "../helpers/factories.js";
+import { makeSession } from "../helpers/factories.js";
 import {
+  seriesPractice,
   BOOK_SERIES,
   dataOf,
   errorOf,
-  NOW,
   occurrencesOf,
-  openAllWeek,
   seriesRows,
   snapshot,
   wall,
@@ -17,15 +16,10 @@ import {
 } from "./series.fixture.js";
 
 let t: TestApp;
-let p: Awaited<ReturnType<typeof makePractice>>;
+let p: Awaited<ReturnType<typeof seriesPractice>>["p"];
 let provider: string, client: string;
 
-beforeAll(async () => {
-  t = await startTestApp({ now: () => NOW });
-  p = await makePractice(t.database);
-  [provider, client] = await Promise.all([p.provider, p.client].map((u) => t.token(u, p.tenant)));
-  await openAllWeek(t, p.tenant, p.provider);
-});
+beforeAll(async () => ({ t, p, provider, client } = await seriesPractice()));
 afterAll(() => t.close());
 
 const NY = "America/New_York";

@@ -1,9 +1,19 @@
 import { eq } from "drizzle-orm";
 import { sessions, sessionSeries, type TenantRow } from "../../src/db/schema/index.js";
-import type { TestApp } from "../helpers/app.js";
-import { asTenant } from "../helpers/factories.js";
+import { startTestApp, type TestApp } from "../helpers/app.js";
+import { asTenant, makePractice } from "../helpers/factories.js";
+import { NOW, openAllWeek } from "../sessions/sessions.fixture.js";
 
 export { dataOf, errorOf, NOW, openAllWeek, snapshot } from "../sessions/sessions.fixture.js";
+
+/** Each series test file's world: a server at NOW, a practice whose provider is open all week, and its people's tokens. */
+export async function seriesPractice() {
+  const t = await startTestApp({ now: () => NOW });
+  const p = await makePractice(t.database);
+  const [admin, provider, client] = await Promise.all([p.admin, p.provider, p.client].map((u) => t.token(u, p.tenant)));
+  await openAllWeek(t, p.tenant, p.provider);
+  return { t, p, admin, provider, client };
+}
 
 export const SERIES = `id recurrence timeZone startsAt durationMinutes status exceptions
   provider { id } client { id } treatmentPlan { id } nextSession { id startsAt }`;

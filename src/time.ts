@@ -126,6 +126,15 @@ export function localDateTime(instant: Date | number, zone: string): { date: str
   return { date: iso.slice(0, 10), time: iso.slice(11, 19) };
 }
 
+/**
+ * An instant's wall-clock time in a zone, to the second, as epoch ms read as if the zone were
+ * UTC: what resolveWallTime takes back, and what wall-clock arithmetic (a series' occurrences,
+ * their shift) adds to.
+ */
+export function wallClockMs(instant: Date | number, zone: string): number {
+  return Math.floor((+instant + utcOffsetMs(+instant, zone)) / 1000) * 1000;
+}
+
 /** The local calendar date of an instant in a zone. */
 export function localDate(instant: Date, zone: string): string {
   return localDateTime(instant, zone).date;

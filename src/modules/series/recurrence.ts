@@ -1,7 +1,7 @@
 import { RRuleTemporal } from "rrule-temporal";
 import { Temporal } from "temporal-polyfill";
 import { badInput, field, words, type Words } from "../../errors.js";
-import { DAY, localDateTime, resolveWallTime } from "../../time.js";
+import { DAY, resolveWallTime, wallClockMs } from "../../time.js";
 
 /** At most this many occurrences in one series. */
 export const MAX_OCCURRENCES = 200;
@@ -65,12 +65,6 @@ export function parseRecurrence(text: string): Recurrence {
 /** A wall time (epoch ms read as if the zone were UTC) as a Temporal value in UTC: the rule runs on wall-clock time. */
 const wallZdt = (wall: number) => Temporal.Instant.fromEpochMilliseconds(wall).toZonedDateTimeISO("UTC");
 
-/** An instant's wall-clock time in the zone, as epoch ms read as if the zone were UTC. */
-function wallOf(instant: Date, zone: string): number {
-  const { date, time } = localDateTime(instant, zone);
-  return Date.parse(`${date}T${time}Z`);
-}
-
 /** UNTIL as a wall time in the zone: a UTC instant converted, a date alone the end of that local day. */
 function untilWall(value: string, zone: string): number {
   const [y, mo, d] = [value.slice(0, 4), value.slice(4, 6), value.slice(6, 8)];
@@ -78,7 +72,7 @@ function untilWall(value: string, zone: string): number {
   const [h, mi, s] = [value.slice(9, 11), value.slice(11, 13), value.slice(13, 15)];
   const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}Z`;
   // A floating UNTIL (no Z) is already a wall time; a UTC one is converted to the zone's.
-  return value.endsWith("Z") ? wallOf(new Date(iso), zone) : Date.parse(iso);
+  return value.endsWith("Z") ? wallClockMs(new Date(iso), zone) : Date.parse(iso);
 }
 
 /** The last instant a series starting at `start` may reach. */
@@ -98,12 +92,12 @@ export function spanEnd(start: Date): Date {
  */
 export function expandRecurrence(recurrence: Recurrence, startsAt: Date, zone: string): Date[] {
   const { parts } = recurrence;
-  const startWall = wallOf(startsAt, zone);
+  const startWall = wallClockMs(startsAt, zone);
   const until = parts.has("UNTIL") ? untilWall(parts.get("UNTIL")!, zone) : undefined;
   if (until !== undefined && until < startWall)
     throw invalid(words`${field("recurrence")}: UNTIL is before ${field("startsAt")}`);
   const lastAllowed = spanEnd(startsAt).getTime();
-  if (until !== undefined && until - DAY > wallOf(new Date(lastAllowed), zone))
+  if (until !== undefined && until - DAY > wallClockMs(new Date(lastAllowed), zone))
     throw invalid(words`${field("recurrence")}: a series may span at most ${MAX_SPAN_YEARS} years`);
   const ruleString = [...parts]
     .filter(([name]) => name !== "UNTIL")

@@ -2,7 +2,7 @@ import { and, asc, eq, gte } from "drizzle-orm";
 import { sessions, sessionSeries, type SessionRow, type SessionSeriesRow } from "../../db/schema/index.js";
 import { badInput, field, words } from "../../errors.js";
 import { isActive, isActiveSql } from "../../rules/session-states.js";
-import { DAY, localDateTime, resolveWallTime } from "../../time.js";
+import { DAY, localDateTime, resolveWallTime, wallClockMs } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import {
   cancelSession,
@@ -18,12 +18,6 @@ import { seriesById } from "./series.loaders.js";
 import { cancelSeries, getVisibleSeries } from "./series.service.js";
 
 export type EditScope = "THIS" | "THIS_AND_FOLLOWING" | "ALL";
-
-/** An instant's wall-clock time in a zone, as epoch ms read as if the zone were UTC. */
-function wallOf(instant: Date, zone: string): number {
-  const { date, time } = localDateTime(instant, zone);
-  return Date.parse(`${date}T${time}Z`);
-}
 
 /**
  * The session and its series for an edit with a scope. No scope on a session of no series: the
@@ -110,9 +104,9 @@ export async function rescheduleInScope(
   const { session, series } = found;
   const zone = series.timeZone;
   const target = resolveTimes(ctx, times, session.endsAt.getTime() - session.startsAt.getTime());
-  const shift = wallOf(target.startsAt, zone) - wallOf(session.startsAt, zone);
+  const shift = wallClockMs(target.startsAt, zone) - wallClockMs(session.startsAt, zone);
   const length = target.endsAt.getTime() - target.startsAt.getTime();
-  const moveOf = (start: Date) => new Date(resolveWallTime(wallOf(start, zone) + shift, zone).instant);
+  const moveOf = (start: Date) => new Date(resolveWallTime(wallClockMs(start, zone) + shift, zone).instant);
   const days = Math.round(
     (Date.parse(localDateTime(target.startsAt, zone).date) - Date.parse(localDateTime(session.startsAt, zone).date)) /
       DAY,

@@ -22,6 +22,10 @@ const REASON_CODES = {
   PLAN_SESSION_LIMIT: "CONFLICT",
   PLAN_EXPIRED: "CONFLICT",
   HOLD_EXPIRED: "CONFLICT",
+  /** The client already has a seat in the group session. */
+  ALREADY_JOINED: "CONFLICT",
+  /** The group session is cancelled, or has started: no seat can be taken. */
+  GROUP_CLOSED: "CONFLICT",
   // BAD_USER_INPUT
   VALIDATION: "BAD_USER_INPUT",
   /** endsAt (or actualEnd) not after its start: a rule some legacy documents word themselves. */

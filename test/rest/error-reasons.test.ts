@@ -48,6 +48,8 @@ const EVERY_REASON = {
   PLAN_SESSION_LIMIT: true,
   PLAN_EXPIRED: true,
   HOLD_EXPIRED: true,
+  ALREADY_JOINED: true,
+  GROUP_CLOSED: true,
   VALIDATION: true,
   ENDS_BEFORE_START: true,
   INVALID_TRANSITION: true,

@@ -7,3 +7,6 @@ export * from "./availability.js";
 export * from "./treatment-details.js";
 export * from "./events.js";
 export * from "./audit.js";
+export * from "./groups.js";
+export * from "./waitlist.js";
+export * from "./holds.js";

@@ -1,13 +1,14 @@
 import { sql } from "drizzle-orm";
-import { check, foreignKey, index, integer, pgEnum, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { check, foreignKey, index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { id, instant, timestamps } from "./columns.js";
 import { tenantId, users } from "./tenants.js";
 import { sessionSeries } from "./series.js";
 import { treatmentPlans } from "./treatment-plans.js";
 
-export const sessionStatusEnum = pgEnum("session_status", ["SCHEDULED", "CONFIRMED", "COMPLETED", "CANCELLED", "NO_SHOW"]);
-export const sessionTypeEnum = pgEnum("session_type", ["PERSONAL", "GROUP", "ONLINE", "ASSESSMENT", "CONSULTATION", "THERAPY"]);
-export const modalityEnum = pgEnum("modality", ["VIDEO", "AUDIO", "IN_PERSON", "CHAT"]);
+import { modalityEnum, sessionStatusEnum, sessionTypeEnum } from "./session-enums.js";
+import { groupSessions } from "./groups.js";
+
+export { modalityEnum, sessionStatusEnum, sessionTypeEnum };
 
 /**
  * A session is every legacy "session", "meeting", "appointment" and "treatment".
@@ -46,6 +47,8 @@ export const sessions = pgTable(
     /** The series this session is an occurrence of, and its 1-based position there (kept when detached). */
     seriesId: integer("series_id"),
     occurrenceIndex: integer("occurrence_index"),
+    /** The group session this session is a seat of (its client's seat; same provider and time). */
+    groupSessionId: integer("group_session_id"),
     createdBy: integer("created_by"),
     updatedBy: integer("updated_by"),
     ...timestamps(),
@@ -62,6 +65,8 @@ export const sessions = pgTable(
     foreignKey({ name: "sessions_provider_fk", columns: [t.tenantId, t.providerId], foreignColumns: [users.tenantId, users.id] }),
     foreignKey({ name: "sessions_client_fk", columns: [t.tenantId, t.clientId], foreignColumns: [users.tenantId, users.id] }),
     foreignKey({ name: "sessions_plan_fk", columns: [t.tenantId, t.treatmentPlanId], foreignColumns: [treatmentPlans.tenantId, treatmentPlans.id] }),
+    index("sessions_group_idx").on(t.tenantId, t.groupSessionId),
+    foreignKey({ name: "sessions_group_fk", columns: [t.tenantId, t.groupSessionId], foreignColumns: [groupSessions.tenantId, groupSessions.id] }),
     foreignKey({ name: "sessions_series_fk", columns: [t.tenantId, t.seriesId], foreignColumns: [sessionSeries.tenantId, sessionSeries.id] }),
   ],
 );

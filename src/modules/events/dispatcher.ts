@@ -430,6 +430,7 @@ function deletedSession(event: DomainEventRow): SessionRow {
     cancellationReason: null,
     seriesId: null,
     occurrenceIndex: null,
+    groupSessionId: null,
     createdBy: null,
     updatedBy: null,
     createdAt: event.occurredAt,

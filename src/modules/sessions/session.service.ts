@@ -40,6 +40,7 @@ import {
 } from "../treatment-plans/index.js";
 import { getVisibleSession } from "./session.access.js";
 import { canManageSession, canSeeSession } from "../../rules/session-visibility.js";
+import { providerTimeConflict } from "../../rules/provider-time.js";
 import {
   bookedEvent,
   cancelledEvent,
@@ -235,6 +236,8 @@ async function guardedWrite<T>(
   try {
     return await ctx.db.atomic(write);
   } catch (err) {
+    const refused = providerTimeConflict(err);
+    if (refused) throw refused;
     if (pgErrorOf(err)?.code === "23P01" && slot) {
       const slots = Array.isArray(slot) ? slot : [slot];
       const conflicts = await ctx.db.run((tx) => findConflicts(tx, slots));

@@ -101,13 +101,18 @@ CREATE INDEX "sessions_group_idx" ON "sessions" USING btree ("tenant_id","group_
 GRANT SELECT, INSERT, UPDATE, DELETE ON "group_sessions", "slot_holds", "waitlist_entries", "waitlist_refills",
   "tenant_settings" TO sessiongraph_app;--> statement-breakpoint
 GRANT USAGE ON SEQUENCE "waitlist_refills_id_seq" TO sessiongraph_app;--> statement-breakpoint
+-- Holds, waitlist entries and refill requests are also read across tenants by background work
+-- (expiry, refills) on the owner connection: RLS is not FORCEd on them, so the owner sees every
+-- tenant's rows, while the app role (never the owner) is held to its tenant by the policy as everywhere.
 DO $$
 DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['group_sessions', 'slot_holds', 'waitlist_entries', 'waitlist_refills', 'tenant_settings']
   LOOP
     EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+    IF t IN ('group_sessions', 'tenant_settings') THEN
+      EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+    END IF;
     EXECUTE format($p$CREATE POLICY tenant_isolation ON %I
       USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::int)
       WITH CHECK (tenant_id = nullif(current_setting('app.tenant_id', true), '')::int)$p$, t);

@@ -88,3 +88,17 @@ export function subscriptionContext(
 ): RequestContext {
   return contextOf(randomUUID(), deps, tenant, viewer, autoCommitRunner(deps.database, tenant.id), new Loaders(false));
 }
+
+/**
+ * Work the server does by itself in a tenant (a hold's expiry, a waitlist offer), as `actor`
+ * (whose rules apply: a waitlist offer is checked as the waiting client's own booking): one
+ * transaction like an HTTP request's, which the caller ends with ctx.db.finish(commit).
+ */
+export function backgroundContext(
+  deps: AppDeps,
+  tenant: RequestContext["tenant"],
+  actor: RequestContext["viewer"],
+): RequestContext & { db: RequestScope } {
+  const scope = new RequestScope(deps.database, tenant.id, deps.config.requestTimeoutMs);
+  return contextOf(`background-${randomUUID()}`, deps, tenant, actor, scope, new Loaders());
+}

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, ne, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, gte, isNotNull, ne, or, sql, type SQL } from "drizzle-orm";
 import { pushIterator, type Stream } from "../../async-iterators.js";
 import { rowsOf, type Database, type Tx } from "../../db/client.js";
 import { unavailable } from "../../errors.js";
@@ -32,7 +32,7 @@ export interface EventFilter {
   clientId?: number;
   /** Only events whose provider or client is this user (a PROVIDER's or CLIENT's visibility). */
   involving?: number;
-  /** Only session events (no availability changes). */
+  /** Only session events (no availability, hold, waitlist or group changes). */
   sessionsOnly?: boolean;
 }
 
@@ -287,7 +287,7 @@ export class EventDispatcher {
     if (filter.clientId !== undefined) where.push(eq(domainEvents.clientId, filter.clientId));
     if (filter.involving !== undefined)
       where.push(or(eq(domainEvents.providerId, filter.involving), eq(domainEvents.clientId, filter.involving))!);
-    if (filter.sessionsOnly) where.push(ne(domainEvents.type, "AVAILABILITY_CHANGED"));
+    if (filter.sessionsOnly) where.push(isNotNull(domainEvents.sessionId));
     where.push(ne(domainEvents.type, USER_CHANGED));
     return this.database.withTenant(tenantId, (tx) => readEvents(tx, and(...where)!, MAX_REPLAY));
   }
@@ -353,7 +353,7 @@ function matches(event: DomainEvent, filter: EventFilter): boolean {
       previousProviderOf(event) === filter.providerId) &&
     (filter.clientId === undefined || event.clientId === filter.clientId) &&
     (filter.involving === undefined || event.providerId === filter.involving || event.clientId === filter.involving) &&
-    (!filter.sessionsOnly || event.type !== "AVAILABILITY_CHANGED")
+    (!filter.sessionsOnly || event.sessionId != null)
   );
 }
 

@@ -8,7 +8,12 @@ export { PgNotifySignal, RedisSignal, type WakeupSignal } from "./signal.js";
 export {
   EVENTS_CHANNEL,
   lockTenantEvents,
+  isSessionEventType,
   recordAvailabilityEvent,
+  recordGroupEvent,
+  recordHoldEvent,
+  recordWaitlistEvent,
+  type HoldChange,
   recordSessionEvent,
   recordSessionEvents,
   recordUserEvent,

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { rowsOf, type Tx } from "../../db/client.js";
-import type { SessionRow } from "../../db/schema/index.js";
+import type { GroupSessionRow, SessionRow, SlotHoldRow, WaitlistEntryRow } from "../../db/schema/index.js";
 import type { RequestContext } from "../context.js";
 import { EVENTS_CHANNEL } from "./signal.js";
 
@@ -23,8 +23,18 @@ export type AvailabilityEventType = "AVAILABILITY_CHANGED";
  * tenant's cached callers. Never delivered to subscribers.
  */
 export const USER_CHANGED = "USER_CHANGED";
+/** A hold was placed, released, consumed by a booking, or expired (payload.change): the provider's slots changed. */
+export type HoldEventType = "SLOT_HOLD_CHANGED";
+export type HoldChange = "PLACED" | "RELEASED" | "CONSUMED" | "EXPIRED";
+/** A waitlist entry was offered a slot, booked it, or changed otherwise (joined, declined, lapsed, left, expired). */
+export type WaitlistEventType = "WAITLIST_OFFERED" | "WAITLIST_BOOKED" | "WAITLIST_CHANGED";
+/** A group session was created or cancelled (payload.change); its seats' own changes are session events. */
+export type GroupEventType = "GROUP_SESSION_CHANGED";
 /** The events subscribers receive. */
-export type DomainEventType = SessionEventType | AvailabilityEventType;
+export type DomainEventType =
+  SessionEventType | AvailabilityEventType | HoldEventType | WaitlistEventType | GroupEventType;
+/** Whether an event is a session's (sessionChanged delivers only these). */
+export const isSessionEventType = (type: string): type is SessionEventType => type in SESSION_EVENT_TYPES;
 
 /** First key of the per-tenant advisory lock that orders a tenant's events (second key: the tenant id). */
 const EVENT_LOCK = 0x5e55;
@@ -181,6 +191,72 @@ export function recordAvailabilityEvent(
     type: "AVAILABILITY_CHANGED",
     providerId,
     payload: dates === "all" ? { allDates: true } : { dates },
+  });
+}
+
+/**
+ * A hold's change: its provider's slots from startsAt to endsAt changed (slotsChanged delivers
+ * those dates). Ids and times only; the client is named by id for the waitlist's visibility.
+ */
+export function recordHoldEvent(tx: Tx, ctx: RequestContext, hold: SlotHoldRow, change: HoldChange): Promise<number> {
+  return recordEvent(tx, ctx, {
+    type: "SLOT_HOLD_CHANGED",
+    providerId: hold.providerId,
+    clientId: hold.clientId ?? undefined,
+    payload: {
+      holdId: hold.id,
+      change,
+      startsAt: hold.startsAt.toISOString(),
+      endsAt: hold.endsAt.toISOString(),
+      expiresAt: hold.expiresAt.toISOString(),
+      groupSessionId: hold.groupSessionId,
+      waitlistEntryId: hold.waitlistEntryId,
+    },
+  });
+}
+
+/** A waitlist entry's change: ids, window, duration and status; never its note. */
+export function recordWaitlistEvent(
+  tx: Tx,
+  ctx: RequestContext,
+  entry: WaitlistEntryRow,
+  type: WaitlistEventType,
+): Promise<number> {
+  return recordEvent(tx, ctx, {
+    type,
+    providerId: entry.providerId,
+    clientId: entry.clientId,
+    sessionId: undefined,
+    payload: {
+      waitlistEntryId: entry.id,
+      status: entry.status,
+      earliest: entry.earliest.toISOString(),
+      latest: entry.latest.toISOString(),
+      durationMinutes: entry.durationMinutes,
+      sessionId: entry.sessionId,
+    },
+  });
+}
+
+/** A group session created or cancelled: its provider's time changed (no title, description or reason). */
+export function recordGroupEvent(
+  tx: Tx,
+  ctx: RequestContext,
+  group: GroupSessionRow,
+  change: "CREATED" | "CANCELLED",
+): Promise<number> {
+  return recordEvent(tx, ctx, {
+    type: "GROUP_SESSION_CHANGED",
+    providerId: group.providerId,
+    payload: {
+      groupSessionId: group.id,
+      change,
+      capacity: group.capacity,
+      sessionType: group.type,
+      modality: group.modality,
+      startsAt: group.startsAt.toISOString(),
+      endsAt: group.endsAt.toISOString(),
+    },
   });
 }
 

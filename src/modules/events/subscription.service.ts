@@ -14,14 +14,14 @@ import type { SessionRow } from "../../db/schema/index.js";
 import { MINUTE } from "../../time.js";
 import { eventCursor, parseEventCursor } from "./event-cursor.js";
 import type { DomainEvent } from "./dispatcher.js";
-import type { SessionEventType } from "./outbox.js";
+import { isSessionEventType, type SessionEventType } from "./outbox.js";
 
 /** What a slotsChanged subscriber receives. */
 export interface SlotsChangeResult {
   providerId: number;
   /** The local dates (in the subscribed range) whose slots the change touched. */
   dates: string[];
-  /** The session event behind it; null for an availability change. */
+  /** The session event behind it; null for an availability change, a hold or a group session. */
   reason: SessionEventType | null;
   /** The recomputed slots of exactly those dates. */
   days: DaySlots[];
@@ -96,7 +96,7 @@ async function slotsChange(
   return {
     providerId,
     dates,
-    reason: event.type === "AVAILABILITY_CHANGED" ? null : event.type,
+    reason: isSessionEventType(event.type) ? event.type : null,
     days: slots.days.filter((day) => wanted.has(day.date)),
     cursor: eventCursor(event.id),
   };
@@ -151,7 +151,7 @@ export async function watchSessions(
   );
   return mapIterator(events, async (event) => {
     // event.session is the session's current state (or a deleted one's ids, times and status), checked again as it is now.
-    if (!event.session || event.type === "AVAILABILITY_CHANGED" || !canSeeSession(ctx.viewer, event.session))
+    if (!event.session || !isSessionEventType(event.type) || !canSeeSession(ctx.viewer, event.session))
       return undefined;
     return {
       id: event.id,

@@ -11,6 +11,7 @@ import { fastifyTrustProxy, type Config } from "./config.js";
 import { Database } from "./db/client.js";
 import { migrationsApplied } from "./db/migrate.js";
 import { EventDispatcher, PgNotifySignal, RedisSignal } from "./modules/events/index.js";
+import { HoldSweeper } from "./modules/holds/index.js";
 import type { AppDeps } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/index.js";
 import { TokenVerifier } from "./modules/tenants/index.js";
@@ -102,6 +103,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     now: options.now ?? (() => new Date()),
     video: options.video ?? createVideoProvider(config),
   };
+  const holdSweeper = new HoldSweeper(deps, (err) => server.log.error({ err }, "hold expiry sweep failed"));
+  holdSweeper.start(config.holdSweepIntervalMs);
   const auth = new AuthService(
     verifier,
     new TenantDirectory(database),
@@ -144,6 +147,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       const closeIdle = setInterval(() => server.server.closeIdleConnections(), 100);
       await server.close().finally(() => clearInterval(closeIdle));
       await graphql.stop();
+      await holdSweeper.stop();
       await events.stop();
     },
   };

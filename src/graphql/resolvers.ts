@@ -9,6 +9,7 @@ import { CancellationResolver, SessionResolver, TreatmentPlanSessionsResolver } 
 import { TreatmentPlanResolver } from "../modules/treatment-plans/graphql.js";
 import { SeriesResolver, SessionSeriesResolver, TreatmentPlanSeriesResolver } from "../modules/series/graphql.js";
 import { SubscriptionResolver } from "../modules/events/graphql.js";
+import { SlotHoldResolver } from "../modules/holds/graphql.js";
 import { VideoResolver } from "../modules/video/graphql.js";
 import { AuditResolver } from "../modules/audit/graphql.js";
 import {
@@ -36,6 +37,7 @@ export const resolvers: NonEmptyArray<ClassType> = [
   SeriesResolver,
   SessionSeriesResolver,
   TreatmentPlanSeriesResolver,
+  SlotHoldResolver,
   SubscriptionResolver,
   AuditResolver,
 ];

@@ -12,18 +12,22 @@
  *
  * Database: these are the hot reads (every slots request, every client booking), so they are plain
  * SQL, decoded as drizzle would (db/rows.ts): one statement for the rules and overrides of any
- * number of providers, one for their busy sessions.
+ * number of providers, one for their busy time (sessions, live holds, group sessions).
+ * - Slots and the client booking rule treat as busy what provider_time_is_free() (drizzle/0011)
+ *   refuses: live holds (expiry by the database clock) and active group sessions. dayAvailability
+ *   stays the raw calendar of sessions.
  */
 import { and, gt, lt, ne, or, sql } from "drizzle-orm";
 import { rowsOf, type Tx } from "../../db/client.js";
 import { anyId } from "../../db/any-id.js";
 import { decodeRow } from "../../db/rows.js";
-import { availabilityOverrides, availabilityRules, sessions } from "../../db/schema/index.js";
+import { availabilityOverrides, availabilityRules, groupSessions, sessions, slotHolds } from "../../db/schema/index.js";
 import { badInput, field, forbidden, noun, words, type ErrorReason } from "../../errors.js";
 import { DAY, MINUTE } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { chargeBytes } from "../response-budget.js";
 import { isActiveSql } from "../../rules/session-states.js";
+import { isLiveHoldSql } from "../../rules/provider-time.js";
 import { canSeeSession } from "../../rules/session-visibility.js";
 import {
   addDays,
@@ -134,17 +138,18 @@ interface BusySession {
   endsAt: Date;
 }
 
-/**
- * Active sessions overlapping [from, to) of the providers, and of the client when given, in ONE
- * statement, ordered by start. excludeSessionId leaves out a session being rescheduled.
- */
-async function busySessions(
-  tx: Tx,
-  input: { providerIds: readonly number[]; clientId?: number; from: Date; to: Date; excludeSessionId?: number },
-): Promise<BusySession[]> {
+interface BusyInput {
+  providerIds: readonly number[];
+  clientId?: number;
+  from: Date;
+  to: Date;
+  excludeSessionId?: number;
+}
+
+/** Active sessions of the providers (and of the client when given) overlapping [from, to). */
+function busySessionsWhere(input: BusyInput) {
   const { providerIds, clientId, from, to, excludeSessionId } = input;
-  if (providerIds.length === 0 && clientId === undefined) return [];
-  const where = and(
+  return and(
     or(
       providerIds.length ? anyId(sessions.providerId, providerIds) : undefined,
       clientId !== undefined ? sql`${sessions.clientId} = ${clientId}` : undefined,
@@ -154,26 +159,84 @@ async function busySessions(
     gt(sessions.endsAt, from),
     excludeSessionId !== undefined ? ne(sessions.id, excludeSessionId) : undefined,
   );
-  const raw = rowsOf<Record<string, unknown>>(
-    await tx.execute(sql`
-      select ${sql.raw(["id", "provider_id", "client_id", "title", "starts_at", "ends_at"].map((c) => `"sessions"."${c}"`).join(", "))}
-        from ${sessions} where ${where}
-       order by ${sessions.startsAt}, ${sessions.id}`),
-  );
-  return raw.map((r) => {
-    const s = decodeRow(sessions, r);
-    return {
-      id: s.id,
-      providerId: s.providerId,
-      clientId: s.clientId,
-      title: s.title,
-      startsAt: s.startsAt,
-      endsAt: s.endsAt,
-    };
-  });
 }
 
-const intervalOf = (s: BusySession) => ({ start: s.startsAt.getTime(), end: s.endsAt.getTime() });
+const BUSY_COLUMNS = ["id", "provider_id", "client_id", "title", "starts_at", "ends_at"];
+
+/**
+ * Active sessions overlapping [from, to) of the providers, and of the client when given, in ONE
+ * statement, ordered by start. excludeSessionId leaves out a session being rescheduled.
+ */
+async function busySessions(tx: Tx, input: BusyInput): Promise<BusySession[]> {
+  if (input.providerIds.length === 0 && input.clientId === undefined) return [];
+  const raw = rowsOf<Record<string, unknown>>(
+    await tx.execute(sql`
+      select ${sql.raw(BUSY_COLUMNS.map((c) => `"sessions"."${c}"`).join(", "))}
+        from ${sessions} where ${busySessionsWhere(input)}
+       order by ${sessions.startsAt}, ${sessions.id}`),
+  );
+  // A session always has its client.
+  return raw.map((r) => busyOf(r) as BusySession);
+}
+
+/** Busy time: a session, or time held by a hold or a group (id theirs, clientId null: the provider's alone). */
+type BusyTime = Omit<BusySession, "clientId"> & { clientId: number | null };
+
+function busyOf(r: Record<string, unknown>): BusyTime {
+  const s = decodeRow(sessions, r);
+  return {
+    id: s.id,
+    providerId: s.providerId,
+    clientId: s.clientId,
+    title: s.title,
+    startsAt: s.startsAt,
+    endsAt: s.endsAt,
+  };
+}
+
+/** What a booking may not overlap: the sessions of busySessions, and the providers' held time. */
+interface BusyTimeInput extends BusyInput {
+  /** The hold a booking goes through: it does not block its own booking. */
+  excludeHoldId?: number;
+  /** The group a client joins: its own time (and its other seats) do not refuse the seat. */
+  excludeGroupSessionId?: number;
+}
+
+/**
+ * Everything that makes time unbookable, in ONE statement: the active sessions of busySessions
+ * (but the seats of excludeGroupSessionId), and the providers' time held by live holds
+ * (group_session_id null: a seat hold keeps a seat, not the provider's time) and taken by active
+ * group sessions, as provider_time_is_free() (drizzle/0011) judges them. Held time belongs to
+ * the provider only: its clientId is null, so it never blocks the client with another provider.
+ */
+async function busyTime(tx: Tx, input: BusyTimeInput): Promise<BusyTime[]> {
+  const { providerIds, from, to, excludeHoldId, excludeGroupSessionId } = input;
+  if (providerIds.length === 0 && input.clientId === undefined) return [];
+  const notThisGroup =
+    excludeGroupSessionId !== undefined
+      ? sql`and ${sessions.groupSessionId} is distinct from ${excludeGroupSessionId}`
+      : sql``;
+  const providers = sql.param([...providerIds]);
+  const raw = rowsOf<Record<string, unknown>>(
+    await tx.execute(sql`
+      select ${sql.raw(BUSY_COLUMNS.map((c) => `"sessions"."${c}"`).join(", "))}
+        from ${sessions} where ${busySessionsWhere(input)} ${notThisGroup}
+      union all
+      select id, provider_id, null, null, starts_at, ends_at from ${slotHolds}
+       where provider_id = any(${providers}::int[]) and group_session_id is null and ${isLiveHoldSql()}
+         and starts_at < ${to.toISOString()}::timestamptz and ends_at > ${from.toISOString()}::timestamptz
+         ${excludeHoldId !== undefined ? sql`and id <> ${excludeHoldId}` : sql``}
+      union all
+      select id, provider_id, null, null, starts_at, ends_at from ${groupSessions}
+       where provider_id = any(${providers}::int[]) and cancelled_at is null
+         and starts_at < ${to.toISOString()}::timestamptz and ends_at > ${from.toISOString()}::timestamptz
+         ${excludeGroupSessionId !== undefined ? sql`and id <> ${excludeGroupSessionId}` : sql``}
+       order by starts_at, id`),
+  );
+  return raw.map(busyOf);
+}
+
+const intervalOf = (s: BusyTime) => ({ start: s.startsAt.getTime(), end: s.endsAt.getTime() });
 
 // ---------------------------------------------------------------------------------------
 // Slots
@@ -254,7 +317,7 @@ export async function slotsForProviders(
     ctx.db.run((tx) =>
       Promise.all([
         schedulesOf(tx, ids, range.from, addDays(range.to, 1)),
-        busySessions(tx, { providerIds: ids, clientId, from: windowFrom, to: windowTo }),
+        busyTime(tx, { providerIds: ids, clientId, from: windowFrom, to: windowTo }),
       ]),
     ),
   ]);
@@ -435,6 +498,10 @@ export interface BookableInput {
   endsAt: Date;
   /** The session being rescheduled: it does not block itself. */
   excludeSessionId?: number;
+  /** The hold the client books through: their own hold does not refuse them. */
+  excludeHoldId?: number;
+  /** The group session the client joins: its time (and its other seats) do not refuse the seat. */
+  excludeGroupSessionId?: number;
 }
 
 /**
@@ -461,12 +528,14 @@ export async function whyNotBookableForClient(
     async (tx) =>
       [
         await schedulesOf(tx, [provider.id], firstDate, lastDate),
-        await busySessions(tx, {
+        await busyTime(tx, {
           providerIds: [provider.id],
           clientId: input.clientId,
           from: new Date(start - buffer),
           to: new Date(end + buffer),
           excludeSessionId: input.excludeSessionId,
+          excludeHoldId: input.excludeHoldId,
+          excludeGroupSessionId: input.excludeGroupSessionId,
         }),
       ] as const,
   );

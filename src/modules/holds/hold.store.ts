@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
 import { slotHolds, type SlotHoldRow } from "../../db/schema/index.js";
 import type { RequestContext } from "../context.js";
@@ -11,8 +11,9 @@ import { recordHoldEvent, type HoldChange } from "../events/index.js";
  * drizzle/0011): insertHold raises what they raise, for the caller to map (providerTimeConflict).
  */
 
-/** A hold is live while its expiry is ahead of the database's clock: the rule the triggers apply, as a condition. */
-export const isLiveHoldSql = () => sql`${slotHolds.expiresAt} > clock_timestamp()`;
+import { isLiveHoldSql } from "../../rules/provider-time.js";
+
+export { isLiveHoldSql };
 
 export interface NewHold {
   providerId: number;
@@ -63,4 +64,35 @@ export async function removeHold(
   if (!gone) return false;
   await recordHoldEvent(tx, ctx, gone, change);
   return true;
+}
+
+/** A hold by id (as the caller's tenant sees it), and whether it is live by the database's clock. */
+export async function findHold(tx: Tx, id: number): Promise<(SlotHoldRow & { live: boolean }) | undefined> {
+  const [row] = await tx
+    .select({ ...getTableColumns(slotHolds), live: sql<boolean>`${isLiveHoldSql()}` })
+    .from(slotHolds)
+    .where(eq(slotHolds.id, id));
+  return row;
+}
+
+/**
+ * Ends a hold on purpose (a booking consumes it, its holder releases it): `change` while it is
+ * live, EXPIRED when its time had passed. Locked first, so its liveness is judged once, as a
+ * write after it in the same savepoint will see it. Returns whether it was live, or undefined
+ * when it is gone already (removed by another request, or by the expiry sweep).
+ */
+export async function endHold(
+  tx: Tx,
+  ctx: RequestContext,
+  id: number,
+  change: "CONSUMED" | "RELEASED",
+): Promise<{ live: boolean } | undefined> {
+  const [held] = await tx
+    .select({ ...getTableColumns(slotHolds), live: sql<boolean>`${isLiveHoldSql()}` })
+    .from(slotHolds)
+    .where(and(eq(slotHolds.tenantId, ctx.tenant.id), eq(slotHolds.id, id)))
+    .for("update");
+  if (!held) return undefined;
+  await removeHold(tx, ctx, held, held.live ? change : "EXPIRED");
+  return { live: held.live };
 }

@@ -30,6 +30,7 @@ export {
   deleteSession,
   markNoShow,
   noticeHours,
+  providerSessionConflict,
   reassignSession,
   rescheduleSession,
   updateSession,

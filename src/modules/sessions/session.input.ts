@@ -85,6 +85,12 @@ export class BookSessionInput extends SessionTextFields {
   @Field(() => Int, { nullable: true }) durationMinutes?: number | null;
   @Field(() => SessionType, { nullable: true, description: "Default THERAPY" }) type?: SessionType | null;
   @Field(() => Modality, { nullable: true, description: "Default IN_PERSON" }) modality?: Modality | null;
+  @Field(() => RecordId, {
+    nullable: true,
+    description:
+      "The caller's hold (holdSlot) of exactly this provider and time: books inside it and consumes it. Another caller's is NOT_FOUND; after its expiry the booking succeeds if the time is still free, else CONFLICT HOLD_EXPIRED",
+  })
+  holdId?: number | null;
 }
 
 @InputType("CompleteSessionInput")

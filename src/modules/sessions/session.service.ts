@@ -13,10 +13,13 @@ import {
 } from "../../db/schema/index.js";
 import {
   badFields,
+  badInput,
+  conflict,
   DomainError,
   field,
   fieldError,
   forbidden,
+  hiddenFromCaller,
   instant,
   notFound,
   noun,
@@ -40,7 +43,8 @@ import {
 } from "../treatment-plans/index.js";
 import { getVisibleSession } from "./session.access.js";
 import { canManageSession, canSeeSession } from "../../rules/session-visibility.js";
-import { providerTimeConflict } from "../../rules/provider-time.js";
+import { heldTimeConflicts, providerTimeConflict } from "../../rules/provider-time.js";
+import { endHold, findHold } from "../holds/index.js";
 import {
   bookedEvent,
   cancelledEvent,
@@ -84,6 +88,8 @@ export interface BookSessionCommand extends SessionDetails {
   /** Or durationMinutes. */
   endsAt?: Date | null;
   durationMinutes?: number | null;
+  /** The caller's hold of exactly this provider and time: the booking consumes it. */
+  holdId?: number | null;
 }
 
 export interface NewTimes {
@@ -129,6 +135,8 @@ interface Slot extends SlotTimes {
   providerId: number;
   clientId: number;
   excludeSessionId?: number;
+  /** The hold the booking goes through: it does not refuse its own booking. */
+  excludeHoldId?: number;
 }
 
 // ---------------------------------------------------------------- rules shared by every write
@@ -285,10 +293,17 @@ function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
   return [...new Map(items.map((item) => [key(item), item])).values()];
 }
 
-/** The friendly check, before the write (and before availability: a conflict is the more precise answer). */
+/**
+ * The friendly check, before the write (and before availability: a conflict is the more precise
+ * answer): the provider's and the client's sessions, then the provider's time held by a live
+ * hold (SLOT_HELD) or a group session (SESSION_OVERLAP), read together.
+ */
 async function checkSlotFree(ctx: RequestContext, slot: Slot): Promise<void> {
-  const other = await ctx.db.run((tx) => findConflict(tx, slot));
+  const [other, [held]] = await ctx.db.run((tx) =>
+    Promise.all([findConflict(tx, slot), heldTimeConflicts(tx, [slot], slot.excludeHoldId)]),
+  );
   if (other) throw conflictError(ctx, other);
+  if (held) throw held;
 }
 
 const remember = (ctx: RequestContext, session: SessionRow) => {
@@ -410,7 +425,8 @@ export interface RefusedSlot {
 /**
  * Every check a booking's slot gets, for many slots at once: overlaps with the provider's and
  * the client's active sessions in one statement (the first conflict of each slot, worded by
- * conflictError's visibility rule), then, for a CLIENT caller, availability, notice and buffer
+ * conflictError's visibility rule) and with the provider's held time in another, sent together
+ * (a live hold: SLOT_HELD; a group session: SESSION_OVERLAP), then, for a CLIENT caller, availability, notice and buffer
  * (whyNotBookableForClient) of the slots that are free. Returns the refused ones, in order.
  */
 export async function refusedSlots(
@@ -419,10 +435,13 @@ export async function refusedSlots(
   times: SlotTimes[],
 ): Promise<RefusedSlot[]> {
   const slots = times.map((t): Slot => ({ providerId: party.providerId, clientId: party.clientId, ...t }));
-  const conflicts = await ctx.db.run((tx) => findConflicts(tx, slots));
+  const [conflicts, held] = await ctx.db.run((tx) =>
+    Promise.all([findConflicts(tx, slots), heldTimeConflicts(tx, slots)]),
+  );
   const refused: RefusedSlot[] = [];
   for (const [i, slot] of slots.entries()) {
     if (conflicts[i]) refused.push({ startsAt: slot.startsAt, error: conflictError(ctx, conflicts[i]) });
+    else if (held[i]) refused.push({ startsAt: slot.startsAt, error: held[i] });
     else if (ctx.viewer.role === "CLIENT") {
       const reason = await whyNotBookableForClient(ctx, slot);
       if (reason) refused.push({ startsAt: slot.startsAt, error: notBookableForClient(reason) });
@@ -447,7 +466,7 @@ export interface SeriesLink {
  * tenant's event lock: care (when the booking adds it), one multi-row INSERT, and one BOOKED
  * event per session. The exclusion constraints decide under concurrency: a violation (23P01)
  * is answered by `onConflict` with each slot's conflict as committed now.
- * `beforeInsert` runs first in the same savepoint (a series writes its own row there).
+ * `series` writes a series' row in the same savepoint; `beforeInsert` runs first in it.
  */
 export async function writeBookings(
   ctx: RequestContext,
@@ -456,6 +475,8 @@ export async function writeBookings(
   times: SlotTimes[],
   options: {
     series?: (tx: Tx) => Promise<SeriesLink>;
+    /** Runs first in the savepoint (a booking through a hold consumes it there, so it does not refuse its own insert). */
+    beforeInsert?: (tx: Tx) => Promise<void>;
     events?: (rows: SessionRow[], isInitialConsultation: boolean) => SessionEventInput[];
     /** How a collision at the insert is answered, from each slot's conflict (worded as refusedSlots words them). */
     onConflict?: (refused: RefusedSlot[]) => DomainError;
@@ -468,6 +489,7 @@ export async function writeBookings(
     ctx,
     slots,
     async (tx) => {
+      await options.beforeInsert?.(tx);
       const [earlier] = await tx
         .select({ id: sessions.id })
         .from(sessions)
@@ -537,11 +559,78 @@ export async function bookSession(ctx: RequestContext, input: BookSessionCommand
   const providerId = checkBookingInput(ctx, input);
   const times = resolveTimes(ctx, input);
   const party = await resolveBookingParty(ctx, input, providerId!);
-  const slot: Slot = { providerId: party.providerId, clientId: party.clientId, ...times };
-  await checkSlotFree(ctx, slot);
-  if (ctx.viewer.role === "CLIENT") await assertBookableForClient(ctx, slot);
-  const [session] = await writeBookings(ctx, party, input, [times]);
-  return session;
+  const hold = input.holdId != null ? await holdToBookThrough(ctx, input.holdId, party, times) : undefined;
+  const slot: Slot = { providerId: party.providerId, clientId: party.clientId, ...times, excludeHoldId: hold?.id };
+  // Judged again in the savepoint, where it counts: a hold may expire between here and there.
+  let heldAtInsert = hold?.live ?? false;
+  try {
+    await checkSlotFree(ctx, slot);
+    if (ctx.viewer.role === "CLIENT") await assertBookableForClient(ctx, slot);
+    const [session] = await writeBookings(ctx, party, input, [times], {
+      beforeInsert: hold && (async (tx) => void (heldAtInsert = (await endHold(tx, ctx, hold.id, "CONSUMED"))?.live ?? false)),
+    });
+    return session;
+  } catch (err) {
+    throw input.holdId != null && !heldAtInsert ? await asHoldExpired(ctx, slot, err) : err;
+  }
+}
+
+/**
+ * What a write of a provider's time that meets one of their sessions hears (holdSlot refused by
+ * sessions_provider_no_overlap): a booking's SESSION_OVERLAP, worded by conflictError from the
+ * session committed now, so it reveals no more than a booking would.
+ */
+export async function providerSessionConflict(
+  ctx: RequestContext,
+  slot: SlotTimes & { providerId: number },
+): Promise<DomainError> {
+  // clientId -1 names no client: only the provider's sessions count.
+  const other = await ctx.db.run((tx) => findConflict(tx, { ...slot, clientId: -1 }));
+  return conflictError(ctx, other);
+}
+
+const HOLD_NOT_BOOKABLE = words`A hold of a group seat cannot be booked as a ${noun("session")}`;
+const HOLD_MISMATCH = words`${field("holdId")} holds another ${noun("provider")}, time or ${noun("client")} than this booking`;
+const HOLD_TAKEN = words`The hold has expired and the time was taken meanwhile`;
+
+/**
+ * The hold a booking names: the caller's own (created by them; another's is NOT_FOUND, as if
+ * unknown), for exactly the booking's provider and time, and its client when it names one
+ * (else VALIDATION on holdId). A hold that is gone (released, consumed, swept after expiry) is
+ * no hold: the booking goes on as a normal one, and a conflict becomes HOLD_EXPIRED.
+ */
+async function holdToBookThrough(
+  ctx: RequestContext,
+  holdId: number,
+  party: BookingParty,
+  times: SlotTimes,
+): Promise<{ id: number; live: boolean } | undefined> {
+  const hold = await ctx.db.run((tx) => findHold(tx, holdId));
+  if (!hold) return undefined;
+  if (hold.createdBy !== ctx.viewer.id) throw hiddenFromCaller("SlotHold");
+  if (hold.groupSessionId !== null) throw badInput("holdId", HOLD_NOT_BOOKABLE);
+  if (
+    hold.providerId !== party.providerId ||
+    (hold.clientId !== null && hold.clientId !== party.clientId) ||
+    hold.startsAt.getTime() !== times.startsAt.getTime() ||
+    hold.endsAt.getTime() !== times.endsAt.getTime()
+  )
+    throw badInput("holdId", HOLD_MISMATCH);
+  return { id: hold.id, live: hold.live };
+}
+
+/**
+ * A booking through a hold that had expired (or was gone) failed: HOLD_EXPIRED when the
+ * provider's time is taken now (a session, a live hold, a group), else the error as it was
+ * (the client's own other session, a bad input).
+ */
+async function asHoldExpired(ctx: RequestContext, slot: Slot, err: unknown): Promise<unknown> {
+  if (!(err instanceof DomainError) || err.code !== "CONFLICT") return err;
+  const [session, [held]] = await ctx.db.run((tx) =>
+    // clientId -1 names no client: only the provider's sessions count.
+    Promise.all([findConflict(tx, { ...slot, clientId: -1 }), heldTimeConflicts(tx, [slot])]),
+  );
+  return session || held ? conflict("HOLD_EXPIRED", HOLD_TAKEN) : err;
 }
 
 // ---------------------------------------------------------------- reassigning

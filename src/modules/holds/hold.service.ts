@@ -13,7 +13,7 @@ import { providerTimeConflict } from "../../rules/provider-time.js";
 import { assertBookableForClient } from "../availability/index.js";
 import type { RequestContext } from "../context.js";
 import { lockTenantEvents } from "../events/index.js";
-import { providerSessionConflict, resolveTimes } from "../sessions/index.js";
+import { checkProviderTimeFree, providerSessionConflict, resolveTimes } from "../sessions/index.js";
 import { getUserWithRole, hasCareRelationship } from "../tenants/index.js";
 import { endHold, findHold, insertHold } from "./hold.store.js";
 
@@ -58,6 +58,8 @@ export async function holdSlot(ctx: RequestContext, input: HoldSlotCommand): Pro
     );
   const times = resolveTimes(ctx, { startsAt: input.startsAt, durationMinutes: input.durationMinutes });
   const { providerId, clientId } = await whoHoldsWhom(ctx, input);
+  // As a booking: a taken time is the more precise answer than "not available".
+  await checkProviderTimeFree(ctx, { providerId, ...times });
   if (ctx.viewer.role === "CLIENT") await assertBookableForClient(ctx, { providerId, clientId: clientId!, ...times });
 
   await ctx.db.run((tx) => lockTenantEvents(tx, ctx.tenant.id));

@@ -35,6 +35,7 @@ export {
   rescheduleSession,
   updateSession,
   checkBookingInput,
+  checkProviderTimeFree,
   refusedSlots,
   resolveBookingParty,
   resolveTimes,

@@ -575,6 +575,20 @@ export async function bookSession(ctx: RequestContext, input: BookSessionCommand
   }
 }
 
+/** A Slot's clientId that names no client: only the provider's sessions count. */
+const NO_CLIENT = -1;
+
+/**
+ * The friendly check of a write of a provider's time alone (a hold), before the write: their
+ * sessions, live holds and group sessions, worded as for a booking. The database still decides.
+ */
+export async function checkProviderTimeFree(
+  ctx: RequestContext,
+  slot: SlotTimes & { providerId: number },
+): Promise<void> {
+  await checkSlotFree(ctx, { ...slot, clientId: NO_CLIENT });
+}
+
 /**
  * What a write of a provider's time that meets one of their sessions hears (holdSlot refused by
  * sessions_provider_no_overlap): a booking's SESSION_OVERLAP, worded by conflictError from the
@@ -584,8 +598,7 @@ export async function providerSessionConflict(
   ctx: RequestContext,
   slot: SlotTimes & { providerId: number },
 ): Promise<DomainError> {
-  // clientId -1 names no client: only the provider's sessions count.
-  const other = await ctx.db.run((tx) => findConflict(tx, { ...slot, clientId: -1 }));
+  const other = await ctx.db.run((tx) => findConflict(tx, { ...slot, clientId: NO_CLIENT }));
   return conflictError(ctx, other);
 }
 
@@ -627,8 +640,7 @@ async function holdToBookThrough(
 async function asHoldExpired(ctx: RequestContext, slot: Slot, err: unknown): Promise<unknown> {
   if (!(err instanceof DomainError) || err.code !== "CONFLICT") return err;
   const [session, [held]] = await ctx.db.run((tx) =>
-    // clientId -1 names no client: only the provider's sessions count.
-    Promise.all([findConflict(tx, { ...slot, clientId: -1 }), heldTimeConflicts(tx, [slot])]),
+    Promise.all([findConflict(tx, { ...slot, clientId: NO_CLIENT }), heldTimeConflicts(tx, [slot])]),
   );
   return session || held ? conflict("HOLD_EXPIRED", HOLD_TAKEN) : err;
 }

@@ -63,7 +63,12 @@ export async function heldTimeConflicts(
   if (!slots.length) return [];
   const providerIds = [...new Set(slots.map((s) => s.providerId))];
   const ranges = slots.map((s) => `[${s.startsAt.toISOString()},${s.endsAt.toISOString()})`);
-  const taken = rowsOf<{ kind: "hold" | "group"; provider_id: number; starts_at: string | Date; ends_at: string | Date }>(
+  const taken = rowsOf<{
+    kind: "hold" | "group";
+    provider_id: number;
+    starts_at: string | Date;
+    ends_at: string | Date;
+  }>(
     await tx.execute(sql`
       select 'hold' as kind, provider_id, starts_at, ends_at from ${slotHolds}
        where ${anyId(slotHolds.providerId, providerIds)} and group_session_id is null and ${isLiveHoldSql()}

@@ -71,7 +71,6 @@ describe(`hold expiry and slotsChanged (${engine})`, () => {
     expect(s.received).toHaveLength(7);
     await s.dispose();
   });
-
 });
 
 describe(`hold expiry sweeps racing (${engine})`, () => {

@@ -28,7 +28,9 @@ export const SLOTS = `query($providerId: ID!, $from: Date!) {
 export async function offeredStarts(t: TestApp, providerId: number, date: string, token: string): Promise<string[]> {
   const result = await t.gql(SLOTS, { providerId: String(providerId), from: date }, token);
   if (result.errors) throw new Error(JSON.stringify(result.errors));
-  return (result.data!.availableSlots as { slots: { startsAt: string }[] }[]).flatMap((d) => d.slots.map((s) => s.startsAt));
+  return (result.data!.availableSlots as { slots: { startsAt: string }[] }[]).flatMap((d) =>
+    d.slots.map((s) => s.startsAt),
+  );
 }
 
 /** The tenant's holds as stored. */
@@ -52,7 +54,9 @@ export async function holdChanges(t: TestApp, tenant: TenantRow, holdId: number 
     tx
       .select()
       .from(domainEvents)
-      .where(sql`${domainEvents.type} = 'SLOT_HOLD_CHANGED' and (${domainEvents.payload}->>'holdId')::int = ${Number(holdId)}`)
+      .where(
+        sql`${domainEvents.type} = 'SLOT_HOLD_CHANGED' and (${domainEvents.payload}->>'holdId')::int = ${Number(holdId)}`,
+      )
       .orderBy(domainEvents.id),
   );
   return rows.map((r) => (r.payload as { change: string }).change);

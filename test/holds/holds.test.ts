@@ -81,7 +81,9 @@ describe(`holds (${engine})`, () => {
     const h = await held({ startsAt: iso(16, 0, 8) }, tokens.client);
     expect(h.client).toEqual({ id: String(p.client.id) });
 
-    const intoIt = await refused(() => book({ clientId: String(p.otherClient.id), startsAt: iso(16, 30, 8) }, tokens.admin));
+    const intoIt = await refused(() =>
+      book({ clientId: String(p.otherClient.id), startsAt: iso(16, 30, 8) }, tokens.admin),
+    );
     expect(intoIt).toMatchObject({ code: "CONFLICT", reason: "SLOT_HELD" });
     // The same for a hold-less client booking (their availability check comes after).
     const asOther = await makeUser(t.database, p.tenant, "CLIENT");
@@ -93,15 +95,25 @@ describe(`holds (${engine})`, () => {
     expect(
       await refused(() => book({ clientId: String(p.client.id), startsAt: iso(16, 0, 8), holdId: h.id }, tokens.admin)),
     ).toMatchObject({ code: "NOT_FOUND" });
-    expect(
-      await refused(() => book({ startsAt: iso(16, 0, 8), holdId: h.id }, otherToken)),
-    ).toMatchObject({ code: "NOT_FOUND" });
+    expect(await refused(() => book({ startsAt: iso(16, 0, 8), holdId: h.id }, otherToken))).toMatchObject({
+      code: "NOT_FOUND",
+    });
     // The holder's own hold, but not this time: VALIDATION on holdId.
-    const mismatch = await refused(() => book({ startsAt: iso(16, 0, 8), durationMinutes: 30, holdId: h.id }, tokens.client));
-    expect(mismatch).toMatchObject({ code: "BAD_USER_INPUT", reason: "VALIDATION", fieldErrors: { holdId: expect.any(String) } });
+    const mismatch = await refused(() =>
+      book({ startsAt: iso(16, 0, 8), durationMinutes: 30, holdId: h.id }, tokens.client),
+    );
+    expect(mismatch).toMatchObject({
+      code: "BAD_USER_INPUT",
+      reason: "VALIDATION",
+      fieldErrors: { holdId: expect.any(String) },
+    });
 
     const session = dataOf(await book({ startsAt: iso(16, 0, 8), holdId: h.id }, tokens.client)).bookSession;
-    expect(session).toMatchObject({ startsAt: iso(16, 0, 8), endsAt: iso(17, 0, 8), client: { id: String(p.client.id) } });
+    expect(session).toMatchObject({
+      startsAt: iso(16, 0, 8),
+      endsAt: iso(17, 0, 8),
+      client: { id: String(p.client.id) },
+    });
     expect((await holdRows(t, p.tenant)).find((r) => r.id === Number(h.id))).toBeUndefined();
     expect(await holdChanges(t, p.tenant, h.id)).toEqual(["PLACED", "CONSUMED"]);
   });
@@ -133,9 +145,9 @@ describe(`holds (${engine})`, () => {
     // A hold that is gone (released) is no hold: the time is free, the booking goes through.
     const released = await held({ startsAt: iso(21, 0, 8) }, tokens.client);
     dataOf(await t.gql(RELEASE, { id: released.id }, tokens.client));
-    expect(dataOf(await book({ startsAt: iso(21, 0, 8), holdId: released.id }, tokens.client)).bookSession.startsAt).toBe(
-      iso(21, 0, 8),
-    );
+    expect(
+      dataOf(await book({ startsAt: iso(21, 0, 8), holdId: released.id }, tokens.client)).bookSession.startsAt,
+    ).toBe(iso(21, 0, 8));
   });
 
   it("who may hold: a CLIENT for themself within availability; a PROVIDER their own time; an ADMIN any provider's; who sees a hold", async () => {
@@ -174,7 +186,11 @@ describe(`holds (${engine})`, () => {
     expect(failure(await t.gql(SLOT_HOLD, { id: night.id }, tokens.client))).toMatchObject({ code: "NOT_FOUND" });
     expect(failure(await t.gql(RELEASE, { id: night.id }, tokens.client))).toMatchObject({ code: "NOT_FOUND" });
     const node = dataOf(
-      await t.gql(`query($id: ID!) { node(id: $id) { __typename ... on SlotHold { startsAt } } }`, { id: night.id }, tokens.provider),
+      await t.gql(
+        `query($id: ID!) { node(id: $id) { __typename ... on SlotHold { startsAt } } }`,
+        { id: night.id },
+        tokens.provider,
+      ),
     ).node;
     expect(node).toEqual({ __typename: "SlotHold", startsAt: iso(4, 0, 9) });
     expect(
@@ -201,9 +217,11 @@ describe(`holds (${engine})`, () => {
     expect(await refused(() => hold({ startsAt: "2030-01-06T11:00:00.000Z" }, tokens.provider))).toMatchObject({
       reason: "IN_THE_PAST",
     });
-    expect(await refused(() => hold({ startsAt: start, providerId: String(p.client.id) }, tokens.admin))).toMatchObject({
-      code: "NOT_FOUND",
-    });
+    expect(await refused(() => hold({ startsAt: start, providerId: String(p.client.id) }, tokens.admin))).toMatchObject(
+      {
+        code: "NOT_FOUND",
+      },
+    );
     // The edges are allowed.
     expect((await held({ startsAt: start, ttlSeconds: 30, durationMinutes: 10 }, tokens.provider)).id).toBeTruthy();
     expect((await held({ startsAt: iso(16, 0, 10), ttlSeconds: 900 }, tokens.provider)).id).toBeTruthy();
@@ -239,9 +257,9 @@ describe(`holds (${engine})`, () => {
         capacity: 5,
       }),
     );
-    expect(await refused(() => hold({ startsAt: iso(19, 30, 11), durationMinutes: 30 }, tokens.provider))).toMatchObject(
-      { code: "CONFLICT", reason: "SESSION_OVERLAP" },
-    );
+    expect(
+      await refused(() => hold({ startsAt: iso(19, 30, 11), durationMinutes: 30 }, tokens.provider)),
+    ).toMatchObject({ code: "CONFLICT", reason: "SESSION_OVERLAP" });
     expect(
       await refused(() => book({ clientId: String(p.client.id), startsAt: iso(19, 0, 11) }, tokens.provider)),
     ).toMatchObject({ code: "CONFLICT", reason: "SESSION_OVERLAP" });
@@ -272,8 +290,13 @@ describe(`holds (${engine})`, () => {
     const all = await refused(() => t.gql(BOOK_SERIES, { input }, tokens.admin));
     expect(all).toMatchObject({ code: "CONFLICT", reason: "SLOT_HELD" });
     expect(all.occurrences).toEqual([{ startsAt: iso(15, 0, 21), reason: "SLOT_HELD" }]);
-    const skipping = dataOf(await t.gql(BOOK_SERIES, { input: { ...input, conflictPolicy: "SKIP_CONFLICTS" } }, tokens.admin));
-    expect(skipping.bookSeries.sessions.map((s: { startsAt: string }) => s.startsAt)).toEqual([iso(15, 0, 14), iso(15, 0, 28)]);
+    const skipping = dataOf(
+      await t.gql(BOOK_SERIES, { input: { ...input, conflictPolicy: "SKIP_CONFLICTS" } }, tokens.admin),
+    );
+    expect(skipping.bookSeries.sessions.map((s: { startsAt: string }) => s.startsAt)).toEqual([
+      iso(15, 0, 14),
+      iso(15, 0, 28),
+    ]);
     expect(skipping.bookSeries.skipped).toEqual([{ startsAt: iso(15, 0, 21), reason: "SLOT_HELD" }]);
   });
 });

@@ -39,7 +39,10 @@ export class SlotHoldResolver {
     return findVisibleUser(ctx, hold.providerId);
   }
 
-  @FieldResolver(() => User, { nullable: true, description: "null when the hold names no client, or the caller may not see them" })
+  @FieldResolver(() => User, {
+    nullable: true,
+    description: "null when the hold names no client, or the caller may not see them",
+  })
   client(@Root() hold: SlotHoldRow, @Ctx() ctx: RequestContext): Promise<UserRow | null> {
     return findVisibleUser(ctx, hold.clientId);
   }

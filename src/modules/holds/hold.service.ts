@@ -1,14 +1,6 @@
 import type { SlotHoldRow } from "../../db/schema/index.js";
 import { pgErrorOf } from "../../db/client.js";
-import {
-  badInput,
-  field,
-  forbidden,
-  hiddenFromCaller,
-  noun,
-  notFound,
-  words,
-} from "../../errors.js";
+import { badInput, field, forbidden, hiddenFromCaller, noun, notFound, words } from "../../errors.js";
 import { providerTimeConflict } from "../../rules/provider-time.js";
 import { assertBookableForClient } from "../availability/index.js";
 import type { RequestContext } from "../context.js";
@@ -101,8 +93,7 @@ async function whoHoldsWhom(
 
 /** Who sees a hold: its creator, its client, its provider, and ADMINs; anyone else NOT_FOUND. */
 const canSeeHold = (ctx: RequestContext, hold: SlotHoldRow) =>
-  ctx.viewer.role === "ADMIN" ||
-  [hold.createdBy, hold.clientId, hold.providerId].includes(ctx.viewer.id);
+  ctx.viewer.role === "ADMIN" || [hold.createdBy, hold.clientId, hold.providerId].includes(ctx.viewer.id);
 
 /** A hold the caller may see (expired ones too, until they are removed), or NOT_FOUND. */
 export async function getVisibleHold(ctx: RequestContext, id: number): Promise<SlotHoldRow> {

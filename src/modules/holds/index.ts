@@ -1,12 +1,9 @@
-/** The holds module's public face. */
+/**
+ * The holds module's public face: the primitives every kind of hold is written with, and the
+ * expiry sweeper. holdSlot / releaseHold / slotHold (hold.service.ts) are reached through GraphQL
+ * (./graphql.ts) only: the sessions module books through a hold with these primitives, and the
+ * holds service checks times with the sessions module, so exporting the service here would close
+ * a cycle.
+ */
 export { endHold, findHold, insertHold, isLiveHoldSql, removeHold, type NewHold } from "./hold.store.js";
 export { HoldSweeper } from "./hold.expiry.js";
-export {
-  DEFAULT_TTL_SECONDS,
-  getVisibleHold,
-  holdSlot,
-  MAX_TTL_SECONDS,
-  MIN_TTL_SECONDS,
-  releaseHold,
-  type HoldSlotCommand,
-} from "./hold.service.js";

@@ -567,7 +567,8 @@ export async function bookSession(ctx: RequestContext, input: BookSessionCommand
     await checkSlotFree(ctx, slot);
     if (ctx.viewer.role === "CLIENT") await assertBookableForClient(ctx, slot);
     const [session] = await writeBookings(ctx, party, input, [times], {
-      beforeInsert: hold && (async (tx) => void (heldAtInsert = (await endHold(tx, ctx, hold.id, "CONSUMED"))?.live ?? false)),
+      beforeInsert:
+        hold && (async (tx) => void (heldAtInsert = (await endHold(tx, ctx, hold.id, "CONSUMED"))?.live ?? false)),
     });
     return session;
   } catch (err) {

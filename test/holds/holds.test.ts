@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupSessions } from "../../src/db/schema/index.js";
-import type { TestApp } from "../helpers/app.js";
+import { whyNotBookableForClient } from "../../src/modules/availability/index.js";
+import { requestContext, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makeSession, makeUser, relate } from "../helpers/factories.js";
 import {
@@ -298,5 +299,40 @@ describe(`holds (${engine})`, () => {
       iso(15, 0, 28),
     ]);
     expect(skipping.bookSeries.skipped).toEqual([{ startsAt: iso(15, 0, 21), reason: "SLOT_HELD" }]);
+  });
+
+  it("the client booking rule: a group's time refuses a client, except for the group they join (excludeGroupSessionId); their own hold does not refuse them (excludeHoldId)", async () => {
+    const [group] = await asTenant(t.database, p.tenant.id, (tx) =>
+      tx
+        .insert(groupSessions)
+        .values({
+          tenantId: p.tenant.id,
+          providerId: p.provider.id,
+          startsAt: at(15, 0, 12),
+          endsAt: at(16, 0, 12),
+          capacity: 3,
+        })
+        .returning(),
+    );
+    // Another client's seat in it: a session of the provider at the group's time.
+    await makeSession(t.database, p.tenant, {
+      providerId: p.provider.id,
+      clientId: p.otherClient.id,
+      startsAt: at(15, 0, 12),
+      endsAt: at(16, 0, 12),
+      groupSessionId: group.id,
+    });
+    const mine = await held({ startsAt: iso(17, 0, 12) }, tokens.client);
+    const ctx = requestContext(t, p.tenant, p.client);
+    try {
+      const slot = { providerId: p.provider.id, clientId: p.client.id, startsAt: at(15, 0, 12), endsAt: at(16, 0, 12) };
+      expect(await whyNotBookableForClient(ctx, slot)).toBe("OUTSIDE_AVAILABILITY");
+      expect(await whyNotBookableForClient(ctx, { ...slot, excludeGroupSessionId: group.id })).toBeUndefined();
+      const held17 = { ...slot, startsAt: at(17, 0, 12), endsAt: at(18, 0, 12) };
+      expect(await whyNotBookableForClient(ctx, held17)).toBe("OUTSIDE_AVAILABILITY");
+      expect(await whyNotBookableForClient(ctx, { ...held17, excludeHoldId: Number(mine.id) })).toBeUndefined();
+    } finally {
+      await ctx.db.finish(false);
+    }
   });
 });

@@ -99,6 +99,10 @@ describe(`holds (${engine})`, () => {
     expect(await refused(() => book({ startsAt: iso(16, 0, 8), holdId: h.id }, otherToken))).toMatchObject({
       code: "NOT_FOUND",
     });
+    // An id that never named a hold: NOT_FOUND too (a hold that ended is told apart by its PLACED event).
+    expect(await refused(() => book({ startsAt: iso(16, 0, 8), holdId: "2000000000" }, tokens.client))).toMatchObject({
+      code: "NOT_FOUND",
+    });
     // The holder's own hold, but not this time: VALIDATION on holdId.
     const mismatch = await refused(() =>
       book({ startsAt: iso(16, 0, 8), durationMinutes: 30, holdId: h.id }, tokens.client),

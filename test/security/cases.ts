@@ -83,6 +83,7 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
     slots: { "filter.providerId": "provider", "filter.clientId": "client", "filter.treatmentPlanId": "plan" },
     answers: { "filter.providerId": "filter", "filter.clientId": "filter", "filter.treatmentPlanId": "filter" },
   },
+  slotHold: { args: (o) => ({ id: o.hold }), slots: { id: "hold" } },
   treatmentDetail: { args: (o) => ({ id: o.detail }), slots: { id: "detail" } },
   treatmentDetails: {
     args: (o) => ({ sessionId: o.session, itemId: o.item }),
@@ -106,7 +107,12 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
         durationMinutes: 30,
       },
     }),
-    slots: { "input.providerId": "provider", "input.clientId": "client", "input.treatmentPlanId": "plan" },
+    slots: {
+      "input.providerId": "provider",
+      "input.clientId": "client",
+      "input.treatmentPlanId": "plan",
+      "input.holdId": "hold",
+    },
   },
   bookSeries: {
     args: (o) => ({ input: seriesInput(o) }),
@@ -146,8 +152,15 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
     slots: { id: "session", providerId: "provider", clientId: "client" },
   },
   deleteTreatmentDetail: { args: (o) => ({ id: o.detail }), slots: { id: "detail" } },
+  holdSlot: {
+    args: (o) => ({
+      input: { providerId: o.provider, clientId: o.client, startsAt: "2030-01-11T15:00:00Z", durationMinutes: 30 },
+    }),
+    slots: { "input.providerId": "provider", "input.clientId": "client" },
+  },
   issueVideoAccess: { args: (o) => ({ sessionId: o.session }), slots: { sessionId: "session" } },
   markNoShow: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
+  releaseHold: { args: (o) => ({ id: o.hold }), slots: { id: "hold" } },
   rescheduleSession: {
     args: (o) => ({ id: o.session, startsAt: "2030-01-07T21:00:00Z", durationMinutes: 30 }),
     slots: { id: "session" },

@@ -39,6 +39,7 @@ export const KINDS = [
   "unit",
   "detail",
   "series",
+  "hold",
 ] as const;
 export type Kind = (typeof KINDS)[number];
 export type Ids = Record<Kind, number>;
@@ -130,6 +131,11 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
       ),
     ),
   )[0] as { series: { id: string } };
+  // A hold (a checkout's) on Thursday, clear of everything above; long enough to outlive the run.
+  const hold = await as(
+    `mutation($p: ID!) { holdSlot(input: { providerId: $p, startsAt: "2030-01-10T15:00:00Z", durationMinutes: 30, ttlSeconds: 900 }) { id } }`,
+    { p: provider },
+  );
   const ids: Ids = {
     session: Number(session.id),
     provider: p.provider.id,
@@ -142,6 +148,7 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
     unit: Number(unit.id),
     detail: Number(detail.id),
     series: Number(series.id),
+    hold: Number(hold.id),
   };
   return { tenant: p.tenant, ids, tokens };
 }
@@ -180,6 +187,7 @@ const TENANT_TABLES = [
   "units",
   "treatment_details",
   "session_series",
+  "slot_holds",
 ];
 
 /** A digest of each tenant-owned table's rows (and the tenant's own row), in one statement: cheap enough to take around every request. */

@@ -1,6 +1,6 @@
 import { and, eq, getTableColumns, sql } from "drizzle-orm";
-import type { Tx } from "../../db/client.js";
-import { slotHolds, type SlotHoldRow } from "../../db/schema/index.js";
+import { rowsOf, type Tx } from "../../db/client.js";
+import { domainEvents, slotHolds, type SlotHoldRow } from "../../db/schema/index.js";
 import type { RequestContext } from "../context.js";
 import { recordHoldEvent, type HoldChange } from "../events/index.js";
 
@@ -95,4 +95,21 @@ export async function endHold(
   if (!held) return undefined;
   await removeHold(tx, ctx, held, held.live ? change : "EXPIRED");
   return { live: held.live };
+}
+
+/**
+ * Whether a hold with this id was placed with this provider in the last day, though its row is
+ * gone now (consumed, released, removed after its expiry): its PLACED event says so. Tells a hold
+ * that ended apart from an id that never named one of the tenant's holds (NOT_FOUND). A day is
+ * far past any hold's life (at most 15 minutes); the provider's events index bounds the read.
+ */
+export async function holdWasPlaced(tx: Tx, providerId: number, id: number): Promise<boolean> {
+  const rows = rowsOf(
+    await tx.execute(sql`
+      select 1 from ${domainEvents}
+       where provider_id = ${providerId} and occurred_at > now() - interval '1 day'
+         and type = 'SLOT_HOLD_CHANGED' and payload->>'change' = 'PLACED' and payload->>'holdId' = ${String(id)}
+       limit 1`),
+  );
+  return rows.length > 0;
 }

@@ -5,5 +5,5 @@
  * holds service checks times with the sessions module, so exporting the service here would close
  * a cycle.
  */
-export { endHold, findHold, insertHold, isLiveHoldSql, removeHold, type NewHold } from "./hold.store.js";
+export { endHold, findHold, holdWasPlaced, insertHold, isLiveHoldSql, removeHold, type NewHold } from "./hold.store.js";
 export { HoldSweeper } from "./hold.expiry.js";

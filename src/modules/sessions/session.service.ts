@@ -44,7 +44,7 @@ import {
 import { getVisibleSession } from "./session.access.js";
 import { canManageSession, canSeeSession } from "../../rules/session-visibility.js";
 import { heldTimeConflicts, providerTimeConflict } from "../../rules/provider-time.js";
-import { endHold, findHold } from "../holds/index.js";
+import { endHold, findHold, holdWasPlaced } from "../holds/index.js";
 import {
   bookedEvent,
   cancelledEvent,
@@ -610,17 +610,21 @@ const HOLD_TAKEN = words`The hold has expired and the time was taken meanwhile`;
 /**
  * The hold a booking names: the caller's own (created by them; another's is NOT_FOUND, as if
  * unknown), for exactly the booking's provider and time, and its client when it names one
- * (else VALIDATION on holdId). A hold that is gone (released, consumed, swept after expiry) is
- * no hold: the booking goes on as a normal one, and a conflict becomes HOLD_EXPIRED.
+ * (else VALIDATION on holdId). A hold that is gone (released, consumed, swept after expiry)
+ * blocks nothing: the booking goes on as a normal one, and a conflict becomes HOLD_EXPIRED. An
+ * id that never named a hold of this provider (the tenant's events say) is NOT_FOUND.
  */
 async function holdToBookThrough(
   ctx: RequestContext,
   holdId: number,
   party: BookingParty,
   times: SlotTimes,
-): Promise<{ id: number; live: boolean } | undefined> {
+): Promise<{ id: number; live: boolean }> {
   const hold = await ctx.db.run((tx) => findHold(tx, holdId));
-  if (!hold) return undefined;
+  if (!hold) {
+    if (!(await ctx.db.run((tx) => holdWasPlaced(tx, party.providerId, holdId)))) throw notFound("SlotHold");
+    return { id: holdId, live: false };
+  }
   if (hold.createdBy !== ctx.viewer.id) throw hiddenFromCaller("SlotHold");
   if (hold.groupSessionId !== null) throw badInput("holdId", HOLD_NOT_BOOKABLE);
   if (

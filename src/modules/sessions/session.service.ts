@@ -426,8 +426,9 @@ export interface RefusedSlot {
  * Every check a booking's slot gets, for many slots at once: overlaps with the provider's and
  * the client's active sessions in one statement (the first conflict of each slot, worded by
  * conflictError's visibility rule) and with the provider's held time in another, sent together
- * (a live hold: SLOT_HELD; a group session: SESSION_OVERLAP), then, for a CLIENT caller, availability, notice and buffer
- * (whyNotBookableForClient) of the slots that are free. Returns the refused ones, in order.
+ * (a live hold: SLOT_HELD; a group session: SESSION_OVERLAP), then, for a CLIENT caller,
+ * availability, notice and buffer (whyNotBookableForClient) of the slots that are free.
+ * Returns the refused ones, in order.
  */
 export async function refusedSlots(
   ctx: RequestContext,

@@ -307,11 +307,13 @@ async function checkSlotFree(ctx: RequestContext, slot: Slot): Promise<void> {
 }
 
 /** A seat's friendly check before its write: the client's overlapping session (SESSION_OVERLAP), or their seat in this group (ALREADY_JOINED). */
-export function checkSeatFree(
+export async function checkSeatFree(
   ctx: RequestContext,
   seat: SlotTimes & { providerId: number; clientId: number; groupSessionId: number },
 ): Promise<void> {
-  return checkSlotFree(ctx, seat);
+  // Only the client's sessions: the provider's time (holds, groups) is the group's own, checked by the database.
+  const other = await ctx.db.run((tx) => findConflict(tx, seat));
+  if (other) throw conflictError(ctx, other, seat);
 }
 
 /**
@@ -498,7 +500,7 @@ export interface SeriesLink {
  * tenant's event lock: care (when the booking adds it), one multi-row INSERT, and one BOOKED
  * event per session. The exclusion constraints decide under concurrency: a violation (23P01)
  * is answered by `onConflict` with each slot's conflict as committed now.
- * `beforeInsert` runs first in the same savepoint (a series writes its own row there).
+ * `series` writes a series' row in the same savepoint; `beforeInsert` runs first in it.
  */
 export async function writeBookings(
   ctx: RequestContext,
@@ -507,10 +509,10 @@ export async function writeBookings(
   times: SlotTimes[],
   options: {
     series?: (tx: Tx) => Promise<SeriesLink>;
+    /** Runs first in the savepoint (a booking through a hold consumes it there, so it does not refuse its own insert). */
+    beforeInsert?: (tx: Tx) => Promise<void>;
     /** The sessions are seats of this group session (the database counts them against its capacity). */
     groupSessionId?: number;
-    /** Runs in the savepoint before the insert (a seat consumes the hold that kept it). */
-    beforeInsert?: (tx: Tx) => Promise<void>;
     events?: (rows: SessionRow[], isInitialConsultation: boolean) => SessionEventInput[];
     /** How a collision at the insert is answered, from each slot's conflict (worded as refusedSlots words them). */
     onConflict?: (refused: RefusedSlot[]) => DomainError;
@@ -528,6 +530,7 @@ export async function writeBookings(
     ctx,
     slots,
     async (tx) => {
+      await options.beforeInsert?.(tx);
       const [earlier] = await tx
         .select({ id: sessions.id })
         .from(sessions)
@@ -545,7 +548,6 @@ export async function writeBookings(
           .insert(careRelationships)
           .values({ tenantId: ctx.tenant.id, providerId: party.providerId, clientId: party.clientId })
           .onConflictDoNothing();
-      if (options.beforeInsert) await options.beforeInsert(tx);
       const link = options.series ? await options.series(tx) : undefined;
       const written = link ? link.written.map((position) => slots[position]) : slots;
       const inserted = await tx

@@ -8,6 +8,7 @@ import {
 import { CancellationResolver, SessionResolver, TreatmentPlanSessionsResolver } from "../modules/sessions/graphql.js";
 import { TreatmentPlanResolver } from "../modules/treatment-plans/graphql.js";
 import { SeriesResolver, SessionSeriesResolver, TreatmentPlanSeriesResolver } from "../modules/series/graphql.js";
+import { GroupSessionResolver, SessionGroupResolver } from "../modules/groups/graphql.js";
 import { SubscriptionResolver } from "../modules/events/graphql.js";
 import { SlotHoldResolver } from "../modules/holds/graphql.js";
 import { VideoResolver } from "../modules/video/graphql.js";
@@ -38,6 +39,8 @@ export const resolvers: NonEmptyArray<ClassType> = [
   SessionSeriesResolver,
   TreatmentPlanSeriesResolver,
   SlotHoldResolver,
+  GroupSessionResolver,
+  SessionGroupResolver,
   SubscriptionResolver,
   AuditResolver,
 ];

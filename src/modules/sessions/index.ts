@@ -36,6 +36,7 @@ export {
   updateSession,
   checkBookingInput,
   checkProviderTimeFree,
+  checkSeatFree,
   refusedSlots,
   resolveBookingParty,
   resolveTimes,

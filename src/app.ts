@@ -17,6 +17,7 @@ import { TokenVerifier } from "./modules/tenants/index.js";
 import { TenantDirectory, ViewerCache } from "./modules/tenants/index.js";
 import type { VideoProvider } from "./modules/video/index.js";
 import { createVideoProvider } from "./modules/video/index.js";
+import { WaitlistRefills } from "./modules/waitlist/index.js";
 import { registerRestShims } from "./rest/router.js";
 import { frameworkErrors } from "./rest/shim.js";
 
@@ -34,6 +35,8 @@ export interface App {
   server: FastifyInstance;
   deps: AppDeps;
   auth: AuthService;
+  /** The waitlist's refill processor (tests call processRefills() to run it now). */
+  waitlist: WaitlistRefills;
   /** Listens on config.port/host (port 0: any free port); resolves to the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -102,6 +105,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     now: options.now ?? (() => new Date()),
     video: options.video ?? createVideoProvider(config),
   };
+  // Before any request context copies the deps (serviceDeps), so services can wake it.
+  const waitlist = new WaitlistRefills(deps, (err) => server.log.error({ err }, "waitlist refill failed"));
+  deps.waitlist = waitlist;
   const auth = new AuthService(
     verifier,
     new TenantDirectory(database),
@@ -110,6 +116,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const graphql = await installGraphQL(server, { config, deps, auth, metrics, checkWriteLimit });
 
   await registerRestShims(server, { deps, auth });
+  waitlist.start();
 
   server.get("/healthz", async () => ({ status: "ok" }));
   server.get("/readyz", async (request, reply) => {
@@ -132,6 +139,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     server,
     deps,
     auth,
+    waitlist,
     async listen() {
       await server.listen({ port: config.port, host: config.host });
       const address = server.server.address();
@@ -144,6 +152,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       const closeIdle = setInterval(() => server.server.closeIdleConnections(), 100);
       await server.close().finally(() => clearInterval(closeIdle));
       await graphql.stop();
+      await waitlist.stop();
       await events.stop();
     },
   };

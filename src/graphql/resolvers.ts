@@ -9,6 +9,7 @@ import { CancellationResolver, SessionResolver, TreatmentPlanSessionsResolver } 
 import { TreatmentPlanResolver } from "../modules/treatment-plans/graphql.js";
 import { SeriesResolver, SessionSeriesResolver, TreatmentPlanSeriesResolver } from "../modules/series/graphql.js";
 import { SubscriptionResolver } from "../modules/events/graphql.js";
+import { SlotHoldWaitlistResolver, WaitlistResolver } from "../modules/waitlist/graphql.js";
 import { VideoResolver } from "../modules/video/graphql.js";
 import { AuditResolver } from "../modules/audit/graphql.js";
 import {
@@ -37,5 +38,7 @@ export const resolvers: NonEmptyArray<ClassType> = [
   SessionSeriesResolver,
   TreatmentPlanSeriesResolver,
   SubscriptionResolver,
+  WaitlistResolver,
+  SlotHoldWaitlistResolver,
   AuditResolver,
 ];

@@ -376,3 +376,54 @@ describe(`waitlistChanged (${engine})`, () => {
     await Promise.all([mine.dispose(), other.dispose()]);
   });
 });
+
+describe(`waitlist settings (${engine})`, () => {
+  const GET = `query { waitlistSettings { offerMinutes } }`;
+  const SET = `mutation($m: Int!) { updateWaitlistSettings(offerMinutes: $m) { offerMinutes } }`;
+
+  it("an admin reads the default 15 and sets 5..1440; offers then last that long", async () => {
+    const p = await waitlistPractice(t);
+    expect(dataOf(await t.gql(GET, {}, p.tokens.admin)).waitlistSettings.offerMinutes).toBe(15);
+    expect(errorOf(await t.gql(GET, {}, p.tokens.provider)).code).toBe("FORBIDDEN");
+    expect(errorOf(await t.gql(SET, { m: 30 }, p.tokens.provider)).code).toBe("FORBIDDEN");
+    for (const bad of [4, 1441, 0]) expect(errorOf(await t.gql(SET, { m: bad }, p.tokens.admin)).reason).toBe("VALIDATION");
+    expect(dataOf(await t.gql(GET, {}, p.tokens.admin)).waitlistSettings.offerMinutes).toBe(15);
+    expect(dataOf(await t.gql(SET, { m: 5 }, p.tokens.admin)).updateWaitlistSettings.offerMinutes).toBe(5);
+    expect(dataOf(await t.gql(SET, { m: 1440 }, p.tokens.admin)).updateWaitlistSettings.offerMinutes).toBe(1440);
+    expect(dataOf(await t.gql(GET, {}, p.tokens.admin)).waitlistSettings.offerMinutes).toBe(1440);
+
+    await joinFor(t, p, p.tokens.client, p.client.id, at(15));
+    await process();
+    const [hold] = await holdsOf(t, p.tenant);
+    const ttl = hold.expiresAt.getTime() - hold.createdAt.getTime();
+    expect(ttl).toBeGreaterThan(1439 * 60_000);
+    expect(ttl).toBeLessThanOrEqual(1440 * 60_000 + 1000);
+  });
+});
+
+describe(`answering an offer under concurrency (${engine})`, () => {
+  it("a join is offered a free slot without anyone processing (the join wakes the processor)", async () => {
+    const p = await waitlistPractice(t);
+    const entry = await joinFor(t, p, p.tokens.client, p.client.id, at(15));
+    await eventually(async () => (await byId(p)).get(entry.id)!.status === "OFFERED", "the join was never offered");
+  });
+
+  it("the client and their provider accepting at once book one session", async () => {
+    const p = await waitlistPractice(t);
+    const entry = await joinFor(t, p, p.tokens.client, p.client.id, at(15));
+    await process();
+    const results = await Promise.all(
+      [p.tokens.client, p.tokens.provider, p.tokens.client, p.tokens.admin].map((token) =>
+        t.gql(ACCEPT, { id: entry.id }, token),
+      ),
+    );
+    const won = results.filter((r) => !r.errors);
+    expect(won).toHaveLength(1);
+    for (const lost of results.filter((r) => r.errors)) expect(errorOf(lost).reason).toBe("INVALID_TRANSITION");
+    const booked = await asTenant(t.database, p.tenant.id, (tx) =>
+      tx.select().from(sessions).where(eq(sessions.clientId, p.client.id)),
+    );
+    expect(booked.map((s) => s.startsAt)).toEqual([at(15)]);
+    expect((await byId(p)).get(entry.id)).toMatchObject({ status: "BOOKED", sessionId: booked[0].id });
+  });
+});

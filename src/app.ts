@@ -105,9 +105,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     now: options.now ?? (() => new Date()),
     video: options.video ?? createVideoProvider(config),
   };
-  // Before any request context copies the deps (serviceDeps), so services can wake it.
   const waitlist = new WaitlistRefills(deps, (err) => server.log.error({ err }, "waitlist refill failed"));
-  deps.waitlist = waitlist;
+  // Any committed change, through any instance, may have freed time: its refill request is processed at once.
+  events.onAnnounced(() => waitlist.wake());
   const auth = new AuthService(
     verifier,
     new TenantDirectory(database),

@@ -19,8 +19,6 @@ export interface ServiceDeps {
   events: EventDispatcher;
   /** Absent when Twilio is not configured: video operations answer UNAVAILABLE. */
   video?: VideoProvider;
-  /** This instance's waitlist refill processor, to wake once a change that may free time has committed (absent: its poll alone). */
-  waitlist?: { wake(): void };
 }
 
 /**

@@ -2,7 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSecondInstance, startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { eventually } from "../helpers/ws.js";
-import { at, bookedHour, CANCEL, dataOf, entriesOf, holdsOf, joinFor, NOW, refillsOf, waitlistPractice } from "./waitlist.fixture.js";
+import {
+  at,
+  bookedHour,
+  CANCEL,
+  dataOf,
+  entriesOf,
+  holdsOf,
+  joinFor,
+  NOW,
+  refillsOf,
+  waitlistPractice,
+} from "./waitlist.fixture.js";
 
 /**
  * Exactly once across instances: two servers on one database (on PostgreSQL each with its own
@@ -28,7 +39,10 @@ describe(`one offer per freed slot across two instances (${engine})`, () => {
       const booked = await bookedHour(first, p, 15);
       await joinFor(first, p, p.tokens.client, p.client.id, at(15));
       await joinFor(second, p, p.tokens.otherClient, p.otherClient.id, at(15));
-      await eventually(async () => (await refillsOf(first, p.tenant)).length === 0, "the joins' requests were never processed");
+      await eventually(
+        async () => (await refillsOf(first, p.tenant)).length === 0,
+        "the joins' requests were never processed",
+      );
 
       dataOf(await (round % 2 ? first : second).gql(CANCEL, { id: String(booked.id) }, p.tokens.provider));
       await Promise.all([

@@ -1,16 +1,28 @@
 import { eq } from "drizzle-orm";
-import { slotHolds, waitlistEntries, waitlistRefills, type TenantRow, type UserRow } from "../../src/db/schema/index.js";
-import type { TestApp } from "../helpers/app.js";
+import {
+  slotHolds,
+  waitlistEntries,
+  waitlistRefills,
+  type TenantRow,
+  type UserRow,
+} from "../../src/db/schema/index.js";
 import { asTenant, makePractice, makeSession, makeUser, relate } from "../helpers/factories.js";
-import { at, openAllWeek } from "../sessions/sessions.fixture.js";
+import type { GqlResult, TestApp } from "../helpers/app.js";
+import { at, errorOf as sessionsErrorOf, openAllWeek, type ErrorInfo } from "../sessions/sessions.fixture.js";
 
-export { at, dataOf, errorOf, iso, NOW } from "../sessions/sessions.fixture.js";
+export { at, dataOf, iso, NOW } from "../sessions/sessions.fixture.js";
+
+/** The one error of a failed operation, flattened, with its reason. */
+export const errorOf = (result: GqlResult<unknown>) => sessionsErrorOf(result) as ErrorInfo & { reason: string };
 
 /** A practice whose provider is open all week, with three clients in their care, and everyone's tokens. */
 export async function waitlistPractice(t: TestApp) {
   const p = await makePractice(t.database);
   const third = await makeUser(t.database, p.tenant, "CLIENT");
-  await Promise.all([relate(t.database, p.tenant, p.provider, p.otherClient), relate(t.database, p.tenant, p.provider, third)]);
+  await Promise.all([
+    relate(t.database, p.tenant, p.provider, p.otherClient),
+    relate(t.database, p.tenant, p.provider, third),
+  ]);
   await openAllWeek(t, p.tenant, p.provider);
   const token = (u: UserRow) => t.token(u, p.tenant);
   const [admin, provider, client, otherClient, thirdClient] = await Promise.all(

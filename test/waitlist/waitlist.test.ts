@@ -32,8 +32,8 @@ let t: TestApp;
 let clock = NOW;
 
 beforeAll(async () => {
-  // No poll: each test runs the processor itself (processRefills), so nothing settles behind its back.
-  t = await startTestApp({ now: () => clock, env: { WAITLIST_POLL_INTERVAL_MS: "0" } });
+  // No background runs (test/helpers/app.ts): each test runs the processor itself, so nothing settles behind its back.
+  t = await startTestApp({ now: () => clock });
 });
 afterAll(async () => {
   await t.close();
@@ -74,10 +74,14 @@ describe(`joining the waitlist (${engine})`, () => {
     const strangerToken = await t.token(stranger, p.tenant);
     const input = { providerId: String(p.provider.id), earliest: iso(10), latest: iso(12), durationMinutes: 60 };
 
-    const forOther = errorOf(await t.gql(JOIN, { input: { ...input, clientId: String(p.otherClient.id) } }, p.tokens.client));
+    const forOther = errorOf(
+      await t.gql(JOIN, { input: { ...input, clientId: String(p.otherClient.id) } }, p.tokens.client),
+    );
     expect(forOther.code).toBe("FORBIDDEN");
     expect(errorOf(await t.gql(JOIN, { input }, strangerToken)).code).toBe("FORBIDDEN");
-    const notInCare = errorOf(await t.gql(JOIN, { input: { ...input, clientId: String(stranger.id) } }, p.tokens.provider));
+    const notInCare = errorOf(
+      await t.gql(JOIN, { input: { ...input, clientId: String(stranger.id) } }, p.tokens.provider),
+    );
     expect(notInCare.reason).toBe("NOT_IN_CARE");
     expect(await entriesOf(t, p.tenant)).toEqual([]);
 
@@ -92,11 +96,24 @@ describe(`joining the waitlist (${engine})`, () => {
     const joined = dataOf(
       await t.gql(
         JOIN,
-        { input: { providerId: String(p.provider.id), earliest: iso(9), latest: iso(17), durationMinutes: 60, note: "mornings" } },
+        {
+          input: {
+            providerId: String(p.provider.id),
+            earliest: iso(9),
+            latest: iso(17),
+            durationMinutes: 60,
+            note: "mornings",
+          },
+        },
         p.tokens.client,
       ),
     ).joinWaitlist;
-    expect(joined).toMatchObject({ status: "WAITING", position: 1, note: "mornings", client: { id: String(p.client.id) } });
+    expect(joined).toMatchObject({
+      status: "WAITING",
+      position: 1,
+      note: "mornings",
+      client: { id: String(p.client.id) },
+    });
     await process();
     const [entry] = dataOf(await t.gql(LIST, {}, p.tokens.client)).waitlist;
     expect(entry).toMatchObject({ status: "OFFERED", position: null });
@@ -140,7 +157,16 @@ describe(`offers of freed time (${engine})`, () => {
     expect(list.map((e: { id: string; position: number }) => [e.id, e.position])).toEqual([[second.id, 1]]);
     // Nobody else can book into the offer.
     const taken = errorOf(
-      await t.gql(BOOK, { input: { providerId: String(p.provider.id), clientId: String(p.third.id), startsAt: iso(15), durationMinutes: 60 } },
+      await t.gql(
+        BOOK,
+        {
+          input: {
+            providerId: String(p.provider.id),
+            clientId: String(p.third.id),
+            startsAt: iso(15),
+            durationMinutes: 60,
+          },
+        },
         p.tokens.admin,
       ),
     );
@@ -190,7 +216,12 @@ describe(`offers of freed time (${engine})`, () => {
     expect(errorOf(await t.gql(ACCEPT, { id: second.id }, p.tokens.otherClient)).reason).toBe("INVALID_TRANSITION");
 
     const session = dataOf(await t.gql(ACCEPT, { id: first.id }, p.tokens.client)).acceptWaitlistOffer;
-    expect(session).toMatchObject({ startsAt: iso(15), endsAt: iso(16), status: "SCHEDULED", client: { id: String(p.client.id) } });
+    expect(session).toMatchObject({
+      startsAt: iso(15),
+      endsAt: iso(16),
+      status: "SCHEDULED",
+      client: { id: String(p.client.id) },
+    });
     const [entry] = dataOf(await t.gql(LIST, { clientId: String(p.client.id) }, p.tokens.client)).waitlist;
     expect(entry).toMatchObject({ status: "BOOKED", offer: null, session: { id: session.id } });
     expect(await holdsOf(t, p.tenant)).toEqual([]);
@@ -284,7 +315,9 @@ describe(`what frees time asks for a refill (${engine})`, () => {
       ),
     );
     await process();
-    const [entry] = dataOf(await t.gql(LIST, {}, p.tokens.client)).waitlist.filter((e: { id: string }) => e.id === joined.id);
+    const [entry] = dataOf(await t.gql(LIST, {}, p.tokens.client)).waitlist.filter(
+      (e: { id: string }) => e.id === joined.id,
+    );
     expect(entry.status).toBe("OFFERED");
     // 10:00 in the provider's zone (America/New_York) is 15:00 UTC.
     expect(entry.offer.startsAt).toBe(iso(15));
@@ -322,7 +355,12 @@ describe(`who sees the waitlist (${engine})`, () => {
     await relate(t.database, p.tenant, other, p.otherClient);
     await bookedHour(t, p, 15);
     const busyElsewhere = await makeUser(t.database, p.tenant, "CLIENT");
-    await makeSession(t.database, p.tenant, { providerId: other.id, clientId: busyElsewhere.id, startsAt: at(15), endsAt: at(16) });
+    await makeSession(t.database, p.tenant, {
+      providerId: other.id,
+      clientId: busyElsewhere.id,
+      startsAt: at(15),
+      endsAt: at(16),
+    });
     const mine = await joinFor(t, p, p.tokens.client, p.client.id, at(15));
     const theirs = await joinFor(t, p, p.tokens.admin, p.otherClient.id, at(15));
     const elsewhere = dataOf(
@@ -386,7 +424,8 @@ describe(`waitlist settings (${engine})`, () => {
     expect(dataOf(await t.gql(GET, {}, p.tokens.admin)).waitlistSettings.offerMinutes).toBe(15);
     expect(errorOf(await t.gql(GET, {}, p.tokens.provider)).code).toBe("FORBIDDEN");
     expect(errorOf(await t.gql(SET, { m: 30 }, p.tokens.provider)).code).toBe("FORBIDDEN");
-    for (const bad of [4, 1441, 0]) expect(errorOf(await t.gql(SET, { m: bad }, p.tokens.admin)).reason).toBe("VALIDATION");
+    for (const bad of [4, 1441, 0])
+      expect(errorOf(await t.gql(SET, { m: bad }, p.tokens.admin)).reason).toBe("VALIDATION");
     expect(dataOf(await t.gql(GET, {}, p.tokens.admin)).waitlistSettings.offerMinutes).toBe(15);
     expect(dataOf(await t.gql(SET, { m: 5 }, p.tokens.admin)).updateWaitlistSettings.offerMinutes).toBe(5);
     expect(dataOf(await t.gql(SET, { m: 1440 }, p.tokens.admin)).updateWaitlistSettings.offerMinutes).toBe(1440);
@@ -402,12 +441,6 @@ describe(`waitlist settings (${engine})`, () => {
 });
 
 describe(`answering an offer under concurrency (${engine})`, () => {
-  it("a join is offered a free slot without anyone processing (the join wakes the processor)", async () => {
-    const p = await waitlistPractice(t);
-    const entry = await joinFor(t, p, p.tokens.client, p.client.id, at(15));
-    await eventually(async () => (await byId(p)).get(entry.id)!.status === "OFFERED", "the join was never offered");
-  });
-
   it("the client and their provider accepting at once book one session", async () => {
     const p = await waitlistPractice(t);
     const entry = await joinFor(t, p, p.tokens.client, p.client.id, at(15));

@@ -23,12 +23,7 @@ export const holdByEntryId: LoaderFactory<number, SlotHoldRow | undefined> = (ct
     async (ids) =>
       byKey(
         ids,
-        await ctx.db.run((tx) =>
-          tx
-            .select()
-            .from(slotHolds)
-            .where(anyId(slotHolds.waitlistEntryId, ids)),
-        ),
+        await ctx.db.run((tx) => tx.select().from(slotHolds).where(anyId(slotHolds.waitlistEntryId, ids))),
         (h) => h.waitlistEntryId!,
       ),
     { cache },

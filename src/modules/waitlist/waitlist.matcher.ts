@@ -77,7 +77,10 @@ export async function offerFreedTime(ctx: RequestContext, providerId: number): P
     const passed = new Set(entry.passedStarts.map((d) => d.getTime()));
     const fits = (start: Date) => {
       const end = start.getTime() + entry.durationMinutes * MINUTE;
-      return !passed.has(start.getTime()) && !held.some((h) => h.startsAt.getTime() < end && h.endsAt.getTime() > start.getTime());
+      return (
+        !passed.has(start.getTime()) &&
+        !held.some((h) => h.startsAt.getTime() < end && h.endsAt.getTime() > start.getTime())
+      );
     };
     const hold = await offerFirstFitting(asClient, entry, offerSeconds, fits, slotCache);
     if (!hold) continue;

@@ -17,15 +17,19 @@ import { offerFreedTime } from "./waitlist.matcher.js";
  * second skips the locked rows. Which tenants have work is found with one cheap query on the
  * owner connection (these tables are not FORCE RLS).
  *
- * Runs every WAITLIST_POLL_INTERVAL_MS, and at once when this instance commits a change of the
- * waitlist itself (wake); a change made through another instance or another module (a
- * cancellation) is picked up by the next poll. One run at a time per instance.
+ * Runs at once when this instance hears of a committed event (EventDispatcher.onAnnounced: every
+ * change that writes a refill request also writes an event in its transaction), and every
+ * WAITLIST_POLL_INTERVAL_MS as the safety net (a lost announcement, a lapsed offer); with 0,
+ * neither (processRefills() alone runs it). One run at a time per instance; wakes during a run
+ * collapse into one more run.
  */
 export class WaitlistRefills {
   private timer?: NodeJS.Timeout;
   private chain: Promise<unknown> = Promise.resolve();
   private queued = false;
   private stopped = false;
+  /** Off (WAITLIST_POLL_INTERVAL_MS=0): neither polls nor wakes; only processRefills() runs it (tests). */
+  private running = false;
 
   constructor(
     private readonly deps: AppDeps,
@@ -35,6 +39,7 @@ export class WaitlistRefills {
   start(): void {
     const interval = this.deps.config.waitlistPollIntervalMs;
     if (interval <= 0) return;
+    this.running = true;
     this.timer = setInterval(() => this.wake(), interval);
     this.timer.unref();
   }
@@ -47,7 +52,7 @@ export class WaitlistRefills {
 
   /** Asks for a run soon; a run already queued covers it. */
   wake(): void {
-    if (this.queued || this.stopped) return;
+    if (!this.running || this.queued || this.stopped) return;
     this.queued = true;
     void this.enqueue().catch(this.onError);
   }

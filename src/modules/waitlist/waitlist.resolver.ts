@@ -1,4 +1,15 @@
-import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import {
+  Arg,
+  Ctx,
+  FieldResolver,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+  type SubscribeResolverData,
+} from "type-graphql";
 import type { SessionRow, SlotHoldRow, UserRow, WaitlistEntryRow } from "../../db/schema/index.js";
 import { RecordId } from "../../graphql/ids.js";
 import { registerNodeType } from "../../graphql/node.js";
@@ -73,7 +84,8 @@ export class WaitlistResolver {
   }
 
   @Mutation(() => WaitlistEntry, {
-    description: "WAITING again (id: the WaitlistEntry's); the slot goes to the next fitting entry and is not offered to this one again",
+    description:
+      "WAITING again (id: the WaitlistEntry's); the slot goes to the next fitting entry and is not offered to this one again",
   })
   declineWaitlistOffer(@Arg("id", () => RecordId) id: number, @Ctx() ctx: RequestContext): Promise<WaitlistEntryRow> {
     return declineWaitlistOffer(ctx, id);

@@ -148,12 +148,16 @@ function checkJoinInput(ctx: RequestContext, input: JoinWaitlistCommand): void {
  * A client starts waiting: a CLIENT for themself with a provider they are in care with, a
  * PROVIDER for a client in their care (their own calendar only), an ADMIN for any client (the
  * booking's who-books-whom rule). The entry's refill request is written with it, so the matcher
- * offers a slot that is already free as soon as the join has committed, on whichever instance
- * processes it first.
+ * offers a slot that is already free as soon as the join has committed (its event wakes the
+ * processors), on whichever instance claims the request first.
  */
 export async function joinWaitlist(ctx: RequestContext, input: JoinWaitlistCommand): Promise<WaitlistEntryRow> {
   checkJoinInput(ctx, input);
-  const party = await resolveBookingParty(ctx, { providerId: input.providerId, clientId: input.clientId }, input.providerId);
+  const party = await resolveBookingParty(
+    ctx,
+    { providerId: input.providerId, clientId: input.clientId },
+    input.providerId,
+  );
   const entry = await ctx.db.atomic(async (tx) => {
     const [row] = await tx
       .insert(waitlistEntries)
@@ -172,7 +176,6 @@ export async function joinWaitlist(ctx: RequestContext, input: JoinWaitlistComma
     await recordWaitlistEvent(tx, ctx, row, "WAITLIST_CHANGED");
     return row;
   });
-  ctx.db.afterCommit(() => ctx.deps.waitlist?.wake());
   return remember(ctx, entry);
 }
 
@@ -207,7 +210,6 @@ async function changeEntry(
     await recordWaitlistEvent(tx, ctx, row, "WAITLIST_CHANGED");
     return row;
   });
-  ctx.db.afterCommit(() => ctx.deps.waitlist?.wake());
   return remember(ctx, entry);
 }
 
@@ -219,7 +221,11 @@ async function changeEntry(
  */
 export async function acceptWaitlistOffer(ctx: RequestContext, id: number): Promise<SessionRow> {
   const entry = await getVisibleEntry(ctx, id);
-  const party = await resolveBookingParty(ctx, { providerId: entry.providerId, clientId: entry.clientId }, entry.providerId);
+  const party = await resolveBookingParty(
+    ctx,
+    { providerId: entry.providerId, clientId: entry.clientId },
+    entry.providerId,
+  );
   const session = await underTenantLock(ctx, async (tx) => {
     const locked = await lockedEntry(ctx, tx, id);
     if (locked.status !== "OFFERED") throw invalidTransition(locked, "accept the offer of");
@@ -230,7 +236,9 @@ export async function acceptWaitlistOffer(ctx: RequestContext, id: number): Prom
     if (!offer?.live)
       throw conflict("HOLD_EXPIRED", words`The offer has expired; the entry waits for the next fitting time`);
     await removeHold(tx, ctx, offer.hold, "CONSUMED");
-    const [booked] = await writeBookings(ctx, party, {}, [{ startsAt: offer.hold.startsAt, endsAt: offer.hold.endsAt }]);
+    const [booked] = await writeBookings(ctx, party, {}, [
+      { startsAt: offer.hold.startsAt, endsAt: offer.hold.endsAt },
+    ]);
     const [row] = await tx
       .update(waitlistEntries)
       .set({ status: "BOOKED", sessionId: booked.id, updatedAt: ctx.deps.now() })

@@ -22,7 +22,10 @@ export class WaitlistEntry extends Node {
   @Field(() => DateTimeScalar) latest!: Date;
   @Field(() => Int) durationMinutes!: number;
   @Field(() => WaitlistStatus) status!: WaitlistStatus;
-  @Field(() => String, { nullable: true, description: limitDescription("note", "Seen by the client, the provider and administrators") })
+  @Field(() => String, {
+    nullable: true,
+    description: limitDescription("note", "Seen by the client, the provider and administrators"),
+  })
   note!: string | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => DateTimeScalar) updatedAt!: Date;

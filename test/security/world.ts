@@ -39,6 +39,7 @@ export const KINDS = [
   "unit",
   "detail",
   "series",
+  "waitlistEntry",
 ] as const;
 export type Kind = (typeof KINDS)[number];
 export type Ids = Record<Kind, number>;
@@ -130,6 +131,21 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
       ),
     ),
   )[0] as { series: { id: string } };
+  const { joinWaitlist: entry } = dataOf(
+    await t.gql(
+      `mutation($input: JoinWaitlistInput!) { joinWaitlist(input: $input) { id } }`,
+      {
+        input: {
+          providerId: provider,
+          clientId: String(p.client.id),
+          earliest: "2030-01-09T15:00:00Z",
+          latest: "2030-01-09T18:00:00Z",
+          durationMinutes: 60,
+        },
+      },
+      tokens.admin,
+    ),
+  ) as { joinWaitlist: { id: string } };
   const ids: Ids = {
     session: Number(session.id),
     provider: p.provider.id,
@@ -142,6 +158,7 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
     unit: Number(unit.id),
     detail: Number(detail.id),
     series: Number(series.id),
+    waitlistEntry: Number(entry.id),
   };
   return { tenant: p.tenant, ids, tokens };
 }
@@ -180,6 +197,7 @@ const TENANT_TABLES = [
   "units",
   "treatment_details",
   "session_series",
+  "waitlist_entries",
 ];
 
 /** A digest of each tenant-owned table's rows (and the tenant's own row), in one statement: cheap enough to take around every request. */

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sessions } from "../../src/db/schema/index.js";
+import { domainEvents, sessions } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makeSession, makeUser, relate } from "../helpers/factories.js";
@@ -391,6 +391,10 @@ describe(`who sees the waitlist (${engine})`, () => {
     expect(node.data?.node ?? null).toBeNull();
     const adminView = dataOf(await t.gql(LIST, { providerId: String(other.id) }, p.tokens.admin)).waitlist[0];
     expect(adminView.note).toBe("private words");
+    // Clinical text never goes into events.
+    const events = await asTenant(t.database, p.tenant.id, (tx) => tx.select().from(domainEvents));
+    expect(events.some((e) => e.type === "WAITLIST_CHANGED")).toBe(true);
+    expect(JSON.stringify(events)).not.toContain("private words");
     expect(errorOf(await t.gql(LEAVE, { id: elsewhere.id }, p.tokens.client)).code).toBe("NOT_FOUND");
   });
 });

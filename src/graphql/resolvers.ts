@@ -8,6 +8,7 @@ import {
 import { CancellationResolver, SessionResolver, TreatmentPlanSessionsResolver } from "../modules/sessions/graphql.js";
 import { TreatmentPlanResolver } from "../modules/treatment-plans/graphql.js";
 import { SeriesResolver, SessionSeriesResolver, TreatmentPlanSeriesResolver } from "../modules/series/graphql.js";
+import { GroupSessionResolver, SessionGroupResolver } from "../modules/groups/graphql.js";
 import { SubscriptionResolver } from "../modules/events/graphql.js";
 import { SlotHoldWaitlistResolver, WaitlistResolver } from "../modules/waitlist/graphql.js";
 import { VideoResolver } from "../modules/video/graphql.js";
@@ -37,6 +38,8 @@ export const resolvers: NonEmptyArray<ClassType> = [
   SeriesResolver,
   SessionSeriesResolver,
   TreatmentPlanSeriesResolver,
+  GroupSessionResolver,
+  SessionGroupResolver,
   SubscriptionResolver,
   WaitlistResolver,
   SlotHoldWaitlistResolver,

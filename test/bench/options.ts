@@ -29,7 +29,7 @@ export interface BenchOptions {
   subscribers: number;
   subscriberRole: SubscriberRole;
   contenders: number;
-  /** Scenarios to run ("1".."7", "W"); empty: all. */
+  /** Scenarios to run ("1".."7", "W", "G"); empty: all. */
   only: Set<string>;
   /** Row W: concurrent bookers (providers per cell) and rounds. */
   writeConnections: number;
@@ -44,8 +44,8 @@ export interface BenchOptions {
 const USAGE = `npm run bench -- [flags]
 
   --json <path>              also write the results as JSON
-  --only 1,2,3,W             run only these scenarios (7 needs 1; 3 is compared with 1 and 2; W alone
-                             loads no dataset)
+  --only 1,2,3,W,G           run only these scenarios (7 needs 1; 3 is compared with 1 and 2; W and G
+                             load no dataset)
   --keep-data                reuse sessiongraph_bench when it holds the same dataset
   --profile                  run the server under node --cpu-prof; print its hottest functions
   --seed <n>                 random seed (42)
@@ -130,7 +130,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       .filter(Boolean)
       .map((s) => {
         const key = s.trim().toUpperCase();
-        if (!/^([1-7]|W)$/.test(key)) throw new Error(`--only takes scenario numbers 1..7 and W, got "${s}"`);
+        if (!/^([1-7]|W|G)$/.test(key)) throw new Error(`--only takes scenario numbers 1..7, W and G, got "${s}"`);
         return key;
       }),
   );

@@ -50,7 +50,7 @@ export interface GraphQLResponse<T> {
   status: number;
   text: string;
   data?: T | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
 }
 
 export function graphqlBody(query: string, variables?: Record<string, unknown>): string {

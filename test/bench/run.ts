@@ -32,6 +32,7 @@ import {
   TYPENAME,
 } from "./requests.js";
 import { seriesBookings, SERIES_OCCURRENCES } from "./series.js";
+import { groupSeatContention } from "./groups.js";
 import { startServer, type ServerProcess } from "./server.js";
 import { subscriptionFanOut } from "./subscriptions.js";
 import { writeThroughput } from "./write-throughput.js";
@@ -55,7 +56,7 @@ interface Target {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const want = (scenario: number | "W") => options.only.size === 0 || options.only.has(String(scenario));
+  const want = (scenario: number | "W" | "G") => options.only.size === 0 || options.only.has(String(scenario));
   const startedAt = new Date();
   const machine = {
     date: startedAt.toISOString(),
@@ -745,6 +746,18 @@ async function main(): Promise<void> {
           pass: ratio >= 0.8,
         });
     }
+  }
+  // G. The last seats of a group session: its own database and server process.
+  if (want("G")) {
+    console.log("scenario G: 100 concurrent joins of a 20-seat group ...");
+    const row = await groupSeatContention({ serverUrl: options.databaseUrl, startServer });
+    rows.push(row);
+    targets.push({
+      scenario: 9,
+      description: "Row G: 100 concurrent joins of a 20-seat group give exactly 20 seats",
+      measured: row.notes,
+      pass: row.details?.pass === true,
+    });
   }
   machine.postgres ||= await serverVersion(options.databaseUrl);
 

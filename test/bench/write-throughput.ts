@@ -253,17 +253,17 @@ function sampleLockWaits(serverUrl: string): { stop(): Promise<LockWaits> } {
   };
 }
 
-/** Drops and re-creates the bench's own database, migrated. */
-async function freshDatabase(serverUrl: string): Promise<string> {
+/** Drops and re-creates a bench's own database (row W's by default), migrated. */
+export async function freshDatabase(serverUrl: string, name = WRITE_BENCH_DATABASE): Promise<string> {
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`drop database if exists ${WRITE_BENCH_DATABASE} with (force)`);
-    await admin.unsafe(`create database ${WRITE_BENCH_DATABASE}`);
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.unsafe(`create database ${name}`);
   } finally {
     await admin.end();
   }
   const url = new URL(serverUrl);
-  url.pathname = `/${WRITE_BENCH_DATABASE}`;
+  url.pathname = `/${name}`;
   const database = await Database.open({ url: url.toString(), poolMax: 2 });
   try {
     await database.migrate();

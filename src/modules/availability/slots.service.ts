@@ -435,6 +435,8 @@ export interface BookableInput {
   endsAt: Date;
   /** The session being rescheduled: it does not block itself. */
   excludeSessionId?: number;
+  /** A group being joined: its own time and seats do not block the join (the holds branch implements it). */
+  excludeGroupSessionId?: number;
 }
 
 /**

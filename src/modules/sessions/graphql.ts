@@ -3,5 +3,5 @@
  * service importing this module never loads a GraphQL class (see src/modules/tenants/graphql.ts).
  */
 export { CancellationResolver, SessionResolver, TreatmentPlanSessionsResolver } from "./session.resolver.js";
-export { Modality, Session, SessionConnection, SessionType } from "./session.type.js";
+export { Modality, Session, SessionConnection, SessionStatus, SessionType } from "./session.type.js";
 export { SessionTextFields } from "./session.input.js";

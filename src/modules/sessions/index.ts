@@ -34,6 +34,8 @@ export {
   rescheduleSession,
   updateSession,
   checkBookingInput,
+  checkSeatFree,
+  providerTimeTaken,
   refusedSlots,
   resolveBookingParty,
   resolveTimes,

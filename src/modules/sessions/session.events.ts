@@ -10,6 +10,10 @@ import type { SessionEventInput } from "../events/index.js";
 
 const meetingType = (session: SessionRow) => session.modality.toLowerCase();
 
+/** A group seat's events name its group (webhooks tell a seat taken or released from a booking or cancellation). */
+const groupOf = (session: SessionRow) =>
+  session.groupSessionId !== null ? { groupSessionId: session.groupSessionId } : {};
+
 /** AppointmentBooked */
 export const bookedEvent = (session: SessionRow, isInitialConsultation: boolean): SessionEventInput => ({
   type: "BOOKED",
@@ -19,6 +23,7 @@ export const bookedEvent = (session: SessionRow, isInitialConsultation: boolean)
     meetingType: meetingType(session),
     duration: minutesBetween(session.startsAt, session.endsAt),
     isInitialConsultation,
+    ...groupOf(session),
   },
 });
 
@@ -44,6 +49,7 @@ export const cancelledEvent = (session: SessionRow, noticeHours: number): Sessio
     originalStartTime: session.startsAt.toISOString(),
     cancelledAt: session.cancelledAt?.toISOString() ?? null,
     cancellationNotice: noticeHours,
+    ...groupOf(session),
   },
 });
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { anyId } from "../../db/any-id.js";
 import { pgErrorOf, type Tx } from "../../db/client.js";
 import {
@@ -13,6 +13,8 @@ import {
 } from "../../db/schema/index.js";
 import {
   badFields,
+  badInput,
+  conflict,
   DomainError,
   field,
   fieldError,
@@ -40,7 +42,7 @@ import {
 } from "../treatment-plans/index.js";
 import { getVisibleSession } from "./session.access.js";
 import { canManageSession, canSeeSession } from "../../rules/session-visibility.js";
-import { providerTimeConflict } from "../../rules/provider-time.js";
+import { ALREADY_JOINED, providerTimeConflict, SEAT_MOVES_WITH_GROUP } from "../../rules/provider-time.js";
 import {
   bookedEvent,
   cancelledEvent,
@@ -129,6 +131,8 @@ interface Slot extends SlotTimes {
   providerId: number;
   clientId: number;
   excludeSessionId?: number;
+  /** A seat of this group: the provider's time is the group's (the database checks it), only the client's counts here. */
+  groupSessionId?: number;
 }
 
 // ---------------------------------------------------------------- rules shared by every write
@@ -172,6 +176,15 @@ export function resolveTimes(
   return { startsAt, endsAt: end! };
 }
 
+/**
+ * Whose sessions a slot collides with: the provider's and the client's; for a group seat only the
+ * client's (the other seats share the provider's time by design).
+ */
+const peopleOf = (slot: Slot) =>
+  slot.groupSessionId !== undefined
+    ? eq(sessions.clientId, slot.clientId)
+    : or(eq(sessions.providerId, slot.providerId), eq(sessions.clientId, slot.clientId));
+
 /** The first active session of the same provider or client overlapping the slot. */
 async function findConflict(tx: Tx, slot: Slot): Promise<SessionRow | undefined> {
   const [found] = await tx
@@ -180,7 +193,7 @@ async function findConflict(tx: Tx, slot: Slot): Promise<SessionRow | undefined>
     .where(
       and(
         isActiveSql(),
-        or(eq(sessions.providerId, slot.providerId), eq(sessions.clientId, slot.clientId)),
+        peopleOf(slot),
         lt(sessions.startsAt, slot.endsAt),
         gt(sessions.endsAt, slot.startsAt),
         slot.excludeSessionId !== undefined ? ne(sessions.id, slot.excludeSessionId) : undefined,
@@ -201,7 +214,10 @@ export const SLOT_TAKEN = "That time is no longer available";
  * appointment); a provider hears only the time of one they may not see (their client's time
  * with another provider).
  */
-function conflictError(ctx: RequestContext, other: SessionRow | undefined): DomainError {
+function conflictError(ctx: RequestContext, other: SessionRow | undefined, slot?: Slot): DomainError {
+  // The client's own seat in the group they are joining: the same refusal as the unique index's.
+  if (other && slot?.groupSessionId !== undefined && other.groupSessionId === slot.groupSessionId)
+    return conflict("ALREADY_JOINED", ALREADY_JOINED);
   if (other && canSeeSession(ctx.viewer, other)) {
     const message = words`Scheduling conflict detected with ${noun("session")} "${other.title ?? "Untitled session"}" at ${instant(other.startsAt)}`;
     return new DomainError("SESSION_OVERLAP", message, {
@@ -241,7 +257,7 @@ async function guardedWrite<T>(
     if (pgErrorOf(err)?.code === "23P01" && slot) {
       const slots = Array.isArray(slot) ? slot : [slot];
       const conflicts = await ctx.db.run((tx) => findConflicts(tx, slots));
-      throw onConflict ? onConflict(conflicts) : conflictError(ctx, conflicts.find(Boolean));
+      throw onConflict ? onConflict(conflicts) : conflictError(ctx, conflicts.find(Boolean), slots[0]);
     }
     throw planAuthorizationConflict(err) ?? err;
   }
@@ -256,7 +272,6 @@ async function findConflicts(tx: Tx, slots: Slot[]): Promise<(SessionRow | undef
   if (slots.length === 1) return [await findConflict(tx, slots[0])];
   if (slots.length === 0) return [];
   const ranges = slots.map((s) => `[${s.startsAt.toISOString()},${s.endsAt.toISOString()})`);
-  const peopleOf = (s: Slot) => or(eq(sessions.providerId, s.providerId), eq(sessions.clientId, s.clientId));
   const excluded = slots.map((s) => s.excludeSessionId).filter((id): id is number => id !== undefined);
   const candidates = await tx
     .select()
@@ -288,7 +303,45 @@ function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
 /** The friendly check, before the write (and before availability: a conflict is the more precise answer). */
 async function checkSlotFree(ctx: RequestContext, slot: Slot): Promise<void> {
   const other = await ctx.db.run((tx) => findConflict(tx, slot));
-  if (other) throw conflictError(ctx, other);
+  if (other) throw conflictError(ctx, other, slot);
+}
+
+/** A seat's friendly check before its write: the client's overlapping session (SESSION_OVERLAP), or their seat in this group (ALREADY_JOINED). */
+export async function checkSeatFree(
+  ctx: RequestContext,
+  seat: SlotTimes & { providerId: number; clientId: number; groupSessionId: number },
+): Promise<void> {
+  // Only the client's sessions: the provider's time (holds, groups) is the group's own, checked by the database.
+  const other = await ctx.db.run((tx) => findConflict(tx, seat));
+  if (other) throw conflictError(ctx, other, seat);
+}
+
+/**
+ * The provider's time taken by one of their sessions (not a seat), worded as a booking's
+ * conflict: how a group session refused by sessions_provider_no_overlap is answered.
+ */
+export async function providerTimeTaken(
+  ctx: RequestContext,
+  providerId: number,
+  times: SlotTimes,
+): Promise<DomainError> {
+  const [other] = await ctx.db.run((tx) =>
+    tx
+      .select()
+      .from(sessions)
+      .where(
+        and(
+          isActiveSql(),
+          eq(sessions.providerId, providerId),
+          isNull(sessions.groupSessionId),
+          lt(sessions.startsAt, times.endsAt),
+          gt(sessions.endsAt, times.startsAt),
+        ),
+      )
+      .orderBy(asc(sessions.startsAt), asc(sessions.id))
+      .limit(1),
+  );
+  return conflictError(ctx, other);
 }
 
 const remember = (ctx: RequestContext, session: SessionRow) => {
@@ -447,7 +500,7 @@ export interface SeriesLink {
  * tenant's event lock: care (when the booking adds it), one multi-row INSERT, and one BOOKED
  * event per session. The exclusion constraints decide under concurrency: a violation (23P01)
  * is answered by `onConflict` with each slot's conflict as committed now.
- * `beforeInsert` runs first in the same savepoint (a series writes its own row there).
+ * `series` writes a series' row in the same savepoint; `beforeInsert` runs first in it.
  */
 export async function writeBookings(
   ctx: RequestContext,
@@ -456,6 +509,10 @@ export async function writeBookings(
   times: SlotTimes[],
   options: {
     series?: (tx: Tx) => Promise<SeriesLink>;
+    /** Runs first in the savepoint (a booking through a hold consumes it there, so it does not refuse its own insert). */
+    beforeInsert?: (tx: Tx) => Promise<void>;
+    /** The sessions are seats of this group session (the database counts them against its capacity). */
+    groupSessionId?: number;
     events?: (rows: SessionRow[], isInitialConsultation: boolean) => SessionEventInput[];
     /** How a collision at the insert is answered, from each slot's conflict (worded as refusedSlots words them). */
     onConflict?: (refused: RefusedSlot[]) => DomainError;
@@ -463,11 +520,17 @@ export async function writeBookings(
 ): Promise<SessionRow[]> {
   const me = ctx.viewer;
   const now = ctx.deps.now();
-  const slots = times.map((t): Slot => ({ providerId: party.providerId, clientId: party.clientId, ...t }));
+  const slots = times.map((t): Slot => ({
+    providerId: party.providerId,
+    clientId: party.clientId,
+    ...t,
+    groupSessionId: options.groupSessionId,
+  }));
   const rows = await guardedWrite(
     ctx,
     slots,
     async (tx) => {
+      await options.beforeInsert?.(tx);
       const [earlier] = await tx
         .select({ id: sessions.id })
         .from(sessions)
@@ -506,6 +569,7 @@ export async function writeBookings(
             providerNotes: details.providerNotes ?? null,
             seriesId: link?.seriesId ?? null,
             occurrenceIndex: link?.occurrenceIndexes[i] ?? null,
+            groupSessionId: options.groupSessionId ?? null,
             createdBy: me.id,
             updatedBy: me.id,
             createdAt: now,
@@ -523,7 +587,7 @@ export async function writeBookings(
     options.onConflict &&
       ((conflicts) => {
         const refused = slots.flatMap((slot, i) =>
-          conflicts[i] ? [{ startsAt: slot.startsAt, error: conflictError(ctx, conflicts[i]) }] : [],
+          conflicts[i] ? [{ startsAt: slot.startsAt, error: conflictError(ctx, conflicts[i], slot) }] : [],
         );
         // The winner may be gone again (cancelled since): still a conflict, worded without it.
         return refused.length ? options.onConflict!(refused) : conflictError(ctx, undefined);
@@ -582,6 +646,7 @@ export async function reassignSession(
     throw badFields({ providerId: words`${field("providerId")} or ${field("clientId")} is required` });
   const session = await sessionToManage(ctx, id, "reassign");
   assertActive(session, "reassign", "status");
+  assertNotSeat(session, "providerId");
   const providerId =
     change.providerId != null
       ? (await getUserWithRole(ctx, change.providerId, "PROVIDER", "Provider")).id
@@ -663,6 +728,15 @@ function checkState(session: SessionRow, change: Change, moves: boolean): void {
   if (change.to) assertTransition(session, change.to, change.action);
   else assertEditable(session, change.action);
   if (moves) assertReschedulable(session);
+  if (moves) assertNotSeat(session, "startsAt");
+}
+
+/**
+ * A group seat has its group's provider and time (sessions_seat_matches_group decides it in the
+ * database): it is not moved or handed over alone. This is the friendly answer before the write.
+ */
+function assertNotSeat(session: SessionRow, field: string): void {
+  if (session.groupSessionId !== null) throw badInput(field, SEAT_MOVES_WITH_GROUP, "INVALID_TRANSITION");
 }
 
 const sameTime = (a: Date, b: Date) => a.getTime() === b.getTime();

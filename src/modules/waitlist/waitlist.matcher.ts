@@ -1,6 +1,8 @@
-import { and, asc, eq, isNull, lt, sql } from "drizzle-orm";
-import { pgErrorOf, type Tx } from "../../db/client.js";
+import { and, asc, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import { pgErrorOf, rowsOf, type Tx } from "../../db/client.js";
 import {
+  groupSessions,
+  sessions,
   slotHolds,
   waitlistEntries,
   type SlotHoldRow,
@@ -8,6 +10,7 @@ import {
   type WaitlistEntryRow,
 } from "../../db/schema/index.js";
 import { providerTimeConflict } from "../../rules/provider-time.js";
+import { isActiveSql } from "../../rules/session-states.js";
 import { DAY, localDate, MINUTE } from "../../time.js";
 import { slotsForProviders } from "../availability/index.js";
 import { Loaders, type RequestContext } from "../context.js";
@@ -46,7 +49,9 @@ export interface MatchResult {
  * expired are WAITING again (an expired hold still there is removed: EXPIRED), WAITING entries
  * whose latest start has passed are EXPIRED; (b) each WAITING entry, in FCFS order, is offered
  * the earliest start in its window that its client could book as availableSlots computes it for
- * them, as a hold of the tenant's offer length.
+ * them, or a seat of the provider's group that starts in its window and lasts its duration,
+ * whichever starts first, as a hold of the tenant's offer length (a seat hold counts against
+ * the group's capacity in the database).
  */
 export async function offerFreedTime(ctx: RequestContext, providerId: number): Promise<MatchResult> {
   await ctx.db.run((tx) => lockTenantEvents(tx, ctx.tenant.id));
@@ -68,6 +73,7 @@ export async function offerFreedTime(ctx: RequestContext, providerId: number): P
       .from(slotHolds)
       .where(and(eq(slotHolds.providerId, providerId), isNull(slotHolds.groupSessionId), isLiveHoldSql())),
   );
+  const seats = await openSeats(ctx, providerId);
   const slotCache = new Map<string, Promise<Date[]>>();
   const offered: WaitlistEntryRow[] = [];
   for (const entry of waiting) {
@@ -82,44 +88,142 @@ export async function offerFreedTime(ctx: RequestContext, providerId: number): P
         !held.some((h) => h.startsAt.getTime() < end && h.endsAt.getTime() > start.getTime())
       );
     };
-    const hold = await offerFirstFitting(asClient, entry, offerSeconds, fits, slotCache);
+    const hold = await offerFirstFitting(asClient, entry, offerSeconds, fits, slotCache, seats);
     if (!hold) continue;
-    held.push(hold);
+    if (hold.groupSessionId === null) held.push(hold);
     offered.push(await markOffered(ctx, entry, hold));
   }
   return { offered, settled };
 }
 
-/** Tries the entry's fitting starts in order until the database accepts a hold on one. */
+/** A group session of the provider with a seat left, as the matcher counts it (the database counts again). */
+interface OpenSeat {
+  groupSessionId: number;
+  startsAt: Date;
+  endsAt: Date;
+  free: number;
+}
+
+/** One candidate offer: a 1:1 start, or a seat of a group. */
+type Candidate = { start: Date; seat?: undefined } | { start: Date; seat: OpenSeat };
+
+/**
+ * Tries the entry's candidates, earliest start first (a 1:1 slot or a group seat, whichever
+ * starts first), until the database accepts a hold on one.
+ */
 async function offerFirstFitting(
   asClient: RequestContext,
   entry: WaitlistEntryRow,
   offerSeconds: number,
   fits: (start: Date) => boolean,
   slotCache: Map<string, Promise<Date[]>>,
+  seats: OpenSeat[],
 ): Promise<SlotHoldRow | undefined> {
   let attempts = 0;
-  for await (const start of fittingStarts(asClient, entry, slotCache)) {
-    if (!fits(start)) continue;
+  for await (const candidate of candidates(asClient, entry, fits, slotCache, seats)) {
+    const { seat, start } = candidate;
+    if (seat && (seat.free <= 0 || (await clientBusy(asClient, entry.clientId, seat)))) continue;
     if (++attempts > MAX_ATTEMPTS_PER_ENTRY) return undefined;
     try {
-      return await asClient.db.atomic((tx) =>
+      const hold = await asClient.db.atomic((tx) =>
         insertHold(tx, asClient, {
           providerId: entry.providerId,
           clientId: entry.clientId,
           startsAt: start,
-          endsAt: new Date(start.getTime() + entry.durationMinutes * MINUTE),
+          endsAt: seat ? seat.endsAt : new Date(start.getTime() + entry.durationMinutes * MINUTE),
           ttlSeconds: offerSeconds,
           waitlistEntryId: entry.id,
+          groupSessionId: seat?.groupSessionId ?? null,
         }),
       );
+      if (seat) seat.free -= 1;
+      return hold;
     } catch (err) {
-      // Taken since the slots were computed (held, booked, a group): the next start may still be free.
+      // Taken since it was read (held, booked, a full or cancelled group): the next may still be free.
       if (providerTimeConflict(err) || pgErrorOf(err)?.code === "23P01") continue;
       throw err;
     }
   }
   return undefined;
+}
+
+/**
+ * The entry's candidates in start order: its fitting 1:1 starts (fittingStarts, passing `fits`)
+ * merged with the seats of groups that start within its window, last exactly its duration and
+ * have not started. On the same start a seat comes first (a group's time is never free 1:1).
+ */
+async function* candidates(
+  asClient: RequestContext,
+  entry: WaitlistEntryRow,
+  fits: (start: Date) => boolean,
+  slotCache: Map<string, Promise<Date[]>>,
+  seats: OpenSeat[],
+): AsyncGenerator<Candidate> {
+  const earliest = Math.max(entry.earliest.getTime(), asClient.deps.now().getTime());
+  const passed = new Set(entry.passedStarts.map((d) => d.getTime()));
+  const fitting = seats.filter(
+    (s) =>
+      s.startsAt.getTime() >= earliest &&
+      s.startsAt.getTime() <= entry.latest.getTime() &&
+      s.endsAt.getTime() - s.startsAt.getTime() === entry.durationMinutes * MINUTE &&
+      !passed.has(s.startsAt.getTime()),
+  );
+  let next = 0;
+  for await (const start of fittingStarts(asClient, entry, slotCache)) {
+    while (next < fitting.length && fitting[next].startsAt.getTime() <= start.getTime())
+      yield { start: fitting[next].startsAt, seat: fitting[next++] };
+    if (fits(start)) yield { start };
+  }
+  while (next < fitting.length) yield { start: fitting[next].startsAt, seat: fitting[next++] };
+}
+
+/**
+ * The provider's groups that have not started and are not cancelled, with their seats left:
+ * capacity less the seats not cancelled and the live seat holds (the count seats_within_capacity()
+ * makes in drizzle/0011). One statement per run.
+ */
+async function openSeats(ctx: RequestContext, providerId: number): Promise<OpenSeat[]> {
+  const rows = rowsOf<{ id: number; starts_at: string | Date; ends_at: string | Date; free: number | string }>(
+    await ctx.db.run((tx) =>
+      tx.execute(sql`
+        select g.id, g.starts_at, g.ends_at,
+               g.capacity
+               - (select count(*) from ${sessions} s where s.group_session_id = g.id and s.status <> 'CANCELLED')
+               - (select count(*) from ${slotHolds} h where h.group_session_id = g.id and h.expires_at > clock_timestamp())
+               as free
+          from ${groupSessions} g
+         where g.provider_id = ${providerId} and g.cancelled_at is null
+           and g.starts_at > ${ctx.deps.now().toISOString()}::timestamptz
+         order by g.starts_at, g.id`),
+    ),
+  );
+  return rows
+    .map((r) => ({
+      groupSessionId: Number(r.id),
+      startsAt: new Date(r.starts_at),
+      endsAt: new Date(r.ends_at),
+      free: Number(r.free),
+    }))
+    .filter((s) => s.free > 0);
+}
+
+/** Whether the client has an active session (a seat of this group included) overlapping the group's time. */
+async function clientBusy(ctx: RequestContext, clientId: number, seat: OpenSeat): Promise<boolean> {
+  const [busy] = await ctx.db.run((tx) =>
+    tx
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(
+        and(
+          eq(sessions.clientId, clientId),
+          isActiveSql(),
+          lt(sessions.startsAt, seat.endsAt),
+          gt(sessions.endsAt, seat.startsAt),
+        ),
+      )
+      .limit(1),
+  );
+  return busy !== undefined;
 }
 
 /**

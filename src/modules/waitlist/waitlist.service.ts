@@ -30,7 +30,8 @@ import { DAY, MINUTE } from "../../time.js";
 import type { RequestContext } from "../context.js";
 import { lockTenantEvents, recordWaitlistEvent } from "../events/index.js";
 import { isLiveHoldSql, removeHold } from "../holds/index.js";
-import { getVisibleSession, resolveBookingParty, writeBookings } from "../sessions/index.js";
+import { joinGroupSession } from "../groups/index.js";
+import { getVisibleSession, resolveBookingParty, writeBookings, type BookingParty } from "../sessions/index.js";
 import { requireRole } from "../tenants/index.js";
 import { entryById, holdByEntryId, positionByEntryId } from "./waitlist.loaders.js";
 
@@ -215,9 +216,9 @@ async function changeEntry(
 
 /**
  * Books the offered slot as the entry's client's session: the entry's client, or staff who may
- * book for them (the booking's rule). In one savepoint the hold is consumed (it would otherwise
- * refuse the session: SLOT_HELD) and the session written through the sessions module's booking
- * primitive, so a refused booking leaves the hold and the entry as they were.
+ * book for them (the booking's rule). In one savepoint the hold is consumed and the session
+ * written through the sessions (or, for a seat, the groups) module's booking, so a refused
+ * booking leaves the hold and the entry as they were.
  */
 export async function acceptWaitlistOffer(ctx: RequestContext, id: number): Promise<SessionRow> {
   const entry = await getVisibleEntry(ctx, id);
@@ -235,10 +236,7 @@ export async function acceptWaitlistOffer(ctx: RequestContext, id: number): Prom
       .where(eq(slotHolds.waitlistEntryId, id));
     if (!offer?.live)
       throw conflict("HOLD_EXPIRED", words`The offer has expired; the entry waits for the next fitting time`);
-    await removeHold(tx, ctx, offer.hold, "CONSUMED");
-    const [booked] = await writeBookings(ctx, party, {}, [
-      { startsAt: offer.hold.startsAt, endsAt: offer.hold.endsAt },
-    ]);
+    const booked = await bookOffer(ctx, tx, party, offer.hold);
     const [row] = await tx
       .update(waitlistEntries)
       .set({ status: "BOOKED", sessionId: booked.id, updatedAt: ctx.deps.now() })
@@ -249,6 +247,19 @@ export async function acceptWaitlistOffer(ctx: RequestContext, id: number): Prom
     return booked;
   });
   return session;
+}
+
+/**
+ * The offer's booking: a seat of its group through the groups module (which consumes the seat
+ * hold in its own booking), or the held 1:1 slot, the hold consumed first (it would otherwise
+ * refuse the session: SLOT_HELD).
+ */
+async function bookOffer(ctx: RequestContext, tx: Tx, party: BookingParty, hold: SlotHoldRow): Promise<SessionRow> {
+  if (hold.groupSessionId !== null)
+    return joinGroupSession(ctx, hold.groupSessionId, party.clientId, { holdId: hold.id });
+  await removeHold(tx, ctx, hold, "CONSUMED");
+  const [booked] = await writeBookings(ctx, party, {}, [{ startsAt: hold.startsAt, endsAt: hold.endsAt }]);
+  return booked;
 }
 
 /**

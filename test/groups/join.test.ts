@@ -4,7 +4,7 @@ import { slotHolds } from "../../src/db/schema/index.js";
 import { joinGroupSession } from "../../src/modules/groups/index.js";
 import { insertHold } from "../../src/modules/holds/index.js";
 import { requestContext, type TestApp } from "../helpers/app.js";
-import { asTenant } from "../helpers/factories.js";
+import { asTenant, makeUser } from "../helpers/factories.js";
 import { engine } from "../helpers/db.js";
 import {
   clientsInCare,
@@ -75,6 +75,23 @@ describe(`joinGroupSession (${engine})`, () => {
       expect(err).toMatchObject({ code: "CONFLICT", reason: "ALREADY_JOINED" });
     }
     expect(await snapshot(t, p.tenant)).toEqual(before);
+  });
+
+  it("who may join whom: a provider only clients in their care, a CLIENT only themself; another provider sees no group", async () => {
+    const g = await group();
+    const before = await snapshot(t, p.tenant);
+    const notInCare = errorOf(await t.gql(JOIN, { id: g.id, clientId: String(p.otherClient.id) }, provider));
+    expect(notInCare).toMatchObject({ code: "BAD_USER_INPUT", reason: "NOT_IN_CARE" });
+    const forOther = errorOf(await t.gql(JOIN, { id: g.id, clientId: String(p.otherClient.id) }, client));
+    expect(forOther).toMatchObject({ code: "FORBIDDEN" });
+    expect(errorOf(await t.gql(JOIN, { id: g.id }, provider))).toMatchObject({ reason: "VALIDATION" });
+    const stranger = await t.token(await makeUser(t.database, p.tenant, "PROVIDER"), p.tenant);
+    expect(errorOf(await t.gql(JOIN, { id: g.id, clientId: String(p.client.id) }, stranger))).toMatchObject({
+      code: "NOT_FOUND",
+    });
+    expect(await snapshot(t, p.tenant)).toEqual(before);
+    // An ADMIN joins any client of the tenant (and so puts them in the provider's care).
+    dataOf(await t.gql(JOIN, { id: g.id, clientId: String(p.otherClient.id) }, admin));
   });
 
   it("a seat kept by a hold for the client: consumed by the join, in its savepoint; another client's hold is NOT_FOUND", async () => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { groupSessions } from "../../src/db/schema/index.js";
-import type { TestApp } from "../helpers/app.js";
+import { eq } from "drizzle-orm";
+import { groupSessions, slotHolds } from "../../src/db/schema/index.js";
+import { insertHold } from "../../src/modules/holds/index.js";
+import { requestContext, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { asTenant, makeSession, makeUser } from "../helpers/factories.js";
 import {
@@ -32,6 +34,13 @@ async function group(capacity = 2) {
   return dataOf(await t.gql(CREATE, { input: { startsAt, durationMinutes: 60, capacity, title: "Group" } }, provider))
     .createGroupSession;
 }
+const seatHolds = (groupId: string) =>
+  asTenant(t.database, p.tenant.id, (tx) =>
+    tx
+      .select()
+      .from(slotHolds)
+      .where(eq(slotHolds.groupSessionId, Number(groupId))),
+  );
 const join = (id: string, clientId: number, token = provider) => t.gql(JOIN, { id, clientId: String(clientId) }, token);
 
 describe(`leaving and cancelling (${engine})`, () => {
@@ -61,9 +70,24 @@ describe(`leaving and cancelling (${engine})`, () => {
   });
 
   it("cancelGroupSession: every active seat cancelled with the one reason, one event each, one group event; twice is INVALID_TRANSITION", async () => {
-    const g = await group(3);
+    const g = await group(4);
     const others = await clientsInCare(t, p.tenant, p.provider, 2);
     for (const c of [p.client, ...others.map((o) => o.user)]) dataOf(await join(g.id, c.id));
+    // A seat kept for a waitlist offer: released with the group.
+    const ctx = requestContext(t, p.tenant, p.provider);
+    const [offered] = await clientsInCare(t, p.tenant, p.provider, 1);
+    await ctx.db.run((tx) =>
+      insertHold(tx, ctx, {
+        providerId: p.provider.id,
+        clientId: offered.user.id,
+        startsAt: new Date(g.startsAt),
+        endsAt: new Date(g.endsAt),
+        ttlSeconds: 600,
+        groupSessionId: Number(g.id),
+      }),
+    );
+    await ctx.db.finish(true);
+    expect(await seatHolds(g.id)).toHaveLength(1);
     const before = (await eventsOfTenant(t, p.tenant)).length;
     expect(errorOf(await t.gql(CANCEL, { id: g.id }, client))).toMatchObject({ code: "FORBIDDEN" });
 
@@ -73,6 +97,9 @@ describe(`leaving and cancelling (${engine})`, () => {
     expect(seats.map((s) => [s.status, s.cancellationReason])).toEqual(Array(3).fill(["CANCELLED", "Therapist ill"]));
     const events = (await eventsOfTenant(t, p.tenant)).slice(before);
     expect(events.filter((e) => e.type === "CANCELLED").map((e) => e.sessionId)).toEqual(seats.map((s) => s.id));
+    expect(
+      events.filter((e) => e.type === "SLOT_HOLD_CHANGED").map((e) => (e.payload as { change: string }).change),
+    ).toEqual(["RELEASED"]);
     expect(events.filter((e) => e.type === "GROUP_SESSION_CHANGED").map((e) => e.payload)).toEqual([
       expect.objectContaining({ groupSessionId: Number(g.id), change: "CANCELLED" }),
     ]);
@@ -80,6 +107,7 @@ describe(`leaving and cancelling (${engine})`, () => {
 
     const snap = await snapshot(t, p.tenant);
     expect(errorOf(await t.gql(CANCEL, { id: g.id }, admin))).toMatchObject({ reason: "INVALID_TRANSITION" });
+    expect(await seatHolds(g.id)).toEqual([]);
     // A cancelled group takes no seat.
     const [late] = await clientsInCare(t, p.tenant, p.provider, 1);
     expect(errorOf(await join(g.id, late.user.id))).toMatchObject({ code: "CONFLICT", reason: "GROUP_CLOSED" });

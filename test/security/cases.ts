@@ -60,6 +60,12 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
     slots: { "providerIds[]": "provider", clientId: "client" },
   },
   freeIntervals: { args: (o) => ({ providerId: o.provider, date: MONDAY }), slots: { providerId: "provider" } },
+  groupSession: { args: (o) => ({ id: o.group }), slots: { id: "group" } },
+  groupSessions: {
+    args: (o) => ({ providerId: o.provider, from: "2030-01-06T00:00:00Z", to: "2030-01-13T00:00:00Z" }),
+    slots: { providerId: "provider" },
+    answers: { providerId: "filter" },
+  },
   itemUsage: {
     args: (o) => ({ providerId: o.provider, from: "2030-01-01T00:00:00Z", to: "2030-02-01T00:00:00Z" }),
     slots: { providerId: "provider" },
@@ -133,9 +139,22 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
   acceptWaitlistOffer: { args: (o) => ({ id: o.waitlistEntry }), slots: { id: "waitlistEntry" } },
   declineWaitlistOffer: { args: (o) => ({ id: o.waitlistEntry }), slots: { id: "waitlistEntry" } },
   cancelSeries: { args: (o) => ({ id: o.series, reason: "sweep" }), slots: { id: "series" } },
+  cancelGroupSession: { args: (o) => ({ id: o.group, reason: "sweep" }), slots: { id: "group" } },
   cancelSession: { args: (o) => ({ id: o.session, reason: "sweep" }), slots: { id: "session" } },
   completeSession: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
   confirmSession: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
+  // A class on Friday, clear of everything else of the world's.
+  createGroupSession: {
+    args: (o) => ({
+      input: { providerId: o.provider, startsAt: "2030-01-11T09:00:00Z", durationMinutes: 60, capacity: 4 },
+    }),
+    slots: { "input.providerId": "provider" },
+  },
+  joinGroupSession: { args: (o) => ({ id: o.group, clientId: o.client }), slots: { id: "group", clientId: "client" } },
+  leaveGroupSession: {
+    args: (o) => ({ id: o.group, clientId: o.client, reason: "sweep" }),
+    slots: { id: "group", clientId: "client" },
+  },
   createAvailabilityOverride: {
     args: (o) => ({ input: { providerId: o.provider, date: "2030-01-10", isAvailable: false } }),
     slots: { "input.providerId": "provider" },

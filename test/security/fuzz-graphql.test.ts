@@ -72,6 +72,7 @@ const FUZZED: Record<string, { target?: Kind; extra?: Record<string, unknown> }>
   },
   createTreatmentDetail: {},
   createTreatmentDetails: {},
+  createGroupSession: { extra: { input: { title: "Fuzz", modality: "VIDEO", location: "Room 1" } } },
   updateTreatmentDetail: { target: "detail" },
 };
 

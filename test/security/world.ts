@@ -10,6 +10,7 @@ import {
   availabilityRules,
   careRelationships,
   domainEvents,
+  groupSessions,
   items,
   sessions,
   sessionSeries,
@@ -40,6 +41,7 @@ export const KINDS = [
   "detail",
   "series",
   "waitlistEntry",
+  "group",
 ] as const;
 export type Kind = (typeof KINDS)[number];
 export type Ids = Record<Kind, number>;
@@ -75,7 +77,7 @@ export async function startWorldApp(): Promise<TestApp> {
   };
 }
 
-/** One practice with a weekly rule, a day off, a plan, an item and a unit, a VIDEO session on Monday 2030-01-07 and a treatment detail of it. */
+/** One practice with a weekly rule, a day off, a plan, an item and a unit, a VIDEO session on Monday 2030-01-07 and a treatment detail of it, a course and a group session. */
 export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00:00.000Z"): Promise<Practice> {
   const p = await makePractice(t.database);
   const tokens = {
@@ -146,6 +148,10 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
       tokens.admin,
     ),
   ) as { joinWaitlist: { id: string } };
+  // A class on Thursday (clear of the session and the course), no seat taken: every group field and mutation names it.
+  const group = await as(`mutation($input: CreateGroupSessionInput!) { createGroupSession(input: $input) { id } }`, {
+    input: { providerId: provider, startsAt: "2030-01-10T15:00:00Z", durationMinutes: 60, capacity: 4 },
+  });
   const ids: Ids = {
     session: Number(session.id),
     provider: p.provider.id,
@@ -159,6 +165,7 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
     detail: Number(detail.id),
     series: Number(series.id),
     waitlistEntry: Number(entry.id),
+    group: Number(group.id),
   };
   return { tenant: p.tenant, ids, tokens };
 }
@@ -178,6 +185,7 @@ export async function snapshot(t: TestApp, tenant: TenantRow) {
     units: await tx.select().from(units).orderBy(asc(units.id)),
     treatmentDetails: await tx.select().from(treatmentDetails).orderBy(asc(treatmentDetails.id)),
     series: await tx.select().from(sessionSeries).orderBy(asc(sessionSeries.id)),
+    groups: await tx.select().from(groupSessions).orderBy(asc(groupSessions.id)),
   }));
 }
 
@@ -198,6 +206,7 @@ const TENANT_TABLES = [
   "treatment_details",
   "session_series",
   "waitlist_entries",
+  "group_sessions",
 ];
 
 /** A digest of each tenant-owned table's rows (and the tenant's own row), in one statement: cheap enough to take around every request. */

@@ -18,6 +18,7 @@ import { TokenVerifier } from "./modules/tenants/index.js";
 import { TenantDirectory, ViewerCache } from "./modules/tenants/index.js";
 import type { VideoProvider } from "./modules/video/index.js";
 import { createVideoProvider } from "./modules/video/index.js";
+import { WaitlistRefills } from "./modules/waitlist/index.js";
 import { registerRestShims } from "./rest/router.js";
 import { frameworkErrors } from "./rest/shim.js";
 
@@ -35,6 +36,8 @@ export interface App {
   server: FastifyInstance;
   deps: AppDeps;
   auth: AuthService;
+  /** The waitlist's refill processor (tests call processRefills() to run it now). */
+  waitlist: WaitlistRefills;
   /** Listens on config.port/host (port 0: any free port); resolves to the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -105,6 +108,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   };
   const holdSweeper = new HoldSweeper(deps, (err) => server.log.error({ err }, "hold expiry sweep failed"));
   holdSweeper.start(config.holdSweepIntervalMs);
+  const waitlist = new WaitlistRefills(deps, (err) => server.log.error({ err }, "waitlist refill failed"));
+  // Any committed change, through any instance, may have freed time: its refill request is processed at once.
+  events.onAnnounced(() => waitlist.wake());
   const auth = new AuthService(
     verifier,
     new TenantDirectory(database),
@@ -113,6 +119,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const graphql = await installGraphQL(server, { config, deps, auth, metrics, checkWriteLimit });
 
   await registerRestShims(server, { deps, auth });
+  waitlist.start();
 
   server.get("/healthz", async () => ({ status: "ok" }));
   server.get("/readyz", async (request, reply) => {
@@ -135,6 +142,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     server,
     deps,
     auth,
+    waitlist,
     async listen() {
       await server.listen({ port: config.port, host: config.host });
       const address = server.server.address();
@@ -148,6 +156,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await server.close().finally(() => clearInterval(closeIdle));
       await graphql.stop();
       await holdSweeper.stop();
+      await waitlist.stop();
       await events.stop();
     },
   };

@@ -24,6 +24,8 @@ export const TEXT_LIMITS = {
   clientFeedback: 10_000,
   exercisesPerformed: 10_000,
   reason: 10_000,
+  /** A waitlist entry's note to the provider. */
+  note: 10_000,
   // Identifiers people type or systems hand us.
   username: 150,
   email: 254,

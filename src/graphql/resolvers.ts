@@ -11,6 +11,7 @@ import { SeriesResolver, SessionSeriesResolver, TreatmentPlanSeriesResolver } fr
 import { GroupSessionResolver, SessionGroupResolver } from "../modules/groups/graphql.js";
 import { SubscriptionResolver } from "../modules/events/graphql.js";
 import { SlotHoldResolver } from "../modules/holds/graphql.js";
+import { SlotHoldWaitlistResolver, WaitlistResolver } from "../modules/waitlist/graphql.js";
 import { VideoResolver } from "../modules/video/graphql.js";
 import { AuditResolver } from "../modules/audit/graphql.js";
 import {
@@ -42,5 +43,7 @@ export const resolvers: NonEmptyArray<ClassType> = [
   GroupSessionResolver,
   SessionGroupResolver,
   SubscriptionResolver,
+  WaitlistResolver,
+  SlotHoldWaitlistResolver,
   AuditResolver,
 ];

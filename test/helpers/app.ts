@@ -61,6 +61,9 @@ export async function startTestApp(
     HOST: "127.0.0.1",
     RATE_LIMIT_WRITES_PER_MINUTE: "1000000",
     HOLD_SWEEP_INTERVAL_MS: "0",
+    // No background waitlist runs (their statements would land in other tests' statement counts):
+    // waitlist tests turn it on, or call processRefills().
+    WAITLIST_POLL_INTERVAL_MS: "0",
     ...options.env,
   });
   const app = await createApp({ config, database: opened.database, now: options.now, video: options.video });

@@ -78,6 +78,11 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
     slots: { "input.providerId": "provider", "input.clientId": "client", "input.treatmentPlanId": "plan" },
   },
   series: { args: (o) => ({ id: o.series }), slots: { id: "series" } },
+  waitlist: {
+    args: (o) => ({ providerId: o.provider, clientId: o.client }),
+    slots: { providerId: "provider", clientId: "client" },
+    answers: { providerId: "filter", clientId: "filter" },
+  },
   session: { args: (o) => ({ id: o.session }), slots: { id: "session" } },
   sessionStats: {
     args: (o) => ({ providerId: o.provider, clientId: o.client }),
@@ -124,6 +129,21 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
     args: (o) => ({ input: seriesInput(o) }),
     slots: { "input.providerId": "provider", "input.clientId": "client", "input.treatmentPlanId": "plan" },
   },
+  joinWaitlist: {
+    args: (o) => ({
+      input: {
+        providerId: o.provider,
+        clientId: o.client,
+        earliest: "2030-01-09T15:00:00Z",
+        latest: "2030-01-09T18:00:00Z",
+        durationMinutes: 60,
+      },
+    }),
+    slots: { "input.providerId": "provider", "input.clientId": "client" },
+  },
+  leaveWaitlist: { args: (o) => ({ id: o.waitlistEntry }), slots: { id: "waitlistEntry" } },
+  acceptWaitlistOffer: { args: (o) => ({ id: o.waitlistEntry }), slots: { id: "waitlistEntry" } },
+  declineWaitlistOffer: { args: (o) => ({ id: o.waitlistEntry }), slots: { id: "waitlistEntry" } },
   cancelSeries: { args: (o) => ({ id: o.series, reason: "sweep" }), slots: { id: "series" } },
   cancelGroupSession: { args: (o) => ({ id: o.group, reason: "sweep" }), slots: { id: "group" } },
   cancelSession: { args: (o) => ({ id: o.session, reason: "sweep" }), slots: { id: "session" } },

@@ -62,6 +62,11 @@ const SUBSCRIPTIONS: Record<string, SubscriptionCase> = {
     slots: { providerId: "provider", clientId: "client" },
     notFound: false,
   },
+  waitlistChanged: {
+    args: (o) => ({ providerId: o.provider, clientId: o.client }),
+    slots: { providerId: "provider", clientId: "client" },
+    notFound: false,
+  },
 };
 
 // ------------------------------------------------------------------ the world

@@ -41,6 +41,7 @@ export const KINDS = [
   "detail",
   "series",
   "hold",
+  "waitlistEntry",
   "group",
 ] as const;
 export type Kind = (typeof KINDS)[number];
@@ -138,6 +139,21 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
     `mutation($p: ID!) { holdSlot(input: { providerId: $p, startsAt: "2030-01-10T17:00:00Z", durationMinutes: 30, ttlSeconds: 900 }) { id } }`,
     { p: provider },
   );
+  const { joinWaitlist: entry } = dataOf(
+    await t.gql(
+      `mutation($input: JoinWaitlistInput!) { joinWaitlist(input: $input) { id } }`,
+      {
+        input: {
+          providerId: provider,
+          clientId: String(p.client.id),
+          earliest: "2030-01-09T15:00:00Z",
+          latest: "2030-01-09T18:00:00Z",
+          durationMinutes: 60,
+        },
+      },
+      tokens.admin,
+    ),
+  ) as { joinWaitlist: { id: string } };
   // A class on Thursday (clear of the session and the course), no seat taken: every group field and mutation names it.
   const group = await as(`mutation($input: CreateGroupSessionInput!) { createGroupSession(input: $input) { id } }`, {
     input: { providerId: provider, startsAt: "2030-01-10T15:00:00Z", durationMinutes: 60, capacity: 4 },
@@ -155,6 +171,7 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
     detail: Number(detail.id),
     series: Number(series.id),
     hold: Number(hold.id),
+    waitlistEntry: Number(entry.id),
     group: Number(group.id),
   };
   return { tenant: p.tenant, ids, tokens };
@@ -196,6 +213,7 @@ const TENANT_TABLES = [
   "treatment_details",
   "session_series",
   "slot_holds",
+  "waitlist_entries",
   "group_sessions",
 ];
 

@@ -87,6 +87,7 @@ export class EventDispatcher {
   /** Tenants whose callers are cached here (ViewerCache): their user changes matter even without subscribers. */
   private readonly usersWatched = new Set<number>();
   private readonly userChangeHandlers: ((tenantId: number) => void)[] = [];
+  private readonly announcementHandlers: ((tenantId: number) => void)[] = [];
 
   constructor(
     private readonly database: Database,
@@ -292,7 +293,16 @@ export class EventDispatcher {
     return this.database.withTenant(tenantId, (tx) => readEvents(tx, and(...where)!, MAX_REPLAY));
   }
 
+  /**
+   * handler runs for every committed event this instance hears of, from any instance, before any
+   * delivery: work that follows committed changes by itself (the waitlist's refills). It must not throw.
+   */
+  onAnnounced(handler: (tenantId: number) => void): void {
+    this.announcementHandlers.push(handler);
+  }
+
   private announced(tenantId: number, eventId: number): void {
+    for (const handler of this.announcementHandlers) handler(tenantId);
     // Only tenants someone here listens to are read at all; an event at or below the watermark was delivered.
     // A tenant nobody here subscribes to is not read: if its callers are cached, any event of it forgets them
     // (conservative: without a subscriber there is no watermark to read USER_CHANGED events after).

@@ -41,6 +41,21 @@ describe(`the last seat under concurrency (${engine})`, () => {
     });
   });
 
+  it("clients joining for themselves, at once: exactly the seats left, the rest SESSION_FULL (the seats taken do not make the provider busy for a join)", async () => {
+    const { createGroupSession: g } = dataOf(
+      await t.gql(CREATE, { input: { startsAt: "2030-01-11T15:00:00Z", durationMinutes: 60, capacity: 4 } }, provider),
+    );
+    const clients = await clientsInCare(t, p.tenant, p.provider, 9);
+    // One seat is taken first, so every client's availability check meets the group's other seats.
+    expect(dataOf(await t.gql(JOIN, { id: g.id, clientId: String(clients[0].user.id) }, provider))).toBeTruthy();
+    const results = await Promise.all(clients.slice(1).map((c) => t.gql(JOIN, { id: g.id }, c.token)));
+    expect(results.filter((r) => !r.errors)).toHaveLength(3);
+    expect(results.filter((r) => r.errors).map((r) => r.errors![0].extensions.reason)).toEqual(
+      Array(5).fill("SESSION_FULL"),
+    );
+    expect(await seatsOf(t, p.tenant, g.id)).toHaveLength(4);
+  });
+
   it("one client joining twice at once: one seat, the other ALREADY_JOINED", async () => {
     const { createGroupSession: g } = dataOf(
       await t.gql(CREATE, { input: { startsAt: "2030-01-10T15:00:00Z", durationMinutes: 60, capacity: 5 } }, provider),

@@ -32,6 +32,10 @@ export const waitlistEntries = pgTable(
     unique("waitlist_entries_tenant_id_key").on(t.tenantId, t.id),
     index("waitlist_entries_provider_idx").on(t.tenantId, t.providerId, t.status, t.createdAt),
     index("waitlist_entries_client_idx").on(t.tenantId, t.clientId),
+    // The waitlist's background pass reads open entries of every tenant (the ones due to settle).
+    index("waitlist_entries_open_idx")
+      .on(t.status, t.latest)
+      .where(sql`${t.status} in ('WAITING', 'OFFERED')`),
     check("waitlist_entries_window", sql`${t.latest} >= ${t.earliest}`),
     check("waitlist_entries_duration_positive", sql`${t.durationMinutes} > 0`),
     foreignKey({ name: "waitlist_entries_provider_fk", columns: [t.tenantId, t.providerId], foreignColumns: [users.tenantId, users.id] }),

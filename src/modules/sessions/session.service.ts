@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, lt, ne, or, sql } from "drizzle-orm";
 import { anyId } from "../../db/any-id.js";
 import { pgErrorOf, type Tx } from "../../db/client.js";
 import {

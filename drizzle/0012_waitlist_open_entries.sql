@@ -1,0 +1,1 @@
+CREATE INDEX "waitlist_entries_open_idx" ON "waitlist_entries" USING btree ("status","latest") WHERE "waitlist_entries"."status" in ('WAITING', 'OFFERED');

@@ -219,3 +219,16 @@ export const fieldError = (message: Words | string, reason?: ErrorReason): Field
   words: asWords(message),
   ...(reason ? { reason } : {}),
 });
+
+/**
+ * A nullable field's value: the record the lookup finds, or null when it names nothing the
+ * caller may see (NOT_FOUND, hidden or not). Any other failure stands.
+ */
+export async function nullWhenNotFound<T>(lookup: Promise<T>): Promise<T | null> {
+  try {
+    return await lookup;
+  } catch (err) {
+    if (err instanceof DomainError && err.code === "NOT_FOUND") return null;
+    throw err;
+  }
+}

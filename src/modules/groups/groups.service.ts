@@ -24,6 +24,7 @@ import {
   words,
   type FieldError,
   type Words,
+  nullWhenNotFound,
 } from "../../errors.js";
 import { GROUP_CLOSED } from "../../rules/provider-time.js";
 import { providerTimeConflict } from "../../rules/provider-time.js";
@@ -102,10 +103,7 @@ export async function getVisibleGroup(ctx: RequestContext, id: number): Promise<
 /** A group by id, or null when none or hidden (Session.groupSession). */
 export async function findVisibleGroup(ctx: RequestContext, id: number | null): Promise<GroupSessionRow | null> {
   if (id === null) return null;
-  return getVisibleGroup(ctx, id).catch((err: unknown) => {
-    if (err instanceof DomainError && err.code === "NOT_FOUND") return null;
-    throw err;
-  });
+  return nullWhenNotFound(getVisibleGroup(ctx, id));
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   type ErrorReason,
   type FieldError,
   type Words,
+  nullWhenNotFound,
 } from "../../errors.js";
 import { canManageSession, canSeeSession, visibleSessionsWhere } from "../../rules/session-visibility.js";
 import { isActiveSql } from "../../rules/session-states.js";
@@ -265,10 +266,7 @@ export async function getVisibleSeries(ctx: RequestContext, id: number): Promise
 /** A series by id, or null when none or hidden (a field that may be null). */
 export async function findVisibleSeries(ctx: RequestContext, id: number | null): Promise<SessionSeriesRow | null> {
   if (id === null) return null;
-  return getVisibleSeries(ctx, id).catch((err: unknown) => {
-    if (err instanceof DomainError && err.code === "NOT_FOUND") return null;
-    throw err;
-  });
+  return nullWhenNotFound(getVisibleSeries(ctx, id));
 }
 
 /** The series of a plan the caller sees, by first start. */

@@ -15,7 +15,6 @@ import {
   badFields,
   badInput,
   conflict,
-  DomainError,
   field,
   fieldError,
   hiddenFromCaller,
@@ -23,6 +22,7 @@ import {
   words,
   type FieldError,
   type Words,
+  nullWhenNotFound,
 } from "../../errors.js";
 import { canSeeSession } from "../../rules/session-visibility.js";
 import { checkTextLengths } from "../../text-limits.js";
@@ -80,10 +80,7 @@ export async function getVisibleEntry(ctx: RequestContext, id: number): Promise<
 /** An entry by id, or null when none or hidden (a field that may be null). */
 export async function findVisibleEntry(ctx: RequestContext, id: number | null): Promise<WaitlistEntryRow | null> {
   if (id === null) return null;
-  return getVisibleEntry(ctx, id).catch((err: unknown) => {
-    if (err instanceof DomainError && err.code === "NOT_FOUND") return null;
-    throw err;
-  });
+  return nullWhenNotFound(getVisibleEntry(ctx, id));
 }
 
 /** The entries the caller sees (a CLIENT their own, a PROVIDER their own, an ADMIN all), first come first served. */
@@ -121,10 +118,7 @@ export async function offerOf(ctx: RequestContext, entry: WaitlistEntryRow): Pro
 
 export async function sessionOf(ctx: RequestContext, entry: WaitlistEntryRow): Promise<SessionRow | null> {
   if (entry.sessionId === null) return null;
-  return getVisibleSession(ctx, entry.sessionId).catch((err: unknown) => {
-    if (err instanceof DomainError && err.code === "NOT_FOUND") return null;
-    throw err;
-  });
+  return nullWhenNotFound(getVisibleSession(ctx, entry.sessionId));
 }
 
 // ---------------------------------------------------------------- joining and leaving

@@ -45,6 +45,23 @@ async function refused(call: () => ReturnType<typeof hold>): Promise<Err> {
 }
 
 describe(`holds (${engine})`, () => {
+  it("freeIntervals (and the fitness API's trainer availability built on it) leave held time out of the free gaps, and list no hold as booked", async () => {
+    const FREE = `query($p: ID!) { freeIntervals(providerId: $p, date: "2030-01-08", minDurationMinutes: 30) { startsAt endsAt } }`;
+    const free = async () =>
+      dataOf(await t.gql(FREE, { p: String(p.provider.id) }, tokens.provider)).freeIntervals as {
+        startsAt: string;
+        endsAt: string;
+      }[];
+    const covers = (gaps: { startsAt: string; endsAt: string }[], start: string) =>
+      gaps.some((g) => g.startsAt <= start && g.endsAt > start);
+    const start = "2030-01-08T15:00:00.000Z";
+    expect(covers(await free(), start)).toBe(true);
+    const h = await held({ startsAt: start }, tokens.provider);
+    expect(covers(await free(), start)).toBe(false);
+    expect(dataOf(await t.gql(RELEASE, { id: h.id }, tokens.provider)).releaseHold).toBe(true);
+    expect(covers(await free(), start)).toBe(true);
+  });
+
   it("availableSlots hides a live hold, and offers the time again after release and after expiry", async () => {
     const before = await offeredStarts(t, p.provider.id, "2030-01-07", tokens.otherClient);
     expect(before).toContain(iso(15));

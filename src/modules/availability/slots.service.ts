@@ -452,7 +452,8 @@ export async function dayAvailability(
     async (tx) =>
       [
         await schedulesOf(tx, [provider.id], date, date),
-        await busySessions(tx, { providerIds: [provider.id], from: dayStart, to: dayEnd }),
+        // Held and group time is not free either; only sessions are listed as booked.
+        await busyTime(tx, { providerIds: [provider.id], from: dayStart, to: dayEnd }),
       ] as const,
   );
   const { rules, overrides } = schedules.get(provider.id)!;
@@ -472,12 +473,18 @@ export async function dayAvailability(
       endsAt: new Date(f.end),
       durationMinutes: f.durationMinutes,
     })),
-    booked: result.busy.map(({ ref: s }) => ({
-      sessionId: s!.id,
-      startsAt: s!.startsAt,
-      endsAt: s!.endsAt,
-      title: canSeeSession(ctx.viewer, s!) ? s!.title : null,
-    })),
+    booked: result.busy.flatMap(({ ref: s }) =>
+      s!.clientId === null
+        ? []
+        : [
+            {
+              sessionId: s!.id,
+              startsAt: s!.startsAt,
+              endsAt: s!.endsAt,
+              title: canSeeSession(ctx.viewer, { providerId: s!.providerId, clientId: s!.clientId }) ? s!.title : null,
+            },
+          ],
+    ),
   };
 }
 

@@ -163,22 +163,6 @@ function busySessionsWhere(input: BusyInput) {
 
 const BUSY_COLUMNS = ["id", "provider_id", "client_id", "title", "starts_at", "ends_at"];
 
-/**
- * Active sessions overlapping [from, to) of the providers, and of the client when given, in ONE
- * statement, ordered by start. excludeSessionId leaves out a session being rescheduled.
- */
-async function busySessions(tx: Tx, input: BusyInput): Promise<BusySession[]> {
-  if (input.providerIds.length === 0 && input.clientId === undefined) return [];
-  const raw = rowsOf<Record<string, unknown>>(
-    await tx.execute(sql`
-      select ${sql.raw(BUSY_COLUMNS.map((c) => `"sessions"."${c}"`).join(", "))}
-        from ${sessions} where ${busySessionsWhere(input)}
-       order by ${sessions.startsAt}, ${sessions.id}`),
-  );
-  // A session always has its client.
-  return raw.map((r) => busyOf(r) as BusySession);
-}
-
 /** Busy time: a session, or time held by a hold or a group (id theirs, clientId null: the provider's alone). */
 type BusyTime = Omit<BusySession, "clientId"> & { clientId: number | null };
 

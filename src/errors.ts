@@ -46,6 +46,8 @@ const REASON_CODES = {
   HAS_RECORDS: "BAD_USER_INPUT",
   /** Text PostgreSQL cannot store (a NUL character, invalid UTF-8). */
   UNSTORABLE_TEXT: "BAD_USER_INPUT",
+  /** A webhook URL that is not https or resolves to a loopback, private, link-local or metadata address. */
+  URL_REFUSED: "BAD_USER_INPUT",
   /** More work than one request may ask for (cost, response size, list sizes). */
   TOO_MUCH_WORK: "BAD_USER_INPUT",
   // One reason per remaining code

@@ -63,6 +63,7 @@ const EVERY_REASON = {
   BOOKED_BEYOND_AUTHORIZATION: true,
   HAS_RECORDS: true,
   UNSTORABLE_TEXT: true,
+  URL_REFUSED: true,
   TOO_MUCH_WORK: true,
   NOT_FOUND: true,
   FORBIDDEN: true,

@@ -1,4 +1,4 @@
-import { bigint, index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { instant } from "./columns.js";
 import { tenantId } from "./tenants.js";
 
@@ -25,3 +25,21 @@ export const domainEvents = pgTable(
 );
 
 export type DomainEventRow = typeof domainEvents.$inferSelect;
+
+/**
+ * How far each background consumer of committed events (webhook fan-out, reminders, ...) has
+ * read a tenant's outbox. A consumer advances its cursor in the same transaction as the writes
+ * it makes for those events, so each event is consumed exactly once, in order, across restarts
+ * and instances. A tenant's events commit in id order (the tenant event lock), so a cursor never
+ * skips an event that commits later.
+ */
+export const eventConsumerCursors = pgTable(
+  "event_consumer_cursors",
+  {
+    consumer: text("consumer").notNull(),
+    tenantId: tenantId(),
+    lastEventId: bigint("last_event_id", { mode: "number" }).notNull(),
+    updatedAt: instant("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.consumer, t.tenantId] })],
+);

@@ -10,3 +10,6 @@ export * from "./audit.js";
 export * from "./groups.js";
 export * from "./waitlist.js";
 export * from "./holds.js";
+export * from "./webhooks.js";
+export * from "./reminders.js";
+export * from "./calendar-feeds.js";

@@ -51,6 +51,8 @@ export const sessions = pgTable(
     groupSessionId: integer("group_session_id"),
     createdBy: integer("created_by"),
     updatedBy: integer("updated_by"),
+    /** Grows by one with every update of the row (drizzle/0013's trigger): a calendar feed's SEQUENCE. */
+    revision: integer("revision").notNull().default(0),
     ...timestamps(),
   },
   (t) => [

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { bigint, check, foreignKey, index, integer, pgEnum, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { id, instant, timestamps } from "./columns.js";
 import { sessions } from "./sessions.js";
+import { reminderChannelEnum } from "./reminders.js";
 import { tenantId, tenants, users } from "./tenants.js";
 
 export const waitlistStatusEnum = pgEnum("waitlist_status", ["WAITING", "OFFERED", "BOOKED", "EXPIRED", "CANCELLED"]);
@@ -78,9 +79,19 @@ export const tenantSettings = pgTable(
       .references(() => tenants.id, { onDelete: "cascade" }),
     /** How long a waitlist offer's hold lasts. */
     waitlistOfferMinutes: integer("waitlist_offer_minutes").notNull().default(15),
+    /** Reminders: minutes before a session's start, one reminder per offset and channel. */
+    reminderOffsetsMinutes: integer("reminder_offsets_minutes").array().notNull().default(sql`'{1440,60}'`),
+    /** Off until an admin chooses channels: texting or emailing patients is the practice's decision. */
+    reminderChannels: reminderChannelEnum("reminder_channels").array().notNull().default(sql`'{}'`),
     ...timestamps(),
   },
-  (t) => [check("tenant_settings_offer_minutes_range", sql`${t.waitlistOfferMinutes} between 5 and 1440`)],
+  (t) => [
+    check("tenant_settings_offer_minutes_range", sql`${t.waitlistOfferMinutes} between 5 and 1440`),
+    check(
+      "tenant_settings_reminder_offsets_range",
+      sql`cardinality(${t.reminderOffsetsMinutes}) <= 5 and 5 <= all(${t.reminderOffsetsMinutes}) and 20160 >= all(${t.reminderOffsetsMinutes})`,
+    ),
+  ],
 );
 
 export type TenantSettingsRow = typeof tenantSettings.$inferSelect;

@@ -443,6 +443,7 @@ function deletedSession(event: DomainEventRow): SessionRow {
     groupSessionId: null,
     createdBy: null,
     updatedBy: null,
+    revision: 0,
     createdAt: event.occurredAt,
     updatedAt: event.occurredAt,
   };

@@ -94,6 +94,8 @@ CREATE INDEX "calendar_feeds_user_idx" ON "calendar_feeds" USING btree ("tenant_
 ALTER TABLE "tenant_settings" ADD CONSTRAINT "tenant_settings_reminder_offsets_range" CHECK (cardinality("tenant_settings"."reminder_offsets_minutes") <= 5 and 5 <= all("tenant_settings"."reminder_offsets_minutes") and 20160 >= all("tenant_settings"."reminder_offsets_minutes"));--> statement-breakpoint
 -- Tenant-owned like every other row: the app role reads and writes them only under its tenant.
 GRANT SELECT, INSERT, UPDATE, DELETE ON "webhook_endpoints", "webhook_deliveries", "reminders", "calendar_feeds" TO sessiongraph_app;--> statement-breakpoint
+-- Consumer cursors are written by background work only (the owner); the app role may read its tenant's.
+GRANT SELECT ON "event_consumer_cursors" TO sessiongraph_app;--> statement-breakpoint
 -- All four are also read across tenants by background work on the owner connection (webhook
 -- deliveries, reminders) or before any tenant is known (a calendar feed's token): RLS is
 -- enabled but not FORCEd, so the owner sees every tenant's rows while the app role (never the

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import fastifyWebsocket from "@fastify/websocket";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import fastifyCookie from "@fastify/cookie";
 import fastifyCors from "@fastify/cors";
 import { installGraphQL } from "./graphql/http-server.js";
@@ -10,6 +10,7 @@ import { installWriteLimit } from "./http/write-limit.js";
 import { fastifyTrustProxy, type Config } from "./config.js";
 import { Database } from "./db/client.js";
 import { migrationsApplied } from "./db/migrate.js";
+import { feedNotFound, installCalendarFeedRoute, isCalendarFeedPath } from "./modules/calendar-feeds/index.js";
 import { EventDispatcher, PgNotifySignal, RedisSignal } from "./modules/events/index.js";
 import { HoldSweeper } from "./modules/holds/index.js";
 import type { AppDeps } from "./modules/context.js";
@@ -56,8 +57,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     // A long path segment reaches its route (whose schema refuses it in the API's own format)
     // instead of the router's bare 414; the request line's own limit (16 KB) still bounds it.
     routerOptions: { maxParamLength: 16_384 },
-    // A path the router cannot decode is "not found" in the format of the API it was meant for.
-    frameworkErrors,
+    // A path the router cannot decode is "not found" in the format of the API it was meant for
+    // (a calendar feed's: the one answer for every URL that is not a live feed).
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      isCalendarFeedPath(request.url) ? void feedNotFound(reply) : frameworkErrors(error, request, reply),
     // Report every bad field at once: the legacy APIs list them all.
     // `example` documents a field in /openapi.json (and the Postman sample bodies); it validates nothing.
     ajv: { customOptions: { allErrors: true, keywords: ["example"] } },
@@ -119,6 +122,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const graphql = await installGraphQL(server, { config, deps, auth, metrics, checkWriteLimit });
 
   await registerRestShims(server, { deps, auth });
+  await installCalendarFeedRoute(server, deps);
   waitlist.start();
 
   server.get("/healthz", async () => ({ status: "ok" }));

@@ -78,6 +78,8 @@ export interface Config {
   readonly viewerCacheSeconds: number;
   /** How often each instance processes waitlist refill requests and settles lapsed offers, in ms (0: never; tests call processRefills). */
   readonly waitlistPollIntervalMs: number;
+  /** Requests per minute one calendar feed URL answers (per instance); more are 429. */
+  readonly calendarFeedRequestsPerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -151,6 +153,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriptionUserCheckSeconds: positive(env.SUBSCRIPTION_USER_CHECK_SECONDS, 30, "SUBSCRIPTION_USER_CHECK_SECONDS"),
     viewerCacheSeconds: integer(env.VIEWER_CACHE_SECONDS, 5, "VIEWER_CACHE_SECONDS"),
     waitlistPollIntervalMs: integer(env.WAITLIST_POLL_INTERVAL_MS, 1000, "WAITLIST_POLL_INTERVAL_MS"),
+    calendarFeedRequestsPerMinute: positive(
+      env.CALENDAR_FEED_REQUESTS_PER_MINUTE,
+      10,
+      "CALENDAR_FEED_REQUESTS_PER_MINUTE",
+    ),
   });
 }
 

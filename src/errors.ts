@@ -26,6 +26,8 @@ const REASON_CODES = {
   ALREADY_JOINED: "CONFLICT",
   /** The group session is cancelled, or has started: no seat can be taken. */
   GROUP_CLOSED: "CONFLICT",
+  /** The user already has a calendar feed URL, shown only when it was made: rotate for a new one. */
+  CALENDAR_FEED_EXISTS: "CONFLICT",
   // BAD_USER_INPUT
   VALIDATION: "BAD_USER_INPUT",
   /** endsAt (or actualEnd) not after its start: a rule some legacy documents word themselves. */

@@ -14,17 +14,41 @@ type LoggedError = {
 
 /**
  * Fastify's logger settings. Log lines never carry what clients wrote: tokens stay out (the
- * request serializer logs no headers, and the two that carry credentials are redacted should
- * anything log them), and errors are logged as type, message, SQLSTATE and stack frames only.
+ * request serializer logs no headers, a calendar feed's path, itself a credential, is logged
+ * without its token, and the two headers that carry credentials are redacted should anything
+ * log them), and errors are logged as type, message, SQLSTATE and stack frames only.
  */
 export function loggerOptions(level: string, stream?: LogStream) {
   return {
     level,
     redact: ["req.headers.authorization", "req.headers.cookie"],
-    serializers: { err: safeError },
+    serializers: { err: safeError, req: safeRequest },
     ...(stream ? { stream } : {}),
   };
 }
+
+/** Fastify's own request serializer (it passes its request, typed as the raw one), with the URL through redactUrl. */
+function safeRequest(req: {
+  method?: string;
+  url?: string;
+  headers?: Record<string, string | string[] | undefined>;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}) {
+  const version = req.headers?.["accept-version"];
+  return {
+    method: req.method,
+    url: req.url === undefined ? undefined : redactUrl(req.url),
+    version: Array.isArray(version) ? version.join(",") : version,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
+/** A URL as it may be logged: a calendar feed's secret token (/calendar/<token>.ics) left out. */
+export const redactUrl = (url: string): string => url.replace(/^\/calendar\/[^?#]*/, "/calendar/[token]");
 
 /**
  * An error as it may be logged. A failed query's parameters (notes, feedback, names) are left

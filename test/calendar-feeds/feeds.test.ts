@@ -8,7 +8,14 @@ import { at, BOOK, dataOf, errorOf, iso, NOW, openAllWeek } from "../sessions/se
 
 const FEED = `mutation($userId: ID, $rotate: Boolean) { calendarFeed(userId: $userId, rotate: $rotate) { url } }`;
 /** Clinical text set on the sessions below: none of it may appear in a feed. */
-const CLINICAL = ["NOTE-7f3a", "PROVIDER-NOTE-7f3a", "DESCRIPTION-7f3a", "FEEDBACK-7f3a", "EXERCISES-7f3a", "REASON-7f3a"];
+const CLINICAL = [
+  "NOTE-7f3a",
+  "PROVIDER-NOTE-7f3a",
+  "DESCRIPTION-7f3a",
+  "FEEDBACK-7f3a",
+  "EXERCISES-7f3a",
+  "REASON-7f3a",
+];
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof makePractice>>;
@@ -221,7 +228,9 @@ describe("whose sessions", () => {
       endsAt: at(13, 0, 9),
     });
     const uids = async (token: string) =>
-      events((await get(await newFeed(token, { rotate: true }))).body).map((e) => Number(/^session-(\d+)@/.exec(e.uid)![1]));
+      events((await get(await newFeed(token, { rotate: true }))).body).map((e) =>
+        Number(/^session-(\d+)@/.exec(e.uid)![1]),
+      );
 
     const client = await uids(tokens.client);
     expect(client).toEqual(expect.arrayContaining([mine.id, otherProviders.id]));

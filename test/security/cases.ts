@@ -144,6 +144,8 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
   leaveWaitlist: { args: (o) => ({ id: o.waitlistEntry }), slots: { id: "waitlistEntry" } },
   acceptWaitlistOffer: { args: (o) => ({ id: o.waitlistEntry }), slots: { id: "waitlistEntry" } },
   declineWaitlistOffer: { args: (o) => ({ id: o.waitlistEntry }), slots: { id: "waitlistEntry" } },
+  // An ADMIN's call for another user (its own needs no id); rotate, so that every call makes a URL.
+  calendarFeed: { args: (o) => ({ userId: o.client, rotate: true }), slots: { userId: "client" } },
   cancelSeries: { args: (o) => ({ id: o.series, reason: "sweep" }), slots: { id: "series" } },
   cancelGroupSession: { args: (o) => ({ id: o.group, reason: "sweep" }), slots: { id: "group" } },
   cancelSession: { args: (o) => ({ id: o.session, reason: "sweep" }), slots: { id: "session" } },

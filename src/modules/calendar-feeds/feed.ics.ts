@@ -45,8 +45,7 @@ export function renderFeed(content: FeedContent, host: string): string {
       sequence: session.revision,
       status: STATUS[session.status],
       // A cancelled session keeps its place in the calendar without making the time busy.
-      transparency:
-        session.status === "CANCELLED" ? ICalEventTransparency.TRANSPARENT : ICalEventTransparency.OPAQUE,
+      transparency: session.status === "CANCELLED" ? ICalEventTransparency.TRANSPARENT : ICalEventTransparency.OPAQUE,
       summary: summaryOf(session),
       location: session.location?.trim() || ONLINE_LOCATION[session.modality],
     });

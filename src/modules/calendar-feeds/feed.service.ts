@@ -47,7 +47,10 @@ export async function calendarFeed(
     const [row] = await tx
       .insert(calendarFeeds)
       .values({ tenantId: ctx.tenant.id, userId: owner.id, tokenHash: hashToken(token), createdBy: ctx.viewer.id })
-      .onConflictDoNothing({ target: [calendarFeeds.tenantId, calendarFeeds.userId], where: isNull(calendarFeeds.revokedAt) })
+      .onConflictDoNothing({
+        target: [calendarFeeds.tenantId, calendarFeeds.userId],
+        where: isNull(calendarFeeds.revokedAt),
+      })
       .returning({ id: calendarFeeds.id });
     return row;
   });

@@ -365,6 +365,7 @@ describe("concurrent calls, decided by the database", () => {
     const token = await t.token(user, p.tenant);
     const results = await Promise.all(Array.from({ length: 8 }, () => t.gql(FEED, {}, token)));
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
-    for (const r of results.filter((r) => r.errors)) expect(errorOf(r).reason).toBe("CALENDAR_FEED_EXISTS");
+    for (const r of results.filter((r) => r.errors))
+      expect(errorOf(r)).toMatchObject({ reason: "CALENDAR_FEED_EXISTS" });
   });
 });

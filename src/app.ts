@@ -16,7 +16,8 @@ import type { AppDeps } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/index.js";
 import { TokenVerifier } from "./modules/tenants/index.js";
 import { TenantDirectory, ViewerCache } from "./modules/tenants/index.js";
-import type { VideoProvider } from "./modules/video/index.js";
+import { createReminderTransports, type ReminderTransports } from "./modules/reminders/index.js";
+import type { SmsSender, VideoProvider } from "./modules/video/index.js";
 import { createVideoProvider } from "./modules/video/index.js";
 import { WaitlistRefills } from "./modules/waitlist/index.js";
 import { registerRestShims } from "./rest/router.js";
@@ -28,6 +29,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Replaces the provider made from config.twilio (tests inject one that talks to a fake Twilio). */
   video?: VideoProvider;
+  /** Replaces the SMS sender made from config (tests inject one that talks to a fake Twilio). */
+  sms?: SmsSender;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: LogStream;
 }
@@ -38,6 +41,8 @@ export interface App {
   auth: AuthService;
   /** The waitlist's refill processor (tests call processRefills() to run it now). */
   waitlist: WaitlistRefills;
+  /** The reminder channels this instance can send on (SMTP, Twilio Messaging). */
+  reminderTransports: ReminderTransports;
   /** Listens on config.port/host (port 0: any free port); resolves to the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -111,6 +116,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const waitlist = new WaitlistRefills(deps, (err) => server.log.error({ err }, "waitlist refill failed"));
   // Any committed change, through any instance, may have freed time: its refill request is processed at once.
   events.onAnnounced(() => waitlist.wake());
+  const reminderTransports = createReminderTransports(config, options.sms);
   const auth = new AuthService(
     verifier,
     new TenantDirectory(database),
@@ -130,7 +136,15 @@ export async function createApp(options: AppOptions): Promise<App> {
           status: "unavailable",
           reason: `migrations pending: ${applied.applied}/${applied.expected} applied`,
         });
-      return { status: "ready", database: database.kind, migrations: applied.applied };
+      return {
+        status: "ready",
+        database: database.kind,
+        migrations: applied.applied,
+        reminders: {
+          email: reminderTransports.EMAIL ? "on" : "off (SMTP_URL and EMAIL_FROM are not set)",
+          sms: reminderTransports.SMS ? "on" : "off (TWILIO_MESSAGING_FROM and the Twilio credentials are not set)",
+        },
+      };
     } catch (err) {
       // The driver's text can name hosts, roles and SQL: it goes to the log, the probe gets a fixed reason.
       request.log.error({ err }, "readiness check: the database did not answer");
@@ -143,6 +157,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     deps,
     auth,
     waitlist,
+    reminderTransports,
     async listen() {
       await server.listen({ port: config.port, host: config.host });
       const address = server.server.address();
@@ -158,6 +173,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await holdSweeper.stop();
       await waitlist.stop();
       await events.stop();
+      reminderTransports.EMAIL?.close?.();
     },
   };
 }

@@ -78,6 +78,10 @@ export interface Config {
   readonly viewerCacheSeconds: number;
   /** How often each instance processes waitlist refill requests and settles lapsed offers, in ms (0: never; tests call processRefills). */
   readonly waitlistPollIntervalMs: number;
+  /** Reminder emails: the SMTP server (smtp:// or smtps:// URL) and the From address; unset: no emails. */
+  readonly email?: { readonly smtpUrl: string; readonly from: string };
+  /** Reminder SMS: the Twilio Messaging sender (a number or a messaging service sid), with the account credentials of config.twilio; unset: no SMS. */
+  readonly smsFrom?: string;
 }
 
 export class ConfigError extends Error {}
@@ -106,6 +110,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined;
   const port = integer(env.PORT, 4000, "PORT");
+  if (env.TWILIO_MESSAGING_FROM && !twilio)
+    throw new ConfigError(
+      "TWILIO_MESSAGING_FROM needs the Twilio account credentials (TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET)",
+    );
   return Object.freeze({
     env: nodeEnv,
     port,
@@ -151,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriptionUserCheckSeconds: positive(env.SUBSCRIPTION_USER_CHECK_SECONDS, 30, "SUBSCRIPTION_USER_CHECK_SECONDS"),
     viewerCacheSeconds: integer(env.VIEWER_CACHE_SECONDS, 5, "VIEWER_CACHE_SECONDS"),
     waitlistPollIntervalMs: integer(env.WAITLIST_POLL_INTERVAL_MS, 1000, "WAITLIST_POLL_INTERVAL_MS"),
+    email: email(env.SMTP_URL, env.EMAIL_FROM),
+    smsFrom: env.TWILIO_MESSAGING_FROM || undefined,
   });
 }
 
@@ -261,6 +271,25 @@ function redisUrl(value: string | undefined): string | undefined {
       "REDIS_URL must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379 (or unset, for PostgreSQL's NOTIFY)",
     );
   return value;
+}
+
+/** SMTP_URL (smtp:// or smtps:// with a host) and EMAIL_FROM, both or neither. */
+function email(smtpUrl: string | undefined, from: string | undefined): Config["email"] {
+  if (!smtpUrl) {
+    if (from) throw new ConfigError("EMAIL_FROM is set but SMTP_URL is not: set both to send reminder emails");
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(smtpUrl);
+  } catch {
+    // Reported below without echoing the value, which may hold a password.
+  }
+  if (!url || (url.protocol !== "smtp:" && url.protocol !== "smtps:") || !url.hostname)
+    throw new ConfigError("SMTP_URL must be an smtp:// or smtps:// URL with a host, e.g. smtp://user:pass@host:587");
+  if (!from || !/^[^@\s]+@[^@\s]+$/.test(from.replace(/^.*<(.*)>\s*$/, "$1")))
+    throw new ConfigError('EMAIL_FROM must be an address, e.g. reminders@example.com or "Practice <reminders@example.com>"');
+  return Object.freeze({ smtpUrl, from });
 }
 
 /** A limit of 0 would refuse everything: at least 1. */

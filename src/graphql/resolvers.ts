@@ -14,6 +14,7 @@ import { SlotHoldResolver } from "../modules/holds/graphql.js";
 import { SlotHoldWaitlistResolver, WaitlistResolver } from "../modules/waitlist/graphql.js";
 import { VideoResolver } from "../modules/video/graphql.js";
 import { AuditResolver } from "../modules/audit/graphql.js";
+import { ReminderSettingsResolver, SessionRemindersResolver } from "../modules/reminders/graphql.js";
 import {
   CatalogResolver,
   ItemUsageResolver,
@@ -46,4 +47,6 @@ export const resolvers: NonEmptyArray<ClassType> = [
   WaitlistResolver,
   SlotHoldWaitlistResolver,
   AuditResolver,
+  ReminderSettingsResolver,
+  SessionRemindersResolver,
 ];

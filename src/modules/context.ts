@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import type { Database, Tx } from "../db/client.js";
 import type { TenantRow, UserRow } from "../db/schema/index.js";
 import type { EventDispatcher } from "./events/index.js";
+import type { ReminderJobQueue } from "./reminders/index.js";
 import type { VideoProvider } from "./video/index.js";
 
 /**
@@ -19,6 +20,8 @@ export interface ServiceDeps {
   events: EventDispatcher;
   /** Absent when Twilio is not configured: video operations answer UNAVAILABLE. */
   video?: VideoProvider;
+  /** The job engine (src/modules/jobs): work queued in the caller's transaction. */
+  jobs?: ReminderJobQueue;
 }
 
 /**

@@ -288,7 +288,9 @@ function email(smtpUrl: string | undefined, from: string | undefined): Config["e
   if (!url || (url.protocol !== "smtp:" && url.protocol !== "smtps:") || !url.hostname)
     throw new ConfigError("SMTP_URL must be an smtp:// or smtps:// URL with a host, e.g. smtp://user:pass@host:587");
   if (!from || !/^[^@\s]+@[^@\s]+$/.test(from.replace(/^.*<(.*)>\s*$/, "$1")))
-    throw new ConfigError('EMAIL_FROM must be an address, e.g. reminders@example.com or "Practice <reminders@example.com>"');
+    throw new ConfigError(
+      'EMAIL_FROM must be an address, e.g. reminders@example.com or "Practice <reminders@example.com>"',
+    );
   return Object.freeze({ smtpUrl, from });
 }
 

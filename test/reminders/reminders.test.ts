@@ -33,7 +33,12 @@ describe(`reminders (${engine})`, () => {
     twilio = await FakeTwilio.start();
     t = await startTestApp({ env: { SMTP_URL: smtp.url, EMAIL_FROM: "Practice <reminders@practice.test>" } });
     const sms = new TwilioSmsSender(
-      { accountSid: `AC${"1".repeat(32)}`, apiKeySid: `SK${"1".repeat(32)}`, apiKeySecret: "secret", httpClient: twilio.httpClient() },
+      {
+        accountSid: `AC${"1".repeat(32)}`,
+        apiKeySid: `SK${"1".repeat(32)}`,
+        apiKeySecret: "secret",
+        httpClient: twilio.httpClient(),
+      },
       "+15550001111",
     );
     sender = new ReminderSender(t.app.deps, createReminderTransports(t.config, sms));
@@ -53,7 +58,11 @@ describe(`reminders (${engine})`, () => {
         .where(eq(users.id, p.client.id)),
     );
     const admin = await t.token(p.admin, p.tenant);
-    const saved = await t.gql(SETTINGS, { o: options.offsets ?? [60, 90], c: options.channels ?? ["EMAIL", "SMS"] }, admin);
+    const saved = await t.gql(
+      SETTINGS,
+      { o: options.offsets ?? [60, 90], c: options.channels ?? ["EMAIL", "SMS"] },
+      admin,
+    );
     expect(saved.errors).toBeUndefined();
     return { ...p, admin };
   }
@@ -82,7 +91,10 @@ describe(`reminders (${engine})`, () => {
   }
 
   const rowsOf = (sessionId: string) =>
-    t.database.db.select().from(reminders).where(eq(reminders.sessionId, Number(sessionId)));
+    t.database.db
+      .select()
+      .from(reminders)
+      .where(eq(reminders.sessionId, Number(sessionId)));
   const jobOf = async (sessionId: string, channel: "EMAIL" | "SMS", offset: number): Promise<ReminderJob> => {
     const row = (await rowsOf(sessionId)).find((r) => r.channel === channel && r.offsetMinutes === offset)!;
     return { reminderId: row.id, dueAt: row.dueAt.toISOString() };
@@ -138,7 +150,12 @@ describe(`reminders (${engine})`, () => {
     const html = parts.find((x) => x.contentType === "text/html")!.body;
     const ics = parts.find((x) => x.filename === "session.ics")!.body;
     // The time as the client lives it (Europe/Berlin), the provider, how and where.
-    const berlin = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(moved);
+    const berlin = new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Europe/Berlin",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    }).format(moved);
     for (const body of [text, html]) {
       expect(body).toContain(berlin);
       expect(body).toContain("Europe/Berlin");
@@ -255,7 +272,8 @@ describe(`reminders (${engine})`, () => {
       const page = await t.gql(`{ sessions(first: 10) { nodes { id reminders { channel status } } } }`, {}, client);
       expect(page.errors).toBeUndefined();
       expect(page.data!.sessions.nodes).toHaveLength(3);
-      for (const node of page.data!.sessions.nodes) expect(node.reminders).toEqual([{ channel: "EMAIL", status: "PENDING" }]);
+      for (const node of page.data!.sessions.nodes)
+        expect(node.reminders).toEqual([{ channel: "EMAIL", status: "PENDING" }]);
     } finally {
       t.database.statementTexts = before;
     }
@@ -315,10 +333,20 @@ describe.runIf(engine === "postgres")("two instances send a reminder once (postg
     expect((await first.gql(SETTINGS, { o: [60], c: ["EMAIL"] }, admin)).errors).toBeUndefined();
     const booked = await first.gql(
       BOOK,
-      { input: { providerId: String(p.provider.id), clientId: String(p.client.id), startsAt: ahead(180).toISOString(), durationMinutes: 50 } },
+      {
+        input: {
+          providerId: String(p.provider.id),
+          clientId: String(p.client.id),
+          startsAt: ahead(180).toISOString(),
+          durationMinutes: 50,
+        },
+      },
       admin,
     );
-    const [row] = await first.database.db.select().from(reminders).where(eq(reminders.sessionId, Number(booked.data!.bookSession.id)));
+    const [row] = await first.database.db
+      .select()
+      .from(reminders)
+      .where(eq(reminders.sessionId, Number(booked.data!.bookSession.id)));
     const job = { reminderId: row.id, dueAt: row.dueAt.toISOString() };
     const senders = [first, second].map((i) => new ReminderSender(i.app.deps, createReminderTransports(i.config)));
     const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => senders[i % 2].send(job)));

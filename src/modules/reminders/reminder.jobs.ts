@@ -19,7 +19,13 @@ export interface ReminderJobQueue {
     tx: Tx,
     queue: string,
     data: object,
-    options?: { startAfter?: Date; singletonKey?: string; retryLimit?: number; retryDelay?: number; retryBackoff?: boolean },
+    options?: {
+      startAfter?: Date;
+      singletonKey?: string;
+      retryLimit?: number;
+      retryDelay?: number;
+      retryBackoff?: boolean;
+    },
   ): Promise<void>;
 }
 
@@ -52,12 +58,7 @@ export function pendingRemindersOf(tx: Tx, sessionIds: readonly number[]): Promi
   return tx
     .select({ id: reminders.id, dueAt: reminders.dueAt })
     .from(reminders)
-    .where(
-      and(
-        anyId(reminders.sessionId, sessionIds),
-        eq(reminders.status, "PENDING"),
-      ),
-    );
+    .where(and(anyId(reminders.sessionId, sessionIds), eq(reminders.status, "PENDING")));
 }
 
 /** The rest of the job engine's API that reminders use (src/modules/jobs): a queue, its worker, the events consumer. */

@@ -63,7 +63,10 @@ export class ReminderSender {
           ),
       );
     if (!to) {
-      await finish({ status: "CANCELLED", lastError: `the client has no ${reminder.channel === "EMAIL" ? "email address" : "phone number"}` });
+      await finish({
+        status: "CANCELLED",
+        lastError: `the client has no ${reminder.channel === "EMAIL" ? "email address" : "phone number"}`,
+      });
       return "no-address";
     }
     const transport = this.transports[reminder.channel];

@@ -49,7 +49,10 @@ export class SmtpTransport implements ReminderTransport {
     } catch (err) {
       // The server's reply can quote the address: only nodemailer's code and the SMTP status leave here.
       const { code, responseCode } = (err ?? {}) as { code?: unknown; responseCode?: unknown };
-      const tags = [typeof code === "string" ? code : null, typeof responseCode === "number" ? `SMTP ${responseCode}` : null];
+      const tags = [
+        typeof code === "string" ? code : null,
+        typeof responseCode === "number" ? `SMTP ${responseCode}` : null,
+      ];
       throw new Error(`Email failed: ${tags.filter(Boolean).join(", ") || "no answer"}`, { cause: err });
     }
   }
@@ -72,7 +75,8 @@ export class SmsTransport implements ReminderTransport {
 export function createReminderTransports(config: Config, sms?: SmsSender): ReminderTransports {
   const transports: ReminderTransports = {};
   if (config.email) transports.EMAIL = new SmtpTransport(config.email.smtpUrl, config.email.from);
-  const sender = sms ?? (config.twilio && config.smsFrom ? new TwilioSmsSender(config.twilio, config.smsFrom) : undefined);
+  const sender =
+    sms ?? (config.twilio && config.smsFrom ? new TwilioSmsSender(config.twilio, config.smsFrom) : undefined);
   if (sender) transports.SMS = new SmsTransport(sender);
   return transports;
 }

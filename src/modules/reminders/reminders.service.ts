@@ -88,6 +88,7 @@ function offsetErrors(offsets: readonly number[]): Record<string, Words> {
 function channelErrors(channels: readonly ReminderChannel[]): Record<string, Words> {
   if (channels.some((c) => !reminderChannelEnum.enumValues.includes(c)))
     return { channels: words`${field("channels")} may only hold ${reminderChannelEnum.enumValues.join(", ")}` };
-  if (new Set(channels).size !== channels.length) return { channels: words`${field("channels")} must not repeat a channel` };
+  if (new Set(channels).size !== channels.length)
+    return { channels: words`${field("channels")} must not repeat a channel` };
   return {};
 }

@@ -10,7 +10,8 @@ export const ReminderChannel = databaseEnum("ReminderChannel", reminderChannelEn
 @ObjectType("ReminderSettings", { description: "Per tenant" })
 export class ReminderSettings {
   @Field(() => [Int], {
-    description: "Minutes before a session's start, one reminder per offset and channel (5..20160, at most 5; default [1440, 60])",
+    description:
+      "Minutes before a session's start, one reminder per offset and channel (5..20160, at most 5; default [1440, 60])",
   })
   offsetsMinutes!: number[];
 

@@ -78,6 +78,12 @@ export interface Config {
   readonly viewerCacheSeconds: number;
   /** How often each instance processes waitlist refill requests and settles lapsed offers, in ms (0: never; tests call processRefills). */
   readonly waitlistPollIntervalMs: number;
+  /** The job engine: how often each queue's worker asks for due jobs when nothing woke it, in ms. */
+  readonly jobsPollIntervalMs: number;
+  /** pg-boss's maintenance (expiring jobs whose worker died, archiving finished ones), in seconds. */
+  readonly jobsMaintenanceIntervalSeconds: number;
+  /** On shutdown, how long running jobs may still finish before they are handed back for a retry, in ms. */
+  readonly jobsShutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -151,6 +157,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriptionUserCheckSeconds: positive(env.SUBSCRIPTION_USER_CHECK_SECONDS, 30, "SUBSCRIPTION_USER_CHECK_SECONDS"),
     viewerCacheSeconds: integer(env.VIEWER_CACHE_SECONDS, 5, "VIEWER_CACHE_SECONDS"),
     waitlistPollIntervalMs: integer(env.WAITLIST_POLL_INTERVAL_MS, 1000, "WAITLIST_POLL_INTERVAL_MS"),
+    jobsPollIntervalMs: atLeast(env.JOBS_POLL_INTERVAL_MS, 1000, 100, "JOBS_POLL_INTERVAL_MS"),
+    jobsMaintenanceIntervalSeconds: atLeast(
+      env.JOBS_MAINTENANCE_INTERVAL_SECONDS,
+      60,
+      1,
+      "JOBS_MAINTENANCE_INTERVAL_SECONDS",
+    ),
+    jobsShutdownTimeoutMs: integer(env.JOBS_SHUTDOWN_TIMEOUT_MS, 10_000, "JOBS_SHUTDOWN_TIMEOUT_MS"),
   });
 }
 
@@ -267,6 +281,12 @@ function redisUrl(value: string | undefined): string | undefined {
 function positive(value: string | undefined, fallback: number, name: string): number {
   const n = integer(value, fallback, name);
   if (n < 1) throw new ConfigError(`${name} must be at least 1, got "${value}"`);
+  return n;
+}
+
+function atLeast(value: string | undefined, fallback: number, min: number, name: string): number {
+  const n = integer(value, fallback, name);
+  if (n < min) throw new ConfigError(`${name} must be at least ${min}, got "${value}"`);
   return n;
 }
 

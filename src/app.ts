@@ -12,11 +12,12 @@ import { Database } from "./db/client.js";
 import { migrationsApplied } from "./db/migrate.js";
 import { EventDispatcher, PgNotifySignal, RedisSignal } from "./modules/events/index.js";
 import { HoldSweeper } from "./modules/holds/index.js";
+import { JobEngine } from "./modules/jobs/index.js";
 import type { AppDeps } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/index.js";
 import { TokenVerifier } from "./modules/tenants/index.js";
 import { TenantDirectory, ViewerCache } from "./modules/tenants/index.js";
-import { createReminderTransports, type ReminderTransports } from "./modules/reminders/index.js";
+import { createReminderTransports, startReminderDelivery, type ReminderTransports } from "./modules/reminders/index.js";
 import type { SmsSender, VideoProvider } from "./modules/video/index.js";
 import { createVideoProvider } from "./modules/video/index.js";
 import { WaitlistRefills } from "./modules/waitlist/index.js";
@@ -96,6 +97,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     pruneIntervalMs: config.eventPruneIntervalSeconds * 1000,
   });
   await events.start();
+  const jobs = new JobEngine(database, config, (err, job) => server.log.error({ err, ...job }, "job failed"));
+  await jobs.start();
+  // Every committed event, through any instance, may wake its tenant's event consumers: look now, not at the next poll.
+  events.onAnnounced(() => jobs.eventsCommitted());
   const metrics = installMetrics(server, {
     database,
     events,
@@ -108,6 +113,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     config,
     database,
     events,
+    jobs,
     now: options.now ?? (() => new Date()),
     video: options.video ?? createVideoProvider(config),
   };
@@ -117,6 +123,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Any committed change, through any instance, may have freed time: its refill request is processed at once.
   events.onAnnounced(() => waitlist.wake());
   const reminderTransports = createReminderTransports(config, options.sms);
+  await startReminderDelivery(deps, jobs, reminderTransports);
   const auth = new AuthService(
     verifier,
     new TenantDirectory(database),
@@ -140,6 +147,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         status: "ready",
         database: database.kind,
         migrations: applied.applied,
+        jobs: jobs.status(),
         reminders: {
           email: reminderTransports.EMAIL ? "on" : "off (SMTP_URL and EMAIL_FROM are not set)",
           sms: reminderTransports.SMS ? "on" : "off (TWILIO_MESSAGING_FROM and the Twilio credentials are not set)",
@@ -172,6 +180,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await graphql.stop();
       await holdSweeper.stop();
       await waitlist.stop();
+      await jobs.stop();
       await events.stop();
       reminderTransports.EMAIL?.close?.();
     },

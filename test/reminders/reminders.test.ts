@@ -6,6 +6,7 @@ import { createReminderTransports, ReminderSender, type ReminderJob } from "../.
 import { TwilioSmsSender } from "../../src/modules/video/index.js";
 import { startSecondInstance, startTestApp, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
+import { eventually } from "../helpers/ws.js";
 import { asTenant, makePractice } from "../helpers/factories.js";
 import { FakeTwilio } from "../helpers/fake-twilio.js";
 import { mimeParts, TestSmtpServer } from "./smtp.fixture.js";
@@ -303,8 +304,30 @@ describe(`reminders (${engine})`, () => {
     expect(off.data!.updateReminderSettings).toEqual({ offsetsMinutes: [5, 20160], channels: [] });
   });
 
+  it("on the job engine: sent within 30 s of its due time; a failing SMTP server's attempt is FAILED and the engine retries it", async () => {
+    const p = await practice({ offsets: [5], channels: ["EMAIL"] });
+    // Due a few seconds from now: the booking's event queues the job, the engine runs it when due.
+    const start = new Date(Date.now() + 5 * MINUTE + 5_000);
+    const session = await book(p, start);
+    const due = start.getTime() - 5 * MINUTE;
+    const mine = () => smtp.received.filter((m) => m.to.includes(p.client.email!));
+    smtp.failWith(451, 1);
+    await eventually(
+      async () => (await rowsOf(session.id))[0].status === "FAILED",
+      "the reminder was not attempted within 30 s of its due time",
+      due + 30_000 - Date.now(),
+    );
+    const [failed] = await rowsOf(session.id);
+    expect(failed.lastError).toMatch(/SMTP 451/);
+    expect(mine()).toHaveLength(0);
+    // Retried with backoff (10 s and up) by the same worker, which went on working.
+    await eventually(() => mine().length === 1, "the engine never retried the reminder", 60_000);
+    await eventually(async () => (await rowsOf(session.id))[0].status === "SENT", "not recorded as SENT");
+    expect((await rowsOf(session.id))[0]).toMatchObject({ attempts: 2, lastError: null });
+  }, 120_000);
+
   it("/readyz says which channels are on", async () => {
-    const ready = await (await fetch(`${t.url}/readyz`)).json();
+    const ready = (await (await fetch(`${t.url}/readyz`)).json()) as { reminders: { sms: string } };
     expect(ready).toMatchObject({ status: "ready", reminders: { email: "on" } });
     expect(ready.reminders.sms).toMatch(/^off/);
   });
@@ -326,6 +349,33 @@ describe.runIf(engine === "postgres")("two instances send a reminder once (postg
     await first.close();
     await smtp.close();
   });
+
+  it("both instances' engines running: a due reminder is sent once", async () => {
+    const p = await makePractice(first.database);
+    const admin = await first.token(p.admin, p.tenant);
+    expect((await first.gql(SETTINGS, { o: [5], c: ["EMAIL"] }, admin)).errors).toBeUndefined();
+    const start = new Date(Date.now() + 5 * MINUTE + 3_000);
+    const booked = await second.gql(
+      BOOK,
+      {
+        input: {
+          providerId: String(p.provider.id),
+          clientId: String(p.client.id),
+          startsAt: start.toISOString(),
+          durationMinutes: 50,
+        },
+      },
+      admin,
+    );
+    const sessionId = Number(booked.data!.bookSession.id);
+    const mine = () => smtp.received.filter((m) => m.to.includes(p.client.email!));
+    await eventually(() => mine().length > 0, "never sent", start.getTime() - 5 * MINUTE + 30_000 - Date.now());
+    // Both engines keep polling a while longer: still one.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(mine()).toHaveLength(1);
+    const rows = await first.database.db.select().from(reminders).where(eq(reminders.sessionId, sessionId));
+    expect(rows).toMatchObject([{ status: "SENT", attempts: 1 }]);
+  }, 60_000);
 
   it("ten jobs for one reminder raced over two instances' pools: one email, SENT, one attempt", async () => {
     const p = await makePractice(first.database);

@@ -22,6 +22,8 @@ export interface MailPart {
 export class TestSmtpServer {
   readonly received: ReceivedMail[] = [];
   private failure: number | null = null;
+  /** How many messages are still to be refused with `failure` (Infinity: until failWith(null)). */
+  private failures = 0;
 
   private constructor(
     private readonly server: SMTPServer,
@@ -38,8 +40,10 @@ export class TestSmtpServer {
         const chunks: Buffer[] = [];
         stream.on("data", (c: Buffer) => chunks.push(c));
         stream.on("end", () => {
-          if (smtp.failure !== null)
+          if (smtp.failure !== null && smtp.failures > 0) {
+            smtp.failures -= 1;
             return callback(Object.assign(new Error("Try again later"), { responseCode: smtp.failure }));
+          }
           smtp.received.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             to: session.envelope.rcptTo.map((r) => r.address),
@@ -55,8 +59,10 @@ export class TestSmtpServer {
     return smtp;
   }
 
-  failWith(status: number | null): void {
+  /** Refuses the next `times` messages (every one by default) with this status; null: accepts again. */
+  failWith(status: number | null, times = Infinity): void {
     this.failure = status;
+    this.failures = status === null ? 0 : times;
   }
 
   close(): Promise<void> {

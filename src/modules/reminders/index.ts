@@ -6,7 +6,7 @@
  * GraphQL face is ./graphql.ts.
  */
 export { startReminderDelivery } from "./reminder.delivery.js";
-export { REMINDER_QUEUE, type ReminderJobEngine, type ReminderJobQueue } from "./reminder.jobs.js";
+export { REMINDER_QUEUE } from "./reminder.jobs.js";
 export { reminderEmail, reminderSms, sessionUid, type ReminderFacts } from "./reminder.message.js";
 export { ReminderSender, type ReminderJob, type SendOutcome } from "./reminder.sender.js";
 export { createReminderTransports, type ReminderTransports } from "./reminder.transports.js";

@@ -1,11 +1,6 @@
 import type { AppDeps } from "../context.js";
-import {
-  pendingRemindersOf,
-  REMINDER_QUEUE,
-  REMINDER_RETRY,
-  scheduleReminderJobs,
-  type ReminderJobEngine,
-} from "./reminder.jobs.js";
+import type { Jobs } from "../jobs/index.js";
+import { pendingRemindersOf, REMINDER_QUEUE, REMINDER_QUEUE_OPTIONS, scheduleReminderJobs } from "./reminder.jobs.js";
 import { ReminderSender, type ReminderJob } from "./reminder.sender.js";
 import type { ReminderTransports } from "./reminder.transports.js";
 
@@ -18,11 +13,11 @@ import type { ReminderTransports } from "./reminder.transports.js";
  */
 export async function startReminderDelivery(
   deps: AppDeps,
-  jobs: ReminderJobEngine,
+  jobs: Jobs,
   transports: ReminderTransports,
 ): Promise<ReminderSender> {
   const sender = new ReminderSender(deps, transports);
-  await jobs.defineQueue(REMINDER_QUEUE, REMINDER_RETRY);
+  await jobs.defineQueue(REMINDER_QUEUE, REMINDER_QUEUE_OPTIONS);
   await jobs.work<ReminderJob>(REMINDER_QUEUE, async (data) => {
     await sender.send(data);
   });

@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { anyId } from "../../db/any-id.js";
 import type { Tx } from "../../db/client.js";
+import type { Jobs, QueueOptions } from "../jobs/index.js";
 import { reminders } from "../../db/schema/index.js";
 import type { ReminderJob } from "./reminder.sender.js";
 
@@ -13,21 +14,12 @@ export const REMINDER_QUEUE = "reminder.send";
  */
 export const REMINDER_RETRY = { retryLimit: 10, retryDelay: 10, retryBackoff: true } as const;
 
-/** What reminders use of the job engine (src/modules/jobs): a job queued in the caller's transaction. */
-export interface ReminderJobQueue {
-  send(
-    tx: Tx,
-    queue: string,
-    data: object,
-    options?: {
-      startAfter?: Date;
-      singletonKey?: string;
-      retryLimit?: number;
-      retryDelay?: number;
-      retryBackoff?: boolean;
-    },
-  ): Promise<void>;
-}
+/**
+ * The queue: one waiting job per reminder and due time ("short"), retried as above. A job whose
+ * worker died is expired and retried only after the sender's lease (2 minutes) has lapsed, so
+ * the retry can claim the reminder again.
+ */
+export const REMINDER_QUEUE_OPTIONS: QueueOptions = { policy: "short", expireInSeconds: 180, ...REMINDER_RETRY };
 
 /**
  * Queues the sending of each reminder at its due time, in tx. A job names the due time it is
@@ -36,7 +28,7 @@ export interface ReminderJobQueue {
  */
 export async function scheduleReminderJobs(
   tx: Tx,
-  jobs: ReminderJobQueue,
+  jobs: Jobs,
   due: readonly { id: number; dueAt: Date }[],
 ): Promise<void> {
   for (const { id, dueAt } of due) {
@@ -59,15 +51,4 @@ export function pendingRemindersOf(tx: Tx, sessionIds: readonly number[]): Promi
     .select({ id: reminders.id, dueAt: reminders.dueAt })
     .from(reminders)
     .where(and(anyId(reminders.sessionId, sessionIds), eq(reminders.status, "PENDING")));
-}
-
-/** The rest of the job engine's API that reminders use (src/modules/jobs): a queue, its worker, the events consumer. */
-export interface ReminderJobEngine extends ReminderJobQueue {
-  defineQueue(queue: string, options?: object): Promise<void>;
-  work<T extends object>(
-    queue: string,
-    handler: (data: T, job: { id: string; retryCount: number }) => Promise<void>,
-    options?: object,
-  ): Promise<void>;
-  onEvents(consumer: string, handler: (tx: Tx, events: { sessionId: number | null }[]) => Promise<void>): void;
 }

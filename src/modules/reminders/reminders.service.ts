@@ -62,12 +62,11 @@ export async function updateReminderSettings(
     const due = rowsOf<{ reminder_id: number; reminder_due_at: string | Date }>(
       await tx.execute(sql`select reminder_id, reminder_due_at from sync_tenant_reminders(${ctx.tenant.id})`),
     );
-    if (due.length && ctx.deps.jobs)
-      await scheduleReminderJobs(
-        tx,
-        ctx.deps.jobs,
-        due.map((r) => ({ id: r.reminder_id, dueAt: new Date(r.reminder_due_at) })),
-      );
+    await scheduleReminderJobs(
+      tx,
+      ctx.deps.jobs,
+      due.map((r) => ({ id: r.reminder_id, dueAt: new Date(r.reminder_due_at) })),
+    );
     return row;
   });
 }

@@ -196,6 +196,68 @@ describe(`reminders (${engine})`, () => {
     expect(smtp.received).toHaveLength(0);
   });
 
+  it("a reminder SENT for the old time is due again after a reschedule; a no-show and a completion cancel the rest", async () => {
+    const p = await practice({ offsets: [60, 120], channels: ["EMAIL"] });
+    const start = ahead(180);
+    const session = await book(p, start);
+    expect(await sender.send(await jobOf(session.id, "EMAIL", 120))).toBe("sent");
+    const moved = ahead(300);
+    const rescheduled = await t.gql(RESCHEDULE, { id: session.id, startsAt: moved.toISOString() }, p.admin);
+    expect(rescheduled.data!.rescheduleSession.reminders).toEqual([
+      { channel: "EMAIL", dueAt: dueAt(moved, 120), status: "PENDING" },
+      { channel: "EMAIL", dueAt: dueAt(moved, 60), status: "PENDING" },
+    ]);
+
+    const other = await book(p, ahead(400));
+    const noShow = await t.gql(
+      `mutation($id: ID!) { markNoShow(id: $id) { reminders { status } } }`,
+      { id: other.id },
+      p.admin,
+    );
+    expect(noShow.errors).toBeUndefined();
+    expect(noShow.data!.markNoShow.reminders).toEqual([{ status: "CANCELLED" }, { status: "CANCELLED" }]);
+    const done = await t.gql(
+      `mutation($id: ID!) { completeSession(id: $id) { reminders { status } } }`,
+      { id: session.id },
+      p.admin,
+    );
+    expect(done.errors).toBeUndefined();
+    expect(done.data!.completeSession.reminders).toEqual([{ status: "CANCELLED" }, { status: "CANCELLED" }]);
+  });
+
+  it("a group seat has its own reminders; leaving the group cancels them", async () => {
+    const p = await practice({ offsets: [60], channels: ["EMAIL"] });
+    const group = await t.gql(
+      `mutation($input: CreateGroupSessionInput!) { createGroupSession(input: $input) { id } }`,
+      {
+        input: {
+          providerId: String(p.provider.id),
+          startsAt: ahead(240).toISOString(),
+          durationMinutes: 60,
+          capacity: 4,
+        },
+      },
+      p.admin,
+    );
+    expect(group.errors).toBeUndefined();
+    const groupId = group.data!.createGroupSession.id;
+    const seat = await t.gql(
+      `mutation($id: ID!, $c: ID) { joinGroupSession(id: $id, clientId: $c) { reminders { channel status } } }`,
+      { id: groupId, c: String(p.client.id) },
+      p.admin,
+    );
+    expect(seat.errors).toBeUndefined();
+    expect(seat.data!.joinGroupSession.reminders).toEqual([{ channel: "EMAIL", status: "PENDING" }]);
+    const left = await t.gql(
+      `mutation($id: ID!, $c: ID) { leaveGroupSession(id: $id, clientId: $c) { attendees { reminders { status } } } }`,
+      { id: groupId, c: String(p.client.id) },
+      p.admin,
+    );
+    expect(left.errors).toBeUndefined();
+    const rows = await t.database.db.select().from(reminders).where(eq(reminders.tenantId, p.tenant.id));
+    expect(rows.map((r) => r.status)).toEqual(["CANCELLED"]);
+  });
+
   it("an SMS goes through Twilio Messaging to the client's phone: one short line", async () => {
     const p = await practice({ offsets: [60], channels: ["SMS"] });
     const session = await book(p, ahead(180), { modality: "VIDEO", location: null });

@@ -11,7 +11,7 @@ import { fastifyTrustProxy, type Config } from "./config.js";
 import { Database } from "./db/client.js";
 import { migrationsApplied } from "./db/migrate.js";
 import { EventDispatcher, PgNotifySignal, RedisSignal } from "./modules/events/index.js";
-import { HoldSweeper } from "./modules/holds/index.js";
+import { startHoldExpiry } from "./modules/holds/index.js";
 import { JobEngine } from "./modules/jobs/index.js";
 import type { AppDeps } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/index.js";
@@ -112,8 +112,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     now: options.now ?? (() => new Date()),
     video: options.video ?? createVideoProvider(config),
   };
-  const holdSweeper = new HoldSweeper(deps, (err) => server.log.error({ err }, "hold expiry sweep failed"));
-  holdSweeper.start(config.holdSweepIntervalMs);
+  await startHoldExpiry(deps);
   const waitlist = new WaitlistRefills(deps, (err) => server.log.error({ err }, "waitlist refill failed"));
   // Any committed change, through any instance, may have freed time: its refill request is processed at once.
   events.onAnnounced(() => waitlist.wake());
@@ -161,7 +160,6 @@ export async function createApp(options: AppOptions): Promise<App> {
       const closeIdle = setInterval(() => server.server.closeIdleConnections(), 100);
       await server.close().finally(() => clearInterval(closeIdle));
       await graphql.stop();
-      await holdSweeper.stop();
       await waitlist.stop();
       await jobs.stop();
       await events.stop();

@@ -10,8 +10,8 @@ import { installWriteLimit } from "./http/write-limit.js";
 import { fastifyTrustProxy, type Config } from "./config.js";
 import { Database } from "./db/client.js";
 import { migrationsApplied } from "./db/migrate.js";
-import { EventDispatcher, PgNotifySignal, RedisSignal } from "./modules/events/index.js";
-import { HoldSweeper } from "./modules/holds/index.js";
+import { EventDispatcher, PgNotifySignal, RedisSignal, scheduleEventRetention } from "./modules/events/index.js";
+import { startHoldExpiry } from "./modules/holds/index.js";
 import { JobEngine } from "./modules/jobs/index.js";
 import type { AppDeps } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/index.js";
@@ -94,11 +94,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     : new PgNotifySignal(database);
   const events = new EventDispatcher(database, signal, onEventError, {
     retentionDays: config.eventRetentionDays,
-    pruneIntervalMs: config.eventPruneIntervalSeconds * 1000,
   });
   await events.start();
   const jobs = new JobEngine(database, config, (err, job) => server.log.error({ err, ...job }, "job failed"));
   await jobs.start();
+  await scheduleEventRetention(events, jobs, config.eventPruneIntervalSeconds);
   // Every committed event, through any instance, may wake its tenant's event consumers: look now, not at the next poll.
   events.onAnnounced(() => jobs.eventsCommitted());
   const metrics = installMetrics(server, {
@@ -117,11 +117,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     now: options.now ?? (() => new Date()),
     video: options.video ?? createVideoProvider(config),
   };
-  const holdSweeper = new HoldSweeper(deps, (err) => server.log.error({ err }, "hold expiry sweep failed"));
-  holdSweeper.start(config.holdSweepIntervalMs);
+  await startHoldExpiry(deps);
   const waitlist = new WaitlistRefills(deps, (err) => server.log.error({ err }, "waitlist refill failed"));
-  // Any committed change, through any instance, may have freed time: its refill request is processed at once.
-  events.onAnnounced(() => waitlist.wake());
   const reminderTransports = createReminderTransports(config, options.sms);
   await startReminderDelivery(deps, jobs, reminderTransports);
   const auth = new AuthService(
@@ -132,7 +129,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const graphql = await installGraphQL(server, { config, deps, auth, metrics, checkWriteLimit });
 
   await registerRestShims(server, { deps, auth });
-  waitlist.start();
+  await waitlist.start();
 
   server.get("/healthz", async () => ({ status: "ok" }));
   server.get("/readyz", async (request, reply) => {
@@ -178,7 +175,6 @@ export async function createApp(options: AppOptions): Promise<App> {
       const closeIdle = setInterval(() => server.server.closeIdleConnections(), 100);
       await server.close().finally(() => clearInterval(closeIdle));
       await graphql.stop();
-      await holdSweeper.stop();
       await waitlist.stop();
       await jobs.stop();
       await events.stop();

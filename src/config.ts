@@ -58,8 +58,6 @@ export interface Config {
   readonly eventRetentionDays: number;
   /** How often each instance prunes old events (0: never). */
   readonly eventPruneIntervalSeconds: number;
-  /** How often each instance removes expired holds and announces their expiry (0: never; an expired hold blocks nothing either way). */
-  readonly holdSweepIntervalMs: number;
   /** Set: committed events are announced between instances on Redis pub/sub instead of PostgreSQL's NOTIFY. */
   readonly redisUrl?: string;
   /** With Redis: how often each instance reads its subscribed tenants' events anyway (a safety net for a lost message). */
@@ -157,7 +155,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxResponseBytes: integer(env.MAX_RESPONSE_BYTES, 5 * 1024 * 1024, "MAX_RESPONSE_BYTES"),
     eventRetentionDays: positive(env.EVENT_RETENTION_DAYS, 30, "EVENT_RETENTION_DAYS"),
     eventPruneIntervalSeconds: integer(env.EVENT_PRUNE_INTERVAL_SECONDS, 3600, "EVENT_PRUNE_INTERVAL_SECONDS"),
-    holdSweepIntervalMs: integer(env.HOLD_SWEEP_INTERVAL_MS, 1000, "HOLD_SWEEP_INTERVAL_MS"),
     redisUrl: redisUrl(env.REDIS_URL),
     eventCatchUpSeconds: positive(env.EVENT_CATCH_UP_SECONDS, 5, "EVENT_CATCH_UP_SECONDS"),
     maxSubscriptionsPerSocket: positive(env.MAX_SUBSCRIPTIONS_PER_SOCKET, 25, "MAX_SUBSCRIPTIONS_PER_SOCKET"),

@@ -302,7 +302,18 @@ export class Database {
   async unsafe(text: string, values: unknown[] = []): Promise<{ rows: Record<string, unknown>[] }> {
     if (this.client) {
       if (values.length) return { rows: [...(await this.client.unsafe(text, values as never[]))] };
-      const results = (await this.client.unsafe(text).simple()) as unknown as unknown[];
+      // A text that begins its own transaction needs a connection of its own (postgres.js refuses
+      // BEGIN on the pool), given back outside any transaction even when a statement failed.
+      const connection = await this.client.reserve();
+      let results: unknown[];
+      try {
+        results = (await connection.unsafe(text).simple()) as unknown as unknown[];
+      } catch (err) {
+        await connection.unsafe("rollback").catch(() => {});
+        throw err;
+      } finally {
+        connection.release();
+      }
       // Several statements: one result (an array of rows) per statement; one: the rows themselves.
       const last = Array.isArray(results[0]) || results.length === 0 ? results[results.length - 1] : results;
       return { rows: [...((last as Record<string, unknown>[] | undefined) ?? [])] };

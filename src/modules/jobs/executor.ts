@@ -10,7 +10,7 @@ import { rowsOf, type Database, type Tx } from "../../db/client.js";
  * a transaction on PGlite (it would wait for itself): jobs sent there go through transactionExecutor.
  */
 export function databaseExecutor(database: Database): PgBoss.Db {
-  return { executeSql: (text, values) => database.unsafe(text, (values ?? []).map(nullForUndefined)) };
+  return { executeSql: (text, values) => database.unsafe(text, (values ?? []).map(parameter)) };
 }
 
 /**
@@ -31,14 +31,21 @@ function withParameters(text: string, values: unknown[]): SQL {
   let from = 0;
   for (const match of text.matchAll(/\$(\d+)/g)) {
     chunks.push(sql.raw(text.slice(from, match.index)));
-    chunks.push(sql`${nullForUndefined(values[Number(match[1]) - 1])}`);
+    chunks.push(sql`${parameter(values[Number(match[1]) - 1])}`);
     from = match.index + match[0].length;
   }
   chunks.push(sql.raw(text.slice(from)));
   return sql.join(chunks);
 }
 
-/** pg-boss leaves unset options undefined; the drivers want null (postgres.js refuses undefined). */
-function nullForUndefined(value: unknown): unknown {
-  return value === undefined ? null : value;
+/**
+ * A parameter as both drivers take it: pg-boss leaves unset options undefined (postgres.js
+ * refuses undefined: null), and passes json arguments (job data, queue options) as objects,
+ * which node-postgres would stringify and postgres.js does not: JSON text, which PGlite takes too.
+ */
+function parameter(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date))
+    return JSON.stringify(value);
+  return value;
 }

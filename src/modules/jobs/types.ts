@@ -3,8 +3,8 @@ import type { DomainEventRow } from "../../db/schema/index.js";
 
 /** Per job; the queue's policy fills in what is left out. Shaped after pg-boss's SendOptions. */
 export interface SendOptions {
-  /** Not run before this instant (default: at once). */
-  startAfter?: Date;
+  /** Not run before this instant, or this many seconds from now by the database's clock (default: at once). */
+  startAfter?: Date | number;
   /** With a queue of policy "short": at most one job per key waits to run (a second send is dropped). */
   singletonKey?: string;
   priority?: number;

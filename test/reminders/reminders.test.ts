@@ -340,7 +340,8 @@ describe(`reminders (${engine})`, () => {
     } finally {
       t.database.statementTexts = before;
     }
-    expect(texts.filter((s) => /from "reminders"/.test(s))).toHaveLength(1);
+    // The loader's statement (ordered by due time); the engine's events consumer may read reminders meanwhile.
+    expect(texts.filter((s) => /from "reminders".*order by "reminders"."due_at"/s.test(s))).toHaveLength(1);
   });
 
   it("settings: ADMIN only; bad offsets and channels are VALIDATION with fieldErrors and change nothing", async () => {
@@ -464,7 +465,7 @@ describe.runIf(engine === "postgres")("two instances send a reminder once (postg
     const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => senders[i % 2].send(job)));
     expect(outcomes.filter((o) => o === "sent")).toHaveLength(1);
     expect(outcomes.filter((o) => o === "stale")).toHaveLength(9);
-    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received.filter((m) => m.to.includes(p.client.email!))).toHaveLength(1);
     const [after] = await first.database.db.select().from(reminders).where(eq(reminders.id, row.id));
     expect(after).toMatchObject({ status: "SENT", attempts: 1 });
   });

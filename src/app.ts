@@ -11,13 +11,15 @@ import { fastifyTrustProxy, type Config } from "./config.js";
 import { Database } from "./db/client.js";
 import { migrationsApplied } from "./db/migrate.js";
 import { feedNotFound, installCalendarFeedRoute, isCalendarFeedPath } from "./modules/calendar-feeds/index.js";
-import { EventDispatcher, PgNotifySignal, RedisSignal } from "./modules/events/index.js";
-import { HoldSweeper } from "./modules/holds/index.js";
+import { EventDispatcher, PgNotifySignal, RedisSignal, scheduleEventRetention } from "./modules/events/index.js";
+import { startHoldExpiry } from "./modules/holds/index.js";
+import { JobEngine } from "./modules/jobs/index.js";
 import type { AppDeps } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/index.js";
 import { TokenVerifier } from "./modules/tenants/index.js";
 import { TenantDirectory, ViewerCache } from "./modules/tenants/index.js";
-import type { VideoProvider } from "./modules/video/index.js";
+import { createReminderTransports, startReminderDelivery, type ReminderTransports } from "./modules/reminders/index.js";
+import type { SmsSender, VideoProvider } from "./modules/video/index.js";
 import { createVideoProvider } from "./modules/video/index.js";
 import { WaitlistRefills } from "./modules/waitlist/index.js";
 import { registerRestShims } from "./rest/router.js";
@@ -29,6 +31,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Replaces the provider made from config.twilio (tests inject one that talks to a fake Twilio). */
   video?: VideoProvider;
+  /** Replaces the SMS sender made from config (tests inject one that talks to a fake Twilio). */
+  sms?: SmsSender;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: LogStream;
 }
@@ -39,6 +43,8 @@ export interface App {
   auth: AuthService;
   /** The waitlist's refill processor (tests call processRefills() to run it now). */
   waitlist: WaitlistRefills;
+  /** The reminder channels this instance can send on (SMTP, Twilio Messaging). */
+  reminderTransports: ReminderTransports;
   /** Listens on config.port/host (port 0: any free port); resolves to the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -91,9 +97,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     : new PgNotifySignal(database);
   const events = new EventDispatcher(database, signal, onEventError, {
     retentionDays: config.eventRetentionDays,
-    pruneIntervalMs: config.eventPruneIntervalSeconds * 1000,
   });
   await events.start();
+  const jobs = new JobEngine(database, config, (err, job) => server.log.error({ err, ...job }, "job failed"));
+  await jobs.start();
+  await scheduleEventRetention(events, jobs, config.eventPruneIntervalSeconds);
+  // Every committed event, through any instance, may wake its tenant's event consumers: look now, not at the next poll.
+  events.onAnnounced(() => jobs.eventsCommitted());
   const metrics = installMetrics(server, {
     database,
     events,
@@ -106,14 +116,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     config,
     database,
     events,
+    jobs,
     now: options.now ?? (() => new Date()),
     video: options.video ?? createVideoProvider(config),
   };
-  const holdSweeper = new HoldSweeper(deps, (err) => server.log.error({ err }, "hold expiry sweep failed"));
-  holdSweeper.start(config.holdSweepIntervalMs);
+  await startHoldExpiry(deps);
   const waitlist = new WaitlistRefills(deps, (err) => server.log.error({ err }, "waitlist refill failed"));
-  // Any committed change, through any instance, may have freed time: its refill request is processed at once.
-  events.onAnnounced(() => waitlist.wake());
+  const reminderTransports = createReminderTransports(config, options.sms);
+  await startReminderDelivery(deps, jobs, reminderTransports);
   const auth = new AuthService(
     verifier,
     new TenantDirectory(database),
@@ -123,7 +133,7 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   await registerRestShims(server, { deps, auth });
   await installCalendarFeedRoute(server, deps);
-  waitlist.start();
+  await waitlist.start();
 
   server.get("/healthz", async () => ({ status: "ok" }));
   server.get("/readyz", async (request, reply) => {
@@ -134,7 +144,16 @@ export async function createApp(options: AppOptions): Promise<App> {
           status: "unavailable",
           reason: `migrations pending: ${applied.applied}/${applied.expected} applied`,
         });
-      return { status: "ready", database: database.kind, migrations: applied.applied };
+      return {
+        status: "ready",
+        database: database.kind,
+        migrations: applied.applied,
+        jobs: jobs.status(),
+        reminders: {
+          email: reminderTransports.EMAIL ? "on" : "off (SMTP_URL and EMAIL_FROM are not set)",
+          sms: reminderTransports.SMS ? "on" : "off (TWILIO_MESSAGING_FROM and the Twilio credentials are not set)",
+        },
+      };
     } catch (err) {
       // The driver's text can name hosts, roles and SQL: it goes to the log, the probe gets a fixed reason.
       request.log.error({ err }, "readiness check: the database did not answer");
@@ -147,6 +166,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     deps,
     auth,
     waitlist,
+    reminderTransports,
     async listen() {
       await server.listen({ port: config.port, host: config.host });
       const address = server.server.address();
@@ -159,9 +179,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       const closeIdle = setInterval(() => server.server.closeIdleConnections(), 100);
       await server.close().finally(() => clearInterval(closeIdle));
       await graphql.stop();
-      await holdSweeper.stop();
       await waitlist.stop();
+      await jobs.stop();
       await events.stop();
+      reminderTransports.EMAIL?.close?.();
     },
   };
 }

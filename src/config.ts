@@ -58,8 +58,6 @@ export interface Config {
   readonly eventRetentionDays: number;
   /** How often each instance prunes old events (0: never). */
   readonly eventPruneIntervalSeconds: number;
-  /** How often each instance removes expired holds and announces their expiry (0: never; an expired hold blocks nothing either way). */
-  readonly holdSweepIntervalMs: number;
   /** Set: committed events are announced between instances on Redis pub/sub instead of PostgreSQL's NOTIFY. */
   readonly redisUrl?: string;
   /** With Redis: how often each instance reads its subscribed tenants' events anyway (a safety net for a lost message). */
@@ -80,6 +78,16 @@ export interface Config {
   readonly waitlistPollIntervalMs: number;
   /** Requests per minute one calendar feed URL answers (per instance); more are 429. */
   readonly calendarFeedRequestsPerMinute: number;
+  /** Reminder emails: the SMTP server (smtp:// or smtps:// URL) and the From address; unset: no emails. */
+  readonly email?: { readonly smtpUrl: string; readonly from: string };
+  /** Reminder SMS: the Twilio Messaging sender (a number or a messaging service sid), with the account credentials of config.twilio; unset: no SMS. */
+  readonly smsFrom?: string;
+  /** The job engine: how often each queue's worker asks for due jobs when nothing woke it, in ms. */
+  readonly jobsPollIntervalMs: number;
+  /** pg-boss's maintenance (expiring jobs whose worker died, archiving finished ones), in seconds. */
+  readonly jobsMaintenanceIntervalSeconds: number;
+  /** On shutdown, how long running jobs may still finish before they are handed back for a retry, in ms. */
+  readonly jobsShutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -108,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined;
   const port = integer(env.PORT, 4000, "PORT");
+  if (env.TWILIO_MESSAGING_FROM && !twilio)
+    throw new ConfigError(
+      "TWILIO_MESSAGING_FROM needs the Twilio account credentials (TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET)",
+    );
   return Object.freeze({
     env: nodeEnv,
     port,
@@ -145,7 +157,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxResponseBytes: integer(env.MAX_RESPONSE_BYTES, 5 * 1024 * 1024, "MAX_RESPONSE_BYTES"),
     eventRetentionDays: positive(env.EVENT_RETENTION_DAYS, 30, "EVENT_RETENTION_DAYS"),
     eventPruneIntervalSeconds: integer(env.EVENT_PRUNE_INTERVAL_SECONDS, 3600, "EVENT_PRUNE_INTERVAL_SECONDS"),
-    holdSweepIntervalMs: integer(env.HOLD_SWEEP_INTERVAL_MS, 1000, "HOLD_SWEEP_INTERVAL_MS"),
     redisUrl: redisUrl(env.REDIS_URL),
     eventCatchUpSeconds: positive(env.EVENT_CATCH_UP_SECONDS, 5, "EVENT_CATCH_UP_SECONDS"),
     maxSubscriptionsPerSocket: positive(env.MAX_SUBSCRIPTIONS_PER_SOCKET, 25, "MAX_SUBSCRIPTIONS_PER_SOCKET"),
@@ -158,6 +169,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       10,
       "CALENDAR_FEED_REQUESTS_PER_MINUTE",
     ),
+    email: email(env.SMTP_URL, env.EMAIL_FROM),
+    smsFrom: env.TWILIO_MESSAGING_FROM || undefined,
+    jobsPollIntervalMs: atLeast(env.JOBS_POLL_INTERVAL_MS, 1000, 100, "JOBS_POLL_INTERVAL_MS"),
+    jobsMaintenanceIntervalSeconds: atLeast(
+      env.JOBS_MAINTENANCE_INTERVAL_SECONDS,
+      60,
+      1,
+      "JOBS_MAINTENANCE_INTERVAL_SECONDS",
+    ),
+    jobsShutdownTimeoutMs: integer(env.JOBS_SHUTDOWN_TIMEOUT_MS, 10_000, "JOBS_SHUTDOWN_TIMEOUT_MS"),
   });
 }
 
@@ -270,10 +291,37 @@ function redisUrl(value: string | undefined): string | undefined {
   return value;
 }
 
+/** SMTP_URL (smtp:// or smtps:// with a host) and EMAIL_FROM, both or neither. */
+function email(smtpUrl: string | undefined, from: string | undefined): Config["email"] {
+  if (!smtpUrl) {
+    if (from) throw new ConfigError("EMAIL_FROM is set but SMTP_URL is not: set both to send reminder emails");
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(smtpUrl);
+  } catch {
+    // Reported below without echoing the value, which may hold a password.
+  }
+  if (!url || (url.protocol !== "smtp:" && url.protocol !== "smtps:") || !url.hostname)
+    throw new ConfigError("SMTP_URL must be an smtp:// or smtps:// URL with a host, e.g. smtp://user:pass@host:587");
+  if (!from || !/^[^@\s]+@[^@\s]+$/.test(from.replace(/^.*<(.*)>\s*$/, "$1")))
+    throw new ConfigError(
+      'EMAIL_FROM must be an address, e.g. reminders@example.com or "Practice <reminders@example.com>"',
+    );
+  return Object.freeze({ smtpUrl, from });
+}
+
 /** A limit of 0 would refuse everything: at least 1. */
 function positive(value: string | undefined, fallback: number, name: string): number {
   const n = integer(value, fallback, name);
   if (n < 1) throw new ConfigError(`${name} must be at least 1, got "${value}"`);
+  return n;
+}
+
+function atLeast(value: string | undefined, fallback: number, min: number, name: string): number {
+  const n = integer(value, fallback, name);
+  if (n < min) throw new ConfigError(`${name} must be at least ${min}, got "${value}"`);
   return n;
 }
 

@@ -15,6 +15,7 @@ import { SlotHoldWaitlistResolver, WaitlistResolver } from "../modules/waitlist/
 import { VideoResolver } from "../modules/video/graphql.js";
 import { AuditResolver } from "../modules/audit/graphql.js";
 import { CalendarFeedResolver } from "../modules/calendar-feeds/graphql.js";
+import { ReminderSettingsResolver, SessionRemindersResolver } from "../modules/reminders/graphql.js";
 import {
   CatalogResolver,
   ItemUsageResolver,
@@ -48,4 +49,6 @@ export const resolvers: NonEmptyArray<ClassType> = [
   SlotHoldWaitlistResolver,
   AuditResolver,
   CalendarFeedResolver,
+  ReminderSettingsResolver,
+  SessionRemindersResolver,
 ];

@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import type { Database, Tx } from "../db/client.js";
 import type { TenantRow, UserRow } from "../db/schema/index.js";
 import type { EventDispatcher } from "./events/index.js";
+import type { Jobs } from "./jobs/index.js";
 import type { VideoProvider } from "./video/index.js";
 
 /**
@@ -17,6 +18,8 @@ export interface ServiceDeps {
   now: () => Date;
   /** Committed outbox events of this database, for subscriptions. */
   events: EventDispatcher;
+  /** The durable job engine: background work queued in the transaction of the change that causes it. */
+  jobs: Jobs;
   /** Absent when Twilio is not configured: video operations answer UNAVAILABLE. */
   video?: VideoProvider;
 }

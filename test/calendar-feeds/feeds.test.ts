@@ -132,7 +132,7 @@ describe("the feed", () => {
       location: "Video session",
       description: null,
     });
-    expect(booked.uid).toBe(`session-${sessionId}@localhost`);
+    expect(booked.uid).toBe(`session-${sessionId}@sessiongraph`);
     expect(body).toMatch(/DTSTART:20300107T150000Z/);
     expect(events(body).find((e) => e.location === "Room 4")).toMatchObject({
       status: "CONFIRMED",

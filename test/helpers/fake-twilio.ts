@@ -1,5 +1,6 @@
 /**
- * A local fake of Twilio's Video REST API (just Rooms and Participants), plus a twilio
+ * A local fake of Twilio's Video REST API (just Rooms and Participants) and of Messaging's
+ * message create (reminder SMS), plus a twilio
  * RequestClient that sends `https://*.twilio.com` traffic to it. The REAL twilio client
  * (URL building, auth header, paging, error parsing) runs unchanged; only the wire ends here.
  */
@@ -39,8 +40,17 @@ export interface RecordedRequest {
 const ACCOUNT_SID = `AC${"0".repeat(32)}`;
 const BASE = "https://video.twilio.com/v1";
 
+/** An SMS the fake accepted (Messages.json), as Twilio received its form fields. */
+export interface FakeMessage {
+  to: string;
+  from?: string;
+  messagingServiceSid?: string;
+  body: string;
+}
+
 export class FakeTwilio {
   readonly requests: RecordedRequest[] = [];
+  readonly messages: FakeMessage[] = [];
   private readonly rooms = new Map<string, FakeRoom & { unique_name: string }>();
   private failure: number | "hang" | null = null;
   private delayMs = 0;
@@ -78,6 +88,7 @@ export class FakeTwilio {
   reset(): void {
     this.rooms.clear();
     this.requests.length = 0;
+    this.messages.length = 0;
     this.failure = null;
     this.delayMs = 0;
   }
@@ -117,6 +128,24 @@ export class FakeTwilio {
       return send(res, this.failure, twilioError(this.failure, 20500, "Internal Server Error"));
 
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent); // ["v1", "Rooms", ...]
+    // POST /2010-04-01/Accounts/{sid}/Messages.json (form-encoded To, From | MessagingServiceSid, Body)
+    if (req.method === "POST" && parts[0] === "2010-04-01" && parts[3] === "Messages.json") {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+        const message = {
+          to: form.get("To") ?? "",
+          from: form.get("From") ?? undefined,
+          messagingServiceSid: form.get("MessagingServiceSid") ?? undefined,
+          body: form.get("Body") ?? "",
+        };
+        this.messages.push(message);
+        const sid = `SM${String(this.messages.length).padStart(32, "0")}`;
+        send(res, 201, { sid, account_sid: parts[2], status: "queued", ...message });
+      });
+      return;
+    }
     if (req.method !== "GET" || parts[0] !== "v1" || parts[1] !== "Rooms")
       return send(res, 404, notFound(url.pathname));
 

@@ -1,17 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HoldSweeper } from "../../src/modules/holds/index.js";
+import { expireHolds } from "../../src/modules/holds/index.js";
 import { startSecondInstance, type TestApp } from "../helpers/app.js";
 import { engine } from "../helpers/db.js";
 import { eventually, subscribe } from "../helpers/ws.js";
 import { SLOTS_CHANGED } from "../subscriptions/subscriptions.fixture.js";
-import { BOOK, dataOf, expire, HOLD, holdChanges, holdRows, holdsPractice, iso, RELEASE } from "./holds.fixture.js";
+import {
+  BOOK,
+  dataOf,
+  expire,
+  expiryDueNow,
+  HOLD,
+  holdChanges,
+  holdRows,
+  holdsPractice,
+  iso,
+  RELEASE,
+} from "./holds.fixture.js";
 
 let t: TestApp;
 let p: Awaited<ReturnType<typeof holdsPractice>>["p"];
 let tokens: Awaited<ReturnType<typeof holdsPractice>>["tokens"];
 
-// This server sweeps by itself every 200 ms: expiry is announced without anyone asking.
-beforeAll(async () => ({ t, p, tokens } = await holdsPractice({ HOLD_SWEEP_INTERVAL_MS: "200" })));
+// Each hold's expiry is a job due at its expires_at: expiry is announced without anyone asking.
+beforeAll(async () => ({ t, p, tokens } = await holdsPractice({ JOBS_POLL_INTERVAL_MS: "200" })));
 afterAll(() => t.close());
 
 const hold = async (startsAt: string, token = tokens.provider) =>
@@ -59,10 +70,11 @@ describe(`hold expiry and slotsChanged (${engine})`, () => {
     expect(startsOf(consumed[1])).not.toContain(iso(17));
     expect(await holdChanges(t, p.tenant, mine.id)).toEqual(["PLACED", "CONSUMED"]);
 
-    // Expired: the server's own sweep removes it and announces it within a few seconds.
+    // Expired: the hold's own expiry job removes it and announces it within a few seconds.
     const lapsing = await hold(iso(19));
     expect(startsOf((await s.nth(6)).data!)).not.toContain(iso(19));
     await expire(t, p.tenant, lapsing.id);
+    await expiryDueNow(t, lapsing.id);
     const expired = (await s.nth(7, 5000)).data!;
     expect(expired.slotsChanged).toMatchObject({ dates: ["2030-01-07"], reason: null });
     expect(startsOf(expired)).toContain(iso(19));
@@ -73,9 +85,9 @@ describe(`hold expiry and slotsChanged (${engine})`, () => {
   });
 });
 
-describe(`hold expiry sweeps racing (${engine})`, () => {
-  it("two instances sweeping at once: every expired hold removed once, exactly one EXPIRED event each; live holds stay", async () => {
-    // No sweep of its own on either server: only the sweeps below run, so they can be counted.
+describe(`hold expiry runs racing (${engine})`, () => {
+  it("two instances expiring a tenant's holds at once: every expired hold removed once, exactly one EXPIRED event each; live holds stay", async () => {
+    // The holds' own expiry jobs are due minutes from now: only the runs below remove them, so they can be counted.
     const quiet = await holdsPractice();
     const second = await startSecondInstance(quiet.t);
     try {
@@ -91,13 +103,14 @@ describe(`hold expiry sweeps racing (${engine})`, () => {
       for (let day = 13; day <= 18; day++) ids.push(await holdOn(iso(15, 0, day)));
       const live = await holdOn(iso(15, 0, 19));
       for (const id of ids) await expire(quiet.t, quiet.p.tenant, id);
-      const a = new HoldSweeper(quiet.t.app.deps);
-      const b = new HoldSweeper(second.app.deps);
-      const removed = await Promise.all([a.sweep(), b.sweep(), a.sweep(), b.sweep()]);
+      const tenantId = quiet.p.tenant.id;
+      const a = () => expireHolds(quiet.t.app.deps, tenantId);
+      const b = () => expireHolds(second.app.deps, tenantId);
+      const removed = await Promise.all([a(), b(), a(), b()]);
       expect(removed.reduce((x, y) => x + y, 0)).toBe(ids.length);
       for (const id of ids) expect(await holdChanges(quiet.t, quiet.p.tenant, id)).toEqual(["PLACED", "EXPIRED"]);
       expect((await holdRows(quiet.t, quiet.p.tenant)).map((h) => String(h.id))).toEqual([live]);
-      expect(await a.sweep()).toBe(0);
+      expect(await a()).toBe(0);
     } finally {
       await second.close();
       await quiet.t.close();

@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { domainEvents, slotHolds, type TenantRow } from "../../src/db/schema/index.js";
+import { HOLD_EXPIRY_QUEUE } from "../../src/modules/holds/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { asTenant, makePractice } from "../helpers/factories.js";
 import { NOW, openAllWeek } from "../sessions/sessions.fixture.js";
@@ -45,6 +46,13 @@ export function expire(t: TestApp, tenant: TenantRow, holdId: number | string) {
       .update(slotHolds)
       .set({ expiresAt: sql`clock_timestamp() - interval '1 second'` })
       .where(eq(slotHolds.id, Number(holdId))),
+  );
+}
+
+/** Makes a hold's expiry job due now, as time would (with expire(): the hold has expired, and its job runs). */
+export function expiryDueNow(t: TestApp, holdId: number | string) {
+  return t.database.db.execute(
+    sql`update pgboss.job set start_after = now() where name = ${HOLD_EXPIRY_QUEUE} and data->>'holdId' = ${String(holdId)}`,
   );
 }
 

@@ -26,6 +26,11 @@ export const reminders = pgTable(
     /** Why the last attempt failed (the transport's error, no message content). */
     lastError: text("last_error"),
     sentAt: instant("sent_at"),
+    /**
+     * A sender's lease: while it is ahead, one worker is sending this reminder and no other may
+     * claim it. A worker that dies mid-send leaves it to lapse, and the job's retry sends again.
+     */
+    claimedUntil: instant("claimed_until"),
     ...timestamps(),
   },
   (t) => [

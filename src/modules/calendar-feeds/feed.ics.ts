@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import ical, { ICalEventStatus, ICalEventTransparency } from "ical-generator";
 import type { Modality, SessionStatus } from "../../db/schema/index.js";
+import { sessionUid } from "../reminders/index.js";
 import type { FeedContent, FeedSession } from "./feed.read.js";
 
 const PROD_ID = { company: "sessiongraph", product: "calendar feed", language: "EN" };
@@ -25,18 +26,18 @@ const ONLINE_LOCATION: Record<Modality, string | null> = {
 };
 
 /**
- * The feed as RFC 5545 text: one VEVENT per session, UID `session-<id>@<host>` (stable, so a
- * calendar updates the event in place), start and end in UTC, SEQUENCE the session's revision
+ * The feed as RFC 5545 text: one VEVENT per session, UID sessionUid (the same as in reminder
+ * invitations, stable, so a calendar updates the event in place), start and end in UTC, SEQUENCE the session's revision
  * (it grows with every change of the row), DTSTAMP and LAST-MODIFIED its last change, so the
  * same sessions always give the same bytes (the ETag is their hash). SUMMARY is the session's
  * title or "Session with <the other party>", LOCATION its location or its modality; nothing else
  * of the session is written (FeedSession holds nothing else).
  */
-export function renderFeed(content: FeedContent, host: string): string {
+export function renderFeed(content: FeedContent): string {
   const calendar = ical({ name: content.tenantName, prodId: PROD_ID, ttl: REFRESH_SECONDS });
   for (const session of content.sessions) {
     calendar.createEvent({
-      id: `session-${session.id}@${host}`,
+      id: sessionUid(session.id),
       start: session.startsAt,
       end: session.endsAt,
       stamp: session.updatedAt,

@@ -28,7 +28,6 @@ export function feedNotFound(reply: FastifyReply): FastifyReply {
  * below /calendar/ is one key, by its hash) before anything is read.
  */
 export async function installCalendarFeedRoute(server: FastifyInstance, deps: AppDeps): Promise<void> {
-  const host = hostOf(deps.config.publicBaseUrl);
   await server.register(async (feeds) => {
     feeds.setErrorHandler((error: { statusCode?: number }, request, reply) => {
       // @fastify/rate-limit set Retry-After before refusing.
@@ -55,7 +54,7 @@ export async function installCalendarFeedRoute(server: FastifyInstance, deps: Ap
         const feed = await findLiveFeed(deps.database, token);
         const content = feed && (await readFeed(deps.database, feed, deps.now()));
         if (!content) return feedNotFound(reply);
-        const body = renderFeed(content, host);
+        const body = renderFeed(content);
         const etag = etagOf(body);
         reply.header("etag", etag).header("cache-control", "private, no-cache");
         if (matchesEtag(request.headers["if-none-match"], etag)) return reply.code(304).send();
@@ -69,15 +68,6 @@ export async function installCalendarFeedRoute(server: FastifyInstance, deps: Ap
 }
 
 const pathOf = (request: FastifyRequest): string => (request.params as { "*": string })["*"];
-
-/** The UID's domain part: PUBLIC_BASE_URL's host (stable for a deployment). */
-function hostOf(publicBaseUrl: string): string {
-  try {
-    return new URL(publicBaseUrl).hostname || "sessiongraph";
-  } catch {
-    return "sessiongraph";
-  }
-}
 
 function plain(reply: FastifyReply, text: string): FastifyReply {
   return reply

@@ -37,10 +37,8 @@ export interface EventFilter {
 }
 
 export interface DispatcherOptions {
-  /** Events older than this are pruned, and a cursor older than this is refused. */
+  /** Events older than this are pruned (prune(): a job, see retention.ts), and a cursor older than this is refused. */
   retentionDays: number;
-  /** How often this instance prunes (0: never; tests call prune()). */
-  pruneIntervalMs: number;
 }
 
 /** Why a subscriber that stopped reading is ended (its unread events, or its socket's unsent bytes, past a bound). */
@@ -81,7 +79,6 @@ export class EventDispatcher {
   /** Per tenant: the newest event id when its first listener came (where a catch-up starts if nothing was delivered yet). */
   private readonly baselines = new Map<number, Promise<number>>();
   private flushing?: Promise<void>;
-  private pruneTimer?: NodeJS.Timeout;
   private catchUpTimer?: NodeJS.Timeout;
   private pruning?: Promise<number>;
   /** Tenants whose callers are cached here (ViewerCache): their user changes matter even without subscribers. */
@@ -94,7 +91,7 @@ export class EventDispatcher {
     /** How events are announced between instances (the outbox asks it too). */
     readonly signal: WakeupSignal,
     private readonly onError: (err: unknown) => void,
-    private readonly options: DispatcherOptions = { retentionDays: 30, pruneIntervalMs: 0 },
+    private readonly options: DispatcherOptions = { retentionDays: 30 },
   ) {}
 
   async start(): Promise<void> {
@@ -106,16 +103,9 @@ export class EventDispatcher {
       this.catchUpTimer = setInterval(() => this.catchUp(), this.signal.catchUpIntervalMs);
       this.catchUpTimer.unref();
     }
-    if (this.options.pruneIntervalMs > 0) {
-      // Periodically, never in start(): a large backlog must not delay readiness, nor its statements a request's.
-      const run = () => void this.prune().catch((err) => this.onError(err));
-      this.pruneTimer = setInterval(run, this.options.pruneIntervalMs);
-      this.pruneTimer.unref();
-    }
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.pruneTimer);
     clearInterval(this.catchUpTimer);
     await this.signal.close();
     await this.flushing;

@@ -4,6 +4,7 @@
  * events out to subscribers, and the GraphQL subscriptions.
  */
 export { EventDispatcher, fellBehind } from "./dispatcher.js";
+export { EVENT_RETENTION_QUEUE, scheduleEventRetention } from "./retention.js";
 export { PgNotifySignal, RedisSignal, type WakeupSignal } from "./signal.js";
 export {
   EVENTS_CHANNEL,

@@ -26,7 +26,20 @@ export interface NewHold {
   groupSessionId?: number | null;
 }
 
-/** Writes a hold and its PLACED event, in the caller's transaction. */
+/** The queue of hold expiries: one job per hold, due at its expires_at, queued in the hold's own transaction. */
+export const HOLD_EXPIRY_QUEUE = "hold-expiry";
+
+/** Queues the hold's expiry in the transaction that writes it: due when it expires, run once. */
+async function scheduleHoldExpiry(tx: Tx, ctx: RequestContext, hold: SlotHoldRow): Promise<void> {
+  await ctx.deps.jobs.send(
+    tx,
+    HOLD_EXPIRY_QUEUE,
+    { tenantId: ctx.tenant.id, holdId: hold.id },
+    { startAfter: hold.expiresAt },
+  );
+}
+
+/** Writes a hold, its PLACED event and its expiry job, in the caller's transaction. */
 export async function insertHold(tx: Tx, ctx: RequestContext, hold: NewHold): Promise<SlotHoldRow> {
   const [row] = await tx
     .insert(slotHolds)
@@ -43,6 +56,7 @@ export async function insertHold(tx: Tx, ctx: RequestContext, hold: NewHold): Pr
     })
     .returning();
   await recordHoldEvent(tx, ctx, row, "PLACED");
+  await scheduleHoldExpiry(tx, ctx, row);
   return row;
 }
 
@@ -79,7 +93,7 @@ export async function findHold(tx: Tx, id: number): Promise<(SlotHoldRow & { liv
  * Ends a hold on purpose (a booking consumes it, its holder releases it): `change` while it is
  * live, EXPIRED when its time had passed. Locked first, so its liveness is judged once, as a
  * write after it in the same savepoint will see it. Returns whether it was live, or undefined
- * when it is gone already (removed by another request, or by the expiry sweep).
+ * when it is gone already (removed by another request, or by its expiry job).
  */
 export async function endHold(
   tx: Tx,

@@ -4,6 +4,6 @@
  * only; its GraphQL resolvers and object types are in ./graphql.ts (see there why apart).
  */
 export { createVideoProvider } from "./create-video-provider.js";
-export { TwilioVideoProvider } from "./twilio-video.provider.js";
+export { TwilioSmsSender, TwilioVideoProvider, type SmsSender } from "./twilio-video.provider.js";
 export { VideoProviderError, type VideoProvider } from "./video.provider.js";
 export { issueVideoAccess, videoRoomStatus, type VideoAccessResult } from "./video.service.js";

@@ -1,5 +1,6 @@
 /**
- * Twilio Programmable Video behind VideoProvider. The ONLY module that imports `twilio`.
+ * Twilio Programmable Video behind VideoProvider, and Twilio Messaging for the reminders' SMS
+ * (same account credentials). The ONLY module that imports `twilio`.
  */
 import twilio from "twilio";
 import {
@@ -104,6 +105,44 @@ export class TwilioVideoProvider implements VideoProvider {
       });
     }
     return [...bySid.values()];
+  }
+}
+
+/** Sends one SMS through Twilio Messaging; what it throws says why without the message or the number. */
+export interface SmsSender {
+  send(to: string, body: string): Promise<void>;
+}
+
+/**
+ * Twilio Messaging's `messages.create` from `from`: a phone number, or a messaging service
+ * (its sid starts with MG).
+ */
+export class TwilioSmsSender implements SmsSender {
+  private readonly client: twilio.Twilio;
+
+  constructor(
+    config: TwilioVideoConfig,
+    private readonly from: string,
+  ) {
+    this.client = twilio(config.apiKeySid, config.apiKeySecret, {
+      accountSid: config.accountSid,
+      httpClient: config.httpClient,
+      timeout: config.timeoutMs ?? 10_000,
+    });
+  }
+
+  async send(to: string, body: string): Promise<void> {
+    const sender = /^MG[0-9a-f]{32}$/i.test(this.from) ? { messagingServiceSid: this.from } : { from: this.from };
+    try {
+      await this.client.messages.create({ to, body, ...sender });
+    } catch (err) {
+      // Twilio's message text can quote the number: only its status and code leave here.
+      const { status, code } = (err ?? {}) as { status?: unknown; code?: unknown };
+      const tags = [typeof status === "number" ? `HTTP ${status}` : null, code != null ? `code ${String(code)}` : null];
+      throw new Error(`Twilio Messaging failed: ${tags.filter(Boolean).join(", ") || "no answer"}`, {
+        cause: err,
+      });
+    }
   }
 }
 

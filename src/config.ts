@@ -78,6 +78,16 @@ export interface Config {
   readonly viewerCacheSeconds: number;
   /** How often each instance processes waitlist refill requests and settles lapsed offers, in ms (0: never; tests call processRefills). */
   readonly waitlistPollIntervalMs: number;
+  readonly webhooks: {
+    /** Lifts the public-address rule for endpoint URLs and allows http (development and tests only). */
+    readonly allowPrivateUrls: boolean;
+    /** Waits before each retry of a failed delivery, in seconds; once they are used up the delivery is FAILED. */
+    readonly retryScheduleSeconds: readonly number[];
+    /** One delivery attempt's limit (connect, send, answer). */
+    readonly timeoutMs: number;
+    /** An endpoint is disabled after this many deliveries in a row ended FAILED. */
+    readonly disableAfterFailures: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -151,6 +161,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subscriptionUserCheckSeconds: positive(env.SUBSCRIPTION_USER_CHECK_SECONDS, 30, "SUBSCRIPTION_USER_CHECK_SECONDS"),
     viewerCacheSeconds: integer(env.VIEWER_CACHE_SECONDS, 5, "VIEWER_CACHE_SECONDS"),
     waitlistPollIntervalMs: integer(env.WAITLIST_POLL_INTERVAL_MS, 1000, "WAITLIST_POLL_INTERVAL_MS"),
+    webhooks: Object.freeze({
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "true",
+      retryScheduleSeconds: Object.freeze(
+        secondsList(
+          env.WEBHOOK_RETRY_SCHEDULE_SECONDS,
+          [10, 60, 600, 3600, 21600, 86400],
+          "WEBHOOK_RETRY_SCHEDULE_SECONDS",
+        ),
+      ),
+      timeoutMs: positive(env.WEBHOOK_TIMEOUT_MS, 10_000, "WEBHOOK_TIMEOUT_MS"),
+      disableAfterFailures: positive(env.WEBHOOK_DISABLE_AFTER_FAILURES, 5, "WEBHOOK_DISABLE_AFTER_FAILURES"),
+    }),
   });
 }
 
@@ -264,6 +286,15 @@ function redisUrl(value: string | undefined): string | undefined {
 }
 
 /** A limit of 0 would refuse everything: at least 1. */
+/** "10,60,600": positive numbers of seconds (fractions allowed: tests wait milliseconds), at least one. */
+function secondsList(value: string | undefined, fallback: number[], name: string): number[] {
+  if (value === undefined || value === "") return fallback;
+  const list = value.split(",").map((part) => Number(part.trim()));
+  if (!list.every((n) => Number.isFinite(n) && n > 0))
+    throw new ConfigError(`${name} must be comma-separated positive numbers of seconds, got "${value}"`);
+  return list;
+}
+
 function positive(value: string | undefined, fallback: number, name: string): number {
   const n = integer(value, fallback, name);
   if (n < 1) throw new ConfigError(`${name} must be at least 1, got "${value}"`);

@@ -14,6 +14,7 @@ import { SlotHoldResolver } from "../modules/holds/graphql.js";
 import { SlotHoldWaitlistResolver, WaitlistResolver } from "../modules/waitlist/graphql.js";
 import { VideoResolver } from "../modules/video/graphql.js";
 import { AuditResolver } from "../modules/audit/graphql.js";
+import { WebhookResolver } from "../modules/webhooks/graphql.js";
 import {
   CatalogResolver,
   ItemUsageResolver,
@@ -46,4 +47,5 @@ export const resolvers: NonEmptyArray<ClassType> = [
   WaitlistResolver,
   SlotHoldWaitlistResolver,
   AuditResolver,
+  WebhookResolver,
 ];

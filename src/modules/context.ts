@@ -4,6 +4,7 @@ import type { Database, Tx } from "../db/client.js";
 import type { TenantRow, UserRow } from "../db/schema/index.js";
 import type { EventDispatcher } from "./events/index.js";
 import type { VideoProvider } from "./video/index.js";
+import type { WebhookJobQueue } from "./webhooks/index.js";
 
 /**
  * What services get from the process: settings, the clock and collaborators; never the owner
@@ -19,6 +20,8 @@ export interface ServiceDeps {
   events: EventDispatcher;
   /** Absent when Twilio is not configured: video operations answer UNAVAILABLE. */
   video?: VideoProvider;
+  /** The durable job engine (webhook deliveries are queued on it in the caller's transaction). */
+  jobs?: WebhookJobQueue;
 }
 
 /**

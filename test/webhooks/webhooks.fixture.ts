@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { asc, gt } from "drizzle-orm";
+import { asc, gt, max } from "drizzle-orm";
 import { domainEvents, webhookDeliveries, webhookEndpoints, type TenantRow } from "../../src/db/schema/index.js";
 import { WebhookDeliverer } from "../../src/modules/webhooks/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
@@ -66,9 +66,11 @@ export async function createEndpoint(t: TestApp, token: string, url: string, eve
  * Until the job engine runs them: what its events consumer and each endpoint's job do, driven
  * here (fan out every event committed since the last call, then drain the endpoints).
  */
-export function driver(t: TestApp) {
+export async function driver(t: TestApp) {
   const deliverer = new WebhookDeliverer(t.app.deps);
-  let lastEventId = 0;
+  // Events committed before: another test's, already fanned out (or never to be).
+  const [last] = await t.database.db.select({ id: max(domainEvents.id) }).from(domainEvents);
+  let lastEventId = last?.id ?? 0;
   return {
     deliverer,
     async fanOut(): Promise<number[]> {

@@ -91,7 +91,8 @@ export class WebhookDeliverer {
         secret: claimed.secret,
         eventId: Number(claimed.event_id),
         body: JSON.stringify(claimed.payload),
-        at: this.deps.now(),
+        // The wall clock, not deps.now: receivers check webhook-timestamp against their own clock.
+        at: new Date(),
         timeoutMs: this.deps.config.webhooks.timeoutMs,
         allowPrivate: this.deps.config.webhooks.allowPrivateUrls,
       });

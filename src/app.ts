@@ -12,6 +12,7 @@ import { Database } from "./db/client.js";
 import { migrationsApplied } from "./db/migrate.js";
 import { EventDispatcher, PgNotifySignal, RedisSignal } from "./modules/events/index.js";
 import { HoldSweeper } from "./modules/holds/index.js";
+import { JobEngine } from "./modules/jobs/index.js";
 import type { AppDeps } from "./modules/context.js";
 import { AuthService } from "./modules/tenants/index.js";
 import { TokenVerifier } from "./modules/tenants/index.js";
@@ -19,6 +20,7 @@ import { TenantDirectory, ViewerCache } from "./modules/tenants/index.js";
 import type { VideoProvider } from "./modules/video/index.js";
 import { createVideoProvider } from "./modules/video/index.js";
 import { WaitlistRefills } from "./modules/waitlist/index.js";
+import { WebhookDeliverer } from "./modules/webhooks/index.js";
 import { registerRestShims } from "./rest/router.js";
 import { frameworkErrors } from "./rest/shim.js";
 
@@ -91,6 +93,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     pruneIntervalMs: config.eventPruneIntervalSeconds * 1000,
   });
   await events.start();
+  const jobs = new JobEngine(database, config, (err, job) => server.log.error({ err, ...job }, "job failed"));
+  // Every committed event, through any instance, may wake its tenant's event consumers: look now, not at the next poll.
+  events.onAnnounced(() => jobs.eventsCommitted());
   const metrics = installMetrics(server, {
     database,
     events,
@@ -103,9 +108,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     config,
     database,
     events,
+    jobs,
     now: options.now ?? (() => new Date()),
     video: options.video ?? createVideoProvider(config),
   };
+  // Event consumers are registered before the engine starts: its first run for a tenant (events
+  // committed while no instance ran) must already include every consumer.
+  const webhooks = new WebhookDeliverer(deps);
+  webhooks.consumeEvents();
+  await jobs.start();
+  await webhooks.start();
   const holdSweeper = new HoldSweeper(deps, (err) => server.log.error({ err }, "hold expiry sweep failed"));
   holdSweeper.start(config.holdSweepIntervalMs);
   const waitlist = new WaitlistRefills(deps, (err) => server.log.error({ err }, "waitlist refill failed"));
@@ -130,7 +142,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           status: "unavailable",
           reason: `migrations pending: ${applied.applied}/${applied.expected} applied`,
         });
-      return { status: "ready", database: database.kind, migrations: applied.applied };
+      return { status: "ready", database: database.kind, migrations: applied.applied, jobs: jobs.status() };
     } catch (err) {
       // The driver's text can name hosts, roles and SQL: it goes to the log, the probe gets a fixed reason.
       request.log.error({ err }, "readiness check: the database did not answer");
@@ -157,6 +169,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await graphql.stop();
       await holdSweeper.stop();
       await waitlist.stop();
+      await jobs.stop();
       await events.stop();
     },
   };

@@ -88,6 +88,12 @@ export interface Config {
     /** An endpoint is disabled after this many deliveries in a row ended FAILED. */
     readonly disableAfterFailures: number;
   };
+  /** The job engine: how often each queue's worker asks for due jobs when nothing woke it, in ms. */
+  readonly jobsPollIntervalMs: number;
+  /** pg-boss's maintenance (expiring jobs whose worker died, archiving finished ones), in seconds. */
+  readonly jobsMaintenanceIntervalSeconds: number;
+  /** On shutdown, how long running jobs may still finish before they are handed back for a retry, in ms. */
+  readonly jobsShutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -173,6 +179,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: positive(env.WEBHOOK_TIMEOUT_MS, 10_000, "WEBHOOK_TIMEOUT_MS"),
       disableAfterFailures: positive(env.WEBHOOK_DISABLE_AFTER_FAILURES, 5, "WEBHOOK_DISABLE_AFTER_FAILURES"),
     }),
+    jobsPollIntervalMs: atLeast(env.JOBS_POLL_INTERVAL_MS, 1000, 100, "JOBS_POLL_INTERVAL_MS"),
+    jobsMaintenanceIntervalSeconds: atLeast(
+      env.JOBS_MAINTENANCE_INTERVAL_SECONDS,
+      60,
+      1,
+      "JOBS_MAINTENANCE_INTERVAL_SECONDS",
+    ),
+    jobsShutdownTimeoutMs: integer(env.JOBS_SHUTDOWN_TIMEOUT_MS, 10_000, "JOBS_SHUTDOWN_TIMEOUT_MS"),
   });
 }
 
@@ -298,6 +312,12 @@ function secondsList(value: string | undefined, fallback: number[], name: string
 function positive(value: string | undefined, fallback: number, name: string): number {
   const n = integer(value, fallback, name);
   if (n < 1) throw new ConfigError(`${name} must be at least 1, got "${value}"`);
+  return n;
+}
+
+function atLeast(value: string | undefined, fallback: number, min: number, name: string): number {
+  const n = integer(value, fallback, name);
+  if (n < min) throw new ConfigError(`${name} must be at least ${min}, got "${value}"`);
   return n;
 }
 

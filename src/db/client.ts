@@ -261,7 +261,9 @@ export class Database {
         levels.push(level);
         let result;
         try {
-          result = await fn(tx);
+          // A Tx of its own, as PGlite's savepoints have: what is remembered per Tx (the outbox's
+          // consumer wake-up) is forgotten with a savepoint rolled back.
+          result = await fn(new PostgresJsTransaction(base.dialect, session as never, base.schema) as unknown as Tx);
           if (level.failure) throw level.failure;
         } catch (err) {
           await control(`rollback to savepoint ${name}`);
@@ -289,6 +291,37 @@ export class Database {
         if (commit && failure) throw failure;
       },
     };
+  }
+
+  /**
+   * One text outside drizzle and outside any transaction, on the owner connection: the job
+   * engine's (pg-boss's) statements. With values, one statement with $n parameters; without,
+   * the text may hold several statements (pg-boss's BEGIN; …; COMMIT;), and the last one's rows
+   * are returned. On PGlite it waits for a transaction under way, so never call it from inside one.
+   */
+  async unsafe(text: string, values: unknown[] = []): Promise<{ rows: Record<string, unknown>[] }> {
+    if (this.client) {
+      if (values.length) return { rows: [...(await this.client.unsafe(text, values as never[]))] };
+      // A text that begins its own transaction needs a connection of its own (postgres.js refuses
+      // BEGIN on the pool), given back outside any transaction even when a statement failed.
+      const connection = await this.client.reserve();
+      let results: unknown[];
+      try {
+        results = (await connection.unsafe(text).simple()) as unknown as unknown[];
+      } catch (err) {
+        await connection.unsafe("rollback").catch(() => {});
+        throw err;
+      } finally {
+        connection.release();
+      }
+      // Several statements: one result (an array of rows) per statement; one: the rows themselves.
+      const last = Array.isArray(results[0]) || results.length === 0 ? results[results.length - 1] : results;
+      return { rows: [...((last as Record<string, unknown>[] | undefined) ?? [])] };
+    }
+    const pg = this.pglite!;
+    if (values.length) return pg.query<Record<string, unknown>>(text, values);
+    const results = await pg.exec(text);
+    return { rows: (results[results.length - 1]?.rows ?? []) as Record<string, unknown>[] };
   }
 
   /** onListen: called once the LISTEN is in place, and again each time it is re-established after a dropped connection. */

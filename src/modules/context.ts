@@ -3,8 +3,8 @@ import type { Config } from "../config.js";
 import type { Database, Tx } from "../db/client.js";
 import type { TenantRow, UserRow } from "../db/schema/index.js";
 import type { EventDispatcher } from "./events/index.js";
+import type { Jobs } from "./jobs/index.js";
 import type { VideoProvider } from "./video/index.js";
-import type { WebhookJobQueue } from "./webhooks/index.js";
 
 /**
  * What services get from the process: settings, the clock and collaborators; never the owner
@@ -18,10 +18,10 @@ export interface ServiceDeps {
   now: () => Date;
   /** Committed outbox events of this database, for subscriptions. */
   events: EventDispatcher;
+  /** The durable job engine: background work queued in the transaction of the change that causes it. */
+  jobs: Jobs;
   /** Absent when Twilio is not configured: video operations answer UNAVAILABLE. */
   video?: VideoProvider;
-  /** The durable job engine (webhook deliveries are queued on it in the caller's transaction). */
-  jobs?: WebhookJobQueue;
 }
 
 /**

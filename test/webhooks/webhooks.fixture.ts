@@ -1,8 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { asc, gt, max } from "drizzle-orm";
-import { domainEvents, webhookDeliveries, webhookEndpoints, type TenantRow } from "../../src/db/schema/index.js";
-import { WebhookDeliverer } from "../../src/modules/webhooks/index.js";
+import { asc } from "drizzle-orm";
+import { webhookDeliveries, webhookEndpoints, type TenantRow } from "../../src/db/schema/index.js";
 import { startTestApp, type TestApp } from "../helpers/app.js";
 import { asTenant, makePractice } from "../helpers/factories.js";
 import { dataOf, NOW, openAllWeek } from "../sessions/sessions.fixture.js";
@@ -12,7 +11,8 @@ export { at, BOOK, dataOf, errorOf, iso, NOW } from "../sessions/sessions.fixtur
 /** The suite's receivers listen on 127.0.0.1: the private-address rule is lifted, retries wait milliseconds. */
 export const WEBHOOK_TEST_ENV = {
   WEBHOOK_ALLOW_PRIVATE_URLS: "true",
-  WEBHOOK_RETRY_SCHEDULE_SECONDS: "0.2,0.4,0.8",
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: "0.3,0.6,1.2",
+  JOBS_POLL_INTERVAL_MS: "100",
   WEBHOOK_TIMEOUT_MS: "2000",
   WEBHOOK_DISABLE_AFTER_FAILURES: "2",
 };
@@ -62,29 +62,6 @@ export async function createEndpoint(t: TestApp, token: string, url: string, eve
   return { id: Number(created.endpoint.id), secret: created.secret as string };
 }
 
-/**
- * Until the job engine runs them: what its events consumer and each endpoint's job do, driven
- * here (fan out every event committed since the last call, then drain the endpoints).
- */
-export async function driver(t: TestApp) {
-  const deliverer = new WebhookDeliverer(t.app.deps);
-  // Events committed before: another test's, already fanned out (or never to be).
-  const [last] = await t.database.db.select({ id: max(domainEvents.id) }).from(domainEvents);
-  let lastEventId = last?.id ?? 0;
-  return {
-    deliverer,
-    async fanOut(): Promise<number[]> {
-      const events = await t.database.db
-        .select()
-        .from(domainEvents)
-        .where(gt(domainEvents.id, lastEventId))
-        .orderBy(asc(domainEvents.id));
-      if (events.length) lastEventId = events[events.length - 1].id;
-      return t.database.db.transaction((tx) => deliverer.fanOut(tx, events));
-    },
-  };
-}
-
 export function deliveriesOf(t: TestApp, tenant: TenantRow) {
   return asTenant(t.database, tenant.id, (tx) =>
     tx.select().from(webhookDeliveries).orderBy(asc(webhookDeliveries.eventId), asc(webhookDeliveries.id)),
@@ -96,3 +73,6 @@ export function endpointsOf(t: TestApp, tenant: TenantRow) {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The webhook-ids a receiver saw, in arrival order. */
+export const idsOf = (received: Received[]) => received.map((r) => r.headers["webhook-id"] as string);

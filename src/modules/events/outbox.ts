@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { rowsOf, type Tx } from "../../db/client.js";
 import type { GroupSessionRow, SessionRow, SlotHoldRow, WaitlistEntryRow } from "../../db/schema/index.js";
 import type { RequestContext } from "../context.js";
+import { EVENT_CONSUMERS_QUEUE } from "../jobs/index.js";
 import { EVENTS_CHANNEL } from "./signal.js";
 
 /** The session events (GraphQL's SessionEventType enum is registered from this object). */
@@ -107,7 +108,29 @@ async function recordEvent(tx: Tx, ctx: RequestContext, event: EventInput): Prom
   );
   const id = Number(row.id);
   if (!signal.inTransaction) ctx.db.afterCommit(() => signal.announce(ctx.tenant.id, id));
+  await wakeEventConsumers(tx, ctx);
   return id;
+}
+
+/** Transactions (and savepoints: each has its own Tx) that have queued their consumers' wake-up. */
+const consumersWoken = new WeakSet<Tx>();
+
+/**
+ * Queues, once per transaction, the job that runs the tenant's event consumers (webhooks,
+ * reminders, the waitlist) after this transaction commits: it exists if and only if the events
+ * do. Per savepoint rather than per transaction where a savepoint records events: a savepoint
+ * rolled back takes its job with it, and the next one queues it again (the queue keeps one
+ * waiting job per tenant, so a second send in the same transaction is dropped by the database).
+ */
+async function wakeEventConsumers(tx: Tx, ctx: RequestContext): Promise<void> {
+  if (consumersWoken.has(tx)) return;
+  await ctx.deps.jobs.send(
+    tx,
+    EVENT_CONSUMERS_QUEUE,
+    { tenantId: ctx.tenant.id },
+    { singletonKey: String(ctx.tenant.id) },
+  );
+  consumersWoken.add(tx);
 }
 
 /**
@@ -177,6 +200,7 @@ export async function recordSessionEvents(tx: Tx, ctx: RequestContext, events: S
   );
   const ids = inserted.map((row) => Number(row.id));
   if (!signal.inTransaction) ctx.db.afterCommit(() => signal.announce(ctx.tenant.id, ids[ids.length - 1]));
+  await wakeEventConsumers(tx, ctx);
   return ids;
 }
 

@@ -4,7 +4,7 @@
  * event types. Endpoints are managed through GraphQL (./graphql.ts).
  */
 export { WebhookDeliverer } from "./webhook.delivery.js";
-export { WEBHOOK_CONSUMER, WEBHOOK_QUEUE, type EndpointJob, type WebhookJobQueue } from "./webhook.jobs.js";
+export { WEBHOOK_CONSUMER, WEBHOOK_QUEUE, type EndpointJob } from "./webhook.jobs.js";
 export { WEBHOOK_EVENT_TYPES, webhookOf, type WebhookBody, type WebhookEventType } from "./payload.js";
 export { isPublicAddress, vetUrl, UrlRefused } from "./url-guard.js";
 export { signedHeaders } from "./sender.js";

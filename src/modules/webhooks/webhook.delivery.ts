@@ -4,12 +4,19 @@ import type { DomainEventRow } from "../../db/schema/index.js";
 import { anyId } from "../../db/any-id.js";
 import { webhookEndpoints } from "../../db/schema/index.js";
 import type { AppDeps } from "../context.js";
+import type { EndpointJob } from "./webhook.jobs.js";
 import { webhookOf } from "./payload.js";
 import { attemptDelivery, type AttemptResult } from "./sender.js";
-import { queueEndpoint } from "./webhook.jobs.js";
+import {
+  endpointJobKey,
+  queueEndpoint,
+  WEBHOOK_CONSUMER,
+  WEBHOOK_QUEUE,
+  WEBHOOK_QUEUE_OPTIONS,
+} from "./webhook.jobs.js";
 
 /** Deliveries one run of an endpoint's job sends at most before it hands over to a new job. */
-const DRAIN_BATCH = 100;
+const DRAIN_BATCH = 20;
 /** A claimed delivery is another instance's again this long after its attempt's timeout (its instance died mid-send). */
 const LEASE_MARGIN_SECONDS = 30;
 
@@ -34,6 +41,29 @@ interface Claimed {
 export class WebhookDeliverer {
   constructor(private readonly deps: AppDeps) {}
 
+  /** Consumes committed events (fan-out): registered before the job engine starts. */
+  consumeEvents(): void {
+    this.deps.jobs.onEvents(WEBHOOK_CONSUMER, (tx, events) => this.fanOut(tx, events).then(() => undefined));
+  }
+
+  /** Declares the endpoints' queue and works it on this instance (once the job engine has started). */
+  async start(): Promise<void> {
+    const { jobs } = this.deps;
+    // A run that outlives every attempt it may make (and its lease) is expired and retried.
+    const expireInSeconds =
+      Math.ceil(DRAIN_BATCH * (this.deps.config.webhooks.timeoutMs / 1000 + 1)) + LEASE_MARGIN_SECONDS;
+    await jobs.defineQueue(WEBHOOK_QUEUE, { ...WEBHOOK_QUEUE_OPTIONS, expireInSeconds });
+    await jobs.work<EndpointJob>(WEBHOOK_QUEUE, async ({ endpointId }) => {
+      const next = await this.drain(endpointId);
+      if (next)
+        await jobs.sendNow(
+          WEBHOOK_QUEUE,
+          { endpointId },
+          { singletonKey: endpointJobKey(endpointId), startAfter: next },
+        );
+    });
+  }
+
   /** Turns committed events into deliveries and queues each endpoint that got one; returns those endpoints' ids. */
   async fanOut(tx: Tx, events: DomainEventRow[]): Promise<number[]> {
     const bodies = events.flatMap((event) => {
@@ -43,12 +73,18 @@ export class WebhookDeliverer {
     if (!bodies.length) return [];
     const tenantIds = [...new Set(bodies.map(({ event }) => event.tenantId))];
     const endpoints = await tx
-      .select({ id: webhookEndpoints.id, tenantId: webhookEndpoints.tenantId, events: webhookEndpoints.events })
+      .select({
+        id: webhookEndpoints.id,
+        tenantId: webhookEndpoints.tenantId,
+        events: webhookEndpoints.events,
+        createdAt: webhookEndpoints.createdAt,
+      })
       .from(webhookEndpoints)
       .where(sql`${anyId(webhookEndpoints.tenantId, tenantIds)} and ${webhookEndpoints.active}`);
     const rows = bodies.flatMap(({ event, body }) =>
       endpoints
-        .filter((e) => e.tenantId === event.tenantId && e.events.includes(body.type))
+        // An endpoint hears of what happens from its creation on, not of a backlog it never asked for.
+        .filter((e) => e.tenantId === event.tenantId && e.events.includes(body.type) && event.occurredAt >= e.createdAt)
         .map((e) => ({
           tenant: e.tenantId,
           endpoint: e.id,

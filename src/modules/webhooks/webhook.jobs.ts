@@ -1,18 +1,21 @@
 import type { Tx } from "../../db/client.js";
 import type { ServiceDeps } from "../context.js";
-
-/** The job queue of webhook work: one job per endpoint drains its pending deliveries in event order. */
-export const WEBHOOK_QUEUE = "webhooks.endpoint";
-/** The events consumer that turns committed domain events into deliveries. */
-export const WEBHOOK_CONSUMER = "webhooks";
+import type { QueueOptions } from "../jobs/index.js";
 
 /**
- * What the webhooks need of the job engine (its send, promised by src/modules/jobs): a job
- * created in the caller's transaction, at most one waiting per singleton key, not before startAfter.
+ * The job queue of webhook work: an endpoint's job drains its due deliveries in event order and
+ * queues itself again for when its oldest pending delivery is next due. Policy "short": at most
+ * one job per endpoint waits (a burst of events wakes it once); a new one may wait while one runs.
  */
-export interface WebhookJobQueue {
-  send(tx: Tx, queue: string, data: object, options?: { singletonKey?: string; startAfter?: Date }): Promise<void>;
-}
+export const WEBHOOK_QUEUE = "webhooks.endpoint";
+export const WEBHOOK_QUEUE_OPTIONS: QueueOptions = {
+  policy: "short",
+  retryLimit: 10,
+  retryDelay: 1,
+  retryBackoff: true,
+};
+/** The events consumer that turns committed domain events into deliveries. */
+export const WEBHOOK_CONSUMER = "webhooks";
 
 export interface EndpointJob {
   endpointId: number;
@@ -26,7 +29,7 @@ export const endpointJobKey = (endpointId: number) => `webhook-endpoint-${endpoi
  * it sends the endpoint's due deliveries in event order.
  */
 export async function queueEndpoint(deps: ServiceDeps, tx: Tx, endpointId: number, startAfter?: Date): Promise<void> {
-  await deps.jobs?.send(tx, WEBHOOK_QUEUE, { endpointId } satisfies EndpointJob, {
+  await deps.jobs.send(tx, WEBHOOK_QUEUE, { endpointId } satisfies EndpointJob, {
     singletonKey: endpointJobKey(endpointId),
     ...(startAfter ? { startAfter } : {}),
   });

@@ -68,19 +68,11 @@ export async function createWebhookEndpoint(
   throwFieldErrors(problems);
 
   const secret = newSecret();
-  const now = ctx.deps.now();
+  // created_at by the database's clock, as events' occurred_at: an endpoint hears of events from its creation on.
   const [endpoint] = await ctx.db.atomic((tx) =>
     tx
       .insert(webhookEndpoints)
-      .values({
-        tenantId: ctx.tenant.id,
-        url,
-        events,
-        secret,
-        createdBy: ctx.viewer.id,
-        createdAt: now,
-        updatedAt: now,
-      })
+      .values({ tenantId: ctx.tenant.id, url, events, secret, createdBy: ctx.viewer.id })
       .returning(),
   );
   return { endpoint, secret };
@@ -165,7 +157,7 @@ export async function redeliverWebhook(ctx: RequestContext, deliveryId: number):
         lastError: null,
         deliveredAt: null,
         nextAttemptAt: sql`now()`,
-        updatedAt: ctx.deps.now(),
+        updatedAt: sql`now()`,
       })
       .where(eq(webhookDeliveries.id, deliveryId))
       .returning();

@@ -26,7 +26,7 @@ describe(`webhooks across instances and restarts (${engine})`, () => {
       await createEndpoint(t, tokens.admin, r.url, ["session.booked"]);
       // Bookings through both instances, so both wake their consumers and workers.
       const hours = [8, 9, 10, 11, 12, 13, 14, 15];
-      await Promise.all(
+      const results = await Promise.all(
         hours.map((hour, i) =>
           (i % 2 ? second : t).gql(
             BOOK,
@@ -42,7 +42,12 @@ describe(`webhooks across instances and restarts (${engine})`, () => {
           ),
         ),
       );
-      await eventually(() => r.received.length >= hours.length, "not every webhook arrived", 10_000);
+      expect(results.map((result) => result.errors ?? null)).toEqual(hours.map(() => null));
+      await eventually(
+        () => r.received.length >= hours.length,
+        `not every webhook arrived (${r.received.length} of ${hours.length})`,
+        30_000,
+      );
       await sleep(1000);
       expect(idsOf(r.received)).toHaveLength(hours.length);
       expect(new Set(idsOf(r.received)).size).toBe(hours.length);

@@ -18,7 +18,7 @@ import {
 } from "./webhooks.fixture.js";
 
 describe(`webhooks across instances and restarts (${engine})`, () => {
-  it("two instances on one database deliver each event once", async () => {
+  it("two instances on one database deliver each event once", { timeout: 60_000 }, async () => {
     const { t, p, tokens } = await webhookPractice();
     const second = await startSecondInstance(t, { now: () => NOW, env: WEBHOOK_TEST_ENV });
     const r = await startReceiver();

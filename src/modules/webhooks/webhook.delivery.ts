@@ -59,7 +59,7 @@ export class WebhookDeliverer {
         await jobs.sendNow(
           WEBHOOK_QUEUE,
           { endpointId },
-          { singletonKey: endpointJobKey(endpointId), startAfter: next },
+          { singletonKey: endpointJobKey(endpointId, true), startAfter: next },
         );
     });
   }

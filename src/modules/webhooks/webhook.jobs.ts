@@ -21,16 +21,20 @@ export interface EndpointJob {
   endpointId: number;
 }
 
-/** The endpoint's singleton key: at most one of its jobs waits at a time, so its deliveries go out one after another. */
-export const endpointJobKey = (endpointId: number) => `webhook-endpoint-${endpointId}`;
+/**
+ * The endpoint's singleton keys: at most one job waits to run now (a wake-up: new deliveries, a
+ * redelivery) and one for later (the next attempt of its oldest pending delivery). Apart, so a
+ * wake-up is never dropped behind a job that waits for a retry or a lease.
+ */
+export const endpointJobKey = (endpointId: number, later = false) =>
+  `webhook-endpoint-${endpointId}${later ? "-later" : ""}`;
 
 /**
  * Wakes the endpoint's worker in the caller's transaction (a rolled-back change wakes nothing):
  * it sends the endpoint's due deliveries in event order.
  */
-export async function queueEndpoint(deps: ServiceDeps, tx: Tx, endpointId: number, startAfter?: Date): Promise<void> {
+export async function queueEndpoint(deps: ServiceDeps, tx: Tx, endpointId: number): Promise<void> {
   await deps.jobs.send(tx, WEBHOOK_QUEUE, { endpointId } satisfies EndpointJob, {
     singletonKey: endpointJobKey(endpointId),
-    ...(startAfter ? { startAfter } : {}),
   });
 }

@@ -22,6 +22,7 @@ import { createReminderTransports, startReminderDelivery, type ReminderTransport
 import type { SmsSender, VideoProvider } from "./modules/video/index.js";
 import { createVideoProvider } from "./modules/video/index.js";
 import { WaitlistRefills } from "./modules/waitlist/index.js";
+import { WebhookDeliverer } from "./modules/webhooks/index.js";
 import { registerRestShims } from "./rest/router.js";
 import { frameworkErrors } from "./rest/shim.js";
 
@@ -121,6 +122,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     video: options.video ?? createVideoProvider(config),
   };
   await startHoldExpiry(deps);
+  const webhooks = new WebhookDeliverer(deps);
+  webhooks.consumeEvents();
+  await webhooks.start();
   const waitlist = new WaitlistRefills(deps, (err) => server.log.error({ err }, "waitlist refill failed"));
   const reminderTransports = createReminderTransports(config, options.sms);
   await startReminderDelivery(deps, jobs, reminderTransports);

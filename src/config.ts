@@ -82,6 +82,16 @@ export interface Config {
   readonly email?: { readonly smtpUrl: string; readonly from: string };
   /** Reminder SMS: the Twilio Messaging sender (a number or a messaging service sid), with the account credentials of config.twilio; unset: no SMS. */
   readonly smsFrom?: string;
+  readonly webhooks: {
+    /** Lifts the public-address rule for endpoint URLs and allows http (development and tests only). */
+    readonly allowPrivateUrls: boolean;
+    /** Waits before each retry of a failed delivery, in seconds; once they are used up the delivery is FAILED. */
+    readonly retryScheduleSeconds: readonly number[];
+    /** One delivery attempt's limit (connect, send, answer). */
+    readonly timeoutMs: number;
+    /** An endpoint is disabled after this many deliveries in a row ended FAILED. */
+    readonly disableAfterFailures: number;
+  };
   /** The job engine: how often each queue's worker asks for due jobs when nothing woke it, in ms. */
   readonly jobsPollIntervalMs: number;
   /** pg-boss's maintenance (expiring jobs whose worker died, archiving finished ones), in seconds. */
@@ -171,6 +181,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     email: email(env.SMTP_URL, env.EMAIL_FROM),
     smsFrom: env.TWILIO_MESSAGING_FROM || undefined,
+    webhooks: Object.freeze({
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "true",
+      retryScheduleSeconds: Object.freeze(
+        secondsList(
+          env.WEBHOOK_RETRY_SCHEDULE_SECONDS,
+          [10, 60, 600, 3600, 21600, 86400],
+          "WEBHOOK_RETRY_SCHEDULE_SECONDS",
+        ),
+      ),
+      timeoutMs: positive(env.WEBHOOK_TIMEOUT_MS, 10_000, "WEBHOOK_TIMEOUT_MS"),
+      disableAfterFailures: positive(env.WEBHOOK_DISABLE_AFTER_FAILURES, 5, "WEBHOOK_DISABLE_AFTER_FAILURES"),
+    }),
     jobsPollIntervalMs: atLeast(env.JOBS_POLL_INTERVAL_MS, 1000, 100, "JOBS_POLL_INTERVAL_MS"),
     jobsMaintenanceIntervalSeconds: atLeast(
       env.JOBS_MAINTENANCE_INTERVAL_SECONDS,
@@ -313,6 +335,15 @@ function email(smtpUrl: string | undefined, from: string | undefined): Config["e
 }
 
 /** A limit of 0 would refuse everything: at least 1. */
+/** "10,60,600": positive numbers of seconds (fractions allowed: tests wait milliseconds), at least one. */
+function secondsList(value: string | undefined, fallback: number[], name: string): number[] {
+  if (value === undefined || value === "") return fallback;
+  const list = value.split(",").map((part) => Number(part.trim()));
+  if (!list.every((n) => Number.isFinite(n) && n > 0))
+    throw new ConfigError(`${name} must be comma-separated positive numbers of seconds, got "${value}"`);
+  return list;
+}
+
 function positive(value: string | undefined, fallback: number, name: string): number {
   const n = integer(value, fallback, name);
   if (n < 1) throw new ConfigError(`${name} must be at least 1, got "${value}"`);

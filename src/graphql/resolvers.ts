@@ -16,6 +16,7 @@ import { VideoResolver } from "../modules/video/graphql.js";
 import { AuditResolver } from "../modules/audit/graphql.js";
 import { CalendarFeedResolver } from "../modules/calendar-feeds/graphql.js";
 import { ReminderSettingsResolver, SessionRemindersResolver } from "../modules/reminders/graphql.js";
+import { WebhookResolver } from "../modules/webhooks/graphql.js";
 import {
   CatalogResolver,
   ItemUsageResolver,
@@ -51,4 +52,5 @@ export const resolvers: NonEmptyArray<ClassType> = [
   CalendarFeedResolver,
   ReminderSettingsResolver,
   SessionRemindersResolver,
+  WebhookResolver,
 ];

@@ -224,6 +224,8 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
   updateTreatmentPlan: { args: (o) => ({ id: o.plan, input: { title: "Sweep" } }), slots: { id: "plan" } },
   updateUser: { args: (o) => ({ id: o.client, input: { status: "active" } }), slots: { id: "client" } },
   updateUnit: { args: (o) => ({ id: o.unit, name: "Sweep" }), slots: { id: "unit" } },
+  deleteWebhookEndpoint: { args: (o) => ({ id: o.webhookEndpoint }), slots: { id: "webhookEndpoint" } },
+  redeliverWebhook: { args: (o) => ({ deliveryId: o.webhookDelivery }), slots: { deliveryId: "webhookDelivery" } },
 };
 
 /** Every REST route, by "METHOD /path" as in /openapi.json. */

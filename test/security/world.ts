@@ -11,6 +11,8 @@ import {
   careRelationships,
   domainEvents,
   groupSessions,
+  webhookDeliveries,
+  webhookEndpoints,
   items,
   sessions,
   sessionSeries,
@@ -43,6 +45,8 @@ export const KINDS = [
   "hold",
   "waitlistEntry",
   "group",
+  "webhookEndpoint",
+  "webhookDelivery",
 ] as const;
 export type Kind = (typeof KINDS)[number];
 export type Ids = Record<Kind, number>;
@@ -158,6 +162,28 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
   const group = await as(`mutation($input: CreateGroupSessionInput!) { createGroupSession(input: $input) { id } }`, {
     input: { providerId: provider, startsAt: "2030-01-10T15:00:00Z", durationMinutes: 60, capacity: 4 },
   });
+  // A webhook endpoint (a public address literal: no DNS; subscribed to what the sweep never causes) and a
+  // FAILED delivery of it, written as the fan-out would: redeliverWebhook and deleteWebhookEndpoint name them.
+  const { createWebhookEndpoint: created } = dataOf(
+    await t.gql(
+      `mutation { createWebhookEndpoint(url: "https://8.8.8.8/sweep", events: ["waitlist.booked"]) { endpoint { id } } }`,
+      {},
+      tokens.admin,
+    ),
+  ) as { createWebhookEndpoint: { endpoint: { id: string } } };
+  const [delivery] = await asTenant(t.database, p.tenant.id, (tx) =>
+    tx
+      .insert(webhookDeliveries)
+      .values({
+        tenantId: p.tenant.id,
+        endpointId: Number(created.endpoint.id),
+        eventId: 1,
+        eventType: "waitlist.booked",
+        payload: {},
+        status: "FAILED",
+      })
+      .returning(),
+  );
   const ids: Ids = {
     session: Number(session.id),
     provider: p.provider.id,
@@ -173,6 +199,8 @@ export async function makeWorldPractice(t: TestApp, startsAt = "2030-01-07T15:00
     hold: Number(hold.id),
     waitlistEntry: Number(entry.id),
     group: Number(group.id),
+    webhookEndpoint: Number(created.endpoint.id),
+    webhookDelivery: delivery.id,
   };
   return { tenant: p.tenant, ids, tokens };
 }
@@ -193,6 +221,8 @@ export async function snapshot(t: TestApp, tenant: TenantRow) {
     treatmentDetails: await tx.select().from(treatmentDetails).orderBy(asc(treatmentDetails.id)),
     series: await tx.select().from(sessionSeries).orderBy(asc(sessionSeries.id)),
     groups: await tx.select().from(groupSessions).orderBy(asc(groupSessions.id)),
+    webhookEndpoints: await tx.select().from(webhookEndpoints).orderBy(asc(webhookEndpoints.id)),
+    webhookDeliveries: await tx.select().from(webhookDeliveries).orderBy(asc(webhookDeliveries.id)),
   }));
 }
 
@@ -215,6 +245,8 @@ const TENANT_TABLES = [
   "slot_holds",
   "waitlist_entries",
   "group_sessions",
+  "webhook_endpoints",
+  "webhook_deliveries",
 ];
 
 /** A digest of each tenant-owned table's rows (and the tenant's own row), in one statement: cheap enough to take around every request. */

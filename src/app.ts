@@ -21,6 +21,7 @@ import { createVideoProvider } from "./modules/video/index.js";
 import { WaitlistRefills } from "./modules/waitlist/index.js";
 import { registerRestShims } from "./rest/router.js";
 import { frameworkErrors } from "./rest/shim.js";
+import { installWebPage, type DemoSignIn } from "./web/page.js";
 
 export interface AppOptions {
   config: Config;
@@ -30,6 +31,8 @@ export interface AppOptions {
   video?: VideoProvider;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: LogStream;
+  /** The embedded demo tenant's people, offered as "sign in as" on the calendar page (only where `npm start` prints their tokens). */
+  demo?: DemoSignIn;
 }
 
 export interface App {
@@ -119,6 +122,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const graphql = await installGraphQL(server, { config, deps, auth, metrics, checkWriteLimit });
 
   await registerRestShims(server, { deps, auth });
+  await installWebPage(server, { jwt: config.jwt, demo: options.demo });
   waitlist.start();
 
   server.get("/healthz", async () => ({ status: "ok" }));

@@ -76,14 +76,14 @@ async function buildBundle(): Promise<Bundle> {
   return { script: named(".js"), stylesheet: named(".css"), assets };
 }
 
-function html(page: Bundle, nonce: string): string {
+function html(page: Bundle, nonce: string, demo: boolean): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csp-nonce" content="${nonce}">
-<link rel="icon" href="data:,">
+<link rel="icon" href="data:,">${demo ? '\n<meta name="demo-sign-in" content="/demo/sign-in">' : ""}
 <title>sessiongraph · calendar</title>
 <link rel="stylesheet" href="/assets/${page.stylesheet}">
 <script type="module" src="/assets/${page.script}"></script>
@@ -131,7 +131,7 @@ export async function installWebPage(
       return reply
         .header("cache-control", "no-store")
         .type("text/html; charset=utf-8")
-        .send(html(page, reply.cspNonce.style));
+        .send(html(page, reply.cspNonce.style, options.demo !== undefined));
     });
 
     web.get<{ Params: { name: string } }>("/assets/:name", async (request, reply) => {

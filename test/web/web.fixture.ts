@@ -47,6 +47,8 @@ export async function openBrowser(
     viewport: options.viewport ?? { width: 1280, height: 900 },
     timezoneId: options.timezoneId,
   });
+  // Under a test's own 30 s, so a wait that fails says what it waited for.
+  context.setDefaultTimeout(15_000);
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
   page.on("console", (message) => {

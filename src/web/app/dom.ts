@@ -17,9 +17,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-/** A labelled control: <label>Text <control></label>. */
-export function labelled(text: string, control: HTMLElement): HTMLLabelElement {
-  return h("label", { class: "field" }, h("span", {}, text), control);
+let fields = 0;
+/** A control with its <label for>, so its accessible name is exactly the label's text. */
+export function labelled(text: string, control: HTMLElement): HTMLElement {
+  control.id ||= `field-${++fields}`;
+  return h("div", { class: "field" }, h("label", { for: control.id }, text), control);
 }
 
 export function option(value: string, text: string, selected = false): HTMLOptionElement {

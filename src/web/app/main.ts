@@ -94,9 +94,11 @@ function showSignIn(message?: string): void {
   void showDemoUsers(demo);
 }
 
-/** Only the embedded demo tenant answers /demo/sign-in (where `npm start` prints the same tokens). */
+/** Only on the embedded demo tenant (where `npm start` prints the same tokens) does the page name its sign-in list. */
 async function showDemoUsers(section: HTMLElement): Promise<void> {
-  const response = await fetch("/demo/sign-in").catch(() => undefined);
+  const list = document.querySelector<HTMLMetaElement>('meta[name="demo-sign-in"]')?.content;
+  if (!list) return;
+  const response = await fetch(list).catch(() => undefined);
   if (!response?.ok) return;
   const { tenant, users } = (await response.json()) as {
     tenant: string;

@@ -317,10 +317,11 @@ export class WeekView {
     if (!this.staff) this.renderUpcoming();
   }
 
-  /** Shows the hours that hold something (at least 08:00–18:00), so the week fits a screen. */
+  /** Shows the hours that hold something (08:00–18:00 when nothing does), so the week fits a screen. */
   private fitHours(events: EventInput[]): void {
-    let first = 8;
-    let last = 18;
+    if (!events.length) return this.setHours(8, 18);
+    let first = 24;
+    let last = 0;
     for (const e of events) {
       const start = String(e.start);
       const end = String(e.end);

@@ -82,7 +82,7 @@ describe("the calendar page, live", () => {
       await b.page.goto(`${t.url}/#token=${expired}`);
       await b.page.getByTestId("sign-in-error").waitFor();
       expect(await b.page.getByTestId("sign-in-error").textContent()).toContain("expired");
-      expect(await b.page.evaluate(() => sessionStorage.length)).toBe(0);
+      expect(await b.page.evaluate("sessionStorage.length")).toBe(0);
       await b.page.getByTestId("token-input").fill("not a token");
       await b.page.getByRole("button", { name: "Sign in" }).click();
       await expect.poll(() => b.page.getByTestId("sign-in-error").textContent()).toContain("did not accept");
@@ -174,7 +174,7 @@ describe("the calendar page, live", () => {
       await b.page.getByTestId("live-status").and(b.page.locator('[data-state="live"]')).waitFor();
       await b.page.locator(".fc-timeGridDay-view").waitFor();
       await b.page.getByTestId("upcoming").getByText("Saturday check-in").waitFor();
-      const width = await b.page.evaluate(() => document.documentElement.scrollWidth);
+      const width = await b.page.evaluate<number>("document.documentElement.scrollWidth");
       expect(width).toBeLessThanOrEqual(390);
       await screenshot(b.page, "client-phone");
     } finally {

@@ -49,6 +49,16 @@ describe("the calendar page", () => {
     expect(again.status).toBe(304);
     expect((await fetch(`${t.url}/demo/sign-in`)).status).toBe(404);
     expect(provider.page.url()).not.toContain("token");
+    // The shaded working hours: the weekly rules, as instants of the provider's zone.
+    const monday = at(0, "09:00").slice(0, 10);
+    const hours = await t.gql(
+      `query($p: ID!, $from: Date!) { workingHours(providerId: $p, from: $from) { startsAt endsAt durationMinutes } }`,
+      { p: p.provider.id, from: monday },
+      p.tokens.client,
+    );
+    expect(hours.data!.workingHours).toEqual([
+      { startsAt: at(0, "09:00"), endsAt: at(0, "17:00"), durationMinutes: 480 },
+    ]);
   });
 
   it("a client books a slot by clicking it; the provider's open page shows the session and loses the slot without reloading", async () => {

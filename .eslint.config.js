@@ -28,7 +28,15 @@ const moduleBoundaryZones = modules.map((m) => ({
 
 export default defineConfig(
   {
-    ignores: ["node_modules/**", "test/generated/**", "drizzle/meta/**", ".data/**", "scratch/**", "coverage/**"],
+    ignores: [
+      "node_modules/**",
+      "test/generated/**",
+      "src/web/app/generated/**",
+      "drizzle/meta/**",
+      ".data/**",
+      "scratch/**",
+      "coverage/**",
+    ],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

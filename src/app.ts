@@ -25,6 +25,7 @@ import { WaitlistRefills } from "./modules/waitlist/index.js";
 import { WebhookDeliverer } from "./modules/webhooks/index.js";
 import { registerRestShims } from "./rest/router.js";
 import { frameworkErrors } from "./rest/shim.js";
+import { installWebPage, type DemoSignIn } from "./web/page.js";
 
 export interface AppOptions {
   config: Config;
@@ -36,6 +37,8 @@ export interface AppOptions {
   sms?: SmsSender;
   /** Where log lines go instead of stdout (tests read them). */
   logStream?: LogStream;
+  /** The embedded demo tenant's people, offered as "sign in as" on the calendar page (only where `npm start` prints their tokens). */
+  demo?: DemoSignIn;
 }
 
 export interface App {
@@ -137,6 +140,7 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   await registerRestShims(server, { deps, auth });
   await installCalendarFeedRoute(server, deps);
+  await installWebPage(server, { jwt: config.jwt, demo: options.demo });
   await waitlist.start();
 
   server.get("/healthz", async () => ({ status: "ok" }));

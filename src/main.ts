@@ -10,7 +10,18 @@ import { isEmpty, seedDemo } from "./seed.js";
 async function main(): Promise<void> {
   const config = loadConfig();
   const { database, release } = await openDatabase(config, "the sessiongraph server");
-  const app = await createApp({ config, database });
+  const seeded = config.seedDemo && (await isEmpty(database)) ? await seedDemo(database) : undefined;
+  // Demo tokens only where details are shown anyway (development, the embedded default): never into a production log.
+  const demo = seeded && config.exposeDetails && config.jwt.secret ? seeded : undefined;
+  const app = await createApp({
+    config,
+    database,
+    // The page's "sign in as" list: on the embedded database only, never on a PostgreSQL server.
+    demo:
+      demo && database.kind === "pglite"
+        ? { tenantCode: demo.tenant.code, users: [demo.admin, demo.provider, demo.client] }
+        : undefined,
+  });
   if (config.jwt.generatedSecret === "process") {
     app.server.log.warn(
       "JWT_SECRET is not set: tokens are signed with a random secret made for this process; they stop working when it exits",
@@ -33,7 +44,6 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void shutdown("SIGINT"));
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
 
-  const seeded = config.seedDemo && (await isEmpty(database)) ? await seedDemo(database) : undefined;
   const url = await app.listen();
   const where =
     database.kind === "pglite"
@@ -42,15 +52,17 @@ async function main(): Promise<void> {
         : `embedded PGlite in ${config.dataDir}`
       : "PostgreSQL";
   console.log(`sessiongraph listening on ${url} (GraphQL ${url}/graphql, ${where})`);
-  // Demo tokens only where details are shown anyway (development, the embedded default): never into a production log.
-  if (seeded && config.exposeDetails && config.jwt.secret) {
-    const token = (sub: number) => signToken(config.jwt, { sub: String(sub), tenant: seeded.tenant.code }, "7d");
-    console.log(`\nDemo tenant ${seeded.tenant.code} seeded. Bearer tokens (7 days):`);
-    console.log(`  admin    (${seeded.admin.username}):  ${await token(seeded.admin.id)}`);
-    console.log(`  provider (${seeded.provider.username}): ${await token(seeded.provider.id)}`);
-    console.log(`  client   (${seeded.client.username}): ${await token(seeded.client.id)}`);
+  if (demo) {
+    const token = (sub: number) => signToken(config.jwt, { sub: String(sub), tenant: demo.tenant.code }, "7d");
     console.log(
-      `\nTry:\n  curl -s ${url}/graphql -H 'content-type: application/json' \\\n    -H "authorization: Bearer ${await token(seeded.provider.id)}" \\\n    -d '{"query":"{ me { id name role } sessions(first: 5) { totalCount nodes { id title startsAt client { name } } } }"}'\n`,
+      `\nDemo tenant ${demo.tenant.code} seeded. The calendar page: ${url}/ (sign in as one of these there).`,
+    );
+    console.log(`Bearer tokens (7 days):`);
+    console.log(`  admin    (${demo.admin.username}):  ${await token(demo.admin.id)}`);
+    console.log(`  provider (${demo.provider.username}): ${await token(demo.provider.id)}`);
+    console.log(`  client   (${demo.client.username}): ${await token(demo.client.id)}`);
+    console.log(
+      `\nTry:\n  curl -s ${url}/graphql -H 'content-type: application/json' \\\n    -H "authorization: Bearer ${await token(demo.provider.id)}" \\\n    -d '{"query":"{ me { id name role } sessions(first: 5) { totalCount nodes { id title startsAt client { name } } } }"}'\n`,
     );
   }
 }

@@ -60,6 +60,7 @@ export const GRAPHQL: Record<string, GraphqlCase> = {
     slots: { "providerIds[]": "provider", clientId: "client" },
   },
   freeIntervals: { args: (o) => ({ providerId: o.provider, date: MONDAY }), slots: { providerId: "provider" } },
+  workingHours: { args: (o) => ({ providerId: o.provider, from: MONDAY }), slots: { providerId: "provider" } },
   groupSession: { args: (o) => ({ id: o.group }), slots: { id: "group" } },
   groupSessions: {
     args: (o) => ({ providerId: o.provider, from: "2030-01-06T00:00:00Z", to: "2030-01-13T00:00:00Z" }),

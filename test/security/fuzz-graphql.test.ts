@@ -64,6 +64,7 @@ const FUZZED: Record<string, { target?: Kind; extra?: Record<string, unknown> }>
   sessions: { extra: { first: 5, orderBy: { field: "STARTS_AT", direction: "ASC" } } },
   availableSlots: { extra: { to: "2030-01-13", durations: [30, 60] } },
   freeIntervals: { extra: { minDurationMinutes: 30 } },
+  workingHours: { extra: { to: "2030-01-13" } },
   updateProviderSchedulingSettings: { extra: { minNoticeMinutes: 60, timeZone: "Europe/Berlin" } },
   createAvailabilityRule: {},
   updateAvailabilityRule: { target: "rule" },

@@ -143,6 +143,19 @@ export class SlotResolver {
 
   @Query(() => [FreeInterval], {
     description:
+      "The provider's working hours on the local dates from..to (their zone; at most 62 days): weekly rules with the date overrides applied, merged",
+  })
+  workingHours(
+    @Ctx() ctx: RequestContext,
+    @Arg("providerId", () => RecordId) providerId: number,
+    @Arg("from", () => DateScalar) from: string,
+    @Arg("to", () => DateScalar, { nullable: true }) to?: string | null,
+  ): Promise<slots.FreeIntervalResult[]> {
+    return slots.workingHours(ctx, { providerId, from, to });
+  }
+
+  @Query(() => [FreeInterval], {
+    description:
       "The maximal free gaps of the provider's working hours on a local date (default hours 08:00–20:00 without a schedule), at least minDurationMinutes (default 30) long",
   })
   freeIntervals(

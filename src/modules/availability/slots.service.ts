@@ -472,6 +472,26 @@ export async function dayAvailability(
   };
 }
 
+/**
+ * The provider's working hours on the local dates from..to (their zone): the weekly rules with
+ * that range's date overrides applied, merged, as instants. A calendar shades them; what is
+ * bookable inside them is availableSlots' answer.
+ */
+export async function workingHours(
+  ctx: RequestContext,
+  input: { providerId: number; from: string; to?: string | null },
+): Promise<FreeIntervalResult[]> {
+  const range = validateRange(input.from, input.to);
+  const provider = await getProvider(ctx, input.providerId);
+  const schedules = await ctx.db.run((tx) => schedulesOf(tx, [provider.id], range.from, range.to));
+  const { rules, overrides } = schedules.get(provider.id)!;
+  return workingIntervalsForRange(range.from, range.to, provider.timeZone, rules, overrides).map((i) => ({
+    startsAt: new Date(i.start),
+    endsAt: new Date(i.end),
+    durationMinutes: Math.round((i.end - i.start) / MINUTE),
+  }));
+}
+
 export async function freeIntervals(
   ctx: RequestContext,
   input: { providerId: number; date: string; minDurationMinutes?: number | null },

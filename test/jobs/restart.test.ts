@@ -28,7 +28,7 @@ interface Server {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function startServer(): Promise<Server> {
+async function startServer(seeds: boolean): Promise<Server> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: ROOT,
     env: {
@@ -99,7 +99,7 @@ afterAll(async () => {
 
 describe(`a job survives SIGKILL (${engine})`, () => {
   it("a hold's expiry queued, the server killed before it is due, a restarted server expires the hold on time", async () => {
-    const first = await startServer();
+    const first = await startServer(true);
     const providerToken = /provider \([^)]+\):\s+(\S+)/.exec(first.output())![1];
     const gql = async (url: string, query: string, variables: Record<string, unknown> = {}) => {
       const response = await fetch(`${url}/graphql`, {
@@ -120,7 +120,7 @@ describe(`a job survives SIGKILL (${engine})`, () => {
     // What the killed process left: the job, waiting for the hold's expiry.
     expect(await withDatabase(expiryJobs)).toEqual([{ state: "created", hold_id: hold.id }]);
 
-    const second = await startServer();
+    const second = await startServer(false);
     const slotHold = () => gql(second.url, `query($id: ID!) { slotHold(id: $id) { id } }`, { id: hold.id });
     expect((await slotHold()).data.slotHold.id).toBe(hold.id);
     // Due at expiresAt (30 s after it was placed): removed by the restarted server's worker.

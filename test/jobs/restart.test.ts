@@ -56,8 +56,7 @@ async function startServer(seeds: boolean): Promise<Server> {
       output += chunk.toString();
       const listening = /sessiongraph listening on (http:\/\/\S+)/.exec(output);
       // The first start seeds the demo and prints its tokens after the banner: wait for them too.
-      if (listening && (/provider \([^)]+\):\s+\S+/.test(output) || !output.includes("Demo tenant")))
-        resolve(listening[1]);
+      if (listening && (!seeds || /provider \([^)]+\):\s+\S+/.test(output))) resolve(listening[1]);
     });
     void exited.then(({ code }) => reject(new Error(`the server exited (${code}) before listening:\n${output}`)));
   });

@@ -103,7 +103,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     retentionDays: config.eventRetentionDays,
   });
   await events.start();
-  const jobs = new JobEngine(database, config, (err, job) => server.log.error({ err, ...job }, "job failed"));
+  const jobs = new JobEngine(database, config, (err, job) =>
+    server.log.error({ err, ...job }, job?.queue ? "job failed" : "job engine error"),
+  );
   await jobs.start();
   await scheduleEventRetention(events, jobs, config.eventPruneIntervalSeconds);
   // Every committed event, through any instance, may wake its tenant's event consumers: look now, not at the next poll.

@@ -26,6 +26,12 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe(`the job engine (${engine})`, () => {
+  it("/readyz reports the engine started, with its queues", async () => {
+    const body = (await (await fetch(`${t.url}/readyz`)).json()) as { jobs: { started: boolean; queues: string[] } };
+    expect(body.jobs.started).toBe(true);
+    expect(body.jobs.queues).toEqual(expect.arrayContaining([EVENT_CONSUMERS_QUEUE, "hold-expiry", "test-once"]));
+  });
+
   it("a job sent in a tenant transaction (as the app role) runs once that transaction commits", async () => {
     await asTenant(t.database, p.tenant.id, (tx) => t.app.deps.jobs.send(tx, "test-once", { key: "committed" }));
     await eventually(async () => (await effects(t, "test-once")).length === 1, "the committed job never ran");

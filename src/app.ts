@@ -144,6 +144,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   await installCalendarFeedRoute(server, deps);
   await installWebPage(server, { jwt: config.jwt, demo: options.demo });
   await waitlist.start();
+  // Every event consumer is registered by now (webhooks, reminders, waitlist).
+  await jobs.consumeEvents();
 
   server.get("/healthz", async () => ({ status: "ok" }));
   server.get("/readyz", async (request, reply) => {

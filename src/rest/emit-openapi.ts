@@ -20,6 +20,8 @@ export function apiDocuments(server: FastifyInstance): { openapi: string; postma
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const database = await Database.open({ url: "memory://" });
+  // The server's background work (the job engine) starts with it and needs the schema.
+  await database.migrate();
   const app = await createApp({ config: loadConfig({ NODE_ENV: "test", DATABASE_URL: "memory://" }), database });
   await app.server.ready();
   const { openapi, postman } = apiDocuments(app.server);

@@ -24,7 +24,6 @@ beforeAll(async () => {
     HOST: "127.0.0.1",
     LOG_LEVEL: "info",
     CALENDAR_FEED_REQUESTS_PER_MINUTE: String(LIMIT),
-    HOLD_SWEEP_INTERVAL_MS: "0",
     WAITLIST_POLL_INTERVAL_MS: "0",
   });
   app = await createApp({ config, database, now: () => NOW, logStream: { write: (line) => void lines.push(line) } });

@@ -52,15 +52,12 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const opened = options.database ? { database: options.database, url: options.databaseUrl } : await openTestDatabase();
   // Tests write far faster than people: the write limit has its own test (test/http/limits.test.ts).
-  // No background hold sweep (its statements would land in other tests' statement counts): the
-  // sweeper has its own tests (test/holds), which turn it on or call sweep() themselves.
   const config = loadConfig({
     NODE_ENV: "test",
     JWT_SECRET: TEST_JWT_SECRET,
     PORT: "0",
     HOST: "127.0.0.1",
     RATE_LIMIT_WRITES_PER_MINUTE: "1000000",
-    HOLD_SWEEP_INTERVAL_MS: "0",
     // No background waitlist runs (their statements would land in other tests' statement counts):
     // waitlist tests turn it on, or call processRefills().
     WAITLIST_POLL_INTERVAL_MS: "0",

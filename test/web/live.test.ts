@@ -191,7 +191,6 @@ describe("the demo tenant's sign-in list", () => {
       JWT_SECRET: TEST_JWT_SECRET,
       PORT: "0",
       HOST: "127.0.0.1",
-      HOLD_SWEEP_INTERVAL_MS: "0",
       WAITLIST_POLL_INTERVAL_MS: "0",
     });
     const seeded = await seedDemo(database);

@@ -46,12 +46,20 @@ export class JobEngine implements Jobs {
     this.consumers = new EventConsumers(database, () => this.notify());
   }
 
-  /** Creates or migrates pg-boss's schema, grants the app role what send() needs, starts the event consumers' worker. */
+  /** Creates or migrates pg-boss's schema and grants the app role what send() needs. */
   async start(): Promise<void> {
     await this.boss.start();
     await this.grantAppRole();
     await this.defineQueue(EVENT_CONSUMERS_QUEUE, EventConsumers.QUEUE_OPTIONS);
     this.started = true;
+  }
+
+  /**
+   * Starts running the event consumers, once every one of them is registered: a run for a
+   * tenant (the first after a restart reads what committed while no instance ran) must include
+   * them all, or a late one's events would wait for the tenant's next event.
+   */
+  async consumeEvents(): Promise<void> {
     await this.work<{ tenantId: number }>(EVENT_CONSUMERS_QUEUE, ({ tenantId }) => this.consumers.run(tenantId));
   }
 

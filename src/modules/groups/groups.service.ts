@@ -35,7 +35,7 @@ import { DAY } from "../../time.js";
 import { assertBookableForClient } from "../availability/index.js";
 import type { RequestContext } from "../context.js";
 import { lockTenantEvents, recordGroupEvent } from "../events/index.js";
-import { isLiveHoldSql, removeHold } from "../holds/index.js";
+import { endHold, holdWasPlaced, isLiveHoldSql, removeHold } from "../holds/index.js";
 import {
   cancelActiveSessions,
   cancelSession,
@@ -282,9 +282,17 @@ function assertOpen(ctx: RequestContext, group: GroupSessionRow): void {
 }
 
 /** A hold given to a join: a seat hold of this group kept for this client (else NOT_FOUND, or VALIDATION for another group's). */
+/**
+ * The seat hold a join names, or null when it was placed but is gone (expired and removed by its
+ * expiry job): then it keeps nothing, as an expired hold not yet removed.
+ */
 async function seatHoldFor(ctx: RequestContext, group: GroupSessionRow, clientId: number, holdId: number) {
   const [hold] = await ctx.db.run((tx) => tx.select().from(slotHolds).where(eq(slotHolds.id, holdId)));
-  if (!hold || hold.clientId !== clientId) throw notFound("Hold");
+  if (!hold) {
+    if (await ctx.db.run((tx) => holdWasPlaced(tx, group.providerId, holdId))) return null;
+    throw notFound("Hold");
+  }
+  if (hold.clientId !== clientId) throw notFound("Hold");
   if (hold.groupSessionId !== group.id)
     throw badFields({ holdId: words`the hold does not keep a seat of this group ${noun("session")}` });
   return hold;
@@ -329,14 +337,15 @@ export async function joinGroupSession(
       groupSessionId: group.id,
       beforeInsert: hold
         ? async (tx) => {
-            await removeHold(tx, ctx, hold, "CONSUMED");
+            // CONSUMED while live; a hold that lapsed meanwhile is recorded as EXPIRED.
+            await endHold(tx, ctx, hold.id, "CONSUMED");
           }
         : undefined,
     });
     return row;
   } catch (err) {
     // A live hold guarantees its seat: a full group means it had expired.
-    if (hold && err instanceof DomainError && err.reason === "SESSION_FULL")
+    if (hold !== undefined && err instanceof DomainError && err.reason === "SESSION_FULL")
       throw conflict("HOLD_EXPIRED", HOLD_EXPIRED);
     throw err;
   } finally {

@@ -1,4 +1,5 @@
 import type PgBoss from "pg-boss";
+import { runAsBackgroundWork } from "../../db/client.js";
 
 export interface JobInfo {
   id: string;
@@ -72,7 +73,7 @@ export class QueueWorker<T> {
     const info = { id: job.id, retryCount: job.retryCount };
     this.running.add(job.id);
     try {
-      await this.handler(job.data, info);
+      await runAsBackgroundWork(() => this.handler(job.data, info));
       await this.boss.complete(this.queue, job.id);
     } catch (err) {
       this.options.onError(err, info);
